@@ -1,0 +1,53 @@
+//! What the bridge relays to desktops: `GET /v1/events` answers `{"events":[RelayEvent...],"next":SEQ}`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::event::Timestamp;
+
+/// One entry of the bridge's event log, as relayed to every desktop.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RelayEvent {
+    /// Strictly increasing, gap-free per bridge. Clients resume with `after=seq`.
+    pub seq: i64,
+    pub kind: RelayKind,
+    /// When the bridge accepted it, in Unix milliseconds (arrival; never used for ordering messages).
+    pub received_at_ms: i64,
+    /// `Webhook`: Meta's webhook body as received. `Outbound`: an [`OutboundRecord`].
+    /// `Templates`: a [`TemplateCatalog`]. `Number`: a [`crate::NumberSettings`].
+    pub payload: Value,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RelayKind {
+    Webhook,
+    Outbound,
+    Templates,
+    Number,
+}
+
+/// A message the bridge sent to the Graph API for an agent and Meta accepted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutboundRecord {
+    pub phone_number_id: String,
+    /// The recipient as the agent addressed it (`to`), and Meta's answer `contacts[0].wa_id`.
+    pub to: String,
+    pub wa_id: Option<String>,
+    pub wamid: String,
+    pub agent: String,
+    pub idempotency_key: String,
+    /// When the bridge got Meta's answer, Unix seconds.
+    pub timestamp: Timestamp,
+    /// The Graph API message JSON the agent sent.
+    pub message: Value,
+}
+
+/// The templates of a WABA fetched from `/{waba_id}/message_templates` (every page).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TemplateCatalog {
+    pub phone_number_id: String,
+    pub waba_id: String,
+    /// Meta's template objects as-is (`name`, `language`, `status`, `category`, `components`, `id`).
+    pub templates: Vec<Value>,
+}
