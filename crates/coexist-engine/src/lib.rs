@@ -1,0 +1,2 @@
+//! The desktop engine of Coexist Inbox.
+pub mod client;

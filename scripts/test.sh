@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Sets up what is missing and runs every test: unit, integration, fault and hostile-input suites, and the
+# end-to-end suite (the real app under Xvfb, driven by tauri-driver, on a private D-Bus session bus).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+export PATH="$HOME/.cargo/bin:$PATH"
+export RUST_BACKTRACE=1
+cargo build --workspace --all-targets
+exec xvfb-run -a -s "-screen 0 1400x900x24" dbus-run-session -- cargo test --workspace --no-fail-fast "$@"
