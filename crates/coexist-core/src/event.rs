@@ -193,7 +193,14 @@ pub enum Event {
     TemplateStatus { waba_id: String, template_id: Option<String>, name: String, language: String, status: String, reason: Option<String> },
     TemplatesSynced { phone_number_id: String, waba_id: String, templates: Vec<Template> },
     /// `account_update` (e.g. `PARTNER_REMOVED`, offboarding, reconnection) kept as-is.
-    AccountUpdate { waba_id: String, phone_number_id: Option<String>, event: String, raw: Value },
+    /// (`event` is serialized as `account_event`: `event` is this enum's tag.)
+    AccountUpdate {
+        waba_id: String,
+        phone_number_id: Option<String>,
+        #[serde(rename = "account_event")]
+        event: String,
+        raw: Value,
+    },
     Number(NumberSettings),
     /// A change whose field we do not model, kept whole so nothing is lost.
     Unknown { field: String, raw: Value },

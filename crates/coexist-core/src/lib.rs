@@ -3,6 +3,7 @@
 
 pub mod event;
 pub mod relay;
+pub mod rules;
 
 pub use event::*;
 pub use relay::*;

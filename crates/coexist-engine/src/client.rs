@@ -1,0 +1,253 @@
+//! `BridgeClient`: the desktop's only way to talk to the bridge (HTTP + bearer token).
+//!
+//! Every answer is classified so callers can decide what to do: an auth problem needs a new
+//! token, an offline bridge means "queue and retry", a Meta error means "tell the agent why".
+
+use std::time::Duration;
+
+use coexist_core::{NumberSettings, RelayEvent};
+use eventsource_stream::Eventsource;
+use futures::{Stream, StreamExt};
+use reqwest::{Response, StatusCode};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{ClientError, SendError};
+
+/// Route paths on the bridge, in one place so a change of the bridge's routes is one edit.
+mod routes {
+    pub const EVENTS: &str = "/v1/events";
+    pub const STREAM: &str = "/v1/stream";
+    pub const NUMBERS: &str = "/v1/numbers";
+    pub const ME: &str = "/v1/me";
+    pub fn messages(phone_number_id: &str) -> String {
+        format!("/v1/numbers/{phone_number_id}/messages")
+    }
+    pub fn sync_templates(phone_number_id: &str) -> String {
+        format!("/v1/numbers/{phone_number_id}/templates/sync")
+    }
+}
+
+/// The header that carries an outbox item's idempotency key; the bridge dedupes by it.
+pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
+
+/// One page of `GET /v1/events`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EventsPage {
+    pub events: Vec<RelayEvent>,
+    /// The cursor to ask with next (`after=next`).
+    pub next: i64,
+}
+
+/// The bridge accepted a send and Meta gave it a wamid.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SendAccepted {
+    pub wamid: String,
+}
+
+/// The agent a token belongs to (`GET /v1/me`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Me {
+    pub name: String,
+    /// `admin`, `agent` or `viewer`.
+    pub role: String,
+}
+
+/// Connection to one bridge as one agent.
+#[derive(Clone, Debug)]
+pub struct BridgeClient {
+    base_url: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl BridgeClient {
+    /// `base_url` like `http://127.0.0.1:8080` (a trailing slash is fine).
+    pub fn new(base_url: impl Into<String>, token: impl Into<String>) -> Self {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .expect("a default reqwest client always builds");
+        BridgeClient { base_url: base_url.into().trim_end_matches('/').to_string(), token: token.into(), http }
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.get(self.url(path)).bearer_auth(&self.token)
+    }
+
+    /// Long-poll the event log: events with `seq > after`, waiting up to `wait_secs` when none.
+    pub async fn events(&self, after: i64, limit: u32, wait_secs: u32) -> Result<EventsPage, ClientError> {
+        let resp = self
+            .get(routes::EVENTS)
+            .query(&[("after", after.to_string()), ("limit", limit.to_string()), ("wait", wait_secs.to_string())])
+            // The server holds the request up to `wait_secs`; give it room to answer.
+            .timeout(Duration::from_secs(u64::from(wait_secs) + 15))
+            .send()
+            .await
+            .map_err(ClientError::from_transport)?;
+        json_or_error(resp).await
+    }
+
+    /// Subscribe to the SSE stream from `after`. The stream ends (or yields an error) when the
+    /// connection drops; the caller reconnects from its own cursor, which is the last event applied.
+    pub async fn stream(
+        &self,
+        after: i64,
+    ) -> Result<impl Stream<Item = Result<RelayEvent, ClientError>> + Send + 'static, ClientError> {
+        let resp = self
+            .get(routes::STREAM)
+            .query(&[("after", after.to_string())])
+            .header("Last-Event-ID", after.to_string())
+            .header(reqwest::header::ACCEPT, "text/event-stream")
+            .send()
+            .await
+            .map_err(ClientError::from_transport)?;
+        let resp = ok_or_error(resp).await?;
+        let events = resp.bytes_stream().eventsource().filter_map(|item| async move {
+            match item {
+                Err(e) => Some(Err(ClientError::Offline(format!("the event stream broke: {e}")))),
+                Ok(ev) => parse_sse_event(&ev.event, &ev.data),
+            }
+        });
+        Ok(events)
+    }
+
+    /// Send one Graph API message through the bridge. The same `idempotency_key` always yields
+    /// the same outcome: the bridge sends at most once per key.
+    pub async fn send(
+        &self,
+        phone_number_id: &str,
+        message: &Value,
+        idempotency_key: &str,
+    ) -> Result<SendAccepted, SendError> {
+        let resp = self
+            .http
+            .post(self.url(&routes::messages(phone_number_id)))
+            .bearer_auth(&self.token)
+            .header(IDEMPOTENCY_HEADER, idempotency_key)
+            .json(message)
+            .timeout(Duration::from_secs(60))
+            .send()
+            .await
+            .map_err(|e| SendError::Offline(ClientError::from_transport(e).to_string()))?;
+        let status = resp.status();
+        let body = resp.bytes().await.map_err(|e| SendError::Offline(e.to_string()))?;
+        if status.is_success() {
+            return parse_accepted(&body).map_err(SendError::Rejected);
+        }
+        Err(SendError::from_answer(status.as_u16(), &body))
+    }
+
+    /// Ask the bridge to re-fetch the number's templates from Meta; they arrive as a relay event.
+    pub async fn sync_templates(&self, phone_number_id: &str) -> Result<Value, ClientError> {
+        let resp = self
+            .http
+            .post(self.url(&routes::sync_templates(phone_number_id)))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(ClientError::from_transport)?;
+        json_or_error(resp).await
+    }
+
+    /// The numbers this bridge serves.
+    pub async fn numbers(&self) -> Result<Vec<NumberSettings>, ClientError> {
+        let resp = self.get(routes::NUMBERS).send().await.map_err(ClientError::from_transport)?;
+        json_or_error(resp).await
+    }
+
+    /// Who this token belongs to.
+    pub async fn me(&self) -> Result<Me, ClientError> {
+        let resp = self.get(routes::ME).send().await.map_err(ClientError::from_transport)?;
+        json_or_error(resp).await
+    }
+}
+
+/// One SSE frame to a relay event. Frames with no data (keep-alives) or of another kind are skipped;
+/// a frame that claims to be an event but does not parse is an error (never silently dropped).
+fn parse_sse_event(kind: &str, data: &str) -> Option<Result<RelayEvent, ClientError>> {
+    if data.trim().is_empty() || !matches!(kind, "" | "message" | "event" | "relay") {
+        return None;
+    }
+    Some(serde_json::from_str(data).map_err(|e| ClientError::Decode(format!("a streamed event is not a relay event: {e}"))))
+}
+
+fn parse_accepted(body: &[u8]) -> Result<SendAccepted, String> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| format!("the bridge's answer is not JSON: {e}"))?;
+    // Accept the bridge's own `{"wamid":..}` and Meta's `{"messages":[{"id":..}]}` shapes.
+    let wamid = v
+        .get("wamid")
+        .and_then(Value::as_str)
+        .or_else(|| v.pointer("/messages/0/id").and_then(Value::as_str))
+        .ok_or_else(|| format!("the bridge accepted the send but gave no wamid: {v}"))?;
+    Ok(SendAccepted { wamid: wamid.to_string() })
+}
+
+async fn ok_or_error(resp: Response) -> Result<Response, ClientError> {
+    let status = resp.status();
+    if status.is_success() {
+        return Ok(resp);
+    }
+    let body = resp.bytes().await.unwrap_or_default();
+    Err(ClientError::from_status(status, &body))
+}
+
+async fn json_or_error<T: serde::de::DeserializeOwned>(resp: Response) -> Result<T, ClientError> {
+    let resp = ok_or_error(resp).await?;
+    let body = resp.bytes().await.map_err(|e| ClientError::Offline(e.to_string()))?;
+    serde_json::from_slice(&body).map_err(|e| ClientError::Decode(format!("unexpected answer from the bridge: {e}")))
+}
+
+impl ClientError {
+    pub(crate) fn from_transport(e: reqwest::Error) -> Self {
+        if e.is_decode() {
+            ClientError::Decode(e.to_string())
+        } else {
+            ClientError::Offline(format!("cannot reach the bridge: {e}"))
+        }
+    }
+
+    pub(crate) fn from_status(status: StatusCode, body: &[u8]) -> Self {
+        let message = crate::error::error_message(body);
+        match status {
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ClientError::Auth(message),
+            s if s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS => ClientError::Offline(format!("bridge answered {s}: {message}")),
+            s => ClientError::Http { status: s.as_u16(), message },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sse_keepalive_and_foreign_events_are_skipped() {
+        assert!(parse_sse_event("message", "").is_none());
+        assert!(parse_sse_event("ping", "{}").is_none());
+        assert!(matches!(parse_sse_event("message", "not json"), Some(Err(ClientError::Decode(_)))));
+        let ev = r#"{"seq":3,"kind":"webhook","received_at_ms":1,"payload":{}}"#;
+        assert_eq!(parse_sse_event("", ev).unwrap().unwrap().seq, 3);
+    }
+
+    #[test]
+    fn accepted_answer_shapes() {
+        assert_eq!(parse_accepted(br#"{"wamid":"wamid.A"}"#).unwrap().wamid, "wamid.A");
+        assert_eq!(parse_accepted(br#"{"messages":[{"id":"wamid.B"}]}"#).unwrap().wamid, "wamid.B");
+        assert!(parse_accepted(br#"{"ok":true}"#).is_err());
+    }
+
+    #[test]
+    fn base_url_trailing_slash_is_trimmed() {
+        let c = BridgeClient::new("http://x:1/", "t");
+        assert_eq!(c.url("/v1/me"), "http://x:1/v1/me");
+    }
+}

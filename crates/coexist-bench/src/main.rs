@@ -1,0 +1,38 @@
+//! `coexist-bench`: measures Coexist Inbox on this machine and writes `BENCHMARKS.md`.
+//!
+//! Every figure stands beside a limit measured in the same run on the same machine (a bare axum handler,
+//! a raw batched SQLite insert, the cap itself), so a reader can tell the product from the hardware.
+
+mod bridge;
+mod inbox;
+mod limiter;
+mod load;
+mod report;
+mod sync;
+mod webhook;
+
+use clap::Parser;
+
+#[derive(Parser)]
+#[command(about = "Benchmarks Coexist Inbox and writes BENCHMARKS.md")]
+struct Args {
+    /// Smaller workloads, for a quick look (the committed BENCHMARKS.md is from a full run).
+    #[arg(long)]
+    quick: bool,
+    /// Where to write the report.
+    #[arg(long, default_value = "BENCHMARKS.md")]
+    out: std::path::PathBuf,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let mut report = report::Report::new(args.quick);
+    webhook::run(&mut report, args.quick).await?;
+    sync::run(&mut report, args.quick)?;
+    inbox::run(&mut report, args.quick)?;
+    limiter::run(&mut report, args.quick).await?;
+    report.write(&args.out)?;
+    println!("wrote {}", args.out.display());
+    Ok(())
+}

@@ -1,0 +1,115 @@
+//! Bridge webhook intake: signed POSTs answered 200 after a durable commit, beside a bare axum handler
+//! that only checks the signature and appends the body to SQLite with group commit.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use axum::{extract::State, http::{HeaderMap, StatusCode}, routing::post, Router};
+use bytes::Bytes;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::load::{post_webhooks, LoadResult};
+use crate::report::Report;
+
+const SECRET: &str = "bench-app-secret";
+const CONCURRENCY: usize = 64;
+
+pub async fn run(report: &mut Report, quick: bool) -> anyhow::Result<()> {
+    let total = if quick { 5_000 } else { 60_000 };
+    let dir = tempfile_dir()?;
+
+    let bare_addr = start_bare_server(&dir.join("bare.db")).await?;
+    let bare = post_webhooks(&format!("http://{bare_addr}/webhook"), SECRET, total, CONCURRENCY).await;
+
+    let bridge_addr = crate::bridge::start(&dir.join("bridge.db"), SECRET).await?;
+    let real = post_webhooks(&format!("http://{bridge_addr}/webhook"), SECRET, total, CONCURRENCY).await;
+
+    let met = real.per_second() >= 20_000.0 && real.percentile_ms(0.99) < 20.0 && real.failed == 0;
+    report.row(
+        &format!("bridge: signed webhook POSTs answered 200 after a durable commit ({total} requests, {CONCURRENCY} connections)"),
+        describe(&real),
+        format!("bare axum + HMAC + SQLite group commit: {}", describe(&bare)),
+        "≥ 20,000/s, p99 < 20 ms",
+        met,
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+fn describe(r: &LoadResult) -> String {
+    format!(
+        "{:.0}/s, p50 {:.2} ms, p99 {:.2} ms{}",
+        r.per_second(),
+        r.percentile_ms(0.50),
+        r.percentile_ms(0.99),
+        if r.failed > 0 { format!(", {} failed", r.failed) } else { String::new() }
+    )
+}
+
+pub fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("coexist-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+type Append = (Bytes, oneshot::Sender<()>);
+
+/// The limit: verify the signature, append the body, answer after the group's commit. Nothing else.
+async fn start_bare_server(db: &Path) -> anyhow::Result<SocketAddr> {
+    let (tx, rx) = mpsc::channel::<Append>(4096);
+    let conn = rusqlite::Connection::open(db)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
+         CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY, body BLOB NOT NULL);",
+    )?;
+    std::thread::spawn(move || group_commit_writer(conn, rx));
+    let app = Router::new().route("/webhook", post(bare_handler)).with_state(tx);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(addr)
+}
+
+async fn bare_handler(State(tx): State<mpsc::Sender<Append>>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let Some(sig) = headers.get("x-hub-signature-256").and_then(|v| v.to_str().ok()) else {
+        return StatusCode::UNAUTHORIZED;
+    };
+    let Some(Ok(sig)) = sig.strip_prefix("sha256=").map(hex::decode) else {
+        return StatusCode::UNAUTHORIZED;
+    };
+    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("any key length");
+    mac.update(&body);
+    if mac.verify_slice(&sig).is_err() {
+        return StatusCode::UNAUTHORIZED;
+    }
+    let (done, committed) = oneshot::channel();
+    if tx.send((body, done)).await.is_err() || committed.await.is_err() {
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
+    StatusCode::OK
+}
+
+fn group_commit_writer(mut conn: rusqlite::Connection, mut rx: mpsc::Receiver<Append>) {
+    while let Some(first) = rx.blocking_recv() {
+        let mut batch = vec![first];
+        while batch.len() < 1024 {
+            match rx.try_recv() {
+                Ok(item) => batch.push(item),
+                Err(_) => break,
+            }
+        }
+        let tx = conn.transaction().expect("begin");
+        {
+            let mut stmt = tx.prepare_cached("INSERT INTO log (body) VALUES (?1)").expect("prepare");
+            for (body, _) in &batch {
+                stmt.execute([body.as_ref()]).expect("insert");
+            }
+        }
+        tx.commit().expect("commit");
+        for (_, done) in batch {
+            let _ = done.send(());
+        }
+    }
+}

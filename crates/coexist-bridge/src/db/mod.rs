@@ -1,0 +1,123 @@
+//! Storage behind one trait, so the HTTP layer never knows which database it talks to.
+//!
+//! Like atuin's server `Database` trait: SQLite ([`sqlite::SqliteDb`], WAL) is the embedded
+//! default; a Postgres backend can implement [`Database`] later without touching any caller.
+//! All writes that create relay events go through [`Database::append_batch`], which the
+//! group-commit writer ([`crate::writer`]) calls with every append that arrived concurrently.
+
+pub mod sqlite;
+
+use async_trait::async_trait;
+use coexist_core::{NumberSettings, OutboundRecord, RelayEvent, TemplateCatalog};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::auth::Role;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database migration failed: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("stored JSON is unreadable: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// A whole batch failed (e.g. the disk is full); every request in it gets this.
+    #[error("the event log could not commit: {0}")]
+    Batch(String),
+    #[error("the event log writer has stopped (the bridge is shutting down)")]
+    Closed,
+    #[error("database task failed: {0}")]
+    Task(String),
+}
+
+/// One thing to append durably. Each item commits atomically with the rest of its batch
+/// (one SQLite transaction), but fails on its own (a savepoint per item).
+#[derive(Debug)]
+pub enum Append {
+    /// A signed webhook body that parsed. Stored once per `body_hash` (redeliveries dedupe).
+    Webhook { body: String, body_hash: String, received_at_ms: i64 },
+    /// A signed webhook body that did not parse: kept for admins, never relayed.
+    Quarantine { body: Vec<u8>, body_hash: String, reason: String, received_at_ms: i64 },
+    /// Add (`create = true`, fails if it exists) or replace a number, plus a `Number` event.
+    Number { settings: NumberSettings, create: bool, received_at_ms: i64 },
+    /// A WABA's full template catalog as a `Templates` event.
+    Templates { catalog: TemplateCatalog, received_at_ms: i64 },
+    /// A definitive answer to a send, stored under its idempotency key. When Meta accepted it,
+    /// `outbound` becomes an `Outbound` event and the answer gets its `seq`.
+    Send(SendRecord),
+}
+
+#[derive(Debug, Clone)]
+pub struct SendRecord {
+    pub idempotency_key: String,
+    pub phone_number_id: String,
+    /// sha256 of the number and message, to refuse a key reused for a different message.
+    pub request_hash: String,
+    pub agent: String,
+    pub status: u16,
+    pub answer: Value,
+    pub outbound: Option<OutboundRecord>,
+    pub received_at_ms: i64,
+}
+
+/// What an append did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Appended {
+    /// A relay event exists at `seq`; `duplicate` when it was already there (redelivery).
+    Event { seq: i64, duplicate: bool },
+    Quarantined { id: i64, duplicate: bool },
+    Send(StoredSend),
+}
+
+/// A send answer as stored under its idempotency key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSend {
+    pub phone_number_id: String,
+    pub request_hash: String,
+    pub status: u16,
+    pub answer: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub name: String,
+    pub role: Role,
+    pub created_at_ms: i64,
+}
+
+/// A signed webhook body that did not parse, for admins to look at.
+#[derive(Debug, Clone, Serialize)]
+pub struct Quarantined {
+    pub id: i64,
+    pub received_at_ms: i64,
+    pub reason: String,
+    pub body_hash: String,
+    pub size: usize,
+    /// The body as text (invalid UTF-8 replaced), JSON-escaped by the response encoder.
+    pub body: String,
+}
+
+#[async_trait]
+pub trait Database: Send + Sync + 'static {
+    /// Append every item in one durable transaction; returns one result per item, in order.
+    /// `Err` means nothing of the batch was committed.
+    async fn append_batch(&self, items: Vec<Append>) -> Result<Vec<Result<Appended, DbError>>, DbError>;
+    /// Events with `seq > after`, oldest first, at most `limit`.
+    async fn events_after(&self, after: i64, limit: usize) -> Result<Vec<RelayEvent>, DbError>;
+    /// The highest committed seq (0 when empty).
+    async fn last_seq(&self) -> Result<i64, DbError>;
+    async fn quarantined(&self, limit: usize) -> Result<Vec<Quarantined>, DbError>;
+    async fn add_user(&self, name: &str, role: Role, token_hash: &str) -> Result<(), DbError>;
+    async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>, DbError>;
+    async fn users(&self) -> Result<Vec<User>, DbError>;
+    /// Deletes the user (their token stops working at once). `false` if there was none.
+    async fn revoke_user(&self, name: &str) -> Result<bool, DbError>;
+    async fn numbers(&self) -> Result<Vec<NumberSettings>, DbError>;
+    async fn number(&self, phone_number_id: &str) -> Result<Option<NumberSettings>, DbError>;
+    async fn send_answer(&self, idempotency_key: &str) -> Result<Option<StoredSend>, DbError>;
+}

@@ -1,0 +1,481 @@
+//! The embedded SQLite backend.
+//!
+//! Durability: WAL with `synchronous=FULL`. In WAL mode FULL fsyncs the WAL at every commit, so
+//! a transaction that returned is on disk and survives a process kill *and* a power cut
+//! (NORMAL would survive `kill -9` but could lose the last commits on power loss). The fsync
+//! cost is paid once per batch thanks to group commit ([`crate::writer`]), not once per webhook.
+//! Readers never block the writer (WAL), and `BEGIN IMMEDIATE` plus a busy timeout serializes
+//! us against a CLI (`coexist-bridge number add`) writing to the same file.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use coexist_core::{NumberSettings, RelayEvent, RelayKind};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite_migration::{Migrations, M};
+use serde_json::Value;
+
+use super::{Append, Appended, Database, DbError, Quarantined, SendRecord, StoredSend, User};
+use crate::auth::Role;
+
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE events (
+    seq            INTEGER PRIMARY KEY,
+    kind           TEXT    NOT NULL,
+    received_at_ms INTEGER NOT NULL,
+    payload        TEXT    NOT NULL,
+    body_hash      TEXT    UNIQUE
+);
+CREATE TABLE quarantine (
+    id             INTEGER PRIMARY KEY,
+    body_hash      TEXT    NOT NULL UNIQUE,
+    received_at_ms INTEGER NOT NULL,
+    reason         TEXT    NOT NULL,
+    body           BLOB    NOT NULL
+);
+CREATE TABLE users (
+    name          TEXT PRIMARY KEY,
+    role          TEXT NOT NULL,
+    token_hash    TEXT NOT NULL UNIQUE,
+    created_at_ms INTEGER NOT NULL
+);
+CREATE TABLE numbers (
+    phone_number_id TEXT PRIMARY KEY,
+    settings        TEXT NOT NULL
+);
+CREATE TABLE sends (
+    idempotency_key TEXT PRIMARY KEY,
+    phone_number_id TEXT    NOT NULL,
+    request_hash    TEXT    NOT NULL,
+    agent           TEXT    NOT NULL,
+    status          INTEGER NOT NULL,
+    answer          TEXT    NOT NULL,
+    seq             INTEGER,
+    created_at_ms   INTEGER NOT NULL
+);
+"#];
+
+/// SQLite event log. Cheap to clone; one connection for appends, a small pool for the rest.
+#[derive(Clone)]
+pub struct SqliteDb {
+    path: PathBuf,
+    writer: Arc<Mutex<Connection>>,
+    pool: Arc<Mutex<Vec<Connection>>>,
+}
+
+impl SqliteDb {
+    /// Opens (creating if needed) and migrates the database at `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, DbError> {
+        let path = path.as_ref().to_path_buf();
+        let mut conn = connect(&path)?;
+        let migrations = Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect());
+        migrations.to_latest(&mut conn)?;
+        Ok(SqliteDb { path, writer: Arc::new(Mutex::new(conn)), pool: Arc::new(Mutex::new(Vec::new())) })
+    }
+
+    /// Runs `f` on a pooled connection (opened on demand, returned after use).
+    fn with_conn<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T, DbError>) -> Result<T, DbError> {
+        let pooled = self.pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let mut conn = match pooled {
+            Some(c) => c,
+            None => connect(&self.path)?,
+        };
+        let out = f(&mut conn);
+        let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.len() < 8 {
+            pool.push(conn);
+        }
+        out
+    }
+
+    /// Appends a batch in one `BEGIN IMMEDIATE` transaction with a savepoint per item.
+    pub fn append_batch_sync(&self, items: Vec<Append>) -> Result<Vec<Result<Appended, DbError>>, DbError> {
+        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut results = Vec::with_capacity(items.len());
+        for item in items {
+            let mut sp = tx.savepoint()?;
+            let result = append_one(&sp, item);
+            if result.is_ok() {
+                sp.commit()?;
+            } else {
+                sp.rollback()?;
+            }
+            results.push(result);
+        }
+        tx.commit()?;
+        Ok(results)
+    }
+
+    pub fn events_after_sync(&self, after: i64, limit: usize) -> Result<Vec<RelayEvent>, DbError> {
+        self.with_conn(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT seq, kind, received_at_ms, payload FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![after, limit as i64], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, String>(3)?))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (seq, kind, received_at_ms, payload) = row?;
+                out.push(RelayEvent {
+                    seq,
+                    kind: kind_from_str(&kind)?,
+                    received_at_ms,
+                    payload: serde_json::from_str(&payload)?,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    pub fn last_seq_sync(&self) -> Result<i64, DbError> {
+        self.with_conn(|c| Ok(c.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))?))
+    }
+
+    pub fn add_user_sync(&self, name: &str, role: Role, token_hash: &str) -> Result<(), DbError> {
+        self.with_conn(|c| {
+            let exists: bool =
+                c.query_row("SELECT EXISTS(SELECT 1 FROM users WHERE name = ?1)", [name], |r| r.get(0))?;
+            if exists {
+                return Err(DbError::Conflict(format!(
+                    "a user named {name:?} already exists; revoke them first or pick another name"
+                )));
+            }
+            c.execute(
+                "INSERT INTO users (name, role, token_hash, created_at_ms) VALUES (?1, ?2, ?3, ?4)",
+                params![name, role.as_str(), token_hash, crate::now_ms()],
+            )?;
+            Ok(())
+        })
+    }
+
+    pub fn number_sync(&self, id: &str) -> Result<Option<NumberSettings>, DbError> {
+        self.with_conn(|c| {
+            let json: Option<String> = c
+                .query_row("SELECT settings FROM numbers WHERE phone_number_id = ?1", [id], |r| r.get(0))
+                .optional()?;
+            Ok(json.map(|j| serde_json::from_str(&j)).transpose()?)
+        })
+    }
+}
+
+fn connect(path: &Path) -> Result<Connection, DbError> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
+}
+
+fn kind_str(kind: RelayKind) -> &'static str {
+    match kind {
+        RelayKind::Webhook => "webhook",
+        RelayKind::Outbound => "outbound",
+        RelayKind::Templates => "templates",
+        RelayKind::Number => "number",
+    }
+}
+
+fn kind_from_str(s: &str) -> Result<RelayKind, DbError> {
+    Ok(match s {
+        "webhook" => RelayKind::Webhook,
+        "outbound" => RelayKind::Outbound,
+        "templates" => RelayKind::Templates,
+        "number" => RelayKind::Number,
+        other => return Err(DbError::Conflict(format!("unknown event kind {other:?} in the database"))),
+    })
+}
+
+/// Inserts one event at `MAX(seq) + 1`: inside the single writer transaction this is gap-free
+/// (a rolled-back savepoint takes its seq with it).
+fn insert_event(
+    c: &Connection,
+    kind: RelayKind,
+    received_at_ms: i64,
+    payload: &str,
+    body_hash: Option<&str>,
+) -> Result<i64, DbError> {
+    let seq: i64 = c.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM events", [], |r| r.get(0))?;
+    c.prepare_cached("INSERT INTO events (seq, kind, received_at_ms, payload, body_hash) VALUES (?1, ?2, ?3, ?4, ?5)")?
+        .execute(params![seq, kind_str(kind), received_at_ms, payload, body_hash])?;
+    Ok(seq)
+}
+
+fn append_one(c: &Connection, item: Append) -> Result<Appended, DbError> {
+    match item {
+        Append::Webhook { body, body_hash, received_at_ms } => {
+            let existing: Option<i64> = c
+                .prepare_cached("SELECT seq FROM events WHERE body_hash = ?1")?
+                .query_row([&body_hash], |r| r.get(0))
+                .optional()?;
+            if let Some(seq) = existing {
+                return Ok(Appended::Event { seq, duplicate: true });
+            }
+            let seq = insert_event(c, RelayKind::Webhook, received_at_ms, &body, Some(&body_hash))?;
+            Ok(Appended::Event { seq, duplicate: false })
+        }
+        Append::Quarantine { body, body_hash, reason, received_at_ms } => {
+            let existing: Option<i64> = c
+                .query_row("SELECT id FROM quarantine WHERE body_hash = ?1", [&body_hash], |r| r.get(0))
+                .optional()?;
+            if let Some(id) = existing {
+                return Ok(Appended::Quarantined { id, duplicate: true });
+            }
+            c.execute(
+                "INSERT INTO quarantine (body_hash, received_at_ms, reason, body) VALUES (?1, ?2, ?3, ?4)",
+                params![body_hash, received_at_ms, reason, body],
+            )?;
+            Ok(Appended::Quarantined { id: c.last_insert_rowid(), duplicate: false })
+        }
+        Append::Number { settings, create, received_at_ms } => {
+            let json = serde_json::to_string(&settings)?;
+            let exists: bool = c.query_row(
+                "SELECT EXISTS(SELECT 1 FROM numbers WHERE phone_number_id = ?1)",
+                [&settings.phone_number_id],
+                |r| r.get(0),
+            )?;
+            if create && exists {
+                return Err(DbError::Conflict(format!(
+                    "number {} already exists; edit it with PUT /v1/admin/numbers/{}",
+                    settings.phone_number_id, settings.phone_number_id
+                )));
+            }
+            if !create && !exists {
+                return Err(DbError::NotFound(format!(
+                    "no number {}; add it first with POST /v1/admin/numbers",
+                    settings.phone_number_id
+                )));
+            }
+            c.execute(
+                "INSERT INTO numbers (phone_number_id, settings) VALUES (?1, ?2)
+                 ON CONFLICT(phone_number_id) DO UPDATE SET settings = excluded.settings",
+                params![settings.phone_number_id, json],
+            )?;
+            let seq = insert_event(c, RelayKind::Number, received_at_ms, &json, None)?;
+            Ok(Appended::Event { seq, duplicate: false })
+        }
+        Append::Templates { catalog, received_at_ms } => {
+            let json = serde_json::to_string(&catalog)?;
+            let seq = insert_event(c, RelayKind::Templates, received_at_ms, &json, None)?;
+            Ok(Appended::Event { seq, duplicate: false })
+        }
+        Append::Send(record) => append_send(c, record),
+    }
+}
+
+fn append_send(c: &Connection, record: SendRecord) -> Result<Appended, DbError> {
+    if let Some(stored) = send_answer(c, &record.idempotency_key)? {
+        return Ok(Appended::Send(stored));
+    }
+    let mut answer = record.answer;
+    let mut seq = None;
+    if let Some(outbound) = &record.outbound {
+        let json = serde_json::to_string(outbound)?;
+        let s = insert_event(c, RelayKind::Outbound, record.received_at_ms, &json, None)?;
+        if let Value::Object(map) = &mut answer {
+            map.insert("seq".into(), Value::from(s));
+        }
+        seq = Some(s);
+    }
+    c.execute(
+        "INSERT INTO sends (idempotency_key, phone_number_id, request_hash, agent, status, answer, seq, created_at_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            record.idempotency_key,
+            record.phone_number_id,
+            record.request_hash,
+            record.agent,
+            record.status,
+            serde_json::to_string(&answer)?,
+            seq,
+            record.received_at_ms
+        ],
+    )?;
+    Ok(Appended::Send(StoredSend {
+        phone_number_id: record.phone_number_id,
+        request_hash: record.request_hash,
+        status: record.status,
+        answer,
+    }))
+}
+
+fn send_answer(c: &Connection, key: &str) -> Result<Option<StoredSend>, DbError> {
+    let row: Option<(String, String, u16, String)> = c
+        .query_row(
+            "SELECT phone_number_id, request_hash, status, answer FROM sends WHERE idempotency_key = ?1",
+            [key],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    match row {
+        None => Ok(None),
+        Some((phone_number_id, request_hash, status, answer)) => Ok(Some(StoredSend {
+            phone_number_id,
+            request_hash,
+            status,
+            answer: serde_json::from_str(&answer)?,
+        })),
+    }
+}
+
+fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, i64)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+}
+
+fn to_user((name, role, created_at_ms): (String, String, i64)) -> Result<User, DbError> {
+    let role = role.parse::<Role>().map_err(DbError::Conflict)?;
+    Ok(User { name, role, created_at_ms })
+}
+
+/// Runs blocking SQLite work off the async runtime.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, DbError> + Send + 'static,
+) -> Result<T, DbError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| DbError::Task(e.to_string()))?
+}
+
+#[async_trait]
+impl Database for SqliteDb {
+    async fn append_batch(&self, items: Vec<Append>) -> Result<Vec<Result<Appended, DbError>>, DbError> {
+        let db = self.clone();
+        blocking(move || db.append_batch_sync(items)).await
+    }
+
+    async fn events_after(&self, after: i64, limit: usize) -> Result<Vec<RelayEvent>, DbError> {
+        let db = self.clone();
+        blocking(move || db.events_after_sync(after, limit)).await
+    }
+
+    async fn last_seq(&self) -> Result<i64, DbError> {
+        let db = self.clone();
+        blocking(move || db.last_seq_sync()).await
+    }
+
+    async fn quarantined(&self, limit: usize) -> Result<Vec<Quarantined>, DbError> {
+        let db = self.clone();
+        blocking(move || {
+            db.with_conn(|c| {
+                let mut stmt = c.prepare(
+                    "SELECT id, received_at_ms, reason, body_hash, body FROM quarantine ORDER BY id DESC LIMIT ?1",
+                )?;
+                let rows = stmt.query_map([limit as i64], |r| {
+                    let body: Vec<u8> = r.get(4)?;
+                    Ok(Quarantined {
+                        id: r.get(0)?,
+                        received_at_ms: r.get(1)?,
+                        reason: r.get(2)?,
+                        body_hash: r.get(3)?,
+                        size: body.len(),
+                        body: String::from_utf8_lossy(&body).into_owned(),
+                    })
+                })?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+        })
+        .await
+    }
+
+    async fn add_user(&self, name: &str, role: Role, token_hash: &str) -> Result<(), DbError> {
+        let (db, name, token_hash) = (self.clone(), name.to_string(), token_hash.to_string());
+        blocking(move || db.add_user_sync(&name, role, &token_hash)).await
+    }
+
+    async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>, DbError> {
+        let (db, hash) = (self.clone(), token_hash.to_string());
+        blocking(move || {
+            db.with_conn(|c| {
+                let row = c
+                    .prepare_cached("SELECT name, role, created_at_ms FROM users WHERE token_hash = ?1")?
+                    .query_row([&hash], user_from_row)
+                    .optional()?;
+                row.map(to_user).transpose()
+            })
+        })
+        .await
+    }
+
+    async fn users(&self) -> Result<Vec<User>, DbError> {
+        let db = self.clone();
+        blocking(move || {
+            db.with_conn(|c| {
+                let mut stmt = c.prepare("SELECT name, role, created_at_ms FROM users ORDER BY name")?;
+                let rows = stmt.query_map([], user_from_row)?.collect::<Result<Vec<_>, _>>()?;
+                rows.into_iter().map(to_user).collect()
+            })
+        })
+        .await
+    }
+
+    async fn revoke_user(&self, name: &str) -> Result<bool, DbError> {
+        let (db, name) = (self.clone(), name.to_string());
+        blocking(move || db.with_conn(|c| Ok(c.execute("DELETE FROM users WHERE name = ?1", [&name])? > 0))).await
+    }
+
+    async fn numbers(&self) -> Result<Vec<NumberSettings>, DbError> {
+        let db = self.clone();
+        blocking(move || {
+            db.with_conn(|c| {
+                let mut stmt = c.prepare("SELECT settings FROM numbers ORDER BY phone_number_id")?;
+                let rows = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+                Ok(rows.iter().map(|j| serde_json::from_str(j)).collect::<Result<Vec<_>, _>>()?)
+            })
+        })
+        .await
+    }
+
+    async fn number(&self, phone_number_id: &str) -> Result<Option<NumberSettings>, DbError> {
+        let (db, id) = (self.clone(), phone_number_id.to_string());
+        blocking(move || db.number_sync(&id)).await
+    }
+
+    async fn send_answer(&self, idempotency_key: &str) -> Result<Option<StoredSend>, DbError> {
+        let (db, key) = (self.clone(), idempotency_key.to_string());
+        blocking(move || db.with_conn(|c| send_answer(c, &key))).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use coexist_core::NumberMode;
+
+    fn webhook(body: &str) -> Append {
+        Append::Webhook { body: body.into(), body_hash: crate::sha256_hex(body.as_bytes()), received_at_ms: 1 }
+    }
+
+    #[test]
+    fn seqs_are_gap_free_and_redelivery_is_stored_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = SqliteDb::open(dir.path().join("b.db")).unwrap();
+        let number = NumberSettings {
+            phone_number_id: "1".into(),
+            waba_id: "2".into(),
+            display_number: "+15550001".into(),
+            mode: NumberMode::Standard,
+            tier_mps: 80,
+        };
+        let results = db
+            .append_batch_sync(vec![
+                webhook(r#"{"a":1}"#),
+                // Fails (number does not exist yet): must not burn a seq.
+                Append::Number { settings: number.clone(), create: false, received_at_ms: 1 },
+                webhook(r#"{"a":1}"#),
+                webhook(r#"{"a":2}"#),
+            ])
+            .unwrap();
+        assert_eq!(results[0].as_ref().unwrap(), &Appended::Event { seq: 1, duplicate: false });
+        assert!(matches!(results[1], Err(DbError::NotFound(_))));
+        assert_eq!(results[2].as_ref().unwrap(), &Appended::Event { seq: 1, duplicate: true });
+        assert_eq!(results[3].as_ref().unwrap(), &Appended::Event { seq: 2, duplicate: false });
+        let events = db.events_after_sync(0, 10).unwrap();
+        assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(events[1].payload, serde_json::json!({"a": 2}));
+        // Reopening keeps everything.
+        drop(db);
+        let db = SqliteDb::open(dir.path().join("b.db")).unwrap();
+        assert_eq!(db.last_seq_sync().unwrap(), 2);
+    }
+}

@@ -1,0 +1,239 @@
+//! Test harness: a real bridge on 127.0.0.1:0 over a temp SQLite file, and a tiny fake Graph API.
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use coexist_bridge::{admin, BridgeConfig, RunningBridge, Role};
+use coexist_core::{NumberMode, NumberSettings};
+use serde_json::{json, Value};
+
+pub const SECRET: &str = "test-app-secret";
+pub const VERIFY: &str = "test-verify-token";
+pub const ACCESS: &str = "EAAG-test-access-token";
+pub const NUMBER: &str = "106540352242922";
+pub const WABA: &str = "102290129340398";
+
+pub struct Harness {
+    pub bridge: Option<RunningBridge>,
+    pub dir: tempfile::TempDir,
+    pub db: PathBuf,
+    pub base: String,
+    pub http: reqwest::Client,
+    pub admin: String,
+    pub agent: String,
+    pub manager: String,
+}
+
+impl Harness {
+    /// A bridge with one admin, agent and manager, talking to `graph_url`.
+    pub async fn start(graph_url: Option<String>, tweak: impl FnOnce(&mut BridgeConfig)) -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("bridge.db");
+        let mut config = BridgeConfig::new(&db);
+        config.app_secret = SECRET.into();
+        config.verify_token = VERIFY.into();
+        config.access_token = ACCESS.into();
+        config.graph_url = graph_url.unwrap_or_else(|| "http://127.0.0.1:9".into());
+        config.retry_base_delay = Duration::from_millis(20);
+        config.retry_max_delay = Duration::from_millis(100);
+        tweak(&mut config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let bridge = coexist_bridge::start(config, listener).await.unwrap();
+        let base = format!("http://{}", bridge.addr);
+        Harness {
+            admin: admin::add_user(&db, "root", Role::Admin).unwrap(),
+            agent: admin::add_user(&db, "ana", Role::Agent).unwrap(),
+            manager: admin::add_user(&db, "max", Role::Manager).unwrap(),
+            bridge: Some(bridge),
+            dir,
+            db,
+            base,
+            http: reqwest::Client::builder().timeout(Duration::from_secs(120)).build().unwrap(),
+        }
+    }
+
+    pub fn add_number(&self, mode: NumberMode, tier_mps: u32) {
+        admin::add_number(
+            &self.db,
+            NumberSettings {
+                phone_number_id: NUMBER.into(),
+                waba_id: WABA.into(),
+                display_number: "+14155550100".into(),
+                mode,
+                tier_mps,
+            },
+        )
+        .unwrap();
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn post_webhook(&self, body: &str) -> reqwest::Response {
+        self.http
+            .post(self.url("/webhook"))
+            .header("x-hub-signature-256", coexist_bridge::sign_webhook(SECRET, body.as_bytes()))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get_json(&self, path: &str, token: &str) -> (u16, Value) {
+        let r = self.http.get(self.url(path)).bearer_auth(token).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn events(&self, after: i64) -> Vec<Value> {
+        let (s, page) = self.get_json(&format!("/v1/events?after={after}&limit=1000"), &self.agent).await;
+        assert_eq!(s, 200, "{page}");
+        page["events"].as_array().unwrap().clone()
+    }
+
+    pub async fn send(&self, token: &str, key: Option<&str>, message: &Value) -> (u16, Value) {
+        let mut req = self.http.post(self.url(&format!("/v1/numbers/{NUMBER}/messages"))).bearer_auth(token).json(message);
+        if let Some(k) = key {
+            req = req.header("idempotency-key", k);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn shutdown(mut self) {
+        if let Some(b) = self.bridge.take() {
+            b.shutdown().await;
+        }
+    }
+}
+
+/// A `messages` webhook Meta would send, unique by `n`.
+pub fn webhook_body(n: u64) -> String {
+    json!({
+        "object": "whatsapp_business_account",
+        "entry": [{"id": WABA, "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "14155550100", "phone_number_id": NUMBER},
+            "contacts": [{"profile": {"name": "Ana"}, "wa_id": "15551234567"}],
+            "messages": [{"from": "15551234567", "id": format!("wamid.in.{n}"), "timestamp": "1700000000",
+                          "type": "text", "text": {"body": format!("hello {n}")}}]
+        }}]}]
+    })
+    .to_string()
+}
+
+pub fn text_message(to: &str, text: &str) -> Value {
+    json!({"messaging_product": "whatsapp", "to": to, "type": "text", "text": {"body": text}})
+}
+
+/// One call the fake Graph API received.
+#[derive(Clone, Debug)]
+pub struct Call {
+    pub at: Instant,
+    pub path: String,
+    pub body: Value,
+    pub auth: Option<String>,
+}
+
+#[derive(Default)]
+pub struct FakeState {
+    pub calls: Mutex<Vec<Call>>,
+    /// Answers for the next `/messages` calls; empty means success.
+    pub script: Mutex<VecDeque<(u16, Value)>>,
+    pub templates: Mutex<Vec<Value>>,
+    pub page_size: AtomicU64,
+    pub addr: Mutex<String>,
+    counter: AtomicU64,
+    /// Artificial latency per send, to make concurrent duplicates overlap.
+    pub delay_ms: AtomicU64,
+}
+
+pub struct FakeGraph {
+    pub url: String,
+    pub state: Arc<FakeState>,
+}
+
+impl FakeGraph {
+    pub async fn start() -> FakeGraph {
+        let state = Arc::new(FakeState::default());
+        state.page_size.store(2, Ordering::SeqCst);
+        let app = Router::new()
+            .route("/{version}/{id}/messages", post(fake_send))
+            .route("/{version}/{waba}/message_templates", get(fake_templates))
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        *state.addr.lock().unwrap() = url.clone();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        FakeGraph { url, state }
+    }
+
+    pub fn script(&self, answers: Vec<(u16, Value)>) {
+        self.state.script.lock().unwrap().extend(answers);
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.state.calls.lock().unwrap().clone()
+    }
+
+    pub fn sends(&self) -> Vec<Call> {
+        self.calls().into_iter().filter(|c| c.path.ends_with("/messages")).collect()
+    }
+}
+
+async fn fake_send(
+    State(s): State<Arc<FakeState>>,
+    Path((version, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> (StatusCode, Json<Value>) {
+    let at = Instant::now();
+    let auth = headers.get("authorization").map(|v| v.to_str().unwrap().to_string());
+    s.calls.lock().unwrap().push(Call { at, path: format!("/{version}/{id}/messages"), body: body.clone(), auth });
+    let delay = s.delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
+    if let Some((status, answer)) = s.script.lock().unwrap().pop_front() {
+        return (StatusCode::from_u16(status).unwrap(), Json(answer));
+    }
+    let n = s.counter.fetch_add(1, Ordering::SeqCst);
+    let to = body["to"].as_str().unwrap_or_default().to_string();
+    (
+        StatusCode::OK,
+        Json(json!({"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}],
+                    "messages": [{"id": format!("wamid.out.{n}")}]})),
+    )
+}
+
+async fn fake_templates(
+    State(s): State<Arc<FakeState>>,
+    Path((version, waba)): Path<(String, String)>,
+    headers: HeaderMap,
+    Query(q): Query<std::collections::HashMap<String, String>>,
+) -> Json<Value> {
+    let auth = headers.get("authorization").map(|v| v.to_str().unwrap().to_string());
+    let path = format!("/{version}/{waba}/message_templates?{}", q.get("after").map(String::as_str).unwrap_or(""));
+    s.calls.lock().unwrap().push(Call { at: Instant::now(), path, body: Value::Null, auth });
+    let all = s.templates.lock().unwrap().clone();
+    let size = s.page_size.load(Ordering::SeqCst) as usize;
+    let start: usize = q.get("after").map(|a| a.trim_start_matches("cur").parse().unwrap()).unwrap_or(0);
+    let end = (start + size).min(all.len());
+    let mut paging = json!({"cursors": {"before": format!("cur{start}"), "after": format!("cur{end}")}});
+    if end < all.len() {
+        let addr = s.addr.lock().unwrap().clone();
+        paging["next"] = json!(format!("{addr}/{version}/{waba}/message_templates?limit={size}&after=cur{end}"));
+    }
+    Json(json!({"data": all[start..end].to_vec(), "paging": paging}))
+}

@@ -1,0 +1,415 @@
+//! The inbox's rules, all in one place, as pure functions over [`Event`]s.
+//!
+//! Everything here is order-independent: a conversation's state is a set of maxima
+//! (latest reply, latest inbound message, latest "window closed" failure, furthest window
+//! expiry), so applying the same events in any order, any number of times, gives the same
+//! state. Ties on Meta's timestamp are broken by the wamid (plain string order), which is
+//! arbitrary but deterministic; every desktop therefore agrees.
+//!
+//! # Ownership — who answers this conversation
+//! The side of the **latest business reply** (by Meta timestamp, then wamid) owns the
+//! conversation: [`Owner::Api`] with the agent who sent it through Coexist, or [`Owner::App`]
+//! when someone answered from the WhatsApp Business App on the phone (an echo). A conversation
+//! nobody has answered is [`Owner::Unowned`]. Ownership switches back and forth freely: an App
+//! reply after an agent's reply hands it to the App and vice versa.
+//! - Inbound customer messages never change the owner (the customer writing again does not
+//!   mean someone else should answer).
+//! - `history` messages never count as replies, even when the business sent them: they are
+//!   the past, imported at onboarding, and nobody on the team chose to take the conversation.
+//! - Any business message counts, including reactions and messages that later fail: the
+//!   person chose to act in this conversation.
+//! - Edits and revokes do not count (they change an existing reply, they are not a new one).
+//!
+//! # The customer service window — when free-form messages may be sent
+//! Only an inbound message from the customer ([`Side::Customer`]) opens or extends the window:
+//! it lasts [`WINDOW_SECS`] (24 h) from that message's Meta timestamp. When the message
+//! carries a `referral` (the customer came from a click-to-WhatsApp ad or a Facebook Page
+//! call-to-action, Meta's "free entry point"), the window lasts [`FREE_ENTRY_WINDOW_SECS`]
+//! (72 h in total). Meta documents the 72 h free entry point window as starting when the
+//! business answers within 24 h; we cannot know Meta's bookkeeping, so we open it at the
+//! inbound message (72 h from it), which is the lead's product rule.
+//! Echoes (App replies), API sends, history and statuses never open or extend it.
+//! A failed status with error **131047** ("Re-engagement message": Meta says the window is
+//! closed) closes the window whatever our clock says, until a strictly newer inbound customer
+//! message (by Meta timestamp) reopens it. An inbound message with the same second as the
+//! failure does not reopen it (we cannot tell which came first, and Meta was the one who knew).
+//!
+//! # Statuses — how far an outbound message got
+//! `sent < delivered < read`; `failed` is terminal and keeps its error code and details.
+//! Status never goes backwards. A status may arrive before its message (webhooks race); its
+//! state is per wamid ([`MessageStatus`]), independent of the message, so the store keeps it
+//! and shows it once the message arrives. Each kind remembers when it was first reached.
+//!
+//! # Dedupe
+//! Messages are identified by wamid; statuses by (wamid, status kind) — see [`dedupe_key`].
+//! Meta retries webhooks, and the bridge may relay a webhook twice; applying a duplicate is
+//! harmless here (maxima), but the store must not insert a second row.
+//!
+//! # Unread
+//! An inbound customer message is unread when it is newer (by Meta timestamp, strictly) than
+//! both the latest business reply (any side, including the App) and the agent's read mark:
+//! see [`ConversationState::unread_threshold`] and [`counts_as_unread`]. History never counts.
+//!
+//! # Order
+//! Messages are shown by Meta timestamp; ties by arrival (the bridge's relay sequence) — see
+//! [`order_key`]. Arrival is never used to decide ownership or the window.
+
+use serde::{Deserialize, Serialize};
+
+use crate::event::{ConversationKey, Event, Message, MetaError, Side, StatusKind, StatusUpdate, Timestamp};
+
+/// The customer service window: 24 hours after the customer's last message.
+pub const WINDOW_SECS: i64 = 24 * 60 * 60;
+/// The free entry point window (customer came from a click-to-WhatsApp ad): 72 hours in total.
+pub const FREE_ENTRY_WINDOW_SECS: i64 = 72 * 60 * 60;
+/// Meta's error code for "more than 24 hours have passed since the customer last replied".
+pub const WINDOW_CLOSED_ERROR: i64 = 131047;
+
+/// Who answers a conversation: the side of the latest business reply.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "owner", rename_all = "snake_case")]
+pub enum Owner {
+    /// Nobody on the business side has replied yet.
+    Unowned,
+    /// An agent answered through Coexist (the Cloud API).
+    Api { agent: String },
+    /// Someone answered from the WhatsApp Business App on the phone.
+    App,
+}
+
+/// Whether a free-form (non-template) message may be sent now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum WindowState {
+    Open { expires_at: Timestamp, remaining_secs: i64 },
+    Closed { reason: ClosedReason },
+}
+
+/// Why the window is closed, so the UI can say it plainly (see [`ClosedReason::describe`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ClosedReason {
+    /// The customer has never written (that we know of).
+    NeverOpened,
+    /// 24 h (or 72 h) passed since the customer's last message.
+    Expired { at: Timestamp },
+    /// Meta refused a message with 131047: the window is closed whatever our clock says.
+    RejectedByMeta { at: Timestamp },
+}
+
+impl ClosedReason {
+    /// Plain words for the agent, with what to do.
+    pub fn describe(&self) -> String {
+        match self {
+            ClosedReason::NeverOpened => {
+                "The customer has not written yet. Start with an approved template.".to_string()
+            }
+            ClosedReason::Expired { .. } => {
+                "More than 24 hours have passed since the customer last wrote. Send an approved template instead."
+                    .to_string()
+            }
+            ClosedReason::RejectedByMeta { .. } => {
+                "Meta says the 24-hour window is closed. Send an approved template; the window reopens when the customer writes."
+                    .to_string()
+            }
+        }
+    }
+}
+
+/// A point in a conversation's timeline: Meta timestamp, ties broken by wamid.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Mark {
+    pub timestamp: Timestamp,
+    pub wamid: String,
+}
+
+impl Mark {
+    pub fn new(timestamp: Timestamp, wamid: &str) -> Self {
+        Mark { timestamp, wamid: wamid.to_string() }
+    }
+}
+
+/// The latest business reply and who sent it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ReplyMark {
+    pub at: Mark,
+    pub owner: Owner,
+}
+
+/// Everything the rules need to know about one conversation, as maxima (see the module doc).
+/// Serializable so the store can persist it per conversation; [`ConversationState::apply`] is
+/// O(1), idempotent and commutative.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationState {
+    /// Latest inbound customer message.
+    #[serde(default)]
+    pub last_inbound: Option<Mark>,
+    /// Furthest expiry any inbound customer message gives (24 h, or 72 h with a referral).
+    #[serde(default)]
+    pub window_expires_at: Option<Timestamp>,
+    /// Latest business reply (API or App; never history).
+    #[serde(default)]
+    pub last_reply: Option<ReplyMark>,
+    /// Latest 131047 failure.
+    #[serde(default)]
+    pub window_rejected: Option<Mark>,
+    /// Latest message of any side (history included): for sorting the conversation list.
+    #[serde(default)]
+    pub last_message: Option<Mark>,
+    /// The agent read everything up to this Meta timestamp (set locally, see [`Self::mark_read`]).
+    #[serde(default)]
+    pub read_mark: Option<Timestamp>,
+}
+
+fn keep_max<T: Ord>(slot: &mut Option<T>, candidate: T) -> bool {
+    match slot {
+        Some(current) if *current >= candidate => false,
+        _ => {
+            *slot = Some(candidate);
+            true
+        }
+    }
+}
+
+impl ConversationState {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Fold one event in. Returns whether anything changed. Events of other conversations
+    /// should not be passed (the store routes by [`conversation_of`]); they are applied as-is.
+    pub fn apply(&mut self, event: &Event) -> bool {
+        match event {
+            Event::Message(m) => self.apply_message(m),
+            Event::Status(s) => self.apply_status(s),
+            _ => false,
+        }
+    }
+
+    fn apply_message(&mut self, m: &Message) -> bool {
+        let mark = Mark::new(m.timestamp, &m.wamid);
+        let mut changed = keep_max(&mut self.last_message, mark.clone());
+        match m.side {
+            Side::Customer => {
+                changed |= keep_max(&mut self.last_inbound, mark);
+                let expiry = m.timestamp.saturating_add(window_length(m));
+                changed |= keep_max(&mut self.window_expires_at, expiry);
+            }
+            Side::Api | Side::App => {
+                let owner = owner_of_reply(m);
+                changed |= keep_max(&mut self.last_reply, ReplyMark { at: mark, owner });
+            }
+            Side::History => {}
+        }
+        changed
+    }
+
+    fn apply_status(&mut self, s: &StatusUpdate) -> bool {
+        if closes_window(s) {
+            keep_max(&mut self.window_rejected, Mark::new(s.timestamp, &s.wamid))
+        } else {
+            false
+        }
+    }
+
+    /// The agent read the conversation up to `timestamp` (Meta time of the newest message shown).
+    pub fn mark_read(&mut self, timestamp: Timestamp) -> bool {
+        keep_max(&mut self.read_mark, timestamp)
+    }
+
+    /// Who answers this conversation now.
+    pub fn owner(&self) -> Owner {
+        self.last_reply.as_ref().map(|r| r.owner.clone()).unwrap_or(Owner::Unowned)
+    }
+
+    /// Whether a free-form message may be sent at `now` (Unix seconds).
+    pub fn window(&self, now: Timestamp) -> WindowState {
+        let (Some(inbound), Some(expires_at)) = (&self.last_inbound, self.window_expires_at) else {
+            return WindowState::Closed { reason: ClosedReason::NeverOpened };
+        };
+        if let Some(rejected) = &self.window_rejected {
+            if rejected.timestamp >= inbound.timestamp {
+                return WindowState::Closed { reason: ClosedReason::RejectedByMeta { at: rejected.timestamp } };
+            }
+        }
+        if now < expires_at {
+            WindowState::Open { expires_at, remaining_secs: expires_at - now }
+        } else {
+            WindowState::Closed { reason: ClosedReason::Expired { at: expires_at } }
+        }
+    }
+
+    /// Inbound customer messages strictly newer than this Meta timestamp are unread
+    /// (`None`: every inbound customer message is unread).
+    pub fn unread_threshold(&self) -> Option<Timestamp> {
+        let reply = self.last_reply.as_ref().map(|r| r.at.timestamp);
+        reply.max(self.read_mark)
+    }
+
+    /// Merge another state of the same conversation (e.g. two desktops' views). Commutative.
+    pub fn merge(&mut self, other: &ConversationState) -> bool {
+        let mut changed = false;
+        if let Some(v) = other.last_inbound.clone() {
+            changed |= keep_max(&mut self.last_inbound, v);
+        }
+        if let Some(v) = other.window_expires_at {
+            changed |= keep_max(&mut self.window_expires_at, v);
+        }
+        if let Some(v) = other.last_reply.clone() {
+            changed |= keep_max(&mut self.last_reply, v);
+        }
+        if let Some(v) = other.window_rejected.clone() {
+            changed |= keep_max(&mut self.window_rejected, v);
+        }
+        if let Some(v) = other.last_message.clone() {
+            changed |= keep_max(&mut self.last_message, v);
+        }
+        if let Some(v) = other.read_mark {
+            changed |= keep_max(&mut self.read_mark, v);
+        }
+        changed
+    }
+}
+
+/// How long the window a customer message opens lasts: 72 h with a `referral`, else 24 h.
+pub fn window_length(m: &Message) -> i64 {
+    if m.referral.as_ref().is_some_and(|r| !r.is_null()) {
+        FREE_ENTRY_WINDOW_SECS
+    } else {
+        WINDOW_SECS
+    }
+}
+
+/// The owner a business reply makes. History and customer messages make none
+/// (they are `Unowned` here, but [`ConversationState::apply`] never records them as replies).
+pub fn owner_of_reply(m: &Message) -> Owner {
+    match m.side {
+        Side::Api => Owner::Api { agent: m.agent.clone().unwrap_or_else(|| "unknown agent".to_string()) },
+        Side::App => Owner::App,
+        Side::Customer | Side::History => Owner::Unowned,
+    }
+}
+
+/// Whether a message counts as a business reply for ownership and unread.
+pub fn is_business_reply(m: &Message) -> bool {
+    matches!(m.side, Side::Api | Side::App)
+}
+
+/// Whether this status says Meta considers the window closed (failed with 131047).
+pub fn closes_window(s: &StatusUpdate) -> bool {
+    s.status == StatusKind::Failed && s.errors.iter().any(|e| e.code == WINDOW_CLOSED_ERROR)
+}
+
+/// Whether `msg` counts as unread given the conversation's [`ConversationState::unread_threshold`].
+/// Only inbound customer messages count; history never does.
+pub fn counts_as_unread(msg: &Message, threshold: Option<Timestamp>) -> bool {
+    msg.side == Side::Customer && threshold.map_or(true, |t| msg.timestamp > t)
+}
+
+/// The display order of messages: Meta timestamp, then arrival (the relay sequence).
+pub fn order_key(timestamp: Timestamp, arrival_seq: i64) -> (Timestamp, i64) {
+    (timestamp, arrival_seq)
+}
+
+/// How far one outbound message got, folded from its status updates in any order.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MessageStatus {
+    /// The furthest status reached (`Failed` beats everything and is terminal).
+    #[serde(default)]
+    pub status: Option<StatusKind>,
+    /// When each status was first reached (Meta time).
+    #[serde(default)]
+    pub sent_at: Option<Timestamp>,
+    #[serde(default)]
+    pub delivered_at: Option<Timestamp>,
+    #[serde(default)]
+    pub read_at: Option<Timestamp>,
+    #[serde(default)]
+    pub failed_at: Option<Timestamp>,
+    /// The errors of the failure (the latest failed status's, deterministically).
+    #[serde(default)]
+    pub errors: Vec<MetaError>,
+}
+
+fn keep_min(slot: &mut Option<Timestamp>, candidate: Timestamp) -> bool {
+    match slot {
+        Some(current) if *current <= candidate => false,
+        _ => {
+            *slot = Some(candidate);
+            true
+        }
+    }
+}
+
+/// A total order on error lists, so that which failure's errors we keep never depends on arrival.
+fn errors_key(errors: &[MetaError]) -> String {
+    serde_json::to_string(errors).unwrap_or_default()
+}
+
+impl MessageStatus {
+    /// Fold one status update in (any order, duplicates harmless). Returns whether it changed.
+    pub fn apply(&mut self, update: &StatusUpdate) -> bool {
+        let mut changed = keep_max(&mut self.status, update.status);
+        let ts = update.timestamp;
+        changed |= match update.status {
+            StatusKind::Sent => keep_min(&mut self.sent_at, ts),
+            StatusKind::Delivered => keep_min(&mut self.delivered_at, ts),
+            StatusKind::Read => keep_min(&mut self.read_at, ts),
+            StatusKind::Failed => self.apply_failure(update),
+        };
+        changed
+    }
+
+    fn apply_failure(&mut self, update: &StatusUpdate) -> bool {
+        let newer = match self.failed_at {
+            None => true,
+            Some(at) if update.timestamp != at => update.timestamp > at,
+            Some(_) => errors_key(&update.errors) > errors_key(&self.errors),
+        };
+        if newer {
+            self.failed_at = Some(update.timestamp);
+            self.errors = update.errors.clone();
+        }
+        newer
+    }
+
+    /// Whether the message failed (terminal).
+    pub fn is_failed(&self) -> bool {
+        self.status == Some(StatusKind::Failed)
+    }
+}
+
+/// Fold a status into an optional current state (the store's row may not exist yet).
+pub fn fold_status(current: Option<MessageStatus>, update: &StatusUpdate) -> MessageStatus {
+    let mut s = current.unwrap_or_default();
+    s.apply(update);
+    s
+}
+
+/// What identifies an event for deduplication.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DedupeKey {
+    Message { wamid: String },
+    Status { wamid: String, status: StatusKind },
+}
+
+/// The dedupe key of an event; `None` for events that are idempotent upserts anyway
+/// (contacts, templates, numbers, edits, revokes, ...).
+pub fn dedupe_key(event: &Event) -> Option<DedupeKey> {
+    match event {
+        Event::Message(m) => Some(DedupeKey::Message { wamid: m.wamid.clone() }),
+        Event::Status(s) => Some(DedupeKey::Status { wamid: s.wamid.clone(), status: s.status }),
+        _ => None,
+    }
+}
+
+/// The conversation an event belongs to, if any.
+pub fn conversation_of(event: &Event) -> Option<&ConversationKey> {
+    match event {
+        Event::Message(m) => Some(&m.conversation),
+        Event::Status(s) => Some(&s.conversation),
+        Event::MessageEdited { conversation, .. } | Event::MessageRevoked { conversation, .. } => Some(conversation),
+        _ => None,
+    }
+}

@@ -1,0 +1,124 @@
+//! The engine's notification decisions, each claimed once in the store's ledger before showing.
+//!
+//! - new inbound customer message: "{sender}" / plain preview. Not for messages older than
+//!   [`MAX_NOTIFY_AGE_SECS`] (a fresh desktop replaying the bridge's log must not show hundreds
+//!   of old messages; they are in the list as unread).
+//! - window closing within [`CLOSING_WARNING_SECS`] on a conversation whose customer is still
+//!   waiting for an answer.
+//! - failed send (refused by the bridge/Meta, or a `failed` status later).
+//!
+//! History and echoes never notify: the store only reports first-seen customer messages.
+
+use coexist_core::rules::WindowState;
+use coexist_core::ConversationKey;
+use coexist_store::{ApplyReport, ConversationFilter, StoreError};
+
+use crate::events::EngineEvent;
+use crate::notify::{plain_preview, CLOSING_WARNING_SECS};
+use crate::shared::Shared;
+
+/// Inbound messages older than this (Meta time vs now) are not notified.
+pub const MAX_NOTIFY_AGE_SECS: i64 = 3600;
+
+/// Ledger kinds (`notification_claim(kind, key)`).
+pub mod kinds {
+    pub const MESSAGE: &str = "message";
+    pub const CLOSING: &str = "window_closing";
+    pub const FAILED_STATUS: &str = "failed_status";
+    pub const FAILED_SEND: &str = "failed_send";
+}
+
+/// Publish what a batch changed and notify what deserves it.
+pub(crate) fn after_batch(shared: &Shared, report: &ApplyReport, now: i64) -> Result<(), StoreError> {
+    if !report.conversations_touched.is_empty() || !report.timelines_touched.is_empty() {
+        shared.publish(EngineEvent::ConversationsChanged {
+            list: report.conversations_touched.clone(),
+            timelines: report.timelines_touched.clone(),
+        });
+    }
+    if !report.numbers_touched.is_empty() {
+        shared.publish(EngineEvent::NumbersChanged { phone_number_ids: report.numbers_touched.clone() });
+    }
+    if !report.problems.is_empty() {
+        shared.publish(EngineEvent::Problems { seqs: report.problems.clone() });
+    }
+    for m in &report.new_inbound {
+        let sender = sender_name(shared, &m.conversation, now)?;
+        let preview = plain_preview(&m.preview, 140);
+        shared.publish(EngineEvent::NewInbound {
+            conversation: m.conversation.clone(),
+            wamid: m.wamid.clone(),
+            sender: sender.clone(),
+            preview: preview.clone(),
+        });
+        if m.timestamp >= now - MAX_NOTIFY_AGE_SECS && shared.store().notification_claim(kinds::MESSAGE, &m.wamid)? {
+            shared.notifier.notify(&sender, &preview);
+        }
+    }
+    for f in &report.failed {
+        if shared.store().notification_claim(kinds::FAILED_STATUS, &f.wamid)? {
+            let who = sender_name(shared, &f.conversation, now)?;
+            let why = f.error_code.map(|c| format!(" (error {c})")).unwrap_or_default();
+            shared.notifier.notify(&format!("Message to {who} failed"), &format!("WhatsApp could not deliver it{why}. Open the conversation to see why."));
+        }
+    }
+    Ok(())
+}
+
+/// Warn once per window about unanswered conversations whose window closes within the hour.
+pub(crate) fn closing_windows(shared: &Shared, now: i64) -> Result<usize, StoreError> {
+    let filter = ConversationFilter { window_closing_within_secs: Some(CLOSING_WARNING_SECS), limit: 500, ..Default::default() };
+    let closing = shared.store().conversations(&filter, now)?;
+    let mut shown = 0;
+    for c in closing {
+        let WindowState::Open { expires_at, remaining_secs } = c.window else { continue };
+        if !is_unanswered(shared, &c.conversation)? {
+            continue;
+        }
+        let key = format!("{}:{}:{expires_at}", c.conversation.phone_number_id, c.conversation.contact.as_str());
+        if shared.store().notification_claim(kinds::CLOSING, &key)? {
+            let who = display_name(c.contact_name.as_deref(), &c.conversation);
+            let minutes = (remaining_secs / 60).max(1);
+            shared.notifier.notify(
+                &format!("{who} is waiting for an answer"),
+                &format!("The 24-hour window closes in {minutes} min; after that only a template can be sent."),
+            );
+            shared.publish(EngineEvent::WindowClosing { conversation: c.conversation.clone(), expires_at });
+            shown += 1;
+        }
+    }
+    Ok(shown)
+}
+
+/// A send refused for good (not retryable): notify once per outbox item.
+pub(crate) fn failed_send(shared: &Shared, key: &str, conversation: &ConversationKey, detail: &str) -> Result<(), StoreError> {
+    if shared.store().notification_claim(kinds::FAILED_SEND, key)? {
+        let who = sender_name(shared, conversation, crate::shared::now_secs())?;
+        shared.notifier.notify(&format!("Message to {who} was not sent"), &plain_preview(detail, 200));
+    }
+    Ok(())
+}
+
+/// The customer's last message is newer than the business's last reply.
+fn is_unanswered(shared: &Shared, key: &ConversationKey) -> Result<bool, StoreError> {
+    let Some(state) = shared.store().conversation_state(key)? else { return Ok(false) };
+    Ok(match (&state.last_inbound, &state.last_reply) {
+        (Some(_), None) => true,
+        (Some(inbound), Some(reply)) => inbound.timestamp > reply.at.timestamp,
+        (None, _) => false,
+    })
+}
+
+fn sender_name(shared: &Shared, key: &ConversationKey, now: i64) -> Result<String, StoreError> {
+    let summary = shared.store().conversation(key, now)?;
+    Ok(display_name(summary.and_then(|s| s.contact_name).as_deref(), key))
+}
+
+/// The contact's profile name (made plain: it is customer-controlled) or their number.
+pub fn display_name(name: Option<&str>, key: &ConversationKey) -> String {
+    let name = name.map(|n| plain_preview(n, 60)).filter(|n| !n.is_empty());
+    name.unwrap_or_else(|| match key.contact.as_str().strip_prefix("user:") {
+        Some(_) => "A customer".to_string(),
+        None => format!("+{}", key.contact.as_str()),
+    })
+}

@@ -1,0 +1,221 @@
+//! `Engine`: one desktop's connection to one bridge and one local inbox. The Tauri app and the
+//! CLI both drive it.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use coexist_core::rules::WindowState;
+use coexist_core::ConversationKey;
+use coexist_store::{NewOutboxItem, OutboxItem, Store, StoreError};
+use tokio::sync::{broadcast, Notify};
+use tokio::task::JoinHandle;
+
+use crate::client::BridgeClient;
+use crate::compose::{self, ComposeError, TemplateParams};
+use crate::error::ClientError;
+use crate::events::{EngineEvent, SendState, EVENT_CAPACITY};
+use crate::limiter::SendLimiter;
+use crate::notify::Notifier;
+use crate::outbox::{DrainReport, OutboxWorker};
+use crate::shared::{now_secs, Shared, SharedStore};
+use crate::sync::{SyncConfig, SyncReport, Syncer, CLOSING_CHECK_EVERY};
+
+/// Everything that can go wrong in an engine command, in words for the agent.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Bridge(#[from] ClientError),
+    #[error(transparent)]
+    Compose(#[from] ComposeError),
+    /// Free text is refused locally while the 24 h window is closed.
+    #[error("the 24-hour window is closed: {0} Use `send template` (an approved template) instead of free text.")]
+    WindowClosed(String),
+    #[error("{0}")]
+    NotFound(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    pub bridge_url: String,
+    pub token: String,
+    pub sync: SyncConfig,
+}
+
+impl EngineConfig {
+    pub fn new(bridge_url: impl Into<String>, token: impl Into<String>) -> Self {
+        EngineConfig { bridge_url: bridge_url.into(), token: token.into(), sync: SyncConfig::default() }
+    }
+}
+
+/// Cheap to clone; all clones drive the same engine.
+#[derive(Clone)]
+pub struct Engine {
+    shared: Arc<Shared>,
+    syncer: Syncer,
+    outbox: Arc<OutboxWorker>,
+}
+
+/// The engine's background tasks (sync, outbox, closing-window clock). Dropping it stops them.
+pub struct EngineTasks {
+    handles: Vec<JoinHandle<()>>,
+}
+
+impl EngineTasks {
+    pub fn stop(self) {}
+}
+
+impl Drop for EngineTasks {
+    fn drop(&mut self) {
+        for h in &self.handles {
+            h.abort();
+        }
+    }
+}
+
+impl Engine {
+    /// Open (or create) the local inbox at `db_path` and connect to the bridge lazily.
+    pub fn open(db_path: &Path, config: EngineConfig, notifier: Arc<dyn Notifier>) -> Result<Engine, EngineError> {
+        let store = Store::open(db_path)?;
+        Ok(Engine::with_store(Arc::new(Mutex::new(store)), config, notifier))
+    }
+
+    pub fn with_store(store: SharedStore, config: EngineConfig, notifier: Arc<dyn Notifier>) -> Engine {
+        let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        let shared = Arc::new(Shared {
+            client: BridgeClient::new(config.bridge_url, config.token),
+            store,
+            events,
+            notifier,
+            outbox_wake: Notify::new(),
+        });
+        let syncer = Syncer::new(shared.clone(), config.sync);
+        let outbox = Arc::new(OutboxWorker::new(shared.clone(), Arc::new(SendLimiter::default())));
+        Engine { shared, syncer, outbox }
+    }
+
+    /// Start following the bridge and draining the outbox in background tasks.
+    pub fn start(&self) -> EngineTasks {
+        let syncer = self.syncer.clone();
+        let outbox = self.outbox.clone();
+        let shared = self.shared.clone();
+        let clock = async move {
+            let mut tick = tokio::time::interval(CLOSING_CHECK_EVERY);
+            loop {
+                tick.tick().await;
+                if let Err(e) = crate::decide::closing_windows(&shared, now_secs()) {
+                    tracing::warn!(error = %e, "closing-window check failed");
+                }
+            }
+        };
+        EngineTasks {
+            handles: vec![
+                tokio::spawn(async move { syncer.run().await }),
+                tokio::spawn(async move { outbox.run().await }),
+                tokio::spawn(clock),
+            ],
+        }
+    }
+
+    /// Changes for the UI (conversations, new messages, send states, connection).
+    pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
+        self.shared.events.subscribe()
+    }
+
+    /// The local inbox, for queries (lock briefly; never across an `.await`).
+    pub fn store(&self) -> &SharedStore {
+        &self.shared.store
+    }
+
+    pub fn client(&self) -> &BridgeClient {
+        &self.shared.client
+    }
+
+    pub fn syncer(&self) -> &Syncer {
+        &self.syncer
+    }
+
+    /// Pull everything new once (no background task needed).
+    pub async fn sync_once(&self) -> Result<SyncReport, EngineError> {
+        self.syncer.sync_once().await
+    }
+
+    /// Send what is queued, waiting for rate limits up to `max_wait` (the CLI; the app uses `start`).
+    pub async fn drain_outbox(&self, max_wait: Duration) -> Result<DrainReport, EngineError> {
+        self.outbox.drain(max_wait).await
+    }
+
+    /// Warn about unanswered conversations whose window closes within the hour (also runs every minute under `start`).
+    pub fn check_closing_windows(&self) -> Result<usize, EngineError> {
+        Ok(crate::decide::closing_windows(&self.shared, now_secs())?)
+    }
+
+    /// Queue a free-form text. Refused locally (nothing queued) while the window is closed.
+    pub fn send_text(&self, conversation: &ConversationKey, text: &str) -> Result<OutboxItem, EngineError> {
+        self.require_open_window(conversation)?;
+        let message = compose::text_message(&conversation.contact, text)?;
+        self.enqueue(conversation, message)
+    }
+
+    /// Queue an approved template, checked against the template's components first.
+    pub fn send_template(
+        &self,
+        conversation: &ConversationKey,
+        name: &str,
+        language: &str,
+        params: &TemplateParams,
+    ) -> Result<OutboxItem, EngineError> {
+        let templates = self.shared.store().templates(&conversation.phone_number_id)?;
+        let template = templates.iter().find(|t| t.name == name && t.language == language).ok_or_else(|| {
+            ComposeError::UnknownTemplate { name: name.to_string(), language: language.to_string() }
+        })?;
+        let message = compose::template_message(&conversation.contact, template, params)?;
+        self.enqueue(conversation, message)
+    }
+
+    /// Try a failed item again, with its original key (so it still cannot go out twice).
+    pub fn retry(&self, idempotency_key: &str) -> Result<OutboxItem, EngineError> {
+        let item = self.shared.store().outbox_retry(idempotency_key)?;
+        self.publish_state(&item, SendState::Queued);
+        self.shared.outbox_wake.notify_one();
+        Ok(item)
+    }
+
+    fn require_open_window(&self, conversation: &ConversationKey) -> Result<(), EngineError> {
+        let summary = self.shared.store().conversation(conversation, now_secs())?;
+        match summary.map(|s| (s.window, s.window_explanation)) {
+            Some((WindowState::Open { .. }, _)) => Ok(()),
+            Some((WindowState::Closed { reason }, explanation)) => {
+                Err(EngineError::WindowClosed(explanation.unwrap_or_else(|| reason.describe())))
+            }
+            None => Err(EngineError::WindowClosed(coexist_core::rules::ClosedReason::NeverOpened.describe())),
+        }
+    }
+
+    fn enqueue(&self, conversation: &ConversationKey, message: serde_json::Value) -> Result<OutboxItem, EngineError> {
+        let item = NewOutboxItem {
+            idempotency_key: uuid::Uuid::new_v4().to_string(),
+            phone_number_id: conversation.phone_number_id.clone(),
+            to: conversation.contact.as_str().to_string(),
+            contact: conversation.contact.clone(),
+            message,
+            campaign: None,
+        };
+        let item = self.shared.store().outbox_enqueue(item)?;
+        self.publish_state(&item, SendState::Queued);
+        self.shared.outbox_wake.notify_one();
+        Ok(item)
+    }
+
+    fn publish_state(&self, item: &OutboxItem, state: SendState) {
+        self.shared.publish(EngineEvent::SendState {
+            idempotency_key: item.idempotency_key.clone(),
+            conversation: item.conversation.clone(),
+            state,
+            wamid: item.wamid.clone(),
+            detail: None,
+        });
+    }
+}

@@ -1,0 +1,176 @@
+//! The sync loop: relay events from the bridge into the local store, from the store's cursor.
+//!
+//! Every batch goes through `Store::apply_relay_batch` (one transaction, idempotent per seq),
+//! so a crash or a dropped connection never loses or doubles anything: we always resume from
+//! the cursor the store committed. Reconnects back off exponentially with jitter.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use coexist_core::RelayEvent;
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+
+use crate::backoff::Backoff;
+use crate::decide;
+use crate::events::{ConnectionState, EngineEvent};
+use crate::shared::{now_secs, Shared};
+use crate::EngineError;
+
+/// How to follow the bridge.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncMode {
+    /// `GET /v1/events?wait=..` in a loop: works through any proxy.
+    LongPoll,
+    /// `GET /v1/stream` (Server-Sent Events): lowest latency.
+    #[default]
+    Stream,
+}
+
+#[derive(Clone, Debug)]
+pub struct SyncConfig {
+    pub mode: SyncMode,
+    /// Relay entries per long-poll page.
+    pub page_size: u32,
+    /// Long-poll wait, seconds.
+    pub wait_secs: u32,
+    /// The SSE stream is applied in batches of whatever arrived together, up to this many.
+    pub stream_batch: usize,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        SyncConfig { mode: SyncMode::Stream, page_size: 500, wait_secs: 25, stream_batch: 500 }
+    }
+}
+
+/// What one `sync_once` did.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SyncReport {
+    pub applied: usize,
+    pub cursor: i64,
+    pub new_inbound: usize,
+    pub problems: Vec<i64>,
+}
+
+#[derive(Clone)]
+pub struct Syncer {
+    shared: Arc<Shared>,
+    config: SyncConfig,
+}
+
+impl Syncer {
+    pub(crate) fn new(shared: Arc<Shared>, config: SyncConfig) -> Self {
+        Syncer { shared, config }
+    }
+
+    /// Pull everything the bridge has after our cursor, apply it, and return (the CLI's `sync --once`).
+    pub async fn sync_once(&self) -> Result<SyncReport, EngineError> {
+        let mut report = SyncReport { cursor: self.shared.store().cursor()?, ..Default::default() };
+        loop {
+            let page = self.shared.client.events(report.cursor, self.config.page_size, 0).await?;
+            if page.events.is_empty() {
+                return Ok(report);
+            }
+            let applied = self.apply(&page.events)?;
+            report.applied += applied.applied;
+            report.new_inbound += applied.new_inbound.len();
+            report.problems.extend(applied.problems.iter().copied());
+            report.cursor = applied.cursor;
+        }
+    }
+
+    /// Follow the bridge forever (abort the task to stop). Publishes connection state changes.
+    pub async fn run(&self) {
+        let mut backoff = Backoff::reconnect();
+        let mut last_state: Option<ConnectionState> = None;
+        loop {
+            let result = match self.config.mode {
+                SyncMode::LongPoll => self.follow_long_poll(&mut backoff, &mut last_state).await,
+                SyncMode::Stream => self.follow_stream(&mut backoff, &mut last_state).await,
+            };
+            let reason = match result {
+                Ok(()) => "the bridge closed the connection".to_string(),
+                Err(e) => e.to_string(),
+            };
+            tracing::warn!(%reason, "sync interrupted");
+            self.set_state(&mut last_state, ConnectionState::Offline { reason });
+            let delay = backoff.next_delay();
+            let attempt = backoff.attempts();
+            self.set_state(&mut last_state, ConnectionState::Reconnecting { attempt, delay_ms: delay.as_millis() as u64 });
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    async fn follow_long_poll(&self, backoff: &mut Backoff, state: &mut Option<ConnectionState>) -> Result<(), EngineError> {
+        loop {
+            let cursor = self.shared.store().cursor()?;
+            let page = self.shared.client.events(cursor, self.config.page_size, self.config.wait_secs).await?;
+            self.online(backoff, state);
+            if !page.events.is_empty() {
+                self.apply(&page.events)?;
+            }
+        }
+    }
+
+    async fn follow_stream(&self, backoff: &mut Backoff, state: &mut Option<ConnectionState>) -> Result<(), EngineError> {
+        let cursor = self.shared.store().cursor()?;
+        let stream = self.shared.client.stream(cursor).await?;
+        self.online(backoff, state);
+        let mut batches = Box::pin(stream.ready_chunks(self.config.stream_batch.max(1)));
+        while let Some(chunk) = batches.next().await {
+            let mut events = Vec::with_capacity(chunk.len());
+            let mut broke = None;
+            for item in chunk {
+                match item {
+                    Ok(ev) => events.push(ev),
+                    Err(e) => {
+                        broke = Some(e);
+                        break;
+                    }
+                }
+            }
+            if !events.is_empty() {
+                self.apply(&events)?;
+            }
+            if let Some(e) = broke {
+                return Err(e.into());
+            }
+        }
+        Ok(())
+    }
+
+    fn online(&self, backoff: &mut Backoff, state: &mut Option<ConnectionState>) {
+        backoff.reset();
+        if state.as_ref() != Some(&ConnectionState::Online) {
+            // The bridge is back: held sends may go now.
+            self.shared.outbox_wake.notify_one();
+        }
+        self.set_state(state, ConnectionState::Online);
+    }
+
+    fn set_state(&self, last: &mut Option<ConnectionState>, next: ConnectionState) {
+        if last.as_ref() != Some(&next) {
+            *last = Some(next.clone());
+            self.shared.publish(EngineEvent::Connection { state: next });
+        }
+    }
+
+    /// Apply one batch, publish what changed, notify, and check closing windows.
+    fn apply(&self, events: &[RelayEvent]) -> Result<coexist_store::ApplyReport, EngineError> {
+        let report = self.shared.store().apply_relay_batch(events)?;
+        let now = now_secs();
+        decide::after_batch(&self.shared, &report, now)?;
+        if !report.conversations_touched.is_empty() {
+            decide::closing_windows(&self.shared, now)?;
+        }
+        if !report.outbox_reconciled.is_empty() {
+            self.shared.outbox_wake.notify_one();
+        }
+        Ok(report)
+    }
+}
+
+/// How often the closing-window check runs without any new event (windows close by the clock).
+pub const CLOSING_CHECK_EVERY: Duration = Duration::from_secs(60);

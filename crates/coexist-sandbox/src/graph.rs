@@ -1,0 +1,237 @@
+//! The Graph API subset: `POST /{version}/{phone_number_id}/messages`,
+//! `GET /{version}/{waba_id}/message_templates` (paged), `GET /{version}/{waba_id}/phone_numbers`,
+//! `GET /{version}/{phone_number_id}`. Every answer, good or bad, is shaped like Meta's.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine as _;
+use serde_json::{json, Value};
+
+use crate::error::GraphError;
+use crate::sandbox::{number_listing, Sandbox};
+
+pub fn routes() -> Router<Arc<Sandbox>> {
+    Router::new()
+        .route("/{version}/{id}/messages", post(send))
+        .route("/{version}/{id}/message_templates", get(message_templates))
+        .route("/{version}/{id}/phone_numbers", get(phone_numbers))
+        .route("/{version}/{id}", get(object))
+}
+
+fn graph_error(sb: &Sandbox, e: GraphError) -> Response {
+    let mut resp = (e.http, Json(e.body(&sb.fbtrace_id()))).into_response();
+    if e.code == 190 {
+        resp.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("OAuth \"Facebook Platform\" \"invalid_token\" \"Invalid OAuth access token - Cannot parse access token\""),
+        );
+    }
+    resp
+}
+
+/// Meta accepts the token as `Authorization: Bearer T` or as `?access_token=T`.
+fn token<'a>(headers: &'a HeaderMap, query: &'a HashMap<String, String>) -> Option<&'a str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+        .or_else(|| query.get("access_token").map(String::as_str))
+}
+
+fn check_version(version: &str) -> Result<(), GraphError> {
+    let ok = version
+        .strip_prefix('v')
+        .and_then(|v| v.split_once('.'))
+        .map(|(a, b)| !a.is_empty() && !b.is_empty() && a.chars().all(|c| c.is_ascii_digit()) && b.chars().all(|c| c.is_ascii_digit()))
+        .unwrap_or(false);
+    if ok {
+        Ok(())
+    } else {
+        let mut e = GraphError::invalid_parameter(format!("Unknown API version {version:?}; use one like v21.0"));
+        e.code = 2500;
+        e.message = format!("Unknown path components: /{version}");
+        Err(e)
+    }
+}
+
+/// Auth first (as Meta does), then the version.
+fn guard(sb: &Sandbox, version: &str, headers: &HeaderMap, query: &HashMap<String, String>) -> Result<(), GraphError> {
+    sb.check_token(token(headers, query))?;
+    check_version(version)
+}
+
+async fn send(
+    State(sb): State<Arc<Sandbox>>,
+    Path((version, id)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(e) = guard(&sb, &version, &headers, &query) {
+        return graph_error(&sb, e);
+    }
+    let value: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(err) => return graph_error(&sb, GraphError::invalid_parameter(format!("The request body is not valid JSON: {err}"))),
+    };
+    match sb.send(&id, &value) {
+        Ok(v) => (StatusCode::OK, Json(v)).into_response(),
+        Err(e) => graph_error(&sb, e),
+    }
+}
+
+async fn object(
+    State(sb): State<Arc<Sandbox>>,
+    Path((version, id)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(e) = guard(&sb, &version, &headers, &query) {
+        return graph_error(&sb, e);
+    }
+    if let Some(v) = sb.number_info(&id) {
+        return Json(v).into_response();
+    }
+    if id == sb.waba_id() {
+        return Json(json!({"id": id, "name": "Sandbox Shop", "currency": "USD", "timezone_id": "1", "message_template_namespace": "sandbox_ns"})).into_response();
+    }
+    graph_error(&sb, GraphError::unknown_object(&id, "get"))
+}
+
+async fn phone_numbers(
+    State(sb): State<Arc<Sandbox>>,
+    Path((version, id)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(e) = guard(&sb, &version, &headers, &query) {
+        return graph_error(&sb, e);
+    }
+    if id != sb.waba_id() {
+        return graph_error(&sb, GraphError::unknown_object(&id, "get"));
+    }
+    let data: Vec<Value> = sb.numbers().iter().map(number_listing).collect();
+    let last = data.len().saturating_sub(1);
+    Json(json!({"data": data, "paging": {"cursors": {"before": cursor(0), "after": cursor(last)}}})).into_response()
+}
+
+/// Opaque page cursors (base64, like Meta's).
+fn cursor(index: usize) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("tpl:{index}"))
+}
+
+fn parse_cursor(c: &str) -> Option<usize> {
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(c).ok()?;
+    String::from_utf8(raw).ok()?.strip_prefix("tpl:")?.parse().ok()
+}
+
+async fn message_templates(
+    State(sb): State<Arc<Sandbox>>,
+    Path((version, id)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(e) = guard(&sb, &version, &headers, &query) {
+        return graph_error(&sb, e);
+    }
+    if id != sb.waba_id() {
+        return graph_error(&sb, GraphError::unknown_object(&id, "get"));
+    }
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let base = format!("http://{host}/{version}/{id}/message_templates");
+    match template_page(&sb, &query, &base) {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => graph_error(&sb, e),
+    }
+}
+
+/// One page of templates, filtered by `name`, `status`, `language`, `category`, trimmed to
+/// `fields`, with Meta's `paging.cursors.before/after` and `paging.next`/`previous` links.
+fn template_page(sb: &Sandbox, q: &HashMap<String, String>, base: &str) -> Result<Value, GraphError> {
+    let limit: usize = match q.get("limit") {
+        None => 25,
+        Some(l) => l.parse().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| GraphError::invalid_parameter(format!("limit must be a number from 1 to 1000, got {l:?}")))?,
+    };
+    let filter = |key: &str, value: &str| q.get(key).map(|f| f.eq_ignore_ascii_case(value)).unwrap_or(true);
+    let all: Vec<Value> = sb
+        .templates()
+        .iter()
+        .filter(|t| filter("status", &t.status) && filter("language", &t.language) && filter("category", &t.category))
+        .filter(|t| q.get("name").map(|n| t.name.contains(n.as_str())).unwrap_or(true))
+        .map(|t| t.to_json())
+        .collect();
+    let bad_cursor = |c: &str| GraphError::invalid_parameter(format!("cursor {c:?} is not one this API gave out"));
+    let (start, end) = match (q.get("after"), q.get("before")) {
+        (Some(a), _) => {
+            let i = parse_cursor(a).ok_or_else(|| bad_cursor(a))?;
+            (i + 1, (i + 1 + limit).min(all.len()))
+        }
+        (None, Some(b)) => {
+            let i = parse_cursor(b).ok_or_else(|| bad_cursor(b))?.min(all.len());
+            (i.saturating_sub(limit), i)
+        }
+        (None, None) => (0, limit.min(all.len())),
+    };
+    let start = start.min(all.len());
+    let end = end.max(start);
+    let page: Vec<Value> = all[start..end].iter().map(|t| pick_fields(t, q.get("fields"))).collect();
+    if page.is_empty() {
+        return Ok(json!({"data": []}));
+    }
+    let mut paging = json!({"cursors": {"before": cursor(start), "after": cursor(end - 1)}});
+    let mut extra = String::new();
+    for key in ["fields", "status", "language", "category", "name"] {
+        if let Some(v) = q.get(key) {
+            extra.push_str(&format!("&{key}={}", urlencode(v)));
+        }
+    }
+    if end < all.len() {
+        paging["next"] = json!(format!("{base}?limit={limit}{extra}&after={}", cursor(end - 1)));
+    }
+    if start > 0 {
+        paging["previous"] = json!(format!("{base}?limit={limit}{extra}&before={}", cursor(start)));
+    }
+    Ok(json!({"data": page, "paging": paging}))
+}
+
+fn pick_fields(t: &Value, fields: Option<&String>) -> Value {
+    let Some(fields) = fields else { return t.clone() };
+    let mut out = serde_json::Map::new();
+    for f in fields.split(',').map(str::trim).chain(std::iter::once("id")) {
+        if let Some(v) = t.get(f) {
+            out.insert(f.to_string(), v.clone());
+        }
+    }
+    Value::Object(out)
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_versions_are_checked() {
+        assert_eq!(parse_cursor(&cursor(7)), Some(7));
+        assert_eq!(parse_cursor("garbage!"), None);
+        assert!(check_version("v21.0").is_ok());
+        assert!(check_version("21.0").is_err());
+        assert!(check_version("v21").is_err());
+    }
+}

@@ -1,0 +1,126 @@
+//! Measures how fast a relay backlog applies: `cargo run --release -p coexist-store --example backlog -- [EVENTS] [BATCH]`.
+//!
+//! Builds Meta-shaped webhook bodies (inbound texts with contacts, App echoes, statuses of
+//! earlier sends) for 20,000 contacts, applies them in relay-sized batches to a fresh file
+//! and prints events/s. `--normalized` skips the relay log and parser (store cost only).
+
+use std::time::Instant;
+
+use coexist_core::{ContactKey, ConversationKey, Event, Message, MessageBody, RelayEvent, RelayKind, Side, StatusKind, StatusUpdate};
+use coexist_store::Store;
+use serde_json::{json, Value};
+
+const PNID: &str = "1000";
+const CONTACTS: u64 = 20_000;
+const T0: i64 = 1_700_000_000;
+
+fn contact_of(i: u64) -> String {
+    format!("1555{:07}", (i * 7919) % CONTACTS)
+}
+
+fn envelope(field: &str, value: Value) -> Value {
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "waba1", "changes": [{"field": field, "value": value}]}]})
+}
+
+fn metadata() -> Value {
+    json!({"display_phone_number": "15550100", "phone_number_id": PNID})
+}
+
+fn webhook(i: u64) -> Value {
+    let to = contact_of(i);
+    let ts = (T0 + i as i64).to_string();
+    match i % 10 {
+        0..=4 => envelope("messages", json!({
+            "messaging_product": "whatsapp", "metadata": metadata(),
+            "contacts": [{"profile": {"name": format!("Customer {to}")}, "wa_id": to}],
+            "messages": [{"from": to, "id": format!("wamid.in.{i}"), "timestamp": ts, "type": "text",
+                          "text": {"body": format!("Hello, I have a question about order {i}, can you help me please?")}}]
+        })),
+        5 => envelope("smb_message_echoes", json!({
+            "messaging_product": "whatsapp", "metadata": metadata(),
+            "message_echoes": [{"from": "15550100", "to": to, "id": format!("wamid.echo.{i}"), "timestamp": ts,
+                                "type": "text", "text": {"body": format!("Sure, order {i} ships tomorrow")}}]
+        })),
+        _ => envelope("messages", json!({
+            "messaging_product": "whatsapp", "metadata": metadata(),
+            "statuses": [{"id": format!("wamid.echo.{}", i - i % 10 + 5), "status": ["sent", "delivered", "read", "read"][(i % 10 - 6) as usize],
+                          "timestamp": ts, "recipient_id": to}]
+        })),
+    }
+}
+
+fn normalized(i: u64) -> Event {
+    let to = contact_of(i);
+    let conversation = ConversationKey { phone_number_id: PNID.into(), contact: ContactKey(to) };
+    let ts = T0 + i as i64;
+    match i % 10 {
+        0..=5 => {
+            let side = if i % 10 == 5 { Side::App } else { Side::Customer };
+            let text = format!("Hello, I have a question about order {i}, can you help me please?");
+            Event::Message(Message {
+                wamid: format!("wamid.{i}"),
+                conversation,
+                side,
+                from_business: side == Side::App,
+                timestamp: ts,
+                body: MessageBody::Text { body: text.clone() },
+                reply_to: None,
+                referral: None,
+                agent: None,
+                idempotency_key: None,
+                raw: json!({"id": format!("wamid.{i}"), "type": "text", "text": {"body": text}}),
+            })
+        }
+        _ => Event::Status(StatusUpdate {
+            wamid: format!("wamid.{}", i - i % 10 + 5),
+            conversation,
+            status: [StatusKind::Sent, StatusKind::Delivered, StatusKind::Read, StatusKind::Read][(i % 10 - 6) as usize],
+            timestamp: ts,
+            errors: vec![],
+            biz_opaque_callback_data: None,
+            conversation_info: None,
+            pricing: None,
+        }),
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let normalized_only = args.iter().any(|a| a == "--normalized");
+    let nums: Vec<u64> = args.iter().filter_map(|a| a.parse().ok()).collect();
+    let total = nums.first().copied().unwrap_or(1_000_000);
+    let batch = nums.get(1).copied().unwrap_or(1_000);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut store = Store::open(dir.path().join("backlog.db")).expect("open store");
+
+    let mut applied = 0u64;
+    let mut build_secs = 0.0;
+    let start = Instant::now();
+    let mut next = 0u64;
+    while next < total {
+        let end = (next + batch).min(total);
+        let built = Instant::now();
+        if normalized_only {
+            let events: Vec<Event> = (next..end).map(normalized).collect();
+            build_secs += built.elapsed().as_secs_f64();
+            applied += store.apply_events(&events).expect("apply").applied as u64;
+        } else {
+            let events: Vec<RelayEvent> = (next..end)
+                .map(|i| RelayEvent { seq: i as i64 + 1, kind: RelayKind::Webhook, received_at_ms: 0, payload: webhook(i) })
+                .collect();
+            build_secs += built.elapsed().as_secs_f64();
+            let report = store.apply_relay_batch(&events).expect("apply");
+            assert!(report.problems.is_empty(), "generated webhooks must parse: {:?}", store.problems().unwrap().first());
+            applied += report.applied as u64;
+        }
+        next = end;
+    }
+    let secs = start.elapsed().as_secs_f64() - build_secs;
+    let file = std::fs::metadata(dir.path().join("backlog.db")).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "{applied} events in {secs:.2}s (excluding {build_secs:.2}s building them): {:.0} events/s; db {} MB{}",
+        applied as f64 / secs,
+        file / 1_000_000,
+        if normalized_only { " [normalized events, no relay log/parser]" } else { "" }
+    );
+}

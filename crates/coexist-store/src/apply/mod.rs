@@ -1,0 +1,231 @@
+//! Applying events to the store: the relay log, then the projections, in one transaction.
+
+mod catalog;
+mod conversations;
+mod messages;
+mod statuses;
+
+use std::collections::{BTreeSet, HashMap};
+
+use coexist_core::{ConversationKey, Event, MetaError, RelayEvent, RelayKind, StatusKind, Timestamp};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use conversations::ConversationCache;
+
+pub(crate) use conversations::{load_or_create, save as save_conversation};
+pub(crate) use messages::now_ms;
+
+/// What one apply changed, for the UI to refresh and the engine to notify.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ApplyReport {
+    /// Relay entries newly stored (problems included).
+    pub applied: usize,
+    /// Relay entries skipped because their seq was already applied.
+    pub skipped: usize,
+    /// Seqs of entries that could not be parsed (see `Store::problems`).
+    pub problems: Vec<i64>,
+    /// The stored cursor after the batch.
+    pub cursor: i64,
+    /// Conversations whose list row changed (sorted).
+    pub conversations_touched: Vec<ConversationKey>,
+    /// Conversations whose timeline changed (new messages, statuses, edits, reactions; sorted).
+    pub timelines_touched: Vec<ConversationKey>,
+    /// Inbound customer messages seen for the first time (never history, never reactions),
+    /// for notifications. Claim each with `Store::notification_claim` before showing it.
+    pub new_inbound: Vec<NewInbound>,
+    /// Statuses that moved forward (sent → delivered → read, or failed), in arrival order.
+    pub statuses: Vec<StatusChange>,
+    /// Outbound messages that reached `failed` in this batch.
+    pub failed: Vec<FailedMessage>,
+    /// Outbox idempotency keys the relay confirmed as sent.
+    pub outbox_reconciled: Vec<String>,
+    /// Business numbers whose templates, settings, account state or history progress changed.
+    pub numbers_touched: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewInbound {
+    pub wamid: String,
+    pub conversation: ConversationKey,
+    pub timestamp: Timestamp,
+    /// The contact's profile name when known (customer text: render as text only).
+    pub contact_name: Option<String>,
+    /// Plain one-line text of the message.
+    pub preview: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StatusChange {
+    pub wamid: String,
+    pub conversation: ConversationKey,
+    /// The message's status now (the furthest reached).
+    pub status: StatusKind,
+    /// Our idempotency key, from Meta's `biz_opaque_callback_data` (API sends only).
+    pub idempotency_key: Option<String>,
+    /// The first error when failed.
+    pub error: Option<MetaError>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FailedMessage {
+    pub wamid: String,
+    pub conversation: ConversationKey,
+    pub error_code: Option<i64>,
+}
+
+/// State shared by the handlers while one batch is applied.
+pub(crate) struct Batch<'c> {
+    pub conn: &'c Connection,
+    pub conversations: ConversationCache,
+    pub report: ApplyReport,
+    /// Contact names already written in this batch (a webhook repeats `contacts[]` every time).
+    pub contacts_seen: HashMap<(String, String), Option<String>>,
+    /// Whether any edit/revoke waits for its message (skips a lookup per message when not).
+    pub has_pending_patches: bool,
+    /// The relay seq of the entry being applied (`None` for `apply_events`).
+    pub seq: Option<i64>,
+    pub timelines: BTreeSet<ConversationKey>,
+}
+
+impl<'c> Batch<'c> {
+    pub fn new(conn: &'c Connection) -> Result<Self> {
+        let has_pending_patches =
+            conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM pending_patches)")?.query_row([], |r| r.get(0))?;
+        Ok(Batch {
+            conn,
+            conversations: ConversationCache::default(),
+            report: ApplyReport::default(),
+            contacts_seen: HashMap::new(),
+            has_pending_patches,
+            seq: None,
+            timelines: BTreeSet::new(),
+        })
+    }
+
+    /// Apply one normalized event to the projections.
+    pub fn apply(&mut self, event: &Event) -> Result<()> {
+        match event {
+            Event::Message(m) => self.message(event, m),
+            Event::MessageEdited { wamid, conversation, timestamp, body } => {
+                self.edit(wamid, conversation, *timestamp, body)
+            }
+            Event::MessageRevoked { wamid, conversation, timestamp } => self.revoke(wamid, conversation, *timestamp),
+            Event::Status(s) => self.status(event, s),
+            Event::Contact(c) => self.contact(c),
+            Event::HistoryProgress { phone_number_id, phase, chunk_order, progress, error } => {
+                self.history_progress(phone_number_id, *phase, *chunk_order, *progress, error.as_ref())
+            }
+            Event::TemplateStatus { waba_id, template_id, name, language, status, reason } => {
+                self.template_status(waba_id, template_id.as_deref(), name, language, status, reason.as_deref())
+            }
+            Event::TemplatesSynced { phone_number_id, waba_id, templates } => {
+                self.templates_synced(phone_number_id, waba_id, templates)
+            }
+            Event::AccountUpdate { waba_id, phone_number_id, event, raw } => {
+                self.account_update(waba_id, phone_number_id.as_deref(), event, raw)
+            }
+            Event::Number(n) => self.number(n),
+            // Kept whole in the relay log; nothing to project.
+            Event::Unknown { .. } => Ok(()),
+        }
+    }
+
+    fn timeline_touched(&mut self, key: &ConversationKey) {
+        if !self.timelines.contains(key) {
+            self.timelines.insert(key.clone());
+        }
+    }
+
+    fn touch_number(&mut self, phone_number_id: &str) {
+        if !self.report.numbers_touched.iter().any(|n| n == phone_number_id) {
+            self.report.numbers_touched.push(phone_number_id.to_string());
+        }
+    }
+
+    /// Write the conversations and finish the report.
+    pub fn finish(mut self) -> Result<ApplyReport> {
+        self.report.conversations_touched = self.conversations.flush(self.conn)?;
+        let mut name = self.conn.prepare_cached("SELECT name FROM contacts WHERE phone_number_id = ?1 AND contact = ?2")?;
+        for inbound in &mut self.report.new_inbound {
+            let key = &inbound.conversation;
+            inbound.contact_name = name
+                .query_row(params![key.phone_number_id, key.contact.as_str()], |r| r.get::<_, Option<String>>(0))
+                .optional()?
+                .flatten()
+                .map(|n| crate::text::sanitize(&n));
+        }
+        self.report.numbers_touched.sort();
+        self.report.timelines_touched = std::mem::take(&mut self.timelines).into_iter().collect();
+        Ok(self.report)
+    }
+}
+
+/// Store one relay entry in the log; `false` when its seq was already there (then nothing
+/// else of it is applied again).
+fn log_relay_event(conn: &Connection, ev: &RelayEvent) -> Result<bool> {
+    let payload = serde_json::to_string(&ev.payload).expect("a JSON value serializes");
+    let mut insert = conn.prepare_cached(
+        "INSERT OR IGNORE INTO events (seq, kind, received_at_ms, payload) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    Ok(insert.execute(params![ev.seq, kind_name(ev.kind), ev.received_at_ms, payload])? == 1)
+}
+
+fn mark_problem(conn: &Connection, seq: i64, error: &str) -> Result<()> {
+    conn.prepare_cached("UPDATE events SET parse_error = ?2 WHERE seq = ?1")?.execute(params![seq, error])?;
+    Ok(())
+}
+
+pub(crate) fn kind_name(kind: RelayKind) -> &'static str {
+    match kind {
+        RelayKind::Webhook => "webhook",
+        RelayKind::Outbound => "outbound",
+        RelayKind::Templates => "templates",
+        RelayKind::Number => "number",
+    }
+}
+
+/// Apply relay entries inside an open transaction (the caller commits).
+pub(crate) fn apply_relay(conn: &Connection, batch: &[RelayEvent]) -> Result<ApplyReport> {
+    let mut state = Batch::new(conn)?;
+    let mut cursor: i64 = conn.prepare_cached("SELECT cursor FROM sync_state WHERE id = 1")?.query_row([], |r| r.get(0))?;
+    for ev in batch {
+        if !log_relay_event(conn, ev)? {
+            state.report.skipped += 1;
+            continue;
+        }
+        match crate::core_api::events_from_relay(ev) {
+            Ok(events) => {
+                state.seq = Some(ev.seq);
+                for event in &events {
+                    state.apply(event)?;
+                }
+            }
+            Err(err) => {
+                let message = err.to_string();
+                tracing::warn!(seq = ev.seq, error = %message, "relay entry could not be parsed; kept as a problem");
+                mark_problem(conn, ev.seq, &message)?;
+                state.report.problems.push(ev.seq);
+            }
+        }
+        state.report.applied += 1;
+        cursor = cursor.max(ev.seq);
+    }
+    conn.prepare_cached("UPDATE sync_state SET cursor = ?1 WHERE id = 1")?.execute([cursor])?;
+    let mut report = state.finish()?;
+    report.cursor = cursor;
+    Ok(report)
+}
+
+/// Apply already-normalized events inside an open transaction (tests, imports).
+pub(crate) fn apply_events(conn: &Connection, events: &[Event]) -> Result<ApplyReport> {
+    let mut state = Batch::new(conn)?;
+    for event in events {
+        state.apply(event)?;
+        state.report.applied += 1;
+    }
+    let mut report = state.finish()?;
+    report.cursor = conn.prepare_cached("SELECT cursor FROM sync_state WHERE id = 1")?.query_row([], |r| r.get(0))?;
+    Ok(report)
+}

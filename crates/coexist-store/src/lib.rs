@@ -1,0 +1,103 @@
+//! The desktop's local SQLite inbox.
+//!
+//! The bridge's relay log is applied here ([`Store::apply_relay_batch`]): every entry is kept
+//! as received in an append-only `events` table, and the projections the UI reads
+//! (conversations, messages, statuses, templates, numbers ...) are updated in the same
+//! transaction, with coexist-core's rules deciding ownership, window and statuses. Applying is
+//! idempotent: a seq already applied is skipped, a wamid already stored does nothing.
+//!
+//! Also here: full-text search (FTS5), the persistent outbox, and the notification ledger.
+
+mod apply;
+mod core_api;
+mod error;
+mod explain;
+mod notify;
+mod outbox;
+mod queries;
+mod schema;
+mod search;
+mod settings;
+pub mod text;
+mod views;
+
+use std::path::Path;
+use std::time::Duration;
+
+use coexist_core::{Event, RelayEvent};
+use rusqlite::Connection;
+
+pub use apply::{ApplyReport, FailedMessage, NewInbound, StatusChange};
+pub use error::{Result, StoreError};
+pub use outbox::{NewOutboxItem, OutboxItem, OutboxState};
+pub use views::*;
+
+/// How long a write waits for another connection (e.g. the CLI) before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The local inbox. One per database file; not `Sync` (wrap in a mutex to share).
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Open (or create) the inbox at `path` and bring its schema up to date.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        let mut conn = Connection::open(path.as_ref())?;
+        configure(&conn)?;
+        schema::migrations().to_latest(&mut conn)?;
+        Ok(Store { conn })
+    }
+
+    /// Apply relay entries in ONE transaction. Entries whose seq is already stored are
+    /// skipped; entries that cannot be parsed are stored as problems (see [`Store::problems`]);
+    /// the cursor advances to the highest seq seen.
+    pub fn apply_relay_batch(&mut self, batch: &[RelayEvent]) -> Result<ApplyReport> {
+        self.relaxed_write(|conn| apply::apply_relay(conn, batch))
+    }
+
+    /// Apply normalized events directly (tests, imports): no relay log, no cursor change.
+    pub fn apply_events(&mut self, events: &[Event]) -> Result<ApplyReport> {
+        self.relaxed_write(|conn| apply::apply_events(conn, events))
+    }
+
+    /// The highest relay seq applied: resume the relay with `after = cursor`.
+    pub fn cursor(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT cursor FROM sync_state WHERE id = 1", [], |r| r.get(0))?)
+    }
+
+    /// Run `f` in one transaction with `synchronous = NORMAL`: relay data can be fetched again,
+    /// so a power cut may lose the last batches (the cursor goes back with them, the file stays
+    /// consistent) but no batch pays an fsync. Local-only writes (outbox, read marks, the
+    /// notification ledger) run with `FULL` (see [`Store::durable_write`]).
+    fn relaxed_write<T>(&mut self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let result = self.in_transaction(f);
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        result
+    }
+
+    /// Run `f` in one fully durable transaction.
+    fn durable_write<T>(&mut self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        self.in_transaction(f)
+    }
+
+    fn in_transaction<T>(&mut self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
+        tracing::warn!(mode, "SQLite refused WAL mode; the inbox will work but readers may wait on writers");
+    }
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.set_prepared_statement_cache_capacity(128);
+    Ok(())
+}

@@ -1,0 +1,257 @@
+//! The conversation list, one conversation, its timeline, and read marks.
+
+use coexist_core::rules::{ConversationState, WindowState};
+use coexist_core::{ContactKey, ConversationKey, MessageBody, StatusKind};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use crate::apply::{load_or_create, save_conversation};
+use crate::error::{decode, Result, StoreError};
+use crate::explain::failure_view;
+use crate::text::{preview, REVOKED_PREVIEW};
+use crate::views::*;
+use crate::Store;
+
+const DEFAULT_PAGE: u32 = 100;
+const SUMMARY_COLUMNS: &str = "SELECT c.phone_number_id, c.contact, c.state, c.unread, c.last_activity, c.preview,
+        ct.name, n.mode, n.display_number
+    FROM conversations c
+    LEFT JOIN contacts ct ON ct.phone_number_id = c.phone_number_id AND ct.contact = c.contact
+    LEFT JOIN numbers n ON n.phone_number_id = c.phone_number_id";
+
+fn summary_from_row(row: &Row<'_>, now: i64) -> rusqlite::Result<Result<ConversationSummary>> {
+    let state_json: String = row.get(2)?;
+    let state: ConversationState = match decode("conversation state", &state_json) {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(e)),
+    };
+    let owner = state.owner();
+    let window = state.window(now);
+    let window_explanation = match &window {
+        WindowState::Closed { reason } => Some(reason.describe()),
+        WindowState::Open { .. } => None,
+    };
+    let unanswered = match (&state.last_inbound, &state.last_reply) {
+        (Some(inbound), Some(reply)) => *inbound > reply.at,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    let mode: Option<String> = row.get(7)?;
+    Ok(Ok(ConversationSummary {
+        conversation: ConversationKey { phone_number_id: row.get(0)?, contact: ContactKey(row.get(1)?) },
+        contact_name: row.get(6)?,
+        owner_agent: match &owner {
+            coexist_core::rules::Owner::Api { agent } => Some(agent.clone()),
+            _ => None,
+        },
+        owner,
+        window,
+        window_explanation,
+        unread: row.get(3)?,
+        unanswered,
+        last_activity: row.get(4)?,
+        preview: row.get(5)?,
+        number_mode: mode.as_deref().map(parse_mode),
+        display_number: row.get(8)?,
+    }))
+}
+
+impl Store {
+    /// The conversation list, latest activity (Meta time) first. `now` (Unix seconds) decides
+    /// the window state shown and the `window_closing_within_secs` filter.
+    pub fn conversations(&self, filter: &ConversationFilter, now: i64) -> Result<Vec<ConversationSummary>> {
+        let sql = format!(
+            "{SUMMARY_COLUMNS}
+             WHERE (?1 IS NULL OR c.phone_number_id = ?1)
+               AND (?2 IS NULL OR (c.owner = 'api' AND c.owner_agent = ?2))
+               AND (?3 = 0 OR c.owner = 'app')
+               AND (?4 IS NULL OR (c.window_open_until > ?5 AND c.window_open_until <= ?5 + ?4))
+               AND (?6 = 0 OR c.unread > 0)
+             ORDER BY c.last_activity DESC, c.id DESC
+             LIMIT ?7 OFFSET ?8"
+        );
+        let limit = if filter.limit == 0 { DEFAULT_PAGE } else { filter.limit };
+        let closing = filter.window_closing_within_secs.map(|s| s.clamp(0, 10 * 365 * 86_400));
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(
+            params![
+                filter.phone_number_id,
+                filter.only_mine,
+                filter.app_owned,
+                closing,
+                now,
+                filter.unread_only,
+                limit,
+                filter.offset
+            ],
+            |row| summary_from_row(row, now),
+        )?;
+        rows.map(|r| r?).collect()
+    }
+
+    /// Unanswered conversations whose window is open and closes within `within_secs` of `now`
+    /// (for the "window about to close" notification), soonest first.
+    pub fn closing_conversations(&self, now: i64, within_secs: i64) -> Result<Vec<ConversationSummary>> {
+        let filter = ConversationFilter { window_closing_within_secs: Some(within_secs), limit: u32::MAX, ..Default::default() };
+        let mut list: Vec<ConversationSummary> =
+            self.conversations(&filter, now)?.into_iter().filter(|c| c.unanswered).collect();
+        list.sort_by_key(|c| match c.window {
+            WindowState::Open { expires_at, .. } => expires_at,
+            WindowState::Closed { .. } => i64::MAX,
+        });
+        Ok(list)
+    }
+
+    /// One conversation's summary; `None` when the inbox has never seen it.
+    pub fn conversation(&self, key: &ConversationKey, now: i64) -> Result<Option<ConversationSummary>> {
+        let sql = format!("{SUMMARY_COLUMNS} WHERE c.phone_number_id = ?1 AND c.contact = ?2");
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let found = stmt
+            .query_row(params![key.phone_number_id, key.contact.as_str()], |row| summary_from_row(row, now))
+            .optional()?;
+        found.transpose()
+    }
+
+    /// The rules state of a conversation (for the engine's send checks); `None` if unknown.
+    pub fn conversation_state(&self, key: &ConversationKey) -> Result<Option<ConversationState>> {
+        let mut stmt = self.conn.prepare_cached("SELECT state FROM conversations WHERE phone_number_id = ?1 AND contact = ?2")?;
+        let json: Option<String> =
+            stmt.query_row(params![key.phone_number_id, key.contact.as_str()], |r| r.get(0)).optional()?;
+        json.map(|j| decode("conversation state", &j)).transpose()
+    }
+
+    /// A page of a conversation's timeline, oldest first: the `limit` messages just before
+    /// `before` (`(timestamp, arrival)` of the oldest message already shown), or the latest
+    /// ones. Reactions are attached to the messages they react to, not listed.
+    pub fn messages(&self, key: &ConversationKey, before: Option<(i64, i64)>, limit: u32) -> Result<Vec<MessageView>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT m.id, m.wamid, m.side, m.from_business, m.ts, m.body, m.raw, m.text, m.reply_to, m.referral,
+                    m.agent, m.idempotency_key, m.edited_at, m.revoked_at,
+                    s.state, s.error_code, s.error_title, s.error_message, s.error_details
+             FROM messages m LEFT JOIN statuses s ON s.wamid = m.wamid
+             WHERE m.conversation_id = (SELECT id FROM conversations WHERE phone_number_id = ?1 AND contact = ?2)
+               AND m.kind <> 'reaction'
+               AND (?3 IS NULL OR m.ts < ?3 OR (m.ts = ?3 AND m.id < ?4))
+             ORDER BY m.ts DESC, m.id DESC
+             LIMIT ?5",
+        )?;
+        let (before_ts, before_id) = before.map_or((None, None), |(t, i)| (Some(t), Some(i)));
+        let limit = if limit == 0 { DEFAULT_PAGE } else { limit };
+        let rows = stmt.query_map(
+            params![key.phone_number_id, key.contact.as_str(), before_ts, before_id, limit],
+            message_from_row,
+        )?;
+        let mut page = rows.map(|r| r?).collect::<Result<Vec<MessageView>>>()?;
+        page.reverse();
+        for m in &mut page {
+            m.reactions = reactions(&self.conn, &m.wamid)?;
+            if let Some(target) = &m.reply_to {
+                m.quoted = Some(quoted(&self.conn, target)?);
+            }
+        }
+        Ok(page)
+    }
+
+    /// The agent has read the conversation up to Meta time `timestamp`: the unread count drops
+    /// accordingly (core rules). Marks only move forward.
+    pub fn mark_read(&mut self, key: &ConversationKey, timestamp: i64) -> Result<()> {
+        self.durable_write(|conn| {
+            if !conversation_exists(conn, key)? {
+                return Err(StoreError::NotFound(format!(
+                    "no conversation between number {} and {}; refresh the list",
+                    key.phone_number_id,
+                    key.contact.as_str()
+                )));
+            }
+            let mut conv = load_or_create(conn, key)?;
+            if conv.state.mark_read(timestamp) {
+                conv.dirty = true;
+                save_conversation(conn, &conv)?;
+            }
+            Ok(())
+        })
+    }
+}
+
+fn conversation_exists(conn: &Connection, key: &ConversationKey) -> Result<bool> {
+    let mut stmt =
+        conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM conversations WHERE phone_number_id = ?1 AND contact = ?2)")?;
+    Ok(stmt.query_row(params![key.phone_number_id, key.contact.as_str()], |r| r.get(0))?)
+}
+
+fn message_from_row(row: &Row<'_>) -> rusqlite::Result<Result<MessageView>> {
+    Ok(build_message(row))
+}
+
+fn build_message(row: &Row<'_>) -> Result<MessageView> {
+    let side: String = row.get(2)?;
+    let body_json: String = row.get(5)?;
+    let raw_json: String = row.get(6)?;
+    let referral: Option<String> = row.get(9)?;
+    let revoked_at: Option<i64> = row.get(13)?;
+    let status_json: Option<String> = row.get(14)?;
+    let status_detail: Option<coexist_core::rules::MessageStatus> =
+        status_json.map(|j| decode("message status", &j)).transpose()?;
+    let error_code: Option<i64> = row.get(15)?;
+    let status = status_detail.as_ref().and_then(|s| s.status);
+    let failure = match (status, error_code) {
+        (Some(StatusKind::Failed), Some(code)) => Some(failure_view(code, row.get(16)?, row.get(17)?, row.get(18)?)),
+        _ => None,
+    };
+    // A message deleted for everyone is not shown; its original stays in `raw` for audits.
+    let body: MessageBody = if revoked_at.is_some() {
+        MessageBody::System { body: REVOKED_PREVIEW.to_string() }
+    } else {
+        decode("message body", &body_json)?
+    };
+    let edited_at: Option<i64> = row.get(12)?;
+    Ok(MessageView {
+        arrival: row.get(0)?,
+        wamid: row.get(1)?,
+        side: parse_side(&side),
+        from_business: row.get(3)?,
+        timestamp: row.get(4)?,
+        body,
+        text: row.get(7)?,
+        raw: decode("raw message", &raw_json)?,
+        reply_to: row.get(8)?,
+        quoted: None,
+        referral: referral.map(|r| decode("referral", &r)).transpose()?,
+        agent: row.get(10)?,
+        idempotency_key: row.get(11)?,
+        status,
+        status_detail,
+        failure,
+        reactions: Vec::new(),
+        edited: edited_at.is_some(),
+        edited_at,
+        revoked: revoked_at.is_some(),
+        revoked_at,
+    })
+}
+
+fn reactions(conn: &Connection, wamid: &str) -> Result<Vec<ReactionView>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT emoji, reactor, ts FROM reactions WHERE target_wamid = ?1 AND emoji <> '' ORDER BY ts, reactor",
+    )?;
+    let rows = stmt.query_map([wamid], |r| {
+        Ok(ReactionView { emoji: crate::text::sanitize(&r.get::<_, String>(0)?), by: r.get(1)?, timestamp: r.get(2)? })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn quoted(conn: &Connection, wamid: &str) -> Result<QuotedMessage> {
+    let mut stmt = conn.prepare_cached("SELECT side, body, revoked_at FROM messages WHERE wamid = ?1")?;
+    let found: Option<(String, String, Option<i64>)> =
+        stmt.query_row([wamid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()?;
+    Ok(match found {
+        Some((side, body, revoked)) => {
+            let text = if revoked.is_some() {
+                REVOKED_PREVIEW.to_string()
+            } else {
+                preview(&decode::<MessageBody>("message body", &body)?)
+            };
+            QuotedMessage { wamid: wamid.to_string(), side: Some(parse_side(&side)), preview: Some(text) }
+        }
+        None => QuotedMessage { wamid: wamid.to_string(), side: None, preview: None },
+    })
+}

@@ -1,0 +1,239 @@
+//! The database schema, as versioned migrations (rusqlite_migration keeps the version in
+//! `user_version`). Never edit a released migration: append a new one.
+
+use rusqlite_migration::{Migrations, M};
+
+/// Version 1: the relay log, the projections, search, outbox and notification ledger.
+const V1: &str = r#"
+-- Every relay entry exactly as received, append-only. `parse_error` marks a problem entry
+-- (kept and listed, never dropped). The primary key makes re-applying a seq a no-op.
+CREATE TABLE events (
+    seq            INTEGER PRIMARY KEY,
+    kind           TEXT NOT NULL,
+    received_at_ms INTEGER NOT NULL,
+    payload        TEXT NOT NULL,
+    parse_error    TEXT
+);
+CREATE INDEX events_problems ON events(seq) WHERE parse_error IS NOT NULL;
+
+-- The relay cursor: the highest seq applied.
+CREATE TABLE sync_state (
+    id     INTEGER PRIMARY KEY CHECK (id = 1),
+    cursor INTEGER NOT NULL
+);
+INSERT INTO sync_state (id, cursor) VALUES (1, 0);
+
+-- One row per (business number, contact). `state` is coexist_core::rules::ConversationState
+-- as JSON; the other columns are derived from it so the list can filter and sort in SQL.
+CREATE TABLE conversations (
+    id                    INTEGER PRIMARY KEY,
+    phone_number_id       TEXT NOT NULL,
+    contact               TEXT NOT NULL,
+    state                 TEXT NOT NULL DEFAULT '{}',
+    owner                 TEXT NOT NULL DEFAULT 'unowned',
+    owner_agent           TEXT,
+    window_expires_at     INTEGER,
+    window_open_until     INTEGER,
+    window_closed_by_meta INTEGER NOT NULL DEFAULT 0,
+    unread                INTEGER NOT NULL DEFAULT 0,
+    last_activity         INTEGER,
+    preview               TEXT,
+    preview_wamid         TEXT,
+    UNIQUE (phone_number_id, contact)
+);
+CREATE INDEX conversations_by_activity ON conversations(last_activity DESC, id DESC);
+
+-- Every message once (wamid unique). `id` is the arrival order.
+CREATE TABLE messages (
+    id              INTEGER PRIMARY KEY,
+    wamid           TEXT NOT NULL UNIQUE,
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+    side            TEXT NOT NULL,
+    from_business   INTEGER NOT NULL,
+    ts              INTEGER NOT NULL,
+    kind            TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    raw             TEXT NOT NULL,
+    text            TEXT,
+    reply_to        TEXT,
+    referral        TEXT,
+    agent           TEXT,
+    idempotency_key TEXT,
+    relay_seq       INTEGER,
+    edited_at       INTEGER,
+    revoked_at      INTEGER
+);
+CREATE INDEX messages_timeline ON messages(conversation_id, ts, id);
+CREATE INDEX messages_by_side ON messages(conversation_id, side, ts);
+CREATE INDEX messages_by_idempotency ON messages(idempotency_key) WHERE idempotency_key IS NOT NULL;
+
+-- Full-text search over message text (external content: the text lives once, in messages).
+CREATE VIRTUAL TABLE messages_fts USING fts5(
+    text, content = 'messages', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN new.text IS NOT NULL BEGIN
+    INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, text) SELECT 'delete', old.id, old.text WHERE old.text IS NOT NULL;
+    INSERT INTO messages_fts (rowid, text) SELECT new.id, new.text WHERE new.text IS NOT NULL;
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.text IS NOT NULL BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+
+-- Edits and revokes that arrived before their message; applied when it arrives.
+CREATE TABLE pending_patches (
+    id    INTEGER PRIMARY KEY,
+    wamid TEXT NOT NULL,
+    kind  TEXT NOT NULL,
+    ts    INTEGER NOT NULL,
+    body  TEXT
+);
+CREATE INDEX pending_patches_by_wamid ON pending_patches(wamid);
+
+-- The delivery status per wamid (coexist_core::rules::MessageStatus as JSON plus columns).
+-- Independent of messages: a status arriving before its message is kept.
+CREATE TABLE statuses (
+    wamid           TEXT PRIMARY KEY,
+    phone_number_id TEXT NOT NULL,
+    contact         TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    error_code      INTEGER,
+    error_title     TEXT,
+    error_message   TEXT,
+    error_details   TEXT,
+    callback_data   TEXT,
+    conversation_info TEXT,
+    pricing         TEXT,
+    updated_ts      INTEGER NOT NULL
+);
+CREATE INDEX statuses_by_callback ON statuses(callback_data) WHERE callback_data IS NOT NULL;
+
+-- The current reaction of each side on a message. An empty emoji is a removal (kept so an
+-- older reaction arriving late cannot resurrect).
+CREATE TABLE reactions (
+    target_wamid TEXT NOT NULL,
+    reactor      TEXT NOT NULL,
+    emoji        TEXT NOT NULL,
+    ts           INTEGER NOT NULL,
+    wamid        TEXT NOT NULL,
+    PRIMARY KEY (target_wamid, reactor)
+);
+
+CREATE TABLE contacts (
+    phone_number_id TEXT NOT NULL,
+    contact         TEXT NOT NULL,
+    name            TEXT,
+    wa_id           TEXT,
+    user_id         TEXT,
+    PRIMARY KEY (phone_number_id, contact)
+);
+
+CREATE TABLE numbers (
+    phone_number_id TEXT PRIMARY KEY,
+    waba_id         TEXT NOT NULL,
+    display_number  TEXT NOT NULL,
+    mode            TEXT NOT NULL,
+    tier_mps        INTEGER NOT NULL
+);
+
+-- Which WABA a number belongs to (from number settings and template catalogs).
+CREATE TABLE number_wabas (
+    phone_number_id TEXT PRIMARY KEY,
+    waba_id         TEXT NOT NULL
+);
+
+CREATE TABLE templates (
+    waba_id     TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    language    TEXT NOT NULL,
+    template_id TEXT,
+    status      TEXT NOT NULL,
+    category    TEXT,
+    components  TEXT NOT NULL,
+    reason      TEXT,
+    PRIMARY KEY (waba_id, name, language)
+);
+
+CREATE TABLE account_updates (
+    id              INTEGER PRIMARY KEY,
+    waba_id         TEXT NOT NULL,
+    phone_number_id TEXT,
+    event           TEXT NOT NULL,
+    raw             TEXT NOT NULL
+);
+CREATE INDEX account_updates_by_number ON account_updates(phone_number_id, waba_id);
+
+-- The latest Business App echo per number: shows whether the phone is still in use.
+CREATE TABLE app_activity (
+    phone_number_id TEXT PRIMARY KEY,
+    last_echo_ts    INTEGER NOT NULL,
+    last_echo_wamid TEXT NOT NULL
+);
+
+-- Failed statuses with 131042 (payment problem), per wamid.
+CREATE TABLE payment_failures (
+    wamid           TEXT PRIMARY KEY,
+    phone_number_id TEXT NOT NULL,
+    contact         TEXT NOT NULL,
+    ts              INTEGER NOT NULL,
+    details         TEXT
+);
+CREATE INDEX payment_failures_by_number ON payment_failures(phone_number_id, ts);
+
+CREATE TABLE history_progress (
+    phone_number_id TEXT PRIMARY KEY,
+    phase           INTEGER,
+    chunk_order     INTEGER,
+    progress        INTEGER,
+    error_code      INTEGER,
+    error_message   TEXT,
+    error_details   TEXT,
+    updates         INTEGER NOT NULL DEFAULT 0
+);
+
+-- Messages waiting to go out. Crash-safe: `sending` rows left by a crash are retried with the
+-- same idempotency key (the bridge deduplicates by it).
+CREATE TABLE outbox (
+    id               INTEGER PRIMARY KEY,
+    idempotency_key  TEXT NOT NULL UNIQUE,
+    phone_number_id  TEXT NOT NULL,
+    recipient        TEXT NOT NULL,
+    contact          TEXT NOT NULL,
+    message          TEXT NOT NULL,
+    campaign         TEXT,
+    state            TEXT NOT NULL,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    wamid            TEXT,
+    error_code       INTEGER,
+    error_message    TEXT,
+    next_attempt_at_ms INTEGER,
+    created_at_ms    INTEGER NOT NULL,
+    updated_at_ms    INTEGER NOT NULL
+);
+CREATE INDEX outbox_by_state ON outbox(state, id);
+CREATE INDEX outbox_by_conversation ON outbox(phone_number_id, contact, id);
+CREATE INDEX outbox_by_wamid ON outbox(wamid) WHERE wamid IS NOT NULL;
+
+-- One row per notification shown: never two for the same thing.
+CREATE TABLE notifications (
+    kind          TEXT NOT NULL,
+    key           TEXT NOT NULL,
+    claimed_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (kind, key)
+);
+"#;
+
+pub(crate) fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(V1)])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn migrations_are_valid() {
+        super::migrations().validate().expect("migrations apply to an empty database");
+    }
+}

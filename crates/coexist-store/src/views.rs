@@ -1,0 +1,243 @@
+//! What the queries return: serde-serializable structs the Tauri UI and the CLI render.
+//! Field names say what they hold; times are Unix seconds (Meta time) unless named `_ms`.
+
+use coexist_core::rules::{MessageStatus, Owner, WindowState};
+use coexist_core::{ContactKey, ConversationKey, MessageBody, NumberMode, Side, StatusKind};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Which conversations to list. `Default` lists everything, newest first, 100 at a time.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConversationFilter {
+    /// Only this business number.
+    pub phone_number_id: Option<String>,
+    /// Only conversations owned through the API by this agent.
+    pub only_mine: Option<String>,
+    /// Only conversations last answered from the WhatsApp Business App.
+    pub app_owned: bool,
+    /// Only conversations whose window is open and closes within this many seconds.
+    pub window_closing_within_secs: Option<i64>,
+    /// Only conversations with unread customer messages.
+    pub unread_only: bool,
+    /// Page size; 0 means the default (100).
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// One row of the conversation list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConversationSummary {
+    pub conversation: ConversationKey,
+    /// The contact's WhatsApp profile name when known (customer text: render as text only).
+    pub contact_name: Option<String>,
+    /// Who answers: the side of the latest business reply (core rules).
+    pub owner: Owner,
+    /// The agent when the API owns it (same as in `owner`, flat for easy rendering).
+    pub owner_agent: Option<String>,
+    /// Whether a free-form message may be sent at the `now` the query was given.
+    pub window: WindowState,
+    /// Plain words for a closed window, with what to do (`None` when open).
+    pub window_explanation: Option<String>,
+    /// Unread inbound customer messages.
+    pub unread: i64,
+    /// The customer wrote last: their latest message is newer than the latest business reply
+    /// (API or App; history does not count).
+    pub unanswered: bool,
+    /// Meta timestamp of the latest message of any side.
+    pub last_activity: Option<i64>,
+    /// Plain text of the latest message (control characters removed, truncated).
+    pub preview: Option<String>,
+    pub number_mode: Option<NumberMode>,
+    pub display_number: Option<String>,
+}
+
+/// A delivery failure in plain words.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FailureView {
+    pub code: i64,
+    /// Meta's own title/message/details, as sent.
+    pub meta_title: Option<String>,
+    pub meta_message: Option<String>,
+    pub meta_details: Option<String>,
+    /// What happened, in plain words (coexist_core::explain_meta_error).
+    pub reason: String,
+    /// What the agent should do about it.
+    pub what_to_do: String,
+}
+
+/// A reaction shown under a message.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReactionView {
+    pub emoji: String,
+    /// `customer` or `business`.
+    pub by: String,
+    pub timestamp: i64,
+}
+
+/// The message a reply quotes, shortened.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuotedMessage {
+    pub wamid: String,
+    /// `None` (with `preview`) when the quoted message is not in the local inbox (yet).
+    pub side: Option<Side>,
+    pub preview: Option<String>,
+}
+
+/// One message of a conversation's timeline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MessageView {
+    pub wamid: String,
+    pub side: Side,
+    pub from_business: bool,
+    /// Meta timestamp.
+    pub timestamp: i64,
+    /// Arrival order (ties on `timestamp` are shown in this order); use with `timestamp` as
+    /// the `before` cursor of the next page.
+    pub arrival: i64,
+    pub body: MessageBody,
+    /// Plain text of the body (control characters removed); `None` for media without caption.
+    pub text: Option<String>,
+    pub agent: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub reply_to: Option<String>,
+    pub quoted: Option<QuotedMessage>,
+    pub referral: Option<Value>,
+    /// Latest delivery status (outbound only).
+    pub status: Option<StatusKind>,
+    pub status_detail: Option<MessageStatus>,
+    pub failure: Option<FailureView>,
+    pub reactions: Vec<ReactionView>,
+    pub edited: bool,
+    pub edited_at: Option<i64>,
+    pub revoked: bool,
+    pub revoked_at: Option<i64>,
+    /// The message object exactly as Meta sent it.
+    pub raw: Value,
+}
+
+/// What to search for. `text` is plain user input: it is never FTS or SQL syntax.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SearchQuery {
+    pub text: String,
+    pub phone_number_id: Option<String>,
+    pub contact: Option<ContactKey>,
+    pub agent: Option<String>,
+    pub side: Option<Side>,
+    pub from_ts: Option<i64>,
+    pub to_ts: Option<i64>,
+    /// 0 means the default (50).
+    pub limit: u32,
+}
+
+/// A piece of a search snippet; `matched` pieces are the words found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnippetPart {
+    pub text: String,
+    pub matched: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SearchHit {
+    pub wamid: String,
+    pub conversation: ConversationKey,
+    pub contact_name: Option<String>,
+    pub side: Side,
+    pub agent: Option<String>,
+    pub timestamp: i64,
+    pub snippet: Vec<SnippetPart>,
+}
+
+/// How a business number is doing: is the phone still used, is it still connected, can it pay.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NumberHealth {
+    pub phone_number_id: String,
+    pub display_number: Option<String>,
+    pub mode: Option<NumberMode>,
+    /// Meta time of the latest Business App echo (coexistence numbers).
+    pub last_app_activity_at: Option<i64>,
+    /// Seconds since then, given `now`.
+    pub secs_since_app_activity: Option<i64>,
+    /// The Cloud API companion was offboarded / the partner removed, and not reconnected since.
+    pub offboarded: bool,
+    /// The latest account_update event concerning the number (e.g. `ACCOUNT_OFFBOARDED`).
+    pub last_account_event: Option<String>,
+    /// Payment failures (131042) in the last 7 days before `now`, newest first.
+    pub recent_payment_failures: Vec<PaymentFailure>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PaymentFailure {
+    pub wamid: String,
+    pub contact: ContactKey,
+    pub timestamp: i64,
+    pub details: Option<String>,
+}
+
+/// A relay entry that could not be understood: stored whole, listed, never dropped.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Problem {
+    pub seq: i64,
+    pub kind: String,
+    pub received_at_ms: i64,
+    pub error: String,
+    pub payload: Value,
+}
+
+/// Where the onboarding history import of a number stands.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistoryProgress {
+    pub phone_number_id: String,
+    pub phase: Option<i64>,
+    pub chunk_order: Option<i64>,
+    /// Percent, as Meta reports it.
+    pub progress: Option<i64>,
+    pub error: Option<FailureView>,
+    /// History messages imported into the local inbox so far.
+    pub imported_messages: i64,
+    /// How many history progress updates arrived.
+    pub updates: i64,
+}
+
+/// Wire names of the enums stored as TEXT.
+pub(crate) fn side_name(side: Side) -> &'static str {
+    match side {
+        Side::Customer => "customer",
+        Side::Api => "api",
+        Side::App => "app",
+        Side::History => "history",
+    }
+}
+
+pub(crate) fn parse_side(name: &str) -> Side {
+    match name {
+        "api" => Side::Api,
+        "app" => Side::App,
+        "history" => Side::History,
+        _ => Side::Customer,
+    }
+}
+
+pub(crate) fn status_name(status: StatusKind) -> &'static str {
+    match status {
+        StatusKind::Sent => "sent",
+        StatusKind::Delivered => "delivered",
+        StatusKind::Read => "read",
+        StatusKind::Failed => "failed",
+    }
+}
+
+pub(crate) fn mode_name(mode: &NumberMode) -> &'static str {
+    match mode {
+        NumberMode::Coexistence => "coexistence",
+        NumberMode::Standard => "standard",
+    }
+}
+
+pub(crate) fn parse_mode(name: &str) -> NumberMode {
+    match name {
+        "coexistence" => NumberMode::Coexistence,
+        _ => NumberMode::Standard,
+    }
+}

@@ -1,0 +1,337 @@
+//! Applying normalized events: dedupe, statuses, ownership, window, unread, edits, reactions.
+
+mod common;
+
+use coexist_core::rules::{ClosedReason, Owner, WindowState};
+use coexist_core::*;
+use coexist_store::*;
+use common::*;
+use serde_json::json;
+
+#[test]
+fn a_duplicate_message_is_stored_once_and_notified_once() {
+    let (_dir, mut store) = open_store();
+    let first = store.apply_events(&[inbound("w1", "111", T0, "hello")]).unwrap();
+    assert_eq!(first.new_inbound.len(), 1);
+    assert_eq!(first.conversations_touched, vec![key("111")]);
+    let again = store.apply_events(&[inbound("w1", "111", T0, "hello")]).unwrap();
+    assert!(again.new_inbound.is_empty());
+    assert!(again.conversations_touched.is_empty());
+    assert_eq!(store.messages(&key("111"), None, 50).unwrap().len(), 1);
+    assert_eq!(store.conversation(&key("111"), T0).unwrap().unwrap().unread, 1);
+}
+
+#[test]
+fn statuses_only_move_forward_whatever_the_arrival_order() {
+    let (_dir, mut store) = open_store();
+    store.apply_events(&[api("out1", "111", T0, "ana", "hi")]).unwrap();
+    let r = store
+        .apply_events(&[
+            status("out1", "111", StatusKind::Read, T0 + 3, None),
+            status("out1", "111", StatusKind::Delivered, T0 + 2, None),
+            status("out1", "111", StatusKind::Sent, T0 + 1, None),
+        ])
+        .unwrap();
+    assert_eq!(r.statuses.len(), 1, "only the first (read) moved it forward: {:?}", r.statuses);
+    let m = &store.messages(&key("111"), None, 10).unwrap()[0];
+    assert_eq!(m.status, Some(StatusKind::Read));
+    let detail = m.status_detail.as_ref().unwrap();
+    assert_eq!(detail.sent_at, Some(T0 + 1));
+    assert_eq!(detail.delivered_at, Some(T0 + 2));
+}
+
+#[test]
+fn a_status_before_its_message_is_kept_and_shown_once_the_message_arrives() {
+    let (_dir, mut store) = open_store();
+    let r = store.apply_events(&[status("out1", "111", StatusKind::Failed, T0 + 5, Some(131026))]).unwrap();
+    assert_eq!(r.failed.len(), 1);
+    assert_eq!(r.failed[0].error_code, Some(131026));
+    store.apply_events(&[api("out1", "111", T0, "ana", "hi")]).unwrap();
+    let m = &store.messages(&key("111"), None, 10).unwrap()[0];
+    assert_eq!(m.status, Some(StatusKind::Failed));
+    let failure = m.failure.as_ref().expect("failure explained");
+    assert_eq!(failure.code, 131026);
+    assert_eq!(failure.meta_details.as_deref(), Some("d"));
+    assert!(!failure.reason.is_empty());
+    // A later "delivered" does not undo a failure.
+    store.apply_events(&[status("out1", "111", StatusKind::Delivered, T0 + 9, None)]).unwrap();
+    assert_eq!(store.messages(&key("111"), None, 10).unwrap()[0].status, Some(StatusKind::Failed));
+}
+
+#[test]
+fn ownership_follows_the_latest_business_reply_by_meta_time() {
+    let (_dir, mut store) = open_store();
+    store.apply_events(&[inbound("w1", "111", T0, "hi")]).unwrap();
+    let c = store.conversation(&key("111"), T0).unwrap().unwrap();
+    assert_eq!(c.owner, Owner::Unowned);
+    store.apply_events(&[api("a1", "111", T0 + 10, "ana", "hello")]).unwrap();
+    let c = store.conversation(&key("111"), T0).unwrap().unwrap();
+    assert_eq!(c.owner, Owner::Api { agent: "ana".into() });
+    assert_eq!(c.owner_agent.as_deref(), Some("ana"));
+    // An App echo that arrives later but happened earlier does not take over.
+    store.apply_events(&[echo("e1", "111", T0 + 5, "from phone")]).unwrap();
+    assert_eq!(store.conversation(&key("111"), T0).unwrap().unwrap().owner, Owner::Api { agent: "ana".into() });
+    store.apply_events(&[echo("e2", "111", T0 + 20, "from phone again")]).unwrap();
+    assert_eq!(store.conversation(&key("111"), T0).unwrap().unwrap().owner, Owner::App);
+    // Filters see the same.
+    let app = store.conversations(&ConversationFilter { app_owned: true, ..Default::default() }, T0).unwrap();
+    assert_eq!(app.len(), 1);
+    let mine = store.conversations(&ConversationFilter { only_mine: Some("ana".into()), ..Default::default() }, T0).unwrap();
+    assert!(mine.is_empty());
+    let health = store.number_health(PNID, T0 + 30).unwrap();
+    assert_eq!(health.last_app_activity_at, Some(T0 + 20));
+    assert_eq!(health.secs_since_app_activity, Some(10));
+}
+
+#[test]
+fn only_customer_messages_open_the_window_and_131047_closes_it() {
+    let (_dir, mut store) = open_store();
+    store.apply_events(&[echo("e1", "111", T0, "hi from the app"), api("a1", "111", T0 + 1, "ana", "x")]).unwrap();
+    let c = store.conversation(&key("111"), T0 + 2).unwrap().unwrap();
+    assert_eq!(c.window, WindowState::Closed { reason: ClosedReason::NeverOpened });
+    assert!(c.window_explanation.is_some());
+
+    store.apply_events(&[inbound("w1", "111", T0 + 100, "hello")]).unwrap();
+    let c = store.conversation(&key("111"), T0 + 100).unwrap().unwrap();
+    assert_eq!(c.window, WindowState::Open { expires_at: T0 + 100 + 86_400, remaining_secs: 86_400 });
+    let closing = ConversationFilter { window_closing_within_secs: Some(3600), ..Default::default() };
+    assert!(store.conversations(&closing, T0 + 100).unwrap().is_empty());
+    assert_eq!(store.conversations(&closing, T0 + 100 + 86_400 - 60).unwrap().len(), 1);
+    assert_eq!(store.closing_conversations(T0 + 100 + 86_400 - 60, 3600).unwrap().len(), 1);
+
+    store.apply_events(&[status("a2", "111", StatusKind::Failed, T0 + 200, Some(131047))]).unwrap();
+    let c = store.conversation(&key("111"), T0 + 201).unwrap().unwrap();
+    assert_eq!(c.window, WindowState::Closed { reason: ClosedReason::RejectedByMeta { at: T0 + 200 } });
+    assert!(store.conversations(&closing, T0 + 100 + 86_400 - 60).unwrap().is_empty());
+
+    store.apply_events(&[inbound("w2", "111", T0 + 300, "again")]).unwrap();
+    assert!(matches!(store.conversation(&key("111"), T0 + 301).unwrap().unwrap().window, WindowState::Open { .. }));
+}
+
+#[test]
+fn a_referral_gives_72_hours() {
+    let (_dir, mut store) = open_store();
+    let mut m = msg("w1", "111", Side::Customer, T0, "from the ad");
+    m.referral = Some(json!({"source_type": "ad"}));
+    store.apply_events(&[Event::Message(m)]).unwrap();
+    let c = store.conversation(&key("111"), T0).unwrap().unwrap();
+    assert_eq!(c.window, WindowState::Open { expires_at: T0 + 72 * 3600, remaining_secs: 72 * 3600 });
+    assert!(store.messages(&key("111"), None, 5).unwrap()[0].referral.is_some());
+}
+
+#[test]
+fn unread_counts_inbound_after_the_read_mark_and_the_latest_reply() {
+    let (_dir, mut store) = open_store();
+    store
+        .apply_events(&[inbound("w1", "111", T0, "1"), inbound("w2", "111", T0 + 10, "2"), inbound("w3", "111", T0 + 20, "3")])
+        .unwrap();
+    assert_eq!(store.conversation(&key("111"), T0).unwrap().unwrap().unread, 3);
+    assert!(store.conversation(&key("111"), T0).unwrap().unwrap().unanswered);
+    store.mark_read(&key("111"), T0 + 10).unwrap();
+    assert_eq!(store.conversation(&key("111"), T0).unwrap().unwrap().unread, 1);
+    // Marks never go back.
+    store.mark_read(&key("111"), T0).unwrap();
+    assert_eq!(store.conversation(&key("111"), T0).unwrap().unwrap().unread, 1);
+    let unread = ConversationFilter { unread_only: true, ..Default::default() };
+    assert_eq!(store.conversations(&unread, T0).unwrap().len(), 1);
+    // A reply (even from the phone) answers everything before it.
+    store.apply_events(&[echo("e1", "111", T0 + 30, "ok")]).unwrap();
+    let c = store.conversation(&key("111"), T0).unwrap().unwrap();
+    assert_eq!(c.unread, 0);
+    assert!(!c.unanswered);
+    assert!(store.conversations(&unread, T0).unwrap().is_empty());
+    assert!(store.mark_read(&key("999"), T0).is_err(), "unknown conversation is reported");
+}
+
+#[test]
+fn history_is_never_unread_never_notified_and_never_opens_the_window() {
+    let (_dir, mut store) = open_store();
+    let r = store
+        .apply_events(&[history("h1", "111", T0, false, "old question"), history("h2", "111", T0 + 5, true, "old answer")])
+        .unwrap();
+    assert!(r.new_inbound.is_empty());
+    let c = store.conversation(&key("111"), T0 + 10).unwrap().unwrap();
+    assert_eq!(c.unread, 0);
+    assert_eq!(c.owner, Owner::Unowned);
+    assert_eq!(c.window, WindowState::Closed { reason: ClosedReason::NeverOpened });
+    assert_eq!(c.last_activity, Some(T0 + 5));
+    assert_eq!(c.preview.as_deref(), Some("old answer"));
+    store
+        .apply_events(&[Event::HistoryProgress { phone_number_id: PNID.into(), phase: Some(1), chunk_order: Some(2), progress: Some(40), error: None }])
+        .unwrap();
+    let progress = store.history_progress().unwrap();
+    assert_eq!(progress.len(), 1);
+    assert_eq!(progress[0].progress, Some(40));
+    assert_eq!(progress[0].imported_messages, 2);
+}
+
+#[test]
+fn the_timeline_is_ordered_by_meta_time_then_arrival_and_pages_backwards() {
+    let (_dir, mut store) = open_store();
+    store
+        .apply_events(&[
+            inbound("w3", "111", T0 + 30, "third"),
+            inbound("w1", "111", T0 + 10, "first"),
+            inbound("w2a", "111", T0 + 20, "second-a"),
+            inbound("w2b", "111", T0 + 20, "second-b"),
+        ])
+        .unwrap();
+    let all: Vec<String> = store.messages(&key("111"), None, 10).unwrap().into_iter().map(|m| m.wamid).collect();
+    assert_eq!(all, ["w1", "w2a", "w2b", "w3"]);
+    let last_two = store.messages(&key("111"), None, 2).unwrap();
+    assert_eq!(last_two.iter().map(|m| m.wamid.as_str()).collect::<Vec<_>>(), ["w2b", "w3"]);
+    let before = Some((last_two[0].timestamp, last_two[0].arrival));
+    let older: Vec<String> = store.messages(&key("111"), before, 10).unwrap().into_iter().map(|m| m.wamid).collect();
+    assert_eq!(older, ["w1", "w2a"]);
+    assert_eq!(store.conversation(&key("111"), T0).unwrap().unwrap().preview.as_deref(), Some("third"));
+}
+
+#[test]
+fn the_list_is_sorted_by_latest_activity_and_shows_names_and_numbers() {
+    let (_dir, mut store) = open_store();
+    store
+        .apply_events(&[
+            Event::Number(NumberSettings {
+                phone_number_id: PNID.into(),
+                waba_id: "waba1".into(),
+                display_number: "+1 555 0100".into(),
+                mode: NumberMode::Coexistence,
+                tier_mps: 20,
+            }),
+            contact("222", "Bea"),
+            inbound("w1", "111", T0 + 50, "a"),
+            inbound("w2", "222", T0 + 10, "b"),
+            inbound("w3", "333", T0 + 30, "c"),
+        ])
+        .unwrap();
+    let list = store.conversations(&ConversationFilter::default(), T0).unwrap();
+    let order: Vec<&str> = list.iter().map(|c| c.conversation.contact.as_str()).collect();
+    assert_eq!(order, ["111", "333", "222"]);
+    assert_eq!(list[2].contact_name.as_deref(), Some("Bea"));
+    assert_eq!(list[0].number_mode, Some(NumberMode::Coexistence));
+    let page = store.conversations(&ConversationFilter { limit: 1, offset: 1, ..Default::default() }, T0).unwrap();
+    assert_eq!(page[0].conversation, key("333"));
+    let other = ConversationFilter { phone_number_id: Some("other".into()), ..Default::default() };
+    assert!(store.conversations(&other, T0).unwrap().is_empty());
+    assert_eq!(store.numbers().unwrap().len(), 1);
+}
+
+#[test]
+fn edits_revokes_and_reactions_change_the_message_in_place() {
+    let (_dir, mut store) = open_store();
+    // The edit arrives before its message: kept and applied when the message comes.
+    store
+        .apply_events(&[Event::MessageEdited {
+            wamid: "e1".into(),
+            conversation: key("111"),
+            timestamp: T0 + 5,
+            body: MessageBody::Text { body: "fixed typo".into() },
+        }])
+        .unwrap();
+    store.apply_events(&[echo("e1", "111", T0, "fixd typo"), inbound("w1", "111", T0 + 1, "hi")]).unwrap();
+    let msgs = store.messages(&key("111"), None, 10).unwrap();
+    assert_eq!(msgs[0].body, MessageBody::Text { body: "fixed typo".into() });
+    assert!(msgs[0].edited);
+
+    store
+        .apply_events(&[Event::MessageRevoked { wamid: "w1".into(), conversation: key("111"), timestamp: T0 + 9 }])
+        .unwrap();
+    let msgs = store.messages(&key("111"), None, 10).unwrap();
+    assert!(msgs[1].revoked);
+    assert_eq!(store.conversation(&key("111"), T0).unwrap().unwrap().preview.as_deref(), Some("Message deleted"));
+
+    let mut reaction = msg("r1", "111", Side::Customer, T0 + 20, "");
+    reaction.body = MessageBody::Reaction { message_id: "e1".into(), emoji: "👍".into() };
+    let mut older = msg("r0", "111", Side::Customer, T0 + 15, "");
+    older.body = MessageBody::Reaction { message_id: "e1".into(), emoji: "😡".into() };
+    let r = store.apply_events(&[Event::Message(reaction), Event::Message(older)]).unwrap();
+    assert!(r.new_inbound.is_empty(), "reactions do not notify");
+    let msgs = store.messages(&key("111"), None, 10).unwrap();
+    assert_eq!(msgs.len(), 2, "reactions are attached, not listed");
+    assert_eq!(msgs[0].reactions, vec![ReactionView { emoji: "👍".into(), by: "customer".into(), timestamp: T0 + 20 }]);
+}
+
+#[test]
+fn a_reply_shows_the_quoted_message() {
+    let (_dir, mut store) = open_store();
+    let mut reply = msg("w2", "111", Side::Customer, T0 + 5, "yes that one");
+    reply.reply_to = Some("a1".into());
+    let mut orphan = msg("w3", "111", Side::Customer, T0 + 6, "and this");
+    orphan.reply_to = Some("unknown".into());
+    store.apply_events(&[api("a1", "111", T0, "ana", "Want the red one?"), Event::Message(reply), Event::Message(orphan)]).unwrap();
+    let msgs = store.messages(&key("111"), None, 10).unwrap();
+    let quoted = msgs[1].quoted.as_ref().unwrap();
+    assert_eq!(quoted.preview.as_deref(), Some("Want the red one?"));
+    assert_eq!(quoted.side, Some(Side::Api));
+    assert_eq!(msgs[2].quoted.as_ref().unwrap().preview, None);
+}
+
+#[test]
+fn templates_numbers_and_account_state() {
+    let (_dir, mut store) = open_store();
+    let template = |name: &str, status: &str| Template {
+        id: Some(format!("id-{name}")),
+        name: name.into(),
+        language: "en_US".into(),
+        status: status.into(),
+        category: Some("UTILITY".into()),
+        components: json!([{"type": "BODY", "text": "Hi {{1}}"}]),
+    };
+    store
+        .apply_events(&[Event::TemplatesSynced {
+            phone_number_id: PNID.into(),
+            waba_id: "waba1".into(),
+            templates: vec![template("welcome", "APPROVED"), template("alpha", "APPROVED"), template("promo", "PENDING")],
+        }])
+        .unwrap();
+    let names: Vec<String> = store.templates(PNID).unwrap().into_iter().map(|t| t.name).collect();
+    assert_eq!(names, ["alpha", "welcome"]);
+    let r = store
+        .apply_events(&[Event::TemplateStatus {
+            waba_id: "waba1".into(),
+            template_id: None,
+            name: "promo".into(),
+            language: "en_US".into(),
+            status: "approved".into(),
+            reason: None,
+        }])
+        .unwrap();
+    assert_eq!(r.numbers_touched, vec![PNID.to_string()]);
+    assert_eq!(store.templates(PNID).unwrap().len(), 3);
+    assert!(store.templates("other").unwrap().is_empty());
+
+    let account = |event: &str| Event::AccountUpdate {
+        waba_id: "waba1".into(),
+        phone_number_id: None,
+        event: event.into(),
+        raw: json!({"event": event}),
+    };
+    store.apply_events(&[account("ACCOUNT_OFFBOARDED")]).unwrap();
+    assert!(store.number_health(PNID, T0).unwrap().offboarded);
+    store.apply_events(&[account("VERIFIED_ACCOUNT"), account("ACCOUNT_RECONNECTED")]).unwrap();
+    let health = store.number_health(PNID, T0).unwrap();
+    assert!(!health.offboarded);
+    assert_eq!(health.last_account_event.as_deref(), Some("ACCOUNT_RECONNECTED"));
+}
+
+#[test]
+fn payment_failures_are_listed_while_recent() {
+    let (_dir, mut store) = open_store();
+    store.apply_events(&[status("o1", "111", StatusKind::Failed, T0, Some(131042))]).unwrap();
+    let health = store.number_health(PNID, T0 + 3600).unwrap();
+    assert_eq!(health.recent_payment_failures.len(), 1);
+    assert_eq!(health.recent_payment_failures[0].wamid, "o1");
+    assert!(store.number_health(PNID, T0 + 8 * 86_400).unwrap().recent_payment_failures.is_empty());
+}
+
+#[test]
+fn hostile_text_is_stored_verbatim_but_previewed_plain() {
+    let (_dir, mut store) = open_store();
+    let evil = "<script>alert(1)</script>\u{202E}\u{0}\u{E000}x";
+    store.apply_events(&[inbound("w1", "111", T0, evil), contact("111", "Robert'); DROP TABLE contacts;--")]).unwrap();
+    let c = store.conversation(&key("111"), T0).unwrap().unwrap();
+    assert_eq!(c.preview.as_deref(), Some("<script>alert(1)</script>x"));
+    assert_eq!(c.contact_name.as_deref(), Some("Robert'); DROP TABLE contacts;--"));
+    let m = &store.messages(&key("111"), None, 1).unwrap()[0];
+    assert_eq!(m.body, MessageBody::Text { body: evil.into() });
+}

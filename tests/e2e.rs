@@ -1,0 +1,243 @@
+//! End-to-end: the real app binary under Xvfb, on a private D-Bus session with a fake
+//! notification server, driven by tauri-driver + WebKitWebDriver, against the real sandbox and
+//! bridge started in this process.
+//!
+//! Run: `cargo test --test e2e` (needs Xvfb, dbus-daemon, WebKitWebDriver and tauri-driver; the
+//! test fails saying what to install when one is missing). Screenshot: target/e2e/inbox.png.
+
+mod e2e_support;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use e2e_support::{harness, notifications, stack::{Stack, AGENT}};
+use fantoccini::{Client, Locator};
+use serde_json::{json, Value};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// The WebDriver session plus small helpers over the UI's `data-testid`s.
+struct Ui {
+    c: Client,
+}
+
+impl Ui {
+    async fn js(&self, script: &str, args: Vec<Value>) -> Value {
+        self.c.execute(script, args).await.unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+    }
+
+    /// Run `script` until it returns something truthy; panic with `what` after WAIT.
+    async fn wait(&self, what: &str, script: &str, args: Vec<Value>) -> Value {
+        let start = std::time::Instant::now();
+        let mut last = Value::Null;
+        while start.elapsed() < WAIT {
+            last = self.js(script, args.clone()).await;
+            if !matches!(last, Value::Null | Value::Bool(false)) {
+                return last;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let body = self.js("return document.body.innerText", vec![]).await;
+        panic!("timed out waiting for {what}; last = {last}\n--- page text ---\n{}", body.as_str().unwrap_or_default());
+    }
+
+    /// The inbox row of a contact as the agent sees it (None when absent).
+    async fn row(&self, contact: &str) -> Value {
+        self.js(&format!("{ROW_JS_FN} return row(arguments[0]);"), vec![json!(contact)]).await
+    }
+
+    async fn wait_row(&self, what: &str, contact: &str, cond: &str) -> Value {
+        let script = format!("{ROW_JS_FN} const r = row(arguments[0]); return r && ({cond}) ? r : null;");
+        self.wait(what, &script, vec![json!(contact)]).await
+    }
+
+    async fn open(&self, contact: &str) {
+        self.js(
+            "const li = [...document.querySelectorAll('[data-testid=conversation-item]')].find(e => e.dataset.contact === arguments[0]); li.click(); return true;",
+            vec![json!(contact)],
+        )
+        .await;
+        self.wait("the conversation to open", "return document.querySelector('[data-testid=conversation-view] [data-testid=conv-number]').textContent.includes(arguments[0]) || null", vec![json!(contact)]).await;
+    }
+
+    async fn testid(&self, id: &str) -> fantoccini::elements::Element {
+        self.c.find(Locator::Css(&format!("[data-testid={id}]"))).await.unwrap_or_else(|e| panic!("no [data-testid={id}]: {e}"))
+    }
+}
+
+const ROW_JS_FN: &str = r#"
+function row(contact) {
+  const li = [...document.querySelectorAll('[data-testid=conversation-item]')].find(e => e.dataset.contact === contact);
+  if (!li) return null;
+  const q = (t) => li.querySelector(`[data-testid=${t}]`);
+  return { owner: q('owner-badge').dataset.owner, badge: q('owner-badge').textContent,
+    countdown: q('window-countdown').textContent, state: q('window-countdown').dataset.state,
+    expires: q('window-countdown').dataset.expiresAt, unread: q('unread-count') ? q('unread-count').textContent : null,
+    preview: q('preview').textContent, name: q('conversation-name').textContent };
+}"#;
+/// The last message row of the open thread with `selector` inside, as {status, type, text}.
+const LAST_MESSAGE_JS: &str = r#"
+const rows = [...document.querySelectorAll('#thread [data-testid=message]')].filter(r => r.dataset.side === arguments[0]);
+const r = rows[rows.length - 1];
+if (!r) return null;
+return { status: r.dataset.status, type: r.dataset.type, text: r.innerText, wamid: r.dataset.wamid };
+"#;
+
+/// Prints the app's log (through tauri-driver) when the test fails, to say why.
+struct LogOnPanic(PathBuf);
+
+impl Drop for LogOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("--- tauri-driver / app log ---\n{}", std::fs::read_to_string(&self.0).unwrap_or_default());
+        }
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+fn screenshot_path() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+    target.join("e2e").join("inbox.png")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn agent_inbox_end_to_end() {
+    let tools = harness::tools();
+    let dir = tempfile::tempdir().unwrap();
+    let (_x, display) = harness::start_xvfb(&tools.xvfb).expect("Xvfb");
+    let (_bus, bus_address) = harness::start_dbus(&tools.dbus_daemon).expect("dbus-daemon");
+    let (_notify_conn, notified) = notifications::serve(&bus_address).await.expect("fake notification server");
+    let stack = Stack::start(dir.path()).await.expect("sandbox + bridge");
+
+    let data_dir = dir.path().join("app-data");
+    let env: Vec<(String, String)> = vec![
+        ("DISPLAY".into(), display),
+        ("DBUS_SESSION_BUS_ADDRESS".into(), bus_address),
+        ("COEXIST_BRIDGE_URL".into(), stack.bridge_url()),
+        ("COEXIST_TOKEN".into(), stack.token.clone()),
+        ("COEXIST_DATA_DIR".into(), data_dir.display().to_string()),
+        ("WEBKIT_DISABLE_COMPOSITING_MODE".into(), "1".into()),
+        ("RUST_LOG".into(), "info".into()),
+    ];
+    let log = dir.path().join("tauri-driver.log");
+    let (_driver, port) = harness::start_tauri_driver(&tools, &env, &log).expect("tauri-driver");
+    let app = PathBuf::from(env!("CARGO_BIN_EXE_coexist-inbox"));
+    let ui = Ui { c: harness::connect(port, &app).await.expect("WebDriver session on the app") };
+
+    let _log_on_failure = LogOnPanic(log.clone());
+    let result = tokio::time::timeout(Duration::from_secs(240), scenario(&ui, &stack, &notified, &data_dir)).await;
+    let _ = ui.c.clone().close().await;
+    stack.shutdown().await;
+    result.expect("the e2e scenario took longer than 4 minutes");
+}
+
+async fn scenario(ui: &Ui, stack: &Stack, notified: &notifications::Recorder, data_dir: &std::path::Path) {
+    ui.wait("the app to start", "return document.body.dataset.ready === 'true' || null", vec![]).await;
+    // The app really connected to OUR bridge (env passed through tauri-driver) and keeps its
+    // inbox where COEXIST_DATA_DIR says.
+    let agent = ui.js("return document.querySelector('[data-testid=agent-name]').textContent", vec![]).await;
+    assert!(agent.as_str().unwrap_or_default().contains(AGENT), "agent name shown: {agent}");
+    assert!(ui.js("return document.querySelector('[data-testid=banner-demo]') === null", vec![]).await == json!(true), "no demo banner when connected to a bridge");
+    ui.wait("the group-chat caveat for the coexistence number", "return document.querySelector('[data-testid=banner-groups]')?.textContent || null", vec![]).await;
+
+    // 1. An inbound message appears as New with a live countdown.
+    let ana = "15551230001";
+    stack.customer_says(ana, "Ana Lima", "Hello, is my order ready?", None).await.unwrap();
+    let row = ui.wait_row("Ana's conversation as New", ana, "r.owner === 'new'").await;
+    assert_eq!(row["badge"], "New");
+    assert_eq!(row["state"], "open");
+    let countdown = row["countdown"].as_str().unwrap();
+    assert!(countdown == "23 h 59 m left" || countdown == "23 h 58 m left", "countdown {countdown}");
+    assert_eq!(row["unread"], "1");
+    assert_eq!(row["name"], "Ana Lima");
+    assert!(data_dir.read_dir().map(|mut d| d.next().is_some()).unwrap_or(false), "the inbox lives in COEXIST_DATA_DIR");
+
+    // 2. A reply from the app turns the badge to API (with the agent's name).
+    ui.open(ana).await;
+    let input = ui.testid("composer-text").await;
+    input.send_keys("Yes! It ships today.").await.unwrap();
+    ui.testid("send-text").await.click().await.unwrap();
+    let row = ui.wait_row("Ana's conversation owned by the API", ana, "r.owner === 'api'").await;
+    assert_eq!(row["badge"], format!("API · {AGENT}"));
+    let expires_before = row["expires"].clone();
+    let mine = ui.wait("the reply to be delivered", &format!("const m = (()=>{{{LAST_MESSAGE_JS}}})(); return m && ['delivered','read'].includes(m.status) ? m : null"), vec![json!("api")]).await;
+    assert!(mine["text"].as_str().unwrap().contains("Yes! It ships today."));
+    assert!(mine["text"].as_str().unwrap().contains("via API"), "sender and origin shown: {mine}");
+
+    // 3. A Business App echo turns it to App and leaves the window untouched.
+    stack.app_replies(ana, "Sent from the phone").await.unwrap();
+    let row = ui.wait_row("Ana's conversation owned by the App", ana, "r.owner === 'app'").await;
+    assert_eq!(row["badge"], "App");
+    assert_eq!(row["expires"], expires_before, "an echo must not move the window");
+    let echo = ui.wait("the echo in the thread", &format!("return (()=>{{{LAST_MESSAGE_JS}}})()"), vec![json!("app")]).await;
+    assert!(echo["text"].as_str().unwrap().contains("Business App"));
+
+    // 4. Hostile text is shown as text.
+    let eve = "15551230002";
+    let hostile = "<img src=x onerror=alert(1)>";
+    stack.customer_says(eve, "Eve <b>bold</b>", hostile, None).await.unwrap();
+    ui.wait_row("Eve's conversation", eve, "true").await;
+    ui.open(eve).await;
+    let shown = ui.wait("the hostile message", "const t = document.querySelector('#thread [data-testid=message-text]'); return t ? t.textContent : null", vec![]).await;
+    assert_eq!(shown, hostile);
+    let imgs = ui.js("return document.querySelectorAll('img, b').length", vec![]).await;
+    assert_eq!(imgs, 0, "customer markup must never become elements");
+    assert_eq!(ui.js("return document.querySelector('[data-testid=conv-name]').textContent", vec![]).await, "Eve <b>bold</b>");
+
+    // 5. An expired window: the composer becomes the template picker; a template send is delivered.
+    let old = "15551230003";
+    stack.customer_says(old, "Olga", "Are you open on Sunday?", Some(now() - 25 * 3600)).await.unwrap();
+    let row = ui.wait_row("Olga's conversation", old, "true").await;
+    assert_eq!(row["countdown"], "Closed — template only");
+    assert_eq!(row["state"], "closed");
+    ui.open(old).await;
+    ui.wait("the template picker", "return document.querySelector('[data-testid=composer]').dataset.mode === 'template' && document.querySelector('[data-testid=template-picker]') ? true : null", vec![]).await;
+    assert_eq!(ui.js("return document.querySelector('[data-testid=composer-text]')", vec![]).await, Value::Null, "no free text when closed");
+    ui.wait("approved templates", "return document.querySelectorAll('[data-testid=template-option]').length || null", vec![]).await;
+    ui.testid("template-search").await.send_keys("order").await.unwrap();
+    let options = ui.js("return [...document.querySelectorAll('[data-testid=template-option]')].map(b => b.dataset.name + '/' + b.dataset.language)", vec![]).await;
+    assert!(options.as_array().unwrap().iter().all(|o| o.as_str().unwrap().starts_with("order_update/")), "search filters: {options}");
+    ui.js("[...document.querySelectorAll('[data-testid=template-option]')].find(b => b.dataset.language === 'en_US').click(); return true", vec![]).await;
+    // Validation before send: nothing filled -> errors, nothing sent.
+    ui.testid("send-template").await.click().await.unwrap();
+    let errors = ui.wait("validation errors", "const e = document.querySelector('[data-testid=template-errors]'); return e && !e.hidden ? e.textContent : null", vec![]).await;
+    assert!(errors.as_str().unwrap().contains("required"), "{errors}");
+    ui.c.find(Locator::Css("[data-param='body.1']")).await.unwrap().send_keys("Olga").await.unwrap();
+    ui.c.find(Locator::Css("[data-param='body.2']")).await.unwrap().send_keys("#2001").await.unwrap();
+    let preview = ui.js("return document.querySelector('[data-testid=template-preview]').textContent", vec![]).await;
+    assert!(preview.as_str().unwrap().contains("Hi Olga, your order #2001 has shipped"), "live preview: {preview}");
+    ui.testid("send-template").await.click().await.unwrap();
+    let sent = ui.wait("the template to be delivered", &format!("const m = (()=>{{{LAST_MESSAGE_JS}}})(); return m && m.type === 'template' && ['delivered','read'].includes(m.status) ? m : null"), vec![json!("api")]).await;
+    assert!(sent["text"].as_str().unwrap().contains("order_update"), "{sent}");
+    let graph = stack.sent().await.unwrap();
+    assert!(graph.to_string().contains("order_update"), "the sandbox got the template send: {graph}");
+
+    // Main screen screenshot (a conversation open, several in the list).
+    ui.open(ana).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let path = screenshot_path();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, ui.c.screenshot().await.unwrap()).unwrap();
+
+    // 6. Notifications on the session bus: one per inbound customer message, none for the echo.
+    let inbound = ["Hello, is my order ready?", hostile, "Are you open on Sunday?"];
+    let start = std::time::Instant::now();
+    loop {
+        let all = notified.all();
+        let count = |needle: &str| all.iter().filter(|n| n.body.contains(needle) || n.body.contains(&needle.replace('<', "&lt;").replace('>', "&gt;"))).count();
+        if inbound.iter().all(|t| count(t) >= 1) || start.elapsed() > Duration::from_secs(10) {
+            for t in inbound {
+                assert_eq!(count(t), 1, "one notification for {t:?}; got {all:?}");
+            }
+            assert_eq!(count("Sent from the phone"), 0, "no notification for an echo: {all:?}");
+            assert_eq!(count("ships today"), 0, "no notification for our own send: {all:?}");
+            assert!(all.iter().all(|n| n.app_name == "Coexist Inbox"), "{all:?}");
+            assert!(all.iter().any(|n| n.summary.contains("Ana Lima")), "the sender is named: {all:?}");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

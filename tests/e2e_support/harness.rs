@@ -1,0 +1,148 @@
+//! Everything the end-to-end test needs around the app: a private X server (Xvfb), a private
+//! D-Bus session bus, tauri-driver + WebKitWebDriver, and a WebDriver session on the real app.
+//! Missing tools make the test FAIL with what to install — never pass silently.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+
+/// A child process killed (by its own pid) when dropped.
+pub struct Proc {
+    pub name: &'static str,
+    child: Child,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Proc {
+    fn spawn(name: &'static str, cmd: &mut Command) -> anyhow::Result<Proc> {
+        let child = cmd.spawn().with_context(|| format!("could not start {name}"))?;
+        Ok(Proc { name, child })
+    }
+
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+/// Find a program in PATH (or in `extra` dirs); fail with `install` as the fix.
+pub fn require_tool(name: &str, extra: &[PathBuf], install: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let found = std::env::split_paths(&path).chain(extra.iter().cloned()).map(|d| d.join(name)).find(|p| p.is_file());
+    match found {
+        Some(p) => p,
+        None => panic!("the e2e test needs `{name}`, which is not installed. Install it: {install}"),
+    }
+}
+
+pub struct Tools {
+    pub xvfb: PathBuf,
+    pub dbus_daemon: PathBuf,
+    pub tauri_driver: PathBuf,
+    pub webkit_driver: PathBuf,
+}
+
+pub fn tools() -> Tools {
+    let cargo_bin = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .map(|p| vec![p.join("bin")])
+        .unwrap_or_default();
+    Tools {
+        xvfb: require_tool("Xvfb", &[], "`apt-get install xvfb`"),
+        dbus_daemon: require_tool("dbus-daemon", &[], "`apt-get install dbus` (dbus-daemon)"),
+        tauri_driver: require_tool("tauri-driver", &cargo_bin, "`cargo install tauri-driver --locked`"),
+        webkit_driver: require_tool("WebKitWebDriver", &[], "`apt-get install webkit2gtk-driver` (WebKitWebDriver)"),
+    }
+}
+
+/// A private X display: `Xvfb :N`.
+pub fn start_xvfb(xvfb: &Path) -> anyhow::Result<(Proc, String)> {
+    for n in 90..140 {
+        if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() || Path::new(&format!("/tmp/.X{n}-lock")).exists() {
+            continue;
+        }
+        let display = format!(":{n}");
+        let proc = Proc::spawn("Xvfb", Command::new(xvfb)
+            .args([display.as_str(), "-screen", "0", "1280x900x24", "-nolisten", "tcp"])
+            .stdout(Stdio::null()).stderr(Stdio::null()))?;
+        if wait_for(Duration::from_secs(10), || Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()) {
+            return Ok((proc, display));
+        }
+    }
+    bail!("Xvfb did not start on any display :90..:139")
+}
+
+/// A private D-Bus session bus; returns its address.
+pub fn start_dbus(dbus_daemon: &Path) -> anyhow::Result<(Proc, String)> {
+    use std::io::{BufRead, BufReader};
+    let mut cmd = Command::new(dbus_daemon);
+    cmd.args(["--session", "--nofork", "--print-address=1"]).stdout(Stdio::piped()).stderr(Stdio::null());
+    let mut proc = Proc::spawn("dbus-daemon", &mut cmd)?;
+    let stdout = proc.child.stdout.take().context("dbus-daemon stdout")?;
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).context("reading the bus address from dbus-daemon")?;
+    let address = line.trim().to_string();
+    if address.is_empty() {
+        bail!("dbus-daemon printed no address");
+    }
+    Ok((proc, address))
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+pub fn wait_for(timeout: Duration, mut ok: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+/// tauri-driver (which starts WebKitWebDriver, which starts the app) with `env` passed down.
+pub fn start_tauri_driver(tools: &Tools, env: &[(String, String)], log: &Path) -> anyhow::Result<(Proc, u16)> {
+    let port = free_port();
+    let native_port = free_port();
+    let log_file = std::fs::File::create(log)?;
+    let mut cmd = Command::new(&tools.tauri_driver);
+    cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+        .arg("--native-driver")
+        .arg(&tools.webkit_driver)
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdout(Stdio::from(log_file.try_clone()?))
+        .stderr(Stdio::from(log_file));
+    let proc = Proc::spawn("tauri-driver", &mut cmd)?;
+    if !wait_for(Duration::from_secs(15), || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()) {
+        bail!("tauri-driver did not listen on port {port}; see {}", log.display());
+    }
+    Ok((proc, port))
+}
+
+/// A WebDriver session on the app; the first request is retried while WebKitWebDriver warms up.
+pub async fn connect(port: u16, app: &Path) -> anyhow::Result<fantoccini::Client> {
+    let mut caps = serde_json::Map::new();
+    caps.insert("tauri:options".into(), serde_json::json!({ "application": app }));
+    let mut last = None;
+    for _ in 0..20 {
+        match fantoccini::ClientBuilder::native().capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
+            Ok(client) => return Ok(client),
+            Err(e) => {
+                last = Some(e.to_string());
+                tokio::time::sleep(Duration::from_millis(750)).await;
+            }
+        }
+    }
+    bail!("no WebDriver session on the app after 20 tries: {}", last.unwrap_or_default())
+}

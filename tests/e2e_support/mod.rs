@@ -1,0 +1,3 @@
+pub mod harness;
+pub mod notifications;
+pub mod stack;

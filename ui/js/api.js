@@ -1,0 +1,36 @@
+// The only door to the Rust side: Tauri commands (invoke) and events (listen).
+// `window.__TAURI__` is injected by Tauri (app.withGlobalTauri) so no bundler is needed.
+
+const tauri = window.__TAURI__;
+
+function invoke(cmd, args = {}) {
+  if (!tauri) return Promise.reject(new Error('Coexist Inbox must run inside the desktop app.'));
+  return tauri.core.invoke(cmd, args);
+}
+
+export const api = {
+  appInfo: () => invoke('app_info'),
+  listConversations: (filter) => invoke('list_conversations', { filter }),
+  openConversation: (conversation) => invoke('open_conversation', { conversation }),
+  messages: (conversation, before, limit) => invoke('messages', { conversation, before, limit }),
+  sendText: (conversation, text) => invoke('send_text', { conversation, text }),
+  sendTemplate: (conversation, template) => invoke('send_template', { conversation, template }),
+  retrySend: (outboxId) => invoke('retry_send', { outboxId }),
+  templates: (phoneNumberId) => invoke('templates', { phoneNumberId }),
+  markRead: (conversation) => invoke('mark_read', { conversation }),
+  search: (query) => invoke('search', { query }),
+  numberHealth: () => invoke('number_health'),
+};
+
+/** Subscribe to a backend event; the callback gets the payload. */
+export function on(event, callback) {
+  if (!tauri) return Promise.resolve(() => {});
+  return tauri.event.listen(event, (e) => callback(e.payload));
+}
+
+/** Turn whatever a command rejected with into plain words for the agent. */
+export function errorText(err) {
+  if (typeof err === 'string') return err;
+  if (err && typeof err.message === 'string') return err.message;
+  return 'Something went wrong. Try again.';
+}

@@ -1,0 +1,157 @@
+// The composer: free text while the customer-service window is open; once it is closed (or Meta
+// answered 131047) it becomes the template picker: approved templates of the number, one field
+// per parameter, a live preview and validation before anything is sent.
+
+import { h, setChildren, $ } from './dom.js';
+import { windowState, expiresAt } from './format.js';
+import { describe, preview, validate, build, filterTemplates } from './templates.js';
+
+export class Composer {
+  constructor({ sendText, sendTemplate, loadTemplates }) {
+    this.el = $('composer');
+    this.sendText = sendText;
+    this.sendTemplate = sendTemplate;
+    this.loadTemplates = loadTemplates;
+    this.conv = null;
+    this.mode = null;
+  }
+
+  /** Show the composer for `conv`; rebuilds only when the conversation or the mode changes. */
+  show(conv) {
+    const mode = windowState(expiresAt(conv)).open ? 'text' : 'template';
+    const same = this.conv && sameKey(this.conv.conversation, conv.conversation) && this.mode === mode;
+    this.conv = conv;
+    this.el.hidden = false;
+    if (same) return;
+    this.mode = mode;
+    this.el.dataset.mode = mode;
+    if (mode === 'text') this.textMode();
+    else this.templateMode();
+  }
+
+  hide() {
+    this.el.hidden = true;
+    this.conv = null;
+    this.mode = null;
+  }
+
+  textMode() {
+    const input = h('textarea', { id: 'composer-text', 'data-testid': 'composer-text', rows: '2',
+      placeholder: 'Write a reply… (Enter to send, Shift+Enter for a new line)', 'aria-label': 'Reply' });
+    const error = h('p', { class: 'form-error', 'data-testid': 'composer-error', hidden: true });
+    const send = async () => {
+      const text = input.value;
+      if (!text.trim()) return;
+      if (text.length > 4096) { showError(error, 'A WhatsApp text can be at most 4096 characters.'); return; }
+      button.disabled = true;
+      try {
+        await this.sendText(this.conv, text);
+        input.value = '';
+        error.hidden = true;
+      } catch (e) {
+        showError(error, e);
+      } finally {
+        button.disabled = false;
+        input.focus();
+      }
+    };
+    const button = h('button', { type: 'button', id: 'send-text', 'data-testid': 'send-text', class: 'primary', onclick: send, text: 'Send' });
+    input.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); send(); }
+    });
+    setChildren(this.el, h('div', { class: 'composer-row' }, input, button), error);
+  }
+
+  async templateMode() {
+    const conv = this.conv;
+    const list = h('ul', { class: 'template-list', 'data-testid': 'template-list' });
+    const form = h('div', { class: 'template-form', 'data-testid': 'template-form' },
+      h('p', { class: 'muted', text: 'Choose a template to see its fields.' }));
+    const search = h('input', { type: 'search', 'data-testid': 'template-search', placeholder: 'Search templates by name, category or language',
+      'aria-label': 'Search templates' });
+    setChildren(this.el,
+      h('div', { class: 'template-picker', id: 'template-picker', 'data-testid': 'template-picker' },
+        h('p', { class: 'closed-note', 'data-testid': 'window-closed-note',
+          text: `${conv.window_explanation || 'The 24-hour window is closed.'} Only an approved template can be sent until the customer writes again.` }),
+        h('div', { class: 'template-columns' },
+          h('div', { class: 'template-choose' }, search, list),
+          form)));
+    let templates = [];
+    try {
+      templates = await this.loadTemplates(conv);
+    } catch (e) {
+      setChildren(list, h('li', { class: 'form-error', text: `Templates could not be loaded: ${e}` }));
+      return;
+    }
+    const paint = () => {
+      const found = filterTemplates(templates, search.value);
+      setChildren(list, found.length ? found.map((t) => h('li', {},
+        h('button', { type: 'button', class: 'template-option', 'data-testid': 'template-option',
+          dataset: { name: t.name, language: t.language },
+          onclick: (e) => { list.querySelectorAll('.template-option').forEach((b) => b.setAttribute('aria-pressed', 'false'));
+            e.currentTarget.setAttribute('aria-pressed', 'true'); this.templateForm(form, t); } },
+          h('span', { class: 'tname', text: t.name }),
+          h('span', { class: 'muted', text: `${t.category || 'Uncategorized'} · ${t.language}` }))))
+        : h('li', { class: 'muted', 'data-testid': 'template-none', text: templates.length
+          ? 'No approved template matches.' : 'This number has no approved templates yet. Create one in WhatsApp Manager.' }));
+    };
+    search.addEventListener('input', paint);
+    paint();
+  }
+
+  templateForm(form, template) {
+    const desc = describe(template);
+    const values = {};
+    const previewText = h('p', { class: 'preview-text', 'data-testid': 'template-preview' });
+    const previewButtons = h('div', { class: 'preview-buttons' });
+    const errors = h('ul', { class: 'form-error', 'data-testid': 'template-errors', hidden: true });
+    const refresh = () => {
+      const p = preview(desc, values);
+      previewText.textContent = p.text;
+      setChildren(previewButtons, p.buttons.map((b) => h('span', { class: 'preview-button', text: b })));
+    };
+    const fields = desc.fields.map((f) => {
+      const input = h('input', { type: f.kind === 'media' ? 'url' : 'text', 'data-testid': 'template-param',
+        dataset: { param: f.key }, placeholder: f.example || '', 'aria-label': f.label });
+      input.addEventListener('input', () => { values[f.key] = input.value; refresh(); });
+      return h('label', { class: 'field' }, h('span', { text: f.label }), input);
+    });
+    const send = h('button', { type: 'button', class: 'primary', 'data-testid': 'send-template', text: 'Send template' });
+    send.addEventListener('click', async () => {
+      const problems = validate(desc, values);
+      if (problems.length) {
+        setChildren(errors, problems.map((p) => h('li', { text: p })));
+        errors.hidden = false;
+        return;
+      }
+      errors.hidden = true;
+      send.disabled = true;
+      try {
+        const payload = build(template, desc, values);
+        payload.rendered = preview(desc, values).text;
+        await this.sendTemplate(this.conv, payload);
+        fields.forEach((l) => { l.querySelector('input').value = ''; });
+        Object.keys(values).forEach((k) => delete values[k]);
+        refresh();
+      } catch (e) {
+        setChildren(errors, h('li', { text: String(e) }));
+        errors.hidden = false;
+      } finally {
+        send.disabled = false;
+      }
+    });
+    refresh();
+    setChildren(form,
+      h('h3', { class: 'tname', 'data-testid': 'template-selected', text: `${template.name} (${template.language})` }),
+      fields.length ? fields : h('p', { class: 'muted', text: 'This template has no parameters.' }),
+      h('div', { class: 'preview-box' }, h('span', { class: 'muted', text: 'Preview' }), previewText, previewButtons),
+      errors, send);
+  }
+}
+
+function showError(el, e) {
+  el.textContent = typeof e === 'string' ? e : (e?.message || String(e));
+  el.hidden = false;
+}
+
+export const sameKey = (a, b) => a.phone_number_id === b.phone_number_id && a.contact === b.contact;

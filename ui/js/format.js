@@ -1,0 +1,109 @@
+// Plain-language formatting shared by the inbox and the thread. Pure functions (no DOM).
+
+export const HOUR = 3600;
+/** The "Closing" filter and amber warning thresholds, in seconds. */
+export const AMBER_UNDER = HOUR;
+
+export const nowSecs = () => Math.floor(Date.now() / 1000);
+
+/** When the window of a ConversationSummary closes (Unix s), or null when it is closed. */
+export const expiresAt = (conv) => (conv?.window?.state === 'open' ? conv.window.expires_at : null);
+
+/** 'api' | 'app' | 'unowned' from a ConversationSummary's `owner` ({"owner": "api", "agent": ..}). */
+export const ownerKind = (conv) => conv?.owner?.owner || 'unowned';
+
+/** The customer-service window as the agent should read it. `expiresAt`: Unix seconds or null. */
+export function windowState(expiresAt, now = nowSecs()) {
+  if (!expiresAt || expiresAt <= now) {
+    return { state: 'closed', open: false, label: 'Closed — template only' };
+  }
+  const left = expiresAt - now;
+  const hours = Math.floor(left / HOUR);
+  const minutes = Math.floor((left % HOUR) / 60);
+  let label;
+  if (hours > 0) label = `${hours} h ${minutes} m left`;
+  else if (minutes > 0) label = `${minutes} m left`;
+  else label = 'under 1 m left';
+  return { state: left < AMBER_UNDER ? 'closing' : 'open', open: true, label, secondsLeft: left };
+}
+
+/** Who owns the conversation: the side that sent the last business reply. */
+export function ownerBadge(owner, agent) {
+  switch (owner) {
+    case 'api': return { kind: 'api', label: agent ? `API · ${agent}` : 'API' };
+    case 'app': return { kind: 'app', label: 'App' };
+    default: return { kind: 'new', label: 'New' };
+  }
+}
+
+const TIME = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const DAY = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
+const FULL = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+/** Short time for lists: today's time, otherwise the date. */
+export function shortTime(ts, now = nowSecs()) {
+  if (!ts) return '';
+  const d = new Date(ts * 1000);
+  const n = new Date(now * 1000);
+  return d.toDateString() === n.toDateString() ? TIME.format(d) : DAY.format(d);
+}
+
+export const fullTime = (ts) => (ts ? FULL.format(new Date(ts * 1000)) : '');
+
+/** Who sent a message and from where, in words. */
+export function senderLabel(msg, contactName) {
+  const customer = contactName || 'Customer';
+  switch (msg.side) {
+    case 'customer': return { who: customer, where: 'customer' };
+    case 'api': return { who: msg.agent || 'Agent', where: 'via API' };
+    case 'app': return { who: 'Business App', where: 'on the phone' };
+    case 'history':
+      return { who: msg.from_business ? 'Business' : customer, where: 'imported history' };
+    default: return { who: 'Unknown sender', where: String(msg.side || '') };
+  }
+}
+
+const STATUS = {
+  queued: 'Queued — sends when the bridge is reachable',
+  sending: 'Sending…',
+  sent: 'Sent',
+  delivered: 'Delivered',
+  read: 'Read',
+  failed: 'Failed',
+};
+
+export const statusLabel = (status) => STATUS[status] || String(status || '');
+
+/** A one-line, text-only preview of a message body for the inbox list. */
+export function previewOf(body) {
+  if (!body || typeof body !== 'object') return '';
+  switch (body.type) {
+    case 'text': return body.body || '';
+    case 'image': return `📷 Photo${caption(body)}`;
+    case 'video': return `🎬 Video${caption(body)}`;
+    case 'document': return `📄 ${body.media?.filename || 'Document'}${caption(body)}`;
+    case 'audio': return body.voice ? '🎤 Voice message' : '🎵 Audio';
+    case 'sticker': return 'Sticker';
+    case 'location': return `📍 ${body.name || 'Location'}`;
+    case 'contacts': return `👤 ${(body.names || []).join(', ') || 'Contact card'}`;
+    case 'reaction': return body.emoji ? `Reacted ${body.emoji}` : 'Removed a reaction';
+    case 'interactive': return body.title || 'Chose an option';
+    case 'button': return body.text || 'Tapped a button';
+    case 'order': return `🛒 Order (${body.items || 0} items)`;
+    case 'system': return body.body || 'System message';
+    case 'template': return body.rendered || `Template ${body.name}`;
+    case 'unsupported': return `Unsupported message (${body.type_name})`;
+    default: return `Message of type ${body.type}`;
+  }
+}
+
+function caption(body) {
+  const c = body.media?.caption;
+  return c ? ` · ${c}` : '';
+}
+
+/** Collapse whitespace and cut long strings for one-line places. */
+export function oneLine(text, max = 90) {
+  const s = String(text || '').replace(/\s+/g, ' ').trim();
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}

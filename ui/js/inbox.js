@@ -1,0 +1,107 @@
+// The inbox list: conversations by last activity, with ownership, window countdown, unread count
+// and a text-only preview. Keyboard: ↑/↓ move, Enter opens.
+
+import { h, setChildren, $ } from './dom.js';
+import { windowState, ownerBadge, shortTime, oneLine, nowSecs, expiresAt, ownerKind } from './format.js';
+
+export const keyId = (key) => `${key.phone_number_id}|${key.contact}`;
+const idOf = (c) => keyId(c.conversation);
+
+export class Inbox {
+  constructor({ onOpen }) {
+    this.onOpen = onOpen;
+    this.items = [];
+    this.activeId = null;   // keyboard cursor
+    this.openId = null;     // conversation shown on the right
+    this.list = $('conversation-list');
+    this.list.addEventListener('keydown', (e) => this.onKey(e));
+  }
+
+  setItems(items) {
+    this.items = items;
+    if (!items.some((c) => idOf(c) === this.activeId)) {
+      this.activeId = items.length ? idOf(items[0]) : null;
+    }
+    this.render();
+  }
+
+  render() {
+    const now = nowSecs();
+    setChildren(this.list, this.items.map((c) => this.row(c, now)));
+    $('list-empty').hidden = this.items.length > 0;
+    this.list.setAttribute('aria-activedescendant', this.activeId ? domId(this.activeId) : '');
+  }
+
+  /** Refresh countdowns without rebuilding anything else. */
+  tick() {
+    const now = nowSecs();
+    for (const li of this.list.children) {
+      const conv = this.items.find((c) => idOf(c) === li.dataset.conversationId);
+      if (conv) paintCountdown(li.querySelector('.countdown'), expiresAt(conv), now);
+    }
+  }
+
+  row(c, now) {
+    const id = idOf(c);
+    const badge = ownerBadge(ownerKind(c), c.owner_agent);
+    const countdown = h('span', { class: 'countdown', 'data-testid': 'window-countdown' });
+    paintCountdown(countdown, expiresAt(c), now);
+    const unread = c.unread > 0
+      ? h('span', { class: 'unread', 'data-testid': 'unread-count', 'aria-label': `${c.unread} unread`, text: String(c.unread) })
+      : null;
+    return h('li', {
+      id: domId(id),
+      class: 'conv-item',
+      role: 'option',
+      'aria-selected': String(id === this.activeId),
+      'data-testid': 'conversation-item',
+      dataset: { conversationId: id, contact: c.conversation.contact, open: String(id === this.openId) },
+      onclick: () => { this.activeId = id; this.open(c); },
+    },
+      h('div', { class: 'conv-line' },
+        h('span', { class: 'conv-name', 'data-testid': 'conversation-name', text: c.contact_name || c.conversation.contact }),
+        h('span', { class: 'conv-time muted', text: shortTime(c.last_activity, now) })),
+      h('div', { class: 'conv-line' },
+        h('span', { class: 'preview', 'data-testid': 'preview', text: oneLine(c.preview || '') }),
+        unread),
+      h('div', { class: 'conv-line tags' },
+        h('span', { class: `badge badge-${badge.kind}`, 'data-testid': 'owner-badge', dataset: { owner: badge.kind }, text: badge.label }),
+        countdown));
+  }
+
+  open(conv) {
+    this.openId = idOf(conv);
+    this.render();
+    this.onOpen(conv);
+  }
+
+  onKey(e) {
+    if (!this.items.length) return;
+    const index = Math.max(0, this.items.findIndex((c) => idOf(c) === this.activeId));
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      e.preventDefault();
+      const next = Math.min(this.items.length - 1, Math.max(0, index + (e.key === 'ArrowDown' ? 1 : -1)));
+      this.activeId = idOf(this.items[next]);
+      this.render();
+      document.getElementById(domId(this.activeId))?.scrollIntoView({ block: 'nearest' });
+    } else if (e.key === 'Enter') {
+      e.preventDefault();
+      this.open(this.items[index]);
+    }
+  }
+}
+
+/** Element ids must not carry raw customer data into selectors; hex-encode. */
+function domId(id) {
+  let out = 'conv-';
+  for (const ch of id) out += ch.codePointAt(0).toString(16).padStart(2, '0');
+  return out;
+}
+
+export function paintCountdown(el, expiresAt, now = nowSecs()) {
+  if (!el) return;
+  const w = windowState(expiresAt, now);
+  el.textContent = w.label;
+  el.dataset.state = w.state;
+  el.dataset.expiresAt = expiresAt ? String(expiresAt) : '';
+}

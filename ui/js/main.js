@@ -1,0 +1,221 @@
+// Wires the inbox, thread, composer and banners to the backend. The UI never polls: it reloads
+// what an engine event says has changed. (A 30 s local timer only repaints countdowns.)
+
+import { $, setChildren, h } from './dom.js';
+import { api, on, errorText } from './api.js';
+import { Inbox, paintCountdown } from './inbox.js';
+import { Thread } from './thread.js';
+import { Composer, sameKey } from './composer.js';
+import { renderBanners } from './banners.js';
+import { ownerBadge, oneLine, shortTime, expiresAt, ownerKind } from './format.js';
+import { fromOutbox } from './message.js';
+
+const PAGE = 50;
+
+const state = { filter: 'all', info: null, health: null, open: null, searching: false };
+
+const inbox = new Inbox({ onOpen: (conv) => openConversation(conv) });
+const thread = new Thread({ onNeedOlder: () => loadOlder(), onRetry: (m) => retry(m) });
+const composer = new Composer({
+  sendText: async (conv, text) => { upsertOwn(await api.sendText(conv.conversation, text)); },
+  sendTemplate: async (conv, template) => { upsertOwn(await api.sendTemplate(conv.conversation, template)); },
+  loadTemplates: (conv) => api.templates(conv.conversation.phone_number_id),
+});
+
+function toast(text) {
+  const el = $('toast');
+  el.textContent = text;
+  el.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { el.hidden = true; }, 6000);
+}
+
+async function refreshList() {
+  try {
+    inbox.setItems(await api.listConversations(state.filter));
+  } catch (e) {
+    toast(`Could not load the inbox: ${errorText(e)}`);
+  }
+  if (state.open) {
+    const fresh = inbox.items.find((c) => sameKey(c.conversation, state.open.conversation));
+    if (fresh) showHeader(fresh);
+  }
+}
+
+async function refreshHealth() {
+  try {
+    state.health = await api.numberHealth();
+  } catch (e) {
+    toast(`Could not check the numbers: ${errorText(e)}`);
+  }
+  renderBanners(state.info, state.health);
+}
+
+function showHeader(conv) {
+  state.open = conv;
+  $('conv-head').hidden = false;
+  $('conv-name').textContent = conv.contact_name || conv.conversation.contact;
+  $('conv-number').textContent = conv.conversation.contact.startsWith('user:') ? '' : `+${conv.conversation.contact}`;
+  const badge = ownerBadge(ownerKind(conv), conv.owner_agent);
+  const owner = $('conv-owner');
+  owner.textContent = badge.label;
+  owner.className = `badge badge-${badge.kind}`;
+  owner.dataset.owner = badge.kind;
+  paintCountdown($('conv-window'), expiresAt(conv));
+  $('conv-window').title = conv.window_explanation || '';
+  composer.show(conv);
+}
+
+async function openConversation(conv) {
+  $('empty-state').hidden = true;
+  $('thread').hidden = false;
+  try {
+    const detail = await api.openConversation(conv.conversation);
+    showHeader(detail);
+    const page = await api.messages(conv.conversation, null, PAGE);
+    if (!state.open || !sameKey(state.open.conversation, conv.conversation)) return;
+    thread.reset(detail.contact_name || '', rows(page), page.has_more);
+    if (detail.unread > 0 || conv.unread > 0) await markRead(conv.conversation);
+  } catch (e) {
+    toast(`Could not open the conversation: ${errorText(e)}`);
+  }
+}
+
+async function markRead(key) {
+  try {
+    await api.markRead(key);
+  } catch (e) {
+    toast(`Could not mark as read: ${errorText(e)}`);
+  }
+}
+
+async function loadOlder() {
+  const conv = state.open;
+  if (!conv) return;
+  try {
+    const page = await api.messages(conv.conversation, thread.oldestCursor, PAGE);
+    if (state.open && sameKey(state.open.conversation, conv.conversation)) thread.prepend(page.messages, page.has_more);
+  } catch (e) {
+    thread.setLoading(false);
+    toast(`Could not load older messages: ${errorText(e)}`);
+  }
+}
+
+/** Newest page of the open conversation merged into the thread (after an engine event). */
+async function refreshOpen() {
+  const conv = state.open;
+  if (!conv) return;
+  try {
+    const page = await api.messages(conv.conversation, null, PAGE);
+    if (state.open && sameKey(state.open.conversation, conv.conversation)) thread.upsert(rows(page));
+    const fresh = inbox.items.find((c) => sameKey(c.conversation, conv.conversation));
+    if (fresh && fresh.unread > 0) await markRead(conv.conversation);
+  } catch (e) {
+    toast(`Could not refresh the conversation: ${errorText(e)}`);
+  }
+}
+
+/** Stored messages plus this conversation's outbox items Meta has not accepted yet. */
+function rows(page) {
+  return [...page.messages, ...(page.pending || []).map((item) => fromOutbox(item, state.info?.agent))];
+}
+
+/** A send just queued (an OutboxItem) shows at once, before any engine event. */
+function upsertOwn(item) {
+  if (item && state.open && sameKey(item.conversation, state.open.conversation)) thread.upsert([fromOutbox(item, state.info?.agent)]);
+}
+
+async function retry(m) {
+  try {
+    upsertOwn(await api.retrySend(m.idempotency_key));
+  } catch (e) {
+    toast(`Retry failed: ${errorText(e)}`);
+  }
+}
+
+function setupFilters() {
+  for (const button of document.querySelectorAll('#filters .filter')) {
+    button.addEventListener('click', () => {
+      state.filter = button.dataset.filter;
+      for (const b of document.querySelectorAll('#filters .filter')) b.setAttribute('aria-pressed', String(b === button));
+      refreshList();
+    });
+  }
+}
+
+function setupSearch() {
+  const input = $('search');
+  const results = $('search-results');
+  let timer = 0;
+  input.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const q = input.value.trim();
+      state.searching = q.length > 0;
+      $('conversation-list').hidden = state.searching;
+      results.hidden = !state.searching;
+      if (!state.searching) return;
+      try {
+        const hits = await api.search(q);
+        setChildren(results, hits.length ? hits.map((hit) => h('li', {
+          class: 'search-hit', 'data-testid': 'search-hit',
+          onclick: () => { input.value = ''; state.searching = false; results.hidden = true; $('conversation-list').hidden = false;
+            const conv = inbox.items.find((c) => sameKey(c.conversation, hit.conversation)) || { conversation: hit.conversation, contact_name: hit.contact_name };
+            inbox.open(conv); },
+        }, h('span', { class: 'conv-name', text: hit.contact_name || hit.conversation.contact }),
+          h('span', { class: 'muted', text: shortTime(hit.timestamp) }),
+          h('span', { class: 'preview' }, (hit.snippet || []).map((part) => (part.matched ? h('mark', { text: part.text }) : part.text))))) : h('li', { class: 'muted', text: 'No messages match.' }));
+      } catch (e) {
+        setChildren(results, h('li', { class: 'form-error', text: `Search failed: ${errorText(e)}` }));
+      }
+    }, 200);
+  });
+}
+
+function setupKeyboard() {
+  // ↑/↓/Enter work anywhere outside text fields, not only when the list has focus.
+  document.addEventListener('keydown', (e) => {
+    const tag = (e.target.tagName || '').toLowerCase();
+    if (['input', 'textarea', 'select', 'button'].includes(tag) || e.target.isContentEditable) return;
+    if (e.target === $('conversation-list')) return;
+    if (['ArrowDown', 'ArrowUp', 'Enter'].includes(e.key)) {
+      $('conversation-list').focus();
+      inbox.onKey(e);
+    }
+  });
+}
+
+async function start() {
+  setupFilters();
+  setupSearch();
+  setupKeyboard();
+  await on('inbox:changed', async (payload) => {
+    await refreshList();
+    const touched = payload?.conversations || [];
+    if (state.open && (touched.length === 0 || touched.some((k) => sameKey(k, state.open.conversation)))) await refreshOpen();
+  });
+  await on('inbox:health', () => refreshHealth());
+  await on('inbox:sync', (s) => {
+    const el = $('sync-state');
+    el.dataset.state = s.state;
+    el.textContent = s.state === 'connected' ? 'Connected' : (s.detail || 'Offline — retrying');
+  });
+  try {
+    state.info = await api.appInfo();
+    $('agent-name').textContent = state.info.agent ? `Signed in as ${state.info.agent}` : '';
+    document.body.dataset.mode = state.info.mode;
+  } catch (e) {
+    toast(`Could not start: ${errorText(e)}`);
+  }
+  await Promise.all([refreshList(), refreshHealth()]);
+  setInterval(() => {
+    inbox.tick();
+    if (state.open) {
+      paintCountdown($('conv-window'), expiresAt(state.open));
+      composer.show(state.open);
+    }
+  }, 30_000);
+  document.body.dataset.ready = 'true';
+}
+
+start();

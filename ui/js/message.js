@@ -1,0 +1,158 @@
+// One message of the thread: who sent it and from where, the body of any type (or a labelled
+// placeholder that says why), quoted reply, reactions, and delivery status with Retry.
+// Every customer-supplied string goes in as text (see dom.js).
+
+import { h } from './dom.js';
+import { senderLabel, statusLabel, previewOf, oneLine, shortTime, fullTime } from './format.js';
+
+/** Stable row key: the wamid, or the outbox idempotency key while Meta has not accepted it. */
+export const messageKey = (m) => m.wamid || `outbox-${m.idempotency_key}`;
+
+/** A queued / sending / refused outbox item (the store's OutboxItem) shown as a message. */
+export function fromOutbox(item, agent) {
+  const msg = item.message || {};
+  let body;
+  if (msg.type === 'text') body = { type: 'text', body: msg.text?.body || '' };
+  else if (msg.type === 'template') body = { type: 'template', name: msg.template?.name || '', language: msg.template?.language?.code || '', rendered: item.rendered || null };
+  else body = { type: 'unsupported', type_name: String(msg.type || 'unknown'), reason: 'Queued message of a type the inbox does not preview.' };
+  const failed = item.state === 'failed';
+  return {
+    wamid: item.wamid || null,
+    idempotency_key: item.idempotency_key,
+    side: 'api',
+    from_business: true,
+    timestamp: Math.floor(item.created_at_ms / 1000),
+    arrival: Number.MAX_SAFE_INTEGER,
+    body,
+    agent,
+    status: failed ? 'failed' : item.state,
+    failure: failed ? {
+      code: item.error_code,
+      reason: item.error_message || 'The bridge did not accept this message.',
+      what_to_do: item.next_attempt_at_ms ? 'It will be retried automatically.' : 'Check the reason, then retry.',
+    } : null,
+    can_retry: failed,
+    reactions: [],
+    raw: msg,
+  };
+}
+
+/**
+ * `ctx`: { contactName, byWamid: Map, onRetry(msg) }.
+ */
+export function renderMessage(m, ctx) {
+  const outbound = m.side === 'api' || m.side === 'app' || (m.side === 'history' && m.from_business);
+  const sender = senderLabel(m, ctx.contactName);
+  return h('article', {
+    class: `msg ${outbound ? 'out' : 'in'} side-${m.side}`,
+    'data-testid': 'message',
+    dataset: { key: messageKey(m), side: m.side, status: m.status || '', type: m.body?.type || 'unknown', wamid: m.wamid || '' },
+  },
+    h('div', { class: 'bubble' },
+      h('div', { class: 'sender' },
+        h('span', { class: 'who', 'data-testid': 'message-sender', text: sender.who }),
+        h('span', { class: 'where', 'data-testid': 'message-origin', text: sender.where })),
+      m.reply_to ? quote(m, ctx) : null,
+      m.revoked
+        ? h('p', { class: 'placeholder', 'data-testid': 'message-revoked', text: 'This message was deleted on the Business App.' })
+        : body(m),
+      m.edited ? h('span', { class: 'edited muted', text: 'Edited' }) : null,
+      h('div', { class: 'foot' },
+        h('time', { class: 'muted', title: fullTime(m.timestamp), text: shortTime(m.timestamp) }),
+        outbound && m.status ? status(m, ctx) : null)),
+    reactions(m));
+}
+
+function quote(m, ctx) {
+  const target = ctx.byWamid.get(m.reply_to);
+  const text = target
+    ? oneLine(previewOf(target.body), 120)
+    : (m.quoted?.preview ? oneLine(m.quoted.preview, 120) : 'An earlier message (not in this inbox)');
+  const side = target ? target : (m.quoted?.side ? { side: m.quoted.side, from_business: m.quoted.side !== 'customer' } : null);
+  const who = side ? senderLabel(side, ctx.contactName).who : 'Quoted message';
+  return h('blockquote', { class: 'quote', 'data-testid': 'message-quote' },
+    h('span', { class: 'quote-who', text: who }),
+    h('span', { class: 'quote-text', text }));
+}
+
+function reactions(m) {
+  const list = (m.reactions || []).filter((r) => r.emoji);
+  if (!list.length) return null;
+  return h('div', { class: 'reactions', 'data-testid': 'message-reactions' },
+    list.map((r) => h('span', { class: 'reaction', title: r.by === 'customer' ? 'Customer' : 'Business', text: r.emoji })));
+}
+
+function status(m, ctx) {
+  const wrap = h('div', { class: `status status-${m.status}`, 'data-testid': 'message-status', dataset: { status: m.status } },
+    h('span', { class: 'status-label', text: statusLabel(m.status) }));
+  if (m.status === 'failed') {
+    const e = m.failure || {};
+    wrap.append(h('div', { class: 'failure', 'data-testid': 'message-error' },
+      h('span', { class: 'reason', text: e.reason || 'WhatsApp did not deliver this message.' }),
+      e.what_to_do ? h('span', { class: 'todo', text: e.what_to_do }) : null,
+      e.code ? h('span', { class: 'code muted', text: `Meta error ${e.code}` } ) : null,
+      (m.can_retry ?? Boolean(m.idempotency_key))
+        ? h('button', { type: 'button', class: 'retry', 'data-testid': 'retry-send', onclick: () => ctx.onRetry(m), text: 'Retry' })
+        : null));
+  }
+  return wrap;
+}
+
+function media(kind, b, reason) {
+  const m = b.media || {};
+  return h('div', { class: 'media-card', 'data-testid': 'message-media' },
+    h('span', { class: 'media-kind', text: kind }),
+    m.filename ? h('span', { class: 'media-name', text: m.filename }) : null,
+    m.mime_type ? h('span', { class: 'muted', text: m.mime_type }) : null,
+    h('span', { class: 'placeholder', text: reason }),
+    m.caption ? h('p', { class: 'text', text: m.caption }) : null);
+}
+
+const NO_PREVIEW = 'Preview not shown: media files stay on Meta\'s servers until downloaded through the bridge.';
+
+function body(m) {
+  const b = m.body || {};
+  switch (b.type) {
+    case 'text': return h('p', { class: 'text', 'data-testid': 'message-text', text: b.body });
+    case 'image': return media('📷 Photo', b, NO_PREVIEW);
+    case 'video': return media('🎬 Video', b, NO_PREVIEW);
+    case 'document': return media('📄 Document', b, NO_PREVIEW);
+    case 'sticker': return media('Sticker', b, NO_PREVIEW);
+    case 'audio': return media(b.voice ? '🎤 Voice message' : '🎵 Audio', b, NO_PREVIEW);
+    case 'location':
+      return h('div', { class: 'card' },
+        h('strong', { text: `📍 ${b.name || 'Shared location'}` }),
+        b.address ? h('span', { text: b.address }) : null,
+        h('span', { class: 'muted', text: `${Number(b.latitude).toFixed(5)}, ${Number(b.longitude).toFixed(5)}` }));
+    case 'contacts':
+      return h('div', { class: 'card' }, h('strong', { text: '👤 Shared contact' }),
+        (b.names || []).map((n) => h('span', { text: n })));
+    case 'reaction':
+      return h('p', { class: 'placeholder', text: b.emoji ? `Reacted ${b.emoji} to a message` : 'Removed a reaction' });
+    case 'interactive':
+      return h('p', { class: 'text' }, h('span', { class: 'muted', text: 'Chose: ' }), h('span', { text: b.title }));
+    case 'button':
+      return h('p', { class: 'text' }, h('span', { class: 'muted', text: 'Tapped: ' }), h('span', { text: b.text }));
+    case 'order':
+      return h('div', { class: 'card' }, h('strong', { text: `🛒 Order · ${b.items || 0} item(s)` }),
+        b.text ? h('span', { text: b.text }) : null);
+    case 'system': return h('p', { class: 'system', text: b.body });
+    case 'template':
+      return h('div', { class: 'card template-card' },
+        h('span', { class: 'muted', text: `Template ${b.name} (${b.language})` }),
+        b.rendered ? h('p', { class: 'text', text: b.rendered }) : null);
+    case 'unsupported':
+      return unknown(`Not shown: ${b.type_name || 'unknown'} message`, b.reason, m.raw);
+    default:
+      return unknown(`Not shown: ${b.type || 'unknown'} message`, 'Coexist Inbox does not know this message type yet.', m.raw);
+  }
+}
+
+function unknown(title, reason, raw) {
+  return h('div', { class: 'card unknown', 'data-testid': 'message-unsupported' },
+    h('strong', { text: title }),
+    reason ? h('span', { class: 'placeholder', text: reason }) : null,
+    h('details', {},
+      h('summary', { text: 'Raw message (JSON)' }),
+      h('pre', { text: JSON.stringify(raw ?? null, null, 2) })));
+}
