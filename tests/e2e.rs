@@ -222,8 +222,10 @@ async fn scenario(ui: &Ui, stack: &Stack, notified: &notifications::Recorder, da
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, ui.c.screenshot().await.unwrap()).unwrap();
 
-    // 6. Notifications on the session bus: one per inbound customer message, none for the echo.
-    let inbound = ["Hello, is my order ready?", hostile, "Are you open on Sunday?"];
+    // 6. Notifications on the session bus: one per fresh inbound customer message; none for the
+    //    echo, our own sends, or the message backdated 25 h (older than the engine's
+    //    MAX_NOTIFY_AGE_SECS: it shows as unread instead of popping up).
+    let inbound = ["Hello, is my order ready?", hostile];
     let start = std::time::Instant::now();
     loop {
         let all = notified.all();
@@ -233,6 +235,8 @@ async fn scenario(ui: &Ui, stack: &Stack, notified: &notifications::Recorder, da
                 assert_eq!(count(t), 1, "one notification for {t:?}; got {all:?}");
             }
             assert_eq!(count("Sent from the phone"), 0, "no notification for an echo: {all:?}");
+            assert_eq!(count("Are you open on Sunday?"), 0, "no notification for a 25 h old message: {all:?}");
+            assert_eq!(all.len(), inbound.len(), "exactly one per fresh inbound message: {all:?}");
             assert_eq!(count("ships today"), 0, "no notification for our own send: {all:?}");
             assert!(all.iter().all(|n| n.app_name == "Coexist Inbox"), "{all:?}");
             assert!(all.iter().any(|n| n.summary.contains("Ana Lima")), "the sender is named: {all:?}");

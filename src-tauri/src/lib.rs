@@ -1,7 +1,67 @@
 //! The Coexist Inbox desktop app: a thin Tauri shell over the `coexist-*` crates.
+//!
+//! Startup: read the mode from the environment (see [`config`]), open the local inbox, start the
+//! engine (sync + outbox), forward its events to the webview (see [`events`]) and serve the
+//! commands in [`commands`]. Notifications go through [`notifier::DesktopNotifier`].
+
+pub mod backend;
+pub mod commands;
+pub mod config;
+pub mod events;
+pub mod notifier;
+
+use std::sync::Arc;
+
+use tauri::{Emitter, Manager};
 
 pub fn run() {
+    init_tracing();
+    let config = match config::AppConfig::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("Coexist Inbox cannot start: {e}");
+            std::process::exit(2);
+        }
+    };
     tauri::Builder::default()
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::list_conversations,
+            commands::open_conversation,
+            commands::messages,
+            commands::send_text,
+            commands::send_template,
+            commands::retry_send,
+            commands::templates,
+            commands::mark_read,
+            commands::search,
+            commands::number_health,
+        ])
+        .setup(move |app| {
+            let data_dir = match &config.data_dir {
+                Some(dir) => dir.clone(),
+                None => app.path().app_data_dir()?,
+            };
+            tracing::info!(data_dir = %data_dir.display(), demo = config.is_demo(), "starting");
+            let notifier = Arc::new(notifier::DesktopNotifier);
+            let backend = tauri::async_runtime::block_on(backend::start(&config, &data_dir, notifier))
+                .map_err(|e| format!("Coexist Inbox cannot start: {e:#}"))?;
+            let rx = backend.engine.subscribe();
+            app.manage(backend);
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(events::forward(rx, move |name, payload| {
+                if let Err(e) = handle.emit(name, payload) {
+                    tracing::warn!(error = %e, event = name, "could not emit to the webview");
+                }
+            }));
+            Ok(())
+        })
         .run(tauri::generate_context!())
         .expect("error while running Coexist Inbox");
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tao=warn,wry=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }

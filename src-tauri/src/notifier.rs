@@ -9,6 +9,22 @@ use notify_rust::Notification;
 pub const APP_NAME: &str = "Coexist Inbox";
 const MAX_BODY: usize = 200;
 
+/// The engine decides what deserves a notification; this shows it on the desktop without blocking
+/// the engine (the D-Bus call runs as its own task; failures are logged, never fatal).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DesktopNotifier;
+
+impl coexist_engine::Notifier for DesktopNotifier {
+    fn notify(&self, title: &str, body: &str) {
+        let (title, body) = (title.to_string(), body.to_string());
+        tauri::async_runtime::spawn(async move {
+            if let Err(e) = show(&title, &body).await {
+                tracing::warn!(error = %e, "could not show a desktop notification (is a notification service running?)");
+            }
+        });
+    }
+}
+
 /// Build the notification for a new customer message. `title`: who wrote; `body`: a text preview.
 pub fn notification(title: &str, body: &str) -> Notification {
     let mut n = Notification::new();

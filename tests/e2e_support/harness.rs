@@ -10,7 +10,6 @@ use anyhow::{bail, Context};
 
 /// A child process killed (by its own pid) when dropped.
 pub struct Proc {
-    pub name: &'static str,
     child: Child,
 }
 
@@ -24,11 +23,7 @@ impl Drop for Proc {
 impl Proc {
     fn spawn(name: &'static str, cmd: &mut Command) -> anyhow::Result<Proc> {
         let child = cmd.spawn().with_context(|| format!("could not start {name}"))?;
-        Ok(Proc { name, child })
-    }
-
-    pub fn id(&self) -> u32 {
-        self.child.id()
+        Ok(Proc { child })
     }
 }
 

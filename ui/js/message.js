@@ -91,7 +91,8 @@ function status(m, ctx) {
       h('span', { class: 'reason', text: e.reason || 'WhatsApp did not deliver this message.' }),
       e.what_to_do ? h('span', { class: 'todo', text: e.what_to_do }) : null,
       e.code ? h('span', { class: 'code muted', text: `Meta error ${e.code}` } ) : null,
-      (m.can_retry ?? Boolean(m.idempotency_key))
+      // 131047 cannot be fixed by retrying: the composer turns into the template picker instead.
+      (m.can_retry ?? (m.side === 'api' && Boolean(m.idempotency_key) && e.code !== 131047))
         ? h('button', { type: 'button', class: 'retry', 'data-testid': 'retry-send', onclick: () => ctx.onRetry(m), text: 'Retry' })
         : null));
   }

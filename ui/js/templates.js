@@ -26,7 +26,9 @@ export function describe(template) {
     if (type === 'HEADER') header(c, out);
     else if (type === 'BODY') {
       out.body = String(c.text || '');
-      paramsOf(out.body).forEach((p, i) => out.fields.push(textField('body', p, c.example?.body_text?.[0]?.[i])));
+      const named = Array.isArray(c.example?.body_text_named_params) ? c.example.body_text_named_params : [];
+      paramsOf(out.body).forEach((p, i) => out.fields.push(textField('body', p,
+        /^\d+$/.test(p) ? c.example?.body_text?.[0]?.[i] : named.find((x) => x.param_name === p)?.example)));
     } else if (type === 'FOOTER') out.footer = String(c.text || '');
     else if (type === 'BUTTONS') (Array.isArray(c.buttons) ? c.buttons : []).forEach((b, i) => button(b, i, out));
   }

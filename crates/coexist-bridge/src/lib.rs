@@ -29,7 +29,6 @@ mod error;
 pub mod graph;
 mod idempotency;
 pub mod limiter;
-mod meta_error;
 pub mod metrics;
 pub mod numbers;
 pub mod relay;

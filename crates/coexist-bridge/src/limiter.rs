@@ -77,7 +77,7 @@ mod tests {
         assert_eq!(q.replenish_interval(), Duration::from_millis(55));
         // Most sends a closed 1 s window can hold at that spacing.
         let per_window = (1000 / 55) + 1;
-        assert!(per_window <= 20 && per_window >= 18);
+        assert!((18..=20).contains(&per_window));
         let q = quota(1000, Duration::from_millis(100));
         assert_eq!(q.replenish_interval(), Duration::from_micros(1100));
     }

@@ -40,7 +40,7 @@ impl Metrics {
         self.relay_last_served_seq.fetch_max(last_seq, Relaxed);
     }
 
-    pub fn render(&self, last_seq: i64) -> String {
+    pub fn render(&self, last_seq: i64, writer: &crate::writer::WriterStats) -> String {
         let mut out = String::new();
         let mut counter = |name: &str, help: &str, rows: &[(&str, u64)]| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
@@ -71,6 +71,8 @@ impl Metrics {
         counter("coexist_bridge_graph_retries_total", "Graph API calls retried.", &[("", g(&self.graph_retries))]);
         counter("coexist_bridge_limiter_waits_total", "Graph calls that waited for the per-number rate limiter.", &[("", g(&self.limiter_waits))]);
         counter("coexist_bridge_limiter_wait_milliseconds_sum", "Total time spent waiting for the rate limiter.", &[("", g(&self.limiter_wait_ms_sum))]);
+        counter("coexist_bridge_log_batches_total", "Event log transactions committed (group commit).", &[("", g(&writer.batches))]);
+        counter("coexist_bridge_log_appends_total", "Items appended to the event log.", &[("", g(&writer.appends))]);
         let served = self.relay_last_served_seq.load(Relaxed);
         let _ = writeln!(out, "# HELP coexist_bridge_event_log_last_seq Highest committed seq.\n# TYPE coexist_bridge_event_log_last_seq gauge\ncoexist_bridge_event_log_last_seq {last_seq}");
         let _ = writeln!(out, "# HELP coexist_bridge_relay_lag_events Committed events not yet served to any desktop.\n# TYPE coexist_bridge_relay_lag_events gauge\ncoexist_bridge_relay_lag_events {}", (last_seq - served).max(0));

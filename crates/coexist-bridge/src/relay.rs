@@ -48,7 +48,7 @@ pub async fn events(
     _caller: Caller,
     Query(q): Query<EventsQuery>,
 ) -> Result<Json<EventsPage>, ApiError> {
-    if q.after < 0 || !(q.wait >= 0.0) {
+    if q.after < 0 || !q.wait.is_finite() || q.wait < 0.0 {
         return Err(ApiError::bad_request("after and wait must be zero or positive"));
     }
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);

@@ -34,6 +34,7 @@ pub async fn send(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     caller.require_send()?;
+    require_access_token(&state)?;
     let key = idempotency_key(&headers)?;
     let mut message = parse_message(&body)?;
     numbers::check_id("phone_number_id", &phone_number_id).map_err(ApiError::bad_request)?;
@@ -100,7 +101,7 @@ async fn accepted(state: &AppState, mut record: SendRecord, message: &Value, rep
         message: message.clone(),
     });
     record.answer = json!({ "wamid": wamid });
-    match state.writer.append(Append::Send(record)).await {
+    match state.writer.append(Append::Send(Box::new(record))).await {
         Ok(Appended::Send(stored)) => {
             Metrics::inc(&state.metrics.sends_accepted);
             Ok(answer(stored.status, stored.answer))
@@ -125,10 +126,21 @@ async fn refused(state: &AppState, mut record: SendRecord, reply: Reply) -> Resu
     }
     Metrics::inc(&state.metrics.sends_meta_error);
     record.answer = body.clone();
-    match state.writer.append(Append::Send(record)).await {
+    match state.writer.append(Append::Send(Box::new(record))).await {
         Ok(Appended::Send(stored)) => Ok(answer(stored.status, stored.answer)),
         Ok(_) | Err(_) => Ok(answer(reply.status, body)),
     }
+}
+
+/// Without an access token every Graph call would fail with Meta's 190; say so up front.
+pub fn require_access_token(state: &AppState) -> Result<(), ApiError> {
+    if state.config.access_token.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the bridge has no Graph access token; its admin must set COEXIST_ACCESS_TOKEN and restart it",
+        ));
+    }
+    Ok(())
 }
 
 /// Meta's error body as-is plus `reason` and `what_to_do` (from the error code).
@@ -138,7 +150,7 @@ pub fn with_explanation(body: Value) -> Value {
         other => Map::from_iter([("error".to_string(), other)]),
     };
     if let Some(code) = crate::graph::meta_error_code(&Value::Object(map.clone())) {
-        let e = crate::meta_error::explain(code);
+        let e = coexist_core::explain_meta_error(code);
         map.insert("reason".into(), Value::String(e.reason));
         map.insert("what_to_do".into(), Value::String(e.what_to_do));
     } else {

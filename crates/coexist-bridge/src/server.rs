@@ -149,5 +149,5 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let last_seq = *state.writer.subscribe().borrow();
-    ([(CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render(last_seq))
+    ([(CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render(last_seq, state.writer.stats()))
 }

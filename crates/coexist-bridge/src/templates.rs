@@ -16,6 +16,7 @@ use crate::server::AppState;
 
 pub async fn sync(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
     caller.require_send()?;
+    crate::send::require_access_token(&state)?;
     let number = state
         .db
         .number(&id)

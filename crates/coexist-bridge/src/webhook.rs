@@ -88,7 +88,7 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bo
     }
     let body_hash = crate::sha256_hex(&body);
     let received_at_ms = crate::now_ms();
-    let item = match crate::envelope::check(&body).and_then(|_| as_text(&body)) {
+    let item = match crate::envelope::check(&body) {
         Ok(text) => Append::Webhook { body: text, body_hash, received_at_ms },
         Err(reason) => Append::Quarantine { body: body.to_vec(), body_hash, reason, received_at_ms },
     };
@@ -114,10 +114,6 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bo
             (StatusCode::SERVICE_UNAVAILABLE, "could not store the webhook; Meta will retry").into_response()
         }
     }
-}
-
-fn as_text(body: &[u8]) -> Result<String, String> {
-    String::from_utf8(body.to_vec()).map_err(|_| "body is not UTF-8".to_string())
 }
 
 /// Reads at most `limit` bytes; refuses a larger declared `Content-Length` before reading.

@@ -47,6 +47,13 @@ async fn only_correctly_signed_webhooks_are_stored() {
     assert_eq!(events[0]["seq"], 1);
     assert_eq!(events[0]["kind"], "webhook");
     assert_eq!(events[0]["payload"], serde_json::from_str::<Value>(&body).unwrap());
+    // What desktops do with it: the relayed entry reads back as the customer's message.
+    let relayed: coexist_core::RelayEvent = serde_json::from_value(events[0].clone()).unwrap();
+    let parsed = coexist_core::events_from_relay(&relayed).unwrap();
+    assert!(
+        parsed.iter().any(|e| matches!(e, coexist_core::Event::Message(m) if m.wamid == "wamid.in.1")),
+        "{parsed:?}"
+    );
     let metrics = h.http.get(h.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("coexist_bridge_webhooks_refused_total{reason=\"signature_missing\"} 1"), "{metrics}");
     assert!(metrics.contains("coexist_bridge_webhooks_refused_total{reason=\"signature_invalid\"} 3"), "{metrics}");

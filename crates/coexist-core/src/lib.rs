@@ -1,9 +1,25 @@
 //! The heart of Coexist Inbox: Meta's webhook model, one normalized [`Event`] type, and the
 //! rules that turn events into what an agent sees. Pure code: no I/O, no clocks (callers pass `now`).
+//!
+//! - [`parse_webhook`]: a Meta webhook body to events (strict envelope, tolerant inside).
+//! - [`events_from_relay`]: any entry the bridge relays (webhook, API send, templates, number).
+//! - [`explain_meta_error`]: Meta's error codes in plain words.
+//! - [`rules`]: ownership, the 24 h window, statuses, dedupe, unread, order — in one place.
 
+pub mod body;
+pub mod error;
 pub mod event;
+pub mod meta_error;
+pub mod parse;
 pub mod relay;
+pub mod relay_events;
 pub mod rules;
+pub mod webhook;
 
+pub use body::{parse_body, unsupported_reason};
+pub use error::ParseError;
 pub use event::*;
+pub use meta_error::{explain_meta_error, ErrorExplanation};
+pub use parse::{parse_webhook, parse_webhook_value, phone_key};
 pub use relay::*;
+pub use relay_events::{events_from_relay, outbound_event, templates_event};

@@ -21,7 +21,8 @@
 //! - Edits and revokes do not count (they change an existing reply, they are not a new one).
 //!
 //! # The customer service window — when free-form messages may be sent
-//! Only an inbound message from the customer ([`Side::Customer`]) opens or extends the window:
+//! Only an inbound message from the customer ([`Side::Customer`], except Meta's `system`
+//! notices such as "changed their number") opens or extends the window:
 //! it lasts [`WINDOW_SECS`] (24 h) from that message's Meta timestamp. When the message
 //! carries a `referral` (the customer came from a click-to-WhatsApp ad or a Facebook Page
 //! call-to-action, Meta's "free entry point"), the window lasts [`FREE_ENTRY_WINDOW_SECS`]
@@ -56,7 +57,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::{ConversationKey, Event, Message, MetaError, Side, StatusKind, StatusUpdate, Timestamp};
+use crate::event::{ConversationKey, Event, Message, MessageBody, MetaError, Side, StatusKind, StatusUpdate, Timestamp};
 
 /// The customer service window: 24 hours after the customer's last message.
 pub const WINDOW_SECS: i64 = 24 * 60 * 60;
@@ -190,6 +191,7 @@ impl ConversationState {
         let mark = Mark::new(m.timestamp, &m.wamid);
         let mut changed = keep_max(&mut self.last_message, mark.clone());
         match m.side {
+            Side::Customer if !is_customer_writing(m) => {}
             Side::Customer => {
                 changed |= keep_max(&mut self.last_inbound, mark);
                 let expiry = m.timestamp.saturating_add(window_length(m));
@@ -233,7 +235,7 @@ impl ConversationState {
             }
         }
         if now < expires_at {
-            WindowState::Open { expires_at, remaining_secs: expires_at - now }
+            WindowState::Open { expires_at, remaining_secs: expires_at.saturating_sub(now) }
         } else {
             WindowState::Closed { reason: ClosedReason::Expired { at: expires_at } }
         }
@@ -290,6 +292,13 @@ pub fn owner_of_reply(m: &Message) -> Owner {
     }
 }
 
+/// Whether an inbound message is the customer actually writing. Meta's `system` messages
+/// (e.g. "the customer changed their number") are notices, not the customer writing: they
+/// neither open the window nor count as unread.
+pub fn is_customer_writing(m: &Message) -> bool {
+    m.side == Side::Customer && !matches!(m.body, MessageBody::System { .. })
+}
+
 /// Whether a message counts as a business reply for ownership and unread.
 pub fn is_business_reply(m: &Message) -> bool {
     matches!(m.side, Side::Api | Side::App)
@@ -303,7 +312,7 @@ pub fn closes_window(s: &StatusUpdate) -> bool {
 /// Whether `msg` counts as unread given the conversation's [`ConversationState::unread_threshold`].
 /// Only inbound customer messages count; history never does.
 pub fn counts_as_unread(msg: &Message, threshold: Option<Timestamp>) -> bool {
-    msg.side == Side::Customer && threshold.map_or(true, |t| msg.timestamp > t)
+    is_customer_writing(msg) && threshold.map_or(true, |t| msg.timestamp > t)
 }
 
 /// The display order of messages: Meta timestamp, then arrival (the relay sequence).
@@ -411,5 +420,191 @@ pub fn conversation_of(event: &Event) -> Option<&ConversationKey> {
         Event::Status(s) => Some(&s.conversation),
         Event::MessageEdited { conversation, .. } | Event::MessageRevoked { conversation, .. } => Some(conversation),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{ContactKey, MessageBody};
+    use serde_json::Value;
+
+    fn conv() -> ConversationKey {
+        ConversationKey { phone_number_id: "1".into(), contact: ContactKey::from_wa_id("16505551234") }
+    }
+
+    fn msg(wamid: &str, side: Side, ts: Timestamp) -> Message {
+        Message {
+            wamid: wamid.into(),
+            conversation: conv(),
+            side,
+            from_business: side != Side::Customer,
+            timestamp: ts,
+            body: MessageBody::Text { body: "x".into() },
+            reply_to: None,
+            referral: None,
+            agent: if side == Side::Api { Some("ana".into()) } else { None },
+            idempotency_key: None,
+            raw: Value::Null,
+        }
+    }
+
+    fn status(wamid: &str, kind: StatusKind, ts: Timestamp, code: Option<i64>) -> StatusUpdate {
+        StatusUpdate {
+            wamid: wamid.into(),
+            conversation: conv(),
+            status: kind,
+            timestamp: ts,
+            errors: code
+                .map(|code| vec![MetaError { code, title: None, message: None, details: Some("d".into()) }])
+                .unwrap_or_default(),
+            biz_opaque_callback_data: None,
+            conversation_info: None,
+            pricing: None,
+        }
+    }
+
+    fn state(events: &[Event]) -> ConversationState {
+        let mut s = ConversationState::new();
+        for e in events {
+            s.apply(e);
+        }
+        s
+    }
+
+    const T: Timestamp = 1_700_000_000;
+
+    #[test]
+    fn latest_business_reply_owns_and_switches_back_and_forth() {
+        let inbound = Event::Message(msg("in", Side::Customer, T));
+        let api = Event::Message(msg("api", Side::Api, T + 10));
+        let app = Event::Message(msg("app", Side::App, T + 20));
+        let later_inbound = Event::Message(msg("in2", Side::Customer, T + 30));
+        assert_eq!(state(&[inbound.clone()]).owner(), Owner::Unowned);
+        assert_eq!(state(&[inbound.clone(), api.clone()]).owner(), Owner::Api { agent: "ana".into() });
+        assert_eq!(state(&[inbound.clone(), api.clone(), app.clone()]).owner(), Owner::App);
+        // The customer writing again changes nothing.
+        assert_eq!(state(&[api.clone(), app.clone(), later_inbound]).owner(), Owner::App);
+        let api_again = Event::Message(msg("api2", Side::Api, T + 40));
+        assert_eq!(state(&[app, api_again, api]).owner(), Owner::Api { agent: "ana".into() });
+    }
+
+    #[test]
+    fn history_never_owns() {
+        let mut h = msg("h", Side::History, T + 100);
+        h.from_business = true;
+        assert_eq!(state(&[Event::Message(h)]).owner(), Owner::Unowned);
+    }
+
+    #[test]
+    fn window_opens_24h_from_inbound_and_only_inbound() {
+        let s = state(&[Event::Message(msg("in", Side::Customer, T))]);
+        assert_eq!(s.window(T + 3600), WindowState::Open { expires_at: T + WINDOW_SECS, remaining_secs: WINDOW_SECS - 3600 });
+        assert_eq!(s.window(T + WINDOW_SECS), WindowState::Closed { reason: ClosedReason::Expired { at: T + WINDOW_SECS } });
+        for side in [Side::Api, Side::App, Side::History] {
+            let s = state(&[Event::Message(msg("x", side, T))]);
+            assert_eq!(s.window(T), WindowState::Closed { reason: ClosedReason::NeverOpened });
+        }
+        // A business reply after the inbound does not extend it.
+        let s = state(&[Event::Message(msg("in", Side::Customer, T)), Event::Message(msg("a", Side::App, T + 20 * 3600))]);
+        assert_eq!(s.window(T + WINDOW_SECS + 1), WindowState::Closed { reason: ClosedReason::Expired { at: T + WINDOW_SECS } });
+    }
+
+    #[test]
+    fn system_notices_do_not_open_the_window_or_count_unread() {
+        let mut sys = msg("sys", Side::Customer, T);
+        sys.body = MessageBody::System { body: "changed number".into() };
+        assert_eq!(state(&[Event::Message(sys.clone())]).window(T), WindowState::Closed { reason: ClosedReason::NeverOpened });
+        assert!(!counts_as_unread(&sys, None));
+    }
+
+    #[test]
+    fn referral_gives_72_hours() {
+        let mut m = msg("in", Side::Customer, T);
+        m.referral = Some(serde_json::json!({"source_type": "ad"}));
+        let s = state(&[Event::Message(m)]);
+        assert_eq!(s.window(T + 71 * 3600), WindowState::Open { expires_at: T + FREE_ENTRY_WINDOW_SECS, remaining_secs: 3600 });
+    }
+
+    #[test]
+    fn error_131047_closes_until_a_newer_inbound() {
+        let inbound = Event::Message(msg("in", Side::Customer, T));
+        let failed = Event::Status(status("api", StatusKind::Failed, T + 60, Some(WINDOW_CLOSED_ERROR)));
+        let s = state(&[inbound.clone(), failed.clone()]);
+        assert_eq!(s.window(T + 120), WindowState::Closed { reason: ClosedReason::RejectedByMeta { at: T + 60 } });
+        // Same second: still closed. Newer: open again.
+        let same = Event::Message(msg("in2", Side::Customer, T + 60));
+        assert!(matches!(state(&[inbound.clone(), failed.clone(), same]).window(T + 120), WindowState::Closed { .. }));
+        let newer = Event::Message(msg("in3", Side::Customer, T + 61));
+        assert_eq!(
+            state(&[newer, failed.clone(), inbound]).window(T + 120),
+            WindowState::Open { expires_at: T + 61 + WINDOW_SECS, remaining_secs: 61 + WINDOW_SECS - 120 }
+        );
+        // Other failures do not close it.
+        let other = Event::Status(status("api", StatusKind::Failed, T + 60, Some(131026)));
+        assert!(matches!(state(&[Event::Message(msg("in", Side::Customer, T)), other]).window(T + 120), WindowState::Open { .. }));
+    }
+
+    #[test]
+    fn statuses_only_move_forward_and_failed_is_terminal() {
+        let mut s = MessageStatus::default();
+        assert!(s.apply(&status("w", StatusKind::Read, T + 3, None)));
+        // A late "delivered" records when it was delivered, but the message stays read.
+        s.apply(&status("w", StatusKind::Delivered, T + 2, None));
+        assert_eq!(s.status, Some(StatusKind::Read));
+        assert_eq!(s.delivered_at, Some(T + 2));
+        s.apply(&status("w", StatusKind::Sent, T + 1, None));
+        assert_eq!(s.status, Some(StatusKind::Read));
+        assert_eq!(s.sent_at, Some(T + 1));
+        // Duplicates change nothing.
+        assert!(!s.apply(&status("w", StatusKind::Sent, T + 1, None)));
+
+        let mut f = fold_status(None, &status("w", StatusKind::Failed, T + 5, Some(131026)));
+        f.apply(&status("w", StatusKind::Read, T + 6, None));
+        assert!(f.is_failed());
+        assert_eq!(f.errors[0].code, 131026);
+        assert_eq!(f.errors[0].details.as_deref(), Some("d"));
+    }
+
+    #[test]
+    fn unread_counts_inbound_after_reply_or_read_mark() {
+        let mut s = state(&[Event::Message(msg("in", Side::Customer, T)), Event::Message(msg("a", Side::Api, T + 10))]);
+        assert_eq!(s.unread_threshold(), Some(T + 10));
+        assert!(!counts_as_unread(&msg("in", Side::Customer, T), s.unread_threshold()));
+        assert!(counts_as_unread(&msg("in2", Side::Customer, T + 11), s.unread_threshold()));
+        assert!(!counts_as_unread(&msg("h", Side::History, T + 11), s.unread_threshold()));
+        s.mark_read(T + 20);
+        assert!(!counts_as_unread(&msg("in2", Side::Customer, T + 11), s.unread_threshold()));
+        assert!(!s.mark_read(T + 5), "the read mark never goes back");
+        assert!(counts_as_unread(&msg("in", Side::Customer, T), None));
+    }
+
+    #[test]
+    fn dedupe_keys_and_order() {
+        let m = Event::Message(msg("w1", Side::Customer, T));
+        assert_eq!(dedupe_key(&m), Some(DedupeKey::Message { wamid: "w1".into() }));
+        let s = Event::Status(status("w1", StatusKind::Read, T, None));
+        assert_eq!(dedupe_key(&s), Some(DedupeKey::Status { wamid: "w1".into(), status: StatusKind::Read }));
+        assert!(order_key(T, 9) < order_key(T + 1, 1));
+        assert!(order_key(T, 1) < order_key(T, 2));
+        assert_eq!(conversation_of(&m), Some(&conv()));
+    }
+
+    #[test]
+    fn state_round_trips_through_json() {
+        let mut s = state(&[Event::Message(msg("in", Side::Customer, T)), Event::Message(msg("a", Side::Api, T + 1))]);
+        s.mark_read(T + 2);
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(serde_json::from_str::<ConversationState>(&json).unwrap(), s);
+        // An empty object (older rows) reads as the empty state.
+        assert_eq!(serde_json::from_str::<ConversationState>("{}").unwrap(), ConversationState::default());
+    }
+
+    #[test]
+    fn extreme_timestamps_do_not_overflow() {
+        let s = state(&[Event::Message(msg("in", Side::Customer, i64::MAX - 5))]);
+        assert!(matches!(s.window(i64::MIN), WindowState::Open { remaining_secs: i64::MAX, .. }));
+        let s = state(&[Event::Message(msg("in", Side::Customer, i64::MIN))]);
+        assert!(matches!(s.window(0), WindowState::Closed { .. }));
     }
 }

@@ -90,6 +90,7 @@ impl Engine {
             events,
             notifier,
             outbox_wake: Notify::new(),
+            online_epoch: Default::default(),
         });
         let syncer = Syncer::new(shared.clone(), config.sync);
         let outbox = Arc::new(OutboxWorker::new(shared.clone(), Arc::new(SendLimiter::default())));

@@ -13,6 +13,7 @@
 //! refusal that retrying cannot fix marks an item failed (the agent may `retry` it).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -66,6 +67,8 @@ pub struct OutboxWorker {
     holds: Mutex<HashMap<HoldKey, Instant>>,
     offline_backoff: Mutex<Backoff>,
     throttle_backoff: Mutex<Backoff>,
+    /// The `online_epoch` last seen; a change means the bridge is reachable again.
+    seen_epoch: AtomicU64,
 }
 
 impl OutboxWorker {
@@ -76,6 +79,7 @@ impl OutboxWorker {
             holds: Mutex::new(HashMap::new()),
             offline_backoff: Mutex::new(Backoff::new(Duration::from_millis(200), Duration::from_secs(30))),
             throttle_backoff: Mutex::new(Backoff::new(Duration::from_secs(1), Duration::from_secs(60))),
+            seen_epoch: AtomicU64::new(0),
         }
     }
 
@@ -118,6 +122,7 @@ impl OutboxWorker {
 
     /// One pass over the ready items, oldest first.
     async fn pass(&self) -> Result<PassResult, EngineError> {
+        self.lift_offline_hold_if_reconnected();
         self.refresh_caps()?;
         let items = self.shared.store().outbox_ready(PASS_SIZE)?;
         let mut result = PassResult { sent: 0, failed: 0, waiting: 0, next_due: None };
@@ -152,6 +157,14 @@ impl OutboxWorker {
             }
         }
         Ok(result)
+    }
+
+    fn lift_offline_hold_if_reconnected(&self) {
+        let epoch = self.shared.online_epoch.load(Ordering::SeqCst);
+        if self.seen_epoch.swap(epoch, Ordering::SeqCst) != epoch {
+            self.holds.lock().expect("holds lock").remove(&HoldKey::All);
+            self.offline_backoff.lock().expect("backoff lock").reset();
+        }
     }
 
     /// Set each number's cap from the store: 20 mps for Coexistence, the tier for standard.
@@ -223,7 +236,10 @@ impl OutboxWorker {
     /// Put a held item back to `queued` (it did not go out), due after `delay`.
     fn requeue(&self, key: &str, delay: Duration) -> Result<(), EngineError> {
         let not_before = now_ms() + delay.as_millis() as i64;
-        self.shared.store().outbox_requeue(key, Some(not_before))?;
+        // TODO(engine): `outbox_requeue` is requested from the store (requests-store.md). Until
+        // then the item stays `sending` (the store hands it out again) and the in-memory hold
+        // keeps it back until `not_before`.
+        let _ = (key, not_before);
         Ok(())
     }
 

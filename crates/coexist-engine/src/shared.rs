@@ -1,5 +1,6 @@
 //! What the sync loop, the outbox worker and the engine's commands share.
 
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use coexist_store::Store;
@@ -19,6 +20,8 @@ pub(crate) struct Shared {
     pub notifier: Arc<dyn Notifier>,
     /// Wakes the outbox worker: something was queued or retried, or the bridge came back.
     pub outbox_wake: Notify,
+    /// Bumped each time the sync loop (re)connects: the outbox then lifts its "bridge offline" hold.
+    pub online_epoch: AtomicU64,
 }
 
 impl Shared {

@@ -145,6 +145,7 @@ impl Syncer {
         backoff.reset();
         if state.as_ref() != Some(&ConnectionState::Online) {
             // The bridge is back: held sends may go now.
+            self.shared.online_epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             self.shared.outbox_wake.notify_one();
         }
         self.set_state(state, ConnectionState::Online);

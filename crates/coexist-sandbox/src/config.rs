@@ -38,7 +38,10 @@ impl NumberSpec {
 
     /// The digits Meta puts in `metadata.display_phone_number` and in echoes' `from`.
     pub fn display_digits(&self) -> String {
-        self.display_number.chars().filter(|c| c.is_ascii_digit()).collect()
+        self.display_number
+            .chars()
+            .filter(|c| c.is_ascii_digit())
+            .collect()
     }
 }
 

@@ -23,13 +23,19 @@ use crate::scenario::{self, ScenarioRequest};
 
 pub fn routes() -> Router<Arc<Sandbox>> {
     Router::new()
-        .route("/sandbox/health", get(|| async { Json(json!({"ok": true})) }))
+        .route(
+            "/sandbox/health",
+            get(|| async { Json(json!({"ok": true})) }),
+        )
         .route("/sandbox/customers/messages", post(customer_message))
         .route("/sandbox/app/messages", post(app_message))
         .route("/sandbox/app/edit", post(app_edit))
         .route("/sandbox/app/revoke", post(app_revoke))
         .route("/sandbox/history", post(history))
         .route("/sandbox/contacts", post(contacts))
+        .route("/sandbox/customers/unreachable", post(unreachable))
+        .route("/sandbox/customers/batch", post(customer_batch))
+        .route("/sandbox/webhooks/redeliver", post(redeliver))
         .route("/sandbox/account_update", post(account_update))
         .route("/sandbox/payment", get(payment).post(set_payment))
         .route("/sandbox/templates/status", post(template_status))
@@ -55,26 +61,44 @@ impl IntoResponse for ControlError {
 /// Parse a JSON body into `T`, answering a clear 400 instead of axum's plain-text rejection.
 /// An empty body counts as `{}`.
 fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, ControlError> {
-    let raw: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { body };
-    serde_json::from_slice(raw).map_err(|e| ControlError::BadRequest(format!("request body is not what this route expects: {e}")))
+    let raw: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        body
+    };
+    serde_json::from_slice(raw).map_err(|e| {
+        ControlError::BadRequest(format!("request body is not what this route expects: {e}"))
+    })
 }
 
-async fn customer_message(State(sb): State<Arc<Sandbox>>, body: Bytes) -> Result<Json<Value>, ControlError> {
+async fn customer_message(
+    State(sb): State<Arc<Sandbox>>,
+    body: Bytes,
+) -> Result<Json<Value>, ControlError> {
     let m: CustomerMessage = parse(&body)?;
     Ok(Json(json!({"wamid": sb.customer_message(&m)?})))
 }
 
-async fn app_message(State(sb): State<Arc<Sandbox>>, body: Bytes) -> Result<Json<Value>, ControlError> {
+async fn app_message(
+    State(sb): State<Arc<Sandbox>>,
+    body: Bytes,
+) -> Result<Json<Value>, ControlError> {
     let m: AppMessageRequest = parse(&body)?;
     Ok(Json(json!({"wamid": sb.app_message(&m)?})))
 }
 
-async fn app_edit(State(sb): State<Arc<Sandbox>>, body: Bytes) -> Result<Json<Value>, ControlError> {
+async fn app_edit(
+    State(sb): State<Arc<Sandbox>>,
+    body: Bytes,
+) -> Result<Json<Value>, ControlError> {
     let m: AppEditRequest = parse(&body)?;
     Ok(Json(json!({"wamid": sb.app_edit(&m)?})))
 }
 
-async fn app_revoke(State(sb): State<Arc<Sandbox>>, body: Bytes) -> Result<Json<Value>, ControlError> {
+async fn app_revoke(
+    State(sb): State<Arc<Sandbox>>,
+    body: Bytes,
+) -> Result<Json<Value>, ControlError> {
     let m: AppEditRequest = parse(&body)?;
     Ok(Json(json!({"wamid": sb.app_revoke(&m)?})))
 }
@@ -84,9 +108,62 @@ async fn history(State(sb): State<Arc<Sandbox>>, body: Bytes) -> Result<Json<Val
     Ok(Json(json!({"webhooks": sb.history(&req)?})))
 }
 
-async fn contacts(State(sb): State<Arc<Sandbox>>, body: Bytes) -> Result<Json<Value>, ControlError> {
+async fn contacts(
+    State(sb): State<Arc<Sandbox>>,
+    body: Bytes,
+) -> Result<Json<Value>, ControlError> {
     let req: ContactsRequest = parse(&body)?;
     Ok(Json(json!({"contacts": sb.contacts(&req)?})))
+}
+
+#[derive(Deserialize)]
+struct BatchBody {
+    messages: Vec<CustomerMessage>,
+}
+
+async fn customer_batch(
+    State(sb): State<Arc<Sandbox>>,
+    body: Bytes,
+) -> Result<Json<Value>, ControlError> {
+    let req: BatchBody = parse(&body)?;
+    Ok(Json(json!({"wamids": sb.customer_batch(&req.messages)?})))
+}
+
+#[derive(Deserialize)]
+struct RedeliverBody {
+    wamid: String,
+}
+
+async fn redeliver(
+    State(sb): State<Arc<Sandbox>>,
+    body: Bytes,
+) -> Result<Json<Value>, ControlError> {
+    let req: RedeliverBody = parse(&body)?;
+    Ok(Json(json!({"seq": sb.redeliver(&req.wamid)?})))
+}
+
+#[derive(Deserialize)]
+struct UnreachableBody {
+    wa_id: String,
+    #[serde(default = "yes")]
+    unreachable: bool,
+    #[serde(default)]
+    phone_number_id: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+async fn unreachable(
+    State(sb): State<Arc<Sandbox>>,
+    body: Bytes,
+) -> Result<Json<Value>, ControlError> {
+    let req: UnreachableBody = parse(&body)?;
+    sb.set_unreachable(req.phone_number_id.as_deref(), &req.wa_id, req.unreachable)?;
+    Ok(Json(
+        json!({"wa_id": req.wa_id, "unreachable": req.unreachable}),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -94,7 +171,10 @@ struct EventBody {
     event: String,
 }
 
-async fn account_update(State(sb): State<Arc<Sandbox>>, body: Bytes) -> Result<Json<Value>, ControlError> {
+async fn account_update(
+    State(sb): State<Arc<Sandbox>>,
+    body: Bytes,
+) -> Result<Json<Value>, ControlError> {
     let req: EventBody = parse(&body)?;
     sb.account_update(&req.event)?;
     Ok(Json(json!({"ok": true, "numbers": sb.numbers()})))
@@ -109,7 +189,10 @@ async fn payment(State(sb): State<Arc<Sandbox>>) -> Json<Value> {
     Json(json!({"valid": sb.payment_valid()}))
 }
 
-async fn set_payment(State(sb): State<Arc<Sandbox>>, body: Bytes) -> Result<Json<Value>, ControlError> {
+async fn set_payment(
+    State(sb): State<Arc<Sandbox>>,
+    body: Bytes,
+) -> Result<Json<Value>, ControlError> {
     let req: PaymentBody = parse(&body)?;
     sb.set_payment(req.valid);
     Ok(Json(json!({"valid": req.valid})))
@@ -129,7 +212,10 @@ fn en_us() -> String {
     "en_US".into()
 }
 
-async fn template_status(State(sb): State<Arc<Sandbox>>, body: Bytes) -> Result<Json<Value>, ControlError> {
+async fn template_status(
+    State(sb): State<Arc<Sandbox>>,
+    body: Bytes,
+) -> Result<Json<Value>, ControlError> {
     let req: TemplateStatusBody = parse(&body)?;
     sb.template_status(&req.name, &req.language, &req.event, req.reason.as_deref())?;
     Ok(Json(json!({"ok": true})))
@@ -164,7 +250,10 @@ struct WebhookBody {
     url: Option<String>,
 }
 
-async fn set_webhook(State(sb): State<Arc<Sandbox>>, body: Bytes) -> Result<Json<Value>, ControlError> {
+async fn set_webhook(
+    State(sb): State<Arc<Sandbox>>,
+    body: Bytes,
+) -> Result<Json<Value>, ControlError> {
     let req: WebhookBody = parse(&body)?;
     if let Some(u) = &req.url {
         crate::check_url(u).map_err(ControlError::BadRequest)?;
@@ -173,7 +262,10 @@ async fn set_webhook(State(sb): State<Arc<Sandbox>>, body: Bytes) -> Result<Json
     Ok(Json(json!({"url": req.url})))
 }
 
-async fn run_scenario(State(sb): State<Arc<Sandbox>>, body: Bytes) -> Result<Json<Value>, ControlError> {
+async fn run_scenario(
+    State(sb): State<Arc<Sandbox>>,
+    body: Bytes,
+) -> Result<Json<Value>, ControlError> {
     let req: ScenarioRequest = parse(&body)?;
     scenario::plan(&req.name, req.seed, 0).map_err(ControlError::BadRequest)?;
     let run = sb.next_scenario_run();

@@ -15,7 +15,8 @@ use tokio::task::JoinHandle;
 
 /// `sha256=<hex>` of the HMAC-SHA256 of `body` keyed with `secret`, as Meta signs webhooks.
 pub fn signature(secret: &str, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC accepts any key length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC accepts any key length");
     mac.update(body);
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
@@ -54,23 +55,65 @@ pub struct Backoff {
 
 impl Emitter {
     /// Start the delivery worker. Abort the returned handle to stop it.
-    pub fn start(url: Option<String>, secret: String, backoff: Backoff) -> (Emitter, JoinHandle<()>) {
+    pub fn start(
+        url: Option<String>,
+        secret: String,
+        backoff: Backoff,
+    ) -> (Emitter, JoinHandle<()>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let log = Arc::new(Mutex::new(Vec::new()));
         let (url_tx, url_rx) = watch::channel(url);
-        let worker = Worker { rx, log: log.clone(), url: url_rx, secret, backoff, client: reqwest::Client::new() };
+        let worker = Worker {
+            rx,
+            log: log.clone(),
+            url: url_rx,
+            secret,
+            backoff,
+            client: reqwest::Client::new(),
+        };
         let handle = tokio::spawn(worker.run());
-        (Emitter { tx, log, url: url_tx }, handle)
+        (
+            Emitter {
+                tx,
+                log,
+                url: url_tx,
+            },
+            handle,
+        )
     }
 
     /// Queue a webhook body. Order of calls is order of delivery.
     pub fn emit(&self, body: &Value) -> u64 {
-        let text = body.to_string();
-        let field = body["entry"][0]["changes"][0]["field"].as_str().unwrap_or("unknown").to_string();
+        let field = body["entry"][0]["changes"][0]["field"]
+            .as_str()
+            .unwrap_or("unknown")
+            .to_string();
+        self.emit_text(field, body.to_string())
+    }
+
+    /// Queue exact bytes again (Meta delivers at least once: duplicates happen).
+    pub fn redeliver(&self, seq: u64) -> Option<u64> {
+        let record = self
+            .log
+            .lock()
+            .expect("webhook log poisoned")
+            .get(seq.checked_sub(1)? as usize)
+            .cloned()?;
+        Some(self.emit_text(record.field, record.body))
+    }
+
+    fn emit_text(&self, field: String, text: String) -> u64 {
         let seq = {
             let mut log = self.log.lock().expect("webhook log poisoned");
             let seq = log.len() as u64 + 1;
-            log.push(WebhookRecord { seq, field, body: text.clone(), delivered: false, attempts: 0, last_error: None });
+            log.push(WebhookRecord {
+                seq,
+                field,
+                body: text.clone(),
+                delivered: false,
+                attempts: 0,
+                last_error: None,
+            });
             seq
         };
         if self.tx.send(Job { seq, body: text }).is_err() {

@@ -8,7 +8,8 @@ use axum::http::StatusCode;
 use serde_json::{json, Value};
 
 /// Where Meta documents its error codes; sent as `href` on webhook errors.
-pub const ERROR_CODES_HREF: &str = "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/";
+pub const ERROR_CODES_HREF: &str =
+    "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/";
 
 /// A synchronous Graph API error (`{"error":{...}}`).
 #[derive(Clone, Debug, PartialEq)]
@@ -23,13 +24,32 @@ pub struct GraphError {
 }
 
 impl GraphError {
-    fn new(http: StatusCode, code: i64, subcode: Option<i64>, message: impl Into<String>, details: Option<String>) -> Self {
-        GraphError { http, code, subcode, kind: "OAuthException", message: message.into(), details }
+    fn new(
+        http: StatusCode,
+        code: i64,
+        subcode: Option<i64>,
+        message: impl Into<String>,
+        details: Option<String>,
+    ) -> Self {
+        GraphError {
+            http,
+            code,
+            subcode,
+            kind: "OAuthException",
+            message: message.into(),
+            details,
+        }
     }
 
     /// 190: the bearer token is missing, malformed or not the one this sandbox was started with.
     pub fn invalid_token() -> Self {
-        GraphError::new(StatusCode::UNAUTHORIZED, 190, None, "Invalid OAuth access token - Cannot parse access token", None)
+        GraphError::new(
+            StatusCode::UNAUTHORIZED,
+            190,
+            None,
+            "Invalid OAuth access token - Cannot parse access token",
+            None,
+        )
     }
 
     /// 100/33: the phone number id or WABA id in the path is not one of ours.
@@ -49,17 +69,35 @@ impl GraphError {
 
     /// 100: a parameter is malformed or unsupported.
     pub fn invalid_parameter(details: impl Into<String>) -> Self {
-        GraphError::new(StatusCode::BAD_REQUEST, 100, None, "(#100) Invalid parameter", Some(details.into()))
+        GraphError::new(
+            StatusCode::BAD_REQUEST,
+            100,
+            None,
+            "(#100) Invalid parameter",
+            Some(details.into()),
+        )
     }
 
     /// 131008: a required parameter is missing.
     pub fn missing_parameter(details: impl Into<String>) -> Self {
-        GraphError::new(StatusCode::BAD_REQUEST, 131008, None, "(#131008) Required parameter is missing", Some(details.into()))
+        GraphError::new(
+            StatusCode::BAD_REQUEST,
+            131008,
+            None,
+            "(#131008) Required parameter is missing",
+            Some(details.into()),
+        )
     }
 
     /// 131009: a parameter has a value Meta does not accept.
     pub fn invalid_value(details: impl Into<String>) -> Self {
-        GraphError::new(StatusCode::BAD_REQUEST, 131009, None, "(#131009) Parameter value is not valid", Some(details.into()))
+        GraphError::new(
+            StatusCode::BAD_REQUEST,
+            131009,
+            None,
+            "(#131009) Parameter value is not valid",
+            Some(details.into()),
+        )
     }
 
     /// 130429: the number's throughput (messages per second) is exhausted.
@@ -91,7 +129,9 @@ impl GraphError {
             132001,
             Some(2494073),
             "(#132001) Template name does not exist in the translation",
-            Some(format!("template name ({name}) does not exist in {language}")),
+            Some(format!(
+                "template name ({name}) does not exist in {language}"
+            )),
         )
     }
 
@@ -129,7 +169,13 @@ impl GraphError {
 
     /// 133010: the number is not registered on Cloud API (e.g. after offboarding).
     pub fn not_registered() -> Self {
-        GraphError::new(StatusCode::BAD_REQUEST, 133010, None, "(#133010) Account not registered", Some("Phone number is not registered on the Whatsapp Business Platform.".into()))
+        GraphError::new(
+            StatusCode::BAD_REQUEST,
+            133010,
+            None,
+            "(#133010) Account not registered",
+            Some("Phone number is not registered on the Whatsapp Business Platform.".into()),
+        )
     }
 
     /// The body Meta sends: `{"error":{message,type,code,error_subcode?,error_data?,fbtrace_id}}`.
@@ -172,6 +218,24 @@ impl StatusError {
         title: "Business eligibility payment issue",
         details: "Message failed to send because there were one or more errors related to your payment method.",
     };
+
+    /// 131026: the recipient cannot receive the message (not on WhatsApp, old app, blocked ...).
+    pub const UNDELIVERABLE: StatusError = StatusError {
+        code: 131026,
+        title: "Message undeliverable",
+        details: "Unable to deliver message. Reasons can include: the recipient phone number is not a WhatsApp phone number, the recipient has not accepted the new Terms of Service, or the recipient is using an old WhatsApp version.",
+    };
+
+    /// The asynchronous error for a code the sandbox produces.
+    pub fn for_code(code: i64) -> Option<StatusError> {
+        [
+            StatusError::RE_ENGAGEMENT,
+            StatusError::PAYMENT,
+            StatusError::UNDELIVERABLE,
+        ]
+        .into_iter()
+        .find(|e| e.code == code)
+    }
 
     /// Meta's webhook shape for one error.
     pub fn to_json(&self) -> Value {

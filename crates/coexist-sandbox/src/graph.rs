@@ -41,7 +41,10 @@ fn token<'a>(headers: &'a HeaderMap, query: &'a HashMap<String, String>) -> Opti
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .or_else(|| query.get("access_token").map(String::as_str))
 }
@@ -50,12 +53,19 @@ fn check_version(version: &str) -> Result<(), GraphError> {
     let ok = version
         .strip_prefix('v')
         .and_then(|v| v.split_once('.'))
-        .map(|(a, b)| !a.is_empty() && !b.is_empty() && a.chars().all(|c| c.is_ascii_digit()) && b.chars().all(|c| c.is_ascii_digit()))
+        .map(|(a, b)| {
+            !a.is_empty()
+                && !b.is_empty()
+                && a.chars().all(|c| c.is_ascii_digit())
+                && b.chars().all(|c| c.is_ascii_digit())
+        })
         .unwrap_or(false);
     if ok {
         Ok(())
     } else {
-        let mut e = GraphError::invalid_parameter(format!("Unknown API version {version:?}; use one like v21.0"));
+        let mut e = GraphError::invalid_parameter(format!(
+            "Unknown API version {version:?}; use one like v21.0"
+        ));
         e.code = 2500;
         e.message = format!("Unknown path components: /{version}");
         Err(e)
@@ -63,7 +73,12 @@ fn check_version(version: &str) -> Result<(), GraphError> {
 }
 
 /// Auth first (as Meta does), then the version.
-fn guard(sb: &Sandbox, version: &str, headers: &HeaderMap, query: &HashMap<String, String>) -> Result<(), GraphError> {
+fn guard(
+    sb: &Sandbox,
+    version: &str,
+    headers: &HeaderMap,
+    query: &HashMap<String, String>,
+) -> Result<(), GraphError> {
     sb.check_token(token(headers, query))?;
     check_version(version)
 }
@@ -80,7 +95,12 @@ async fn send(
     }
     let value: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
-        Err(err) => return graph_error(&sb, GraphError::invalid_parameter(format!("The request body is not valid JSON: {err}"))),
+        Err(err) => {
+            return graph_error(
+                &sb,
+                GraphError::invalid_parameter(format!("The request body is not valid JSON: {err}")),
+            )
+        }
     };
     match sb.send(&id, &value) {
         Ok(v) => (StatusCode::OK, Json(v)).into_response(),
@@ -120,7 +140,8 @@ async fn phone_numbers(
     }
     let data: Vec<Value> = sb.numbers().iter().map(number_listing).collect();
     let last = data.len().saturating_sub(1);
-    Json(json!({"data": data, "paging": {"cursors": {"before": cursor(0), "after": cursor(last)}}})).into_response()
+    Json(json!({"data": data, "paging": {"cursors": {"before": cursor(0), "after": cursor(last)}}}))
+        .into_response()
 }
 
 /// Opaque page cursors (base64, like Meta's).
@@ -129,8 +150,14 @@ fn cursor(index: usize) -> String {
 }
 
 fn parse_cursor(c: &str) -> Option<usize> {
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(c).ok()?;
-    String::from_utf8(raw).ok()?.strip_prefix("tpl:")?.parse().ok()
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(c)
+        .ok()?;
+    String::from_utf8(raw)
+        .ok()?
+        .strip_prefix("tpl:")?
+        .parse()
+        .ok()
 }
 
 async fn message_templates(
@@ -145,7 +172,10 @@ async fn message_templates(
     if id != sb.waba_id() {
         return graph_error(&sb, GraphError::unknown_object(&id, "get"));
     }
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
     let base = format!("http://{host}/{version}/{id}/message_templates");
     match template_page(&sb, &query, &base) {
         Ok(v) => Json(v).into_response(),
@@ -155,20 +185,46 @@ async fn message_templates(
 
 /// One page of templates, filtered by `name`, `status`, `language`, `category`, trimmed to
 /// `fields`, with Meta's `paging.cursors.before/after` and `paging.next`/`previous` links.
-fn template_page(sb: &Sandbox, q: &HashMap<String, String>, base: &str) -> Result<Value, GraphError> {
+fn template_page(
+    sb: &Sandbox,
+    q: &HashMap<String, String>,
+    base: &str,
+) -> Result<Value, GraphError> {
     let limit: usize = match q.get("limit") {
         None => 25,
-        Some(l) => l.parse().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| GraphError::invalid_parameter(format!("limit must be a number from 1 to 1000, got {l:?}")))?,
+        Some(l) => l
+            .parse()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(|| {
+                GraphError::invalid_parameter(format!(
+                    "limit must be a number from 1 to 1000, got {l:?}"
+                ))
+            })?,
     };
-    let filter = |key: &str, value: &str| q.get(key).map(|f| f.eq_ignore_ascii_case(value)).unwrap_or(true);
+    let filter = |key: &str, value: &str| {
+        q.get(key)
+            .map(|f| f.eq_ignore_ascii_case(value))
+            .unwrap_or(true)
+    };
     let all: Vec<Value> = sb
         .templates()
         .iter()
-        .filter(|t| filter("status", &t.status) && filter("language", &t.language) && filter("category", &t.category))
-        .filter(|t| q.get("name").map(|n| t.name.contains(n.as_str())).unwrap_or(true))
+        .filter(|t| {
+            filter("status", &t.status)
+                && filter("language", &t.language)
+                && filter("category", &t.category)
+        })
+        .filter(|t| {
+            q.get("name")
+                .map(|n| t.name.contains(n.as_str()))
+                .unwrap_or(true)
+        })
         .map(|t| t.to_json())
         .collect();
-    let bad_cursor = |c: &str| GraphError::invalid_parameter(format!("cursor {c:?} is not one this API gave out"));
+    let bad_cursor = |c: &str| {
+        GraphError::invalid_parameter(format!("cursor {c:?} is not one this API gave out"))
+    };
     let (start, end) = match (q.get("after"), q.get("before")) {
         (Some(a), _) => {
             let i = parse_cursor(a).ok_or_else(|| bad_cursor(a))?;
@@ -182,7 +238,10 @@ fn template_page(sb: &Sandbox, q: &HashMap<String, String>, base: &str) -> Resul
     };
     let start = start.min(all.len());
     let end = end.max(start);
-    let page: Vec<Value> = all[start..end].iter().map(|t| pick_fields(t, q.get("fields"))).collect();
+    let page: Vec<Value> = all[start..end]
+        .iter()
+        .map(|t| pick_fields(t, q.get("fields")))
+        .collect();
     if page.is_empty() {
         return Ok(json!({"data": []}));
     }
@@ -194,18 +253,30 @@ fn template_page(sb: &Sandbox, q: &HashMap<String, String>, base: &str) -> Resul
         }
     }
     if end < all.len() {
-        paging["next"] = json!(format!("{base}?limit={limit}{extra}&after={}", cursor(end - 1)));
+        paging["next"] = json!(format!(
+            "{base}?limit={limit}{extra}&after={}",
+            cursor(end - 1)
+        ));
     }
     if start > 0 {
-        paging["previous"] = json!(format!("{base}?limit={limit}{extra}&before={}", cursor(start)));
+        paging["previous"] = json!(format!(
+            "{base}?limit={limit}{extra}&before={}",
+            cursor(start)
+        ));
     }
     Ok(json!({"data": page, "paging": paging}))
 }
 
 fn pick_fields(t: &Value, fields: Option<&String>) -> Value {
-    let Some(fields) = fields else { return t.clone() };
+    let Some(fields) = fields else {
+        return t.clone();
+    };
     let mut out = serde_json::Map::new();
-    for f in fields.split(',').map(str::trim).chain(std::iter::once("id")) {
+    for f in fields
+        .split(',')
+        .map(str::trim)
+        .chain(std::iter::once("id"))
+    {
         if let Some(v) = t.get(f) {
             out.insert(f.to_string(), v.clone());
         }
@@ -216,7 +287,9 @@ fn pick_fields(t: &Value, fields: Option<&String>) -> Value {
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()

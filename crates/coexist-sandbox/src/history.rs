@@ -67,18 +67,31 @@ const VALID_STATUS: &[&str] = &["READ", "DELIVERED", "SENT", "PLAYED", "PENDING"
 pub fn validate(threads: &[HistoryThread], now: i64) -> Result<(), String> {
     for t in threads {
         if t.wa_id.len() < 7 || t.wa_id.len() > 15 || !t.wa_id.chars().all(|c| c.is_ascii_digit()) {
-            return Err(format!("thread wa_id must be 7-15 digits, got {:?}", t.wa_id));
+            return Err(format!(
+                "thread wa_id must be 7-15 digits, got {:?}",
+                t.wa_id
+            ));
         }
         for m in &t.messages {
             if m.timestamp > now + 300 {
-                return Err(format!("history message timestamp {} is in the future", m.timestamp));
+                return Err(format!(
+                    "history message timestamp {} is in the future",
+                    m.timestamp
+                ));
             }
             if m.kind != "text" && !MEDIA.contains(&m.kind.as_str()) {
-                return Err(format!("history message type {:?} is not supported here; use text or {}", m.kind, MEDIA.join(", ")));
+                return Err(format!(
+                    "history message type {:?} is not supported here; use text or {}",
+                    m.kind,
+                    MEDIA.join(", ")
+                ));
             }
             if let Some(s) = &m.status {
                 if !VALID_STATUS.contains(&s.as_str()) {
-                    return Err(format!("status {s:?} must be one of {}", VALID_STATUS.join(", ")));
+                    return Err(format!(
+                        "status {s:?} must be one of {}",
+                        VALID_STATUS.join(", ")
+                    ));
                 }
             }
             if m.text.as_ref().map(|t| t.len() > 65_536).unwrap_or(false) {
@@ -91,9 +104,28 @@ pub fn validate(threads: &[HistoryThread], now: i64) -> Result<(), String> {
 
 /// A generated history: a handful of customers, a mix of recent and old conversations.
 pub fn generate(ids: &mut IdGen, now: i64) -> Vec<HistoryThread> {
-    const PEOPLE: &[&str] = &["351912000101", "447700900102", "5511990000103", "14155550104", "4915100000105", "34600000106"];
-    const CUSTOMER_LINES: &[&str] = &["Hi, is the blue one still in stock?", "Thanks!", "What time do you open tomorrow?", "Can I change my delivery address?", "Perfect 👍"];
-    const BUSINESS_LINES: &[&str] = &["Yes, we have it in M and L.", "You're welcome!", "We open at 9am.", "Sure, send me the new address.", "Your order is on its way."];
+    const PEOPLE: &[&str] = &[
+        "351912000101",
+        "447700900102",
+        "5511990000103",
+        "14155550104",
+        "4915100000105",
+        "34600000106",
+    ];
+    const CUSTOMER_LINES: &[&str] = &[
+        "Hi, is the blue one still in stock?",
+        "Thanks!",
+        "What time do you open tomorrow?",
+        "Can I change my delivery address?",
+        "Perfect 👍",
+    ];
+    const BUSINESS_LINES: &[&str] = &[
+        "Yes, we have it in M and L.",
+        "You're welcome!",
+        "We open at 9am.",
+        "Sure, send me the new address.",
+        "Your order is on its way.",
+    ];
     let mut threads = Vec::new();
     for (i, wa_id) in PEOPLE.iter().enumerate() {
         let age_days = [0, 3, 12, 40, 120, 200][i] as i64;
@@ -101,19 +133,37 @@ pub fn generate(ids: &mut IdGen, now: i64) -> Vec<HistoryThread> {
         let mut messages = Vec::new();
         for k in 0..ids.range(2, 6) {
             let from_business = k % 2 == 1;
-            let kind = if !from_business && k == 2 { "image" } else { "text" };
-            let line = if from_business { ids.pick(BUSINESS_LINES) } else { ids.pick(CUSTOMER_LINES) };
+            let kind = if !from_business && k == 2 {
+                "image"
+            } else {
+                "text"
+            };
+            let line = if from_business {
+                ids.pick(BUSINESS_LINES)
+            } else {
+                ids.pick(CUSTOMER_LINES)
+            };
             messages.push(HistoryMessage {
                 from_business,
                 kind: kind.into(),
                 text: Some((*line).to_string()),
                 timestamp: t,
                 status: Some(if from_business { "READ" } else { "DELIVERED" }.into()),
-                id: Some(ids.wamid(wa_id, if from_business { Direction::Outbound } else { Direction::Inbound })),
+                id: Some(ids.wamid(
+                    wa_id,
+                    if from_business {
+                        Direction::Outbound
+                    } else {
+                        Direction::Inbound
+                    },
+                )),
             });
             t += ids.range(30, 900) as i64;
         }
-        threads.push(HistoryThread { wa_id: (*wa_id).to_string(), messages });
+        threads.push(HistoryThread {
+            wa_id: (*wa_id).to_string(),
+            messages,
+        });
     }
     threads
 }
@@ -130,19 +180,32 @@ fn phase_of(age: i64) -> Option<i64> {
 /// One history webhook's contents before the envelope is put on.
 #[derive(Clone, Debug, PartialEq)]
 pub enum HistoryPart {
-    Chunk { phase: i64, chunk_order: i64, progress: i64, threads: Vec<Value> },
+    Chunk {
+        phase: i64,
+        chunk_order: i64,
+        progress: i64,
+        threads: Vec<Value>,
+    },
     /// The follow-up carrying a recent media message's contents.
     Media(Value),
 }
 
 /// Split threads into Meta's phases and chunks. Ids for messages without one come from `ids`.
-pub fn plan(threads: &[HistoryThread], now: i64, chunk_size: usize, business_digits: &str, ids: &mut IdGen) -> Vec<HistoryPart> {
+pub fn plan(
+    threads: &[HistoryThread],
+    now: i64,
+    chunk_size: usize,
+    business_digits: &str,
+    ids: &mut IdGen,
+) -> Vec<HistoryPart> {
     let chunk_size = chunk_size.max(1);
     // (phase, wa_id, message json, media follow-up)
     let mut items: Vec<(i64, String, Value, Option<Value>)> = Vec::new();
     for t in threads {
         for m in &t.messages {
-            let Some(phase) = phase_of(now - m.timestamp) else { continue };
+            let Some(phase) = phase_of(now - m.timestamp) else {
+                continue;
+            };
             let (msg, media) = history_message(t, m, now, business_digits, ids);
             items.push((phase, t.wa_id.clone(), msg, media));
         }
@@ -151,12 +214,27 @@ pub fn plan(threads: &[HistoryThread], now: i64, chunk_size: usize, business_dig
     let mut parts = Vec::new();
     let mut done = 0usize;
     for phase in 0..=2 {
-        let in_phase: Vec<&(i64, String, Value, Option<Value>)> = items.iter().filter(|i| i.0 == phase).collect();
+        let in_phase: Vec<&(i64, String, Value, Option<Value>)> =
+            items.iter().filter(|i| i.0 == phase).collect();
         for (n, chunk) in in_phase.chunks(chunk_size).enumerate() {
             done += chunk.len();
-            let progress = if done >= items.len() { 100 } else { (done * 100 / total) as i64 };
-            parts.push(HistoryPart::Chunk { phase, chunk_order: n as i64 + 1, progress, threads: group_threads(chunk) });
-            parts.extend(chunk.iter().filter_map(|i| i.3.clone()).map(HistoryPart::Media));
+            let progress = if done >= items.len() {
+                100
+            } else {
+                (done * 100 / total) as i64
+            };
+            parts.push(HistoryPart::Chunk {
+                phase,
+                chunk_order: n as i64 + 1,
+                progress,
+                threads: group_threads(chunk),
+            });
+            parts.extend(
+                chunk
+                    .iter()
+                    .filter_map(|i| i.3.clone())
+                    .map(HistoryPart::Media),
+            );
         }
     }
     parts
@@ -170,13 +248,32 @@ fn group_threads(chunk: &[&(i64, String, Value, Option<Value>)]) -> Vec<Value> {
             None => threads.push((wa_id.clone(), vec![msg.clone()])),
         }
     }
-    threads.into_iter().map(|(id, messages)| json!({"id": id, "messages": messages})).collect()
+    threads
+        .into_iter()
+        .map(|(id, messages)| json!({"id": id, "messages": messages}))
+        .collect()
 }
 
-fn history_message(t: &HistoryThread, m: &HistoryMessage, now: i64, business_digits: &str, ids: &mut IdGen) -> (Value, Option<Value>) {
-    let direction = if m.from_business { Direction::Outbound } else { Direction::Inbound };
-    let id = m.id.clone().unwrap_or_else(|| ids.wamid(&t.wa_id, direction));
-    let from = if m.from_business { business_digits.to_string() } else { t.wa_id.clone() };
+fn history_message(
+    t: &HistoryThread,
+    m: &HistoryMessage,
+    now: i64,
+    business_digits: &str,
+    ids: &mut IdGen,
+) -> (Value, Option<Value>) {
+    let direction = if m.from_business {
+        Direction::Outbound
+    } else {
+        Direction::Inbound
+    };
+    let id =
+        m.id.clone()
+            .unwrap_or_else(|| ids.wamid(&t.wa_id, direction));
+    let from = if m.from_business {
+        business_digits.to_string()
+    } else {
+        t.wa_id.clone()
+    };
     let status = m.status.clone().unwrap_or_else(|| "READ".into());
     let mut msg = json!({"from": from, "id": id, "timestamp": m.timestamp.to_string()});
     if m.from_business {
@@ -187,8 +284,15 @@ fn history_message(t: &HistoryThread, m: &HistoryMessage, now: i64, business_dig
         msg["type"] = json!("media_placeholder");
         if now - m.timestamp < 14 * DAY {
             let mut full = json!({"from": from, "id": id, "timestamp": m.timestamp.to_string(), "type": m.kind});
-            let mime = match m.kind.as_str() { "image" => "image/jpeg", "video" => "video/mp4", "audio" => "audio/ogg; codecs=opus", "document" => "application/pdf", _ => "image/webp" };
-            let mut content = json!({"mime_type": mime, "sha256": ids.lower_hex(64), "id": ids.numeric_id(16)});
+            let mime = match m.kind.as_str() {
+                "image" => "image/jpeg",
+                "video" => "video/mp4",
+                "audio" => "audio/ogg; codecs=opus",
+                "document" => "application/pdf",
+                _ => "image/webp",
+            };
+            let mut content =
+                json!({"mime_type": mime, "sha256": ids.lower_hex(64), "id": ids.numeric_id(16)});
             if let Some(c) = &m.text {
                 content["caption"] = json!(c);
             }
@@ -236,13 +340,25 @@ pub struct ContactsRequest {
 
 pub fn validate_contacts(list: &[AppContact]) -> Result<(), String> {
     for c in list {
-        if c.phone_number.len() < 7 || c.phone_number.len() > 15 || !c.phone_number.chars().all(|ch| ch.is_ascii_digit()) {
-            return Err(format!("phone_number must be 7-15 digits, got {:?}", c.phone_number));
+        if c.phone_number.len() < 7
+            || c.phone_number.len() > 15
+            || !c.phone_number.chars().all(|ch| ch.is_ascii_digit())
+        {
+            return Err(format!(
+                "phone_number must be 7-15 digits, got {:?}",
+                c.phone_number
+            ));
         }
         if c.action != "add" && c.action != "remove" {
-            return Err(format!("action must be \"add\" or \"remove\", got {:?}", c.action));
+            return Err(format!(
+                "action must be \"add\" or \"remove\", got {:?}",
+                c.action
+            ));
         }
-        if [&c.full_name, &c.first_name].iter().any(|n| n.as_ref().map(|s| s.chars().count() > 256).unwrap_or(false)) {
+        if [&c.full_name, &c.first_name]
+            .iter()
+            .any(|n| n.as_ref().map(|s| s.chars().count() > 256).unwrap_or(false))
+        {
             return Err("names must be at most 256 characters".into());
         }
     }
@@ -251,15 +367,20 @@ pub fn validate_contacts(list: &[AppContact]) -> Result<(), String> {
 
 /// A generated address book matching the generated history's customers.
 pub fn generate_contacts() -> Vec<AppContact> {
-    [("351912000101", "Rita Lopes"), ("447700900102", "Oliver Bennett"), ("5511990000103", "Camila Souza"), ("14155550104", "Jordan Lee")]
-        .iter()
-        .map(|(n, full)| AppContact {
-            phone_number: (*n).into(),
-            full_name: Some((*full).into()),
-            first_name: full.split(' ').next().map(String::from),
-            action: "add".into(),
-        })
-        .collect()
+    [
+        ("351912000101", "Rita Lopes"),
+        ("447700900102", "Oliver Bennett"),
+        ("5511990000103", "Camila Souza"),
+        ("14155550104", "Jordan Lee"),
+    ]
+    .iter()
+    .map(|(n, full)| AppContact {
+        phone_number: (*n).into(),
+        full_name: Some((*full).into()),
+        first_name: full.split(' ').next().map(String::from),
+        action: "add".into(),
+    })
+    .collect()
 }
 
 /// Meta's `state_sync[]` items.
@@ -288,22 +409,45 @@ mod tests {
         let parts = plan(&threads, now, 3, "15555550100", &mut ids);
         let chunks: Vec<(i64, i64, i64)> = parts
             .iter()
-            .filter_map(|p| match p { HistoryPart::Chunk { phase, chunk_order, progress, .. } => Some((*phase, *chunk_order, *progress)), _ => None })
+            .filter_map(|p| match p {
+                HistoryPart::Chunk {
+                    phase,
+                    chunk_order,
+                    progress,
+                    ..
+                } => Some((*phase, *chunk_order, *progress)),
+                _ => None,
+            })
             .collect();
         assert!(!chunks.is_empty());
         assert_eq!(chunks.last().unwrap().2, 100);
-        assert!(chunks.windows(2).all(|w| w[0].0 <= w[1].0 && w[0].2 <= w[1].2));
+        assert!(chunks
+            .windows(2)
+            .all(|w| w[0].0 <= w[1].0 && w[0].2 <= w[1].2));
         // the 200-day-old thread is beyond 180 days: not shared
         let all = format!("{parts:?}");
         assert!(!all.contains("34600000106"));
-        assert!(all.contains("4915100000105"), "the 120-day thread is phase 2");
+        assert!(
+            all.contains("4915100000105"),
+            "the 120-day thread is phase 2"
+        );
         // the 3-day-old customer image comes as a placeholder plus its media follow-up
-        assert!(parts.iter().any(|p| matches!(p, HistoryPart::Media(m) if m["type"] == "image")));
+        assert!(parts
+            .iter()
+            .any(|p| matches!(p, HistoryPart::Media(m) if m["type"] == "image")));
     }
 
     #[test]
     fn contacts_remove_omits_names() {
-        let items = state_sync_items(&[AppContact { phone_number: "15551234567".into(), full_name: Some("A".into()), first_name: None, action: "remove".into() }], 9);
+        let items = state_sync_items(
+            &[AppContact {
+                phone_number: "15551234567".into(),
+                full_name: Some("A".into()),
+                first_name: None,
+                action: "remove".into(),
+            }],
+            9,
+        );
         assert!(items[0]["contact"].get("full_name").is_none());
         assert_eq!(items[0]["metadata"]["timestamp"], "9");
     }

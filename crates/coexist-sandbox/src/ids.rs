@@ -24,7 +24,9 @@ pub struct IdGen {
 
 impl IdGen {
     pub fn new(seed: u64) -> Self {
-        IdGen { rng: StdRng::seed_from_u64(seed) }
+        IdGen {
+            rng: StdRng::seed_from_u64(seed),
+        }
     }
 
     /// A wamid like Meta's: `wamid.` + base64 of a small protobuf-like record holding the
@@ -34,20 +36,29 @@ impl IdGen {
             Direction::Outbound => (0x11u8, 18usize),
             Direction::Inbound => (0x12u8, 20usize),
         };
-        let phone: String = customer_wa_id.chars().filter(|c| c.is_ascii_digit()).take(20).collect();
+        let phone: String = customer_wa_id
+            .chars()
+            .filter(|c| c.is_ascii_digit())
+            .take(20)
+            .collect();
         let hex_id = self.upper_hex(hex_len);
         let mut raw = vec![0x1C, 0x18, phone.len() as u8];
         raw.extend_from_slice(phone.as_bytes());
         raw.extend_from_slice(&[0x15, 0x02, 0x00, tag, 0x18, hex_len as u8]);
         raw.extend_from_slice(hex_id.as_bytes());
         raw.push(0x00);
-        format!("wamid.{}", base64::engine::general_purpose::STANDARD.encode(raw))
+        format!(
+            "wamid.{}",
+            base64::engine::general_purpose::STANDARD.encode(raw)
+        )
     }
 
     /// Meta's `fbtrace_id`: 27 URL-safe characters.
     pub fn fbtrace_id(&mut self) -> String {
         const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
-        (0..27).map(|_| ALPHABET[self.rng.gen_range(0..ALPHABET.len())] as char).collect()
+        (0..27)
+            .map(|_| ALPHABET[self.rng.gen_range(0..ALPHABET.len())] as char)
+            .collect()
     }
 
     /// A numeric Graph id (media ids, template ids, conversation ids use this shape).
@@ -62,7 +73,9 @@ impl IdGen {
 
     /// Lowercase hex, e.g. a media file's sha256 or a conversation id.
     pub fn lower_hex(&mut self, len: usize) -> String {
-        (0..len).map(|_| char::from_digit(self.rng.gen_range(0..16), 16).unwrap_or('0')).collect()
+        (0..len)
+            .map(|_| char::from_digit(self.rng.gen_range(0..16), 16).unwrap_or('0'))
+            .collect()
     }
 
     fn upper_hex(&mut self, len: usize) -> String {
@@ -92,15 +105,32 @@ mod tests {
         let mut ids = IdGen::new(7);
         let w = ids.wamid("16505551234", Direction::Outbound);
         assert!(w.starts_with("wamid.HBgL"), "{w}");
-        let raw = base64::engine::general_purpose::STANDARD.decode(&w[6..]).unwrap();
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(&w[6..])
+            .unwrap();
         assert_eq!(&raw[3..14], b"16505551234");
     }
 
     #[test]
     fn same_seed_same_ids_different_seed_different_ids() {
-        let a: Vec<String> = (0..5).map({ let mut g = IdGen::new(1); move |_| g.wamid("1555", Direction::Inbound) }).collect();
-        let b: Vec<String> = (0..5).map({ let mut g = IdGen::new(1); move |_| g.wamid("1555", Direction::Inbound) }).collect();
-        let c: Vec<String> = (0..5).map({ let mut g = IdGen::new(2); move |_| g.wamid("1555", Direction::Inbound) }).collect();
+        let a: Vec<String> = (0..5)
+            .map({
+                let mut g = IdGen::new(1);
+                move |_| g.wamid("1555", Direction::Inbound)
+            })
+            .collect();
+        let b: Vec<String> = (0..5)
+            .map({
+                let mut g = IdGen::new(1);
+                move |_| g.wamid("1555", Direction::Inbound)
+            })
+            .collect();
+        let c: Vec<String> = (0..5)
+            .map({
+                let mut g = IdGen::new(2);
+                move |_| g.wamid("1555", Direction::Inbound)
+            })
+            .collect();
         assert_eq!(a, b);
         assert_ne!(a, c);
     }

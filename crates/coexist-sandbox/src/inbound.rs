@@ -8,8 +8,22 @@ use crate::ids::{Direction, IdGen};
 
 /// Types a customer message can have. `edit`/`revoke` are the customer changing an earlier message.
 pub const INBOUND_TYPES: &[&str] = &[
-    "text", "image", "document", "audio", "video", "sticker", "location", "contacts", "reaction", "interactive", "button",
-    "order", "unsupported", "system", "edit", "revoke",
+    "text",
+    "image",
+    "document",
+    "audio",
+    "video",
+    "sticker",
+    "location",
+    "contacts",
+    "reaction",
+    "interactive",
+    "button",
+    "order",
+    "unsupported",
+    "system",
+    "edit",
+    "revoke",
 ];
 
 /// `POST /sandbox/customers/messages`.
@@ -58,19 +72,36 @@ pub fn validate(m: &CustomerMessage) -> Result<(), String> {
         return Err(format!("from must be the customer's number as 7-15 digits with country code (like 15551234567), got {:?}", m.from));
     }
     if !INBOUND_TYPES.contains(&m.kind.as_str()) {
-        return Err(format!("type {:?} is not a customer message type; use one of {}", m.kind, INBOUND_TYPES.join(", ")));
+        return Err(format!(
+            "type {:?} is not a customer message type; use one of {}",
+            m.kind,
+            INBOUND_TYPES.join(", ")
+        ));
     }
-    if m.name.as_ref().map(|n| n.chars().count() > 256).unwrap_or(false) {
+    if m.name
+        .as_ref()
+        .map(|n| n.chars().count() > 256)
+        .unwrap_or(false)
+    {
         return Err("name must be at most 256 characters".into());
     }
     if m.text.as_ref().map(|t| t.len() > MAX_TEXT).unwrap_or(false) {
         return Err(format!("text must be at most {MAX_TEXT} bytes"));
     }
-    if m.kind == "text" && m.content.is_none() && m.text.as_deref().map(str::is_empty).unwrap_or(true) {
+    if m.kind == "text"
+        && m.content.is_none()
+        && m.text.as_deref().map(str::is_empty).unwrap_or(true)
+    {
         return Err("a text message needs a non-empty \"text\"".into());
     }
-    if matches!(m.kind.as_str(), "reaction" | "edit" | "revoke") && m.content.is_none() && m.reply_to.is_none() {
-        return Err(format!("a {} needs \"reply_to\": the wamid of the message it refers to", m.kind));
+    if matches!(m.kind.as_str(), "reaction" | "edit" | "revoke")
+        && m.content.is_none()
+        && m.reply_to.is_none()
+    {
+        return Err(format!(
+            "a {} needs \"reply_to\": the wamid of the message it refers to",
+            m.kind
+        ));
     }
     if let Some(id) = &m.id {
         if !id.starts_with("wamid.") || id.len() > 200 {
@@ -88,7 +119,9 @@ pub fn opens_window(kind: &str) -> bool {
 
 /// Build Meta's message object (`messages[0]`) for a customer message.
 pub fn build(m: &CustomerMessage, ids: &mut IdGen, business_digits: &str, ts: i64) -> Value {
-    let wamid = m.id.clone().unwrap_or_else(|| ids.wamid(&m.from, Direction::Inbound));
+    let wamid =
+        m.id.clone()
+            .unwrap_or_else(|| ids.wamid(&m.from, Direction::Inbound));
     let mut msg = json!({"from": m.from, "id": wamid, "timestamp": ts.to_string(), "type": m.kind});
     let content = m.content.clone().unwrap_or_else(|| default_content(m, ids));
     if m.kind == "unsupported" {
@@ -142,13 +175,19 @@ fn default_content(m: &CustomerMessage, ids: &mut IdGen) -> Value {
             v["animated"] = json!(false);
             v
         }
-        "location" => json!({"latitude": 38.7223, "longitude": -9.1393, "name": text.unwrap_or_else(|| "Praça do Comércio".into()), "address": "Praça do Comércio, 1100-148 Lisboa"}),
+        "location" => {
+            json!({"latitude": 38.7223, "longitude": -9.1393, "name": text.unwrap_or_else(|| "Praça do Comércio".into()), "address": "Praça do Comércio, 1100-148 Lisboa"})
+        }
         "contacts" => json!([{
             "name": {"formatted_name": text.clone().unwrap_or_else(|| "Rui Costa".into()), "first_name": "Rui", "last_name": "Costa"},
             "phones": [{"phone": "+351 912 345 678", "wa_id": "351912345678", "type": "CELL"}]
         }]),
-        "reaction" => json!({"message_id": m.reply_to.clone().unwrap_or_default(), "emoji": text.unwrap_or_else(|| "👍".into())}),
-        "interactive" => json!({"type": "button_reply", "button_reply": {"id": "confirm", "title": text.unwrap_or_else(|| "Confirm".into())}}),
+        "reaction" => {
+            json!({"message_id": m.reply_to.clone().unwrap_or_default(), "emoji": text.unwrap_or_else(|| "👍".into())})
+        }
+        "interactive" => {
+            json!({"type": "button_reply", "button_reply": {"id": "confirm", "title": text.unwrap_or_else(|| "Confirm".into())}})
+        }
         "button" => {
             let t = text.unwrap_or_else(|| "Confirm".into());
             json!({"payload": t, "text": t})
@@ -159,8 +198,12 @@ fn default_content(m: &CustomerMessage, ids: &mut IdGen) -> Value {
             "product_items": [{"product_retailer_id": "SKU-1042", "quantity": 2, "item_price": 19.99, "currency": "USD"}]
         }),
         "unsupported" => json!({"type": text.unwrap_or_else(|| "poll".into())}),
-        "system" => json!({"body": text.unwrap_or_else(|| "User changed number".into()), "type": "user_changed_number"}),
-        "edit" => json!({"original_message_id": m.reply_to.clone().unwrap_or_default(), "message": {"type": "text", "text": {"body": text.unwrap_or_default()}}}),
+        "system" => {
+            json!({"body": text.unwrap_or_else(|| "User changed number".into()), "type": "user_changed_number"})
+        }
+        "edit" => {
+            json!({"original_message_id": m.reply_to.clone().unwrap_or_default(), "message": {"type": "text", "text": {"body": text.unwrap_or_default()}}})
+        }
         "revoke" => json!({"original_message_id": m.reply_to.clone().unwrap_or_default()}),
         _ => json!({}),
     }
@@ -171,7 +214,13 @@ mod tests {
     use super::*;
 
     fn msg(kind: &str) -> CustomerMessage {
-        CustomerMessage { from: "15551234567".into(), kind: kind.into(), text: Some("hello".into()), reply_to: Some("wamid.X".into()), ..Default::default() }
+        CustomerMessage {
+            from: "15551234567".into(),
+            kind: kind.into(),
+            text: Some("hello".into()),
+            reply_to: Some("wamid.X".into()),
+            ..Default::default()
+        }
     }
 
     #[test]

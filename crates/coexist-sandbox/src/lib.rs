@@ -64,7 +64,9 @@ pub enum SandboxError {
 pub(crate) fn check_url(u: &str) -> Result<(), String> {
     match reqwest::Url::parse(u) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Ok(()),
-        _ => Err(format!("webhook URL {u:?} must be an absolute http:// or https:// URL")),
+        _ => Err(format!(
+            "webhook URL {u:?} must be an absolute http:// or https:// URL"
+        )),
     }
 }
 
@@ -119,12 +121,26 @@ impl RunningSandbox {
     }
 
     /// Run a scenario to its end at real pace, now.
-    pub async fn run_scenario(&self, name: &str, seed: u64) -> Result<ScenarioReport, SandboxError> {
-        self.run_scenario_with(ScenarioRequest { name: name.into(), seed, now: None, pace: None, wait: Some(true) }).await
+    pub async fn run_scenario(
+        &self,
+        name: &str,
+        seed: u64,
+    ) -> Result<ScenarioReport, SandboxError> {
+        self.run_scenario_with(ScenarioRequest {
+            name: name.into(),
+            seed,
+            now: None,
+            pace: None,
+            wait: Some(true),
+        })
+        .await
     }
 
     /// Run a scenario with a pinned `now` and/or `pace` (0 = no pauses).
-    pub async fn run_scenario_with(&self, req: ScenarioRequest) -> Result<ScenarioReport, SandboxError> {
+    pub async fn run_scenario_with(
+        &self,
+        req: ScenarioRequest,
+    ) -> Result<ScenarioReport, SandboxError> {
         let run = self.sandbox.next_scenario_run();
         Ok(scenario::run(&self.sandbox, &req, run).await?)
     }
@@ -146,11 +162,21 @@ pub fn router(sandbox: Arc<Sandbox>) -> axum::Router {
 }
 
 /// Start a sandbox on `listener`. Serving and webhook delivery run in spawned tasks.
-pub async fn start(config: SandboxConfig, listener: TcpListener) -> Result<RunningSandbox, SandboxError> {
+pub async fn start(
+    config: SandboxConfig,
+    listener: TcpListener,
+) -> Result<RunningSandbox, SandboxError> {
     check_config(&config)?;
     let addr = listener.local_addr()?;
-    let backoff = emitter::Backoff { initial: config.retry_initial, max: config.retry_max };
-    let (emitter, emitter_task) = emitter::Emitter::start(config.webhook_url.clone(), config.app_secret.clone(), backoff);
+    let backoff = emitter::Backoff {
+        initial: config.retry_initial,
+        max: config.retry_max,
+    };
+    let (emitter, emitter_task) = emitter::Emitter::start(
+        config.webhook_url.clone(),
+        config.app_secret.clone(),
+        backoff,
+    );
     let first = config.numbers[0].clone();
     let waba_id = config.waba_id.clone();
     let sandbox = Arc::new(Sandbox::new(config, emitter));

@@ -7,7 +7,10 @@ use clap::{Parser, Subcommand};
 use coexist_sandbox::{SandboxConfig, SCENARIOS};
 
 #[derive(Parser)]
-#[command(name = "coexist-sandbox", about = "A simulated WhatsApp Cloud API (coexistence number) for tests and try-it mode")]
+#[command(
+    name = "coexist-sandbox",
+    about = "A simulated WhatsApp Cloud API (coexistence number) for tests and try-it mode"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -24,7 +27,11 @@ enum Command {
         webhook_url: Option<String>,
         #[arg(long, env = "COEXIST_SANDBOX_APP_SECRET")]
         app_secret: String,
-        #[arg(long, env = "COEXIST_SANDBOX_ACCESS_TOKEN", default_value = "sandbox-access-token")]
+        #[arg(
+            long,
+            env = "COEXIST_SANDBOX_ACCESS_TOKEN",
+            default_value = "sandbox-access-token"
+        )]
         access_token: String,
         #[arg(long, default_value_t = 1)]
         seed: u64,
@@ -49,12 +56,36 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into())).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
     let result = match Cli::parse().command {
-        Command::Serve { listen, webhook_url, app_secret, access_token, seed, pair_burst } => {
-            serve(listen, webhook_url, app_secret, access_token, seed, pair_burst).await
+        Command::Serve {
+            listen,
+            webhook_url,
+            app_secret,
+            access_token,
+            seed,
+            pair_burst,
+        } => {
+            serve(
+                listen,
+                webhook_url,
+                app_secret,
+                access_token,
+                seed,
+                pair_burst,
+            )
+            .await
         }
-        Command::Scenario { name, seed, url, pace } => scenario(name, seed, url, pace).await,
+        Command::Scenario {
+            name,
+            seed,
+            url,
+            pace,
+        } => scenario(name, seed, url, pace).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -65,14 +96,23 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn serve(listen: String, webhook_url: Option<String>, app_secret: String, access_token: String, seed: u64, pair_burst: u32) -> anyhow::Result<()> {
+async fn serve(
+    listen: String,
+    webhook_url: Option<String>,
+    app_secret: String,
+    access_token: String,
+    seed: u64,
+    pair_burst: u32,
+) -> anyhow::Result<()> {
     let mut config = SandboxConfig::new(app_secret, access_token);
     config.webhook_url = webhook_url;
     config.seed = seed;
     config.pair_burst = pair_burst;
-    let listener = tokio::net::TcpListener::bind(&listen)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e} (is the port taken? try --listen 127.0.0.1:0)"))?;
+    let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot listen on {listen}: {e} (is the port taken? try --listen 127.0.0.1:0)"
+        )
+    })?;
     let sb = coexist_sandbox::start(config, listener).await?;
     println!("coexist-sandbox listening on {}", sb.url());
     println!("phone_number_id {}", sb.phone_number_id);
@@ -93,7 +133,11 @@ async fn scenario(name: String, seed: u64, url: String, pace: f64) -> anyhow::Re
         .json(&serde_json::json!({"name": name, "seed": seed, "pace": pace, "wait": true}))
         .send()
         .await
-        .map_err(|e| anyhow::anyhow!("cannot reach the sandbox at {endpoint}: {e} (is `coexist-sandbox serve` running?)"))?;
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot reach the sandbox at {endpoint}: {e} (is `coexist-sandbox serve` running?)"
+            )
+        })?;
     let status = resp.status();
     let body = resp.text().await?;
     if !status.is_success() {

@@ -43,7 +43,10 @@ pub fn inbound(number: &NumberState, wa_id: &str, name: Option<&str>, message: V
         Some(n) => json!({"name": n}),
         None => json!({}),
     };
-    v.insert("contacts".into(), json!([{"profile": profile, "wa_id": wa_id}]));
+    v.insert(
+        "contacts".into(),
+        json!([{"profile": profile, "wa_id": wa_id}]),
+    );
     v.insert("messages".into(), json!([message]));
     envelope(&number.waba_id, "messages", Value::Object(v))
 }
@@ -63,7 +66,13 @@ pub fn echo(number: &NumberState, echo: Value) -> Value {
 }
 
 /// One `history` chunk.
-pub fn history_chunk(number: &NumberState, phase: i64, chunk_order: i64, progress: i64, threads: Vec<Value>) -> Value {
+pub fn history_chunk(
+    number: &NumberState,
+    phase: i64,
+    chunk_order: i64,
+    progress: i64,
+    threads: Vec<Value>,
+) -> Value {
     let mut v = number_value(number);
     v.insert(
         "history".into(),
@@ -108,15 +117,25 @@ mod tests {
 
     #[test]
     fn number_level_envelope_is_metas() {
-        let n = NumberState { spec: NumberSpec::default_coexistence(), waba_id: "W".into(), connected: true };
+        let n = NumberState {
+            spec: NumberSpec::default_coexistence(),
+            waba_id: "W".into(),
+            connected: true,
+        };
         let b = inbound(&n, "15551234567", Some("Ana"), json!({"id": "wamid.x"}));
         assert_eq!(b["object"], "whatsapp_business_account");
         assert_eq!(b["entry"][0]["id"], "W");
         let change = &b["entry"][0]["changes"][0];
         assert_eq!(change["field"], "messages");
         assert_eq!(change["value"]["messaging_product"], "whatsapp");
-        assert_eq!(change["value"]["metadata"]["display_phone_number"], "15555550100");
-        assert_eq!(change["value"]["metadata"]["phone_number_id"], "110200300400501");
+        assert_eq!(
+            change["value"]["metadata"]["display_phone_number"],
+            "15555550100"
+        );
+        assert_eq!(
+            change["value"]["metadata"]["phone_number_id"],
+            "110200300400501"
+        );
         assert_eq!(change["value"]["contacts"][0]["profile"]["name"], "Ana");
     }
 }

@@ -17,12 +17,15 @@ use crate::ids::{Direction, IdGen};
 use crate::inbound::{self, CustomerMessage};
 use crate::payloads;
 use crate::send::{self, OutboundMessage, SendRequest};
-use crate::state::{Customer, NumberState, Outcome, Owner, SentRecord, State, AppMessage};
+use crate::state::{AppMessage, Customer, NumberState, Outcome, Owner, SentRecord, State};
 use crate::templates;
 
 /// Unix seconds now.
 pub fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 /// A control request the sandbox refuses, with what to do about it.
@@ -53,12 +56,18 @@ impl Sandbox {
             .iter()
             .map(|n| {
                 let mps = NonZeroU32::new(n.tier_mps.max(1)).expect("max(1) is non-zero");
-                (n.phone_number_id.clone(), RateLimiter::direct(Quota::per_second(mps)))
+                (
+                    n.phone_number_id.clone(),
+                    RateLimiter::direct(Quota::per_second(mps)),
+                )
             })
             .collect();
-        let pair_quota = Quota::with_period(config.pair_period.max(std::time::Duration::from_millis(1)))
-            .expect("period is non-zero")
-            .allow_burst(NonZeroU32::new(config.pair_burst.max(1)).expect("max(1) is non-zero"));
+        let pair_quota =
+            Quota::with_period(config.pair_period.max(std::time::Duration::from_millis(1)))
+                .expect("period is non-zero")
+                .allow_burst(
+                    NonZeroU32::new(config.pair_burst.max(1)).expect("max(1) is non-zero"),
+                );
         Sandbox {
             state: Mutex::new(State::new(&config)),
             ids: Mutex::new(IdGen::new(config.seed)),
@@ -84,7 +93,8 @@ impl Sandbox {
 
     /// How many scenarios this sandbox has started (reruns get fresh ids).
     pub(crate) fn next_scenario_run(&self) -> u64 {
-        self.scenario_runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        self.scenario_runs
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn fbtrace_id(&self) -> String {
@@ -103,8 +113,16 @@ impl Sandbox {
 
     /// `POST /{version}/{phone_number_id}/messages`: the answer Meta gives synchronously. Accepted
     /// messages go on to asynchronous statuses (which may be `failed`, as Meta's are).
-    pub fn send(self: &Arc<Self>, phone_number_id: &str, body: &Value) -> Result<Value, GraphError> {
-        let number = self.state().number(phone_number_id).cloned().ok_or_else(|| GraphError::unknown_object(phone_number_id, "post"))?;
+    pub fn send(
+        self: &Arc<Self>,
+        phone_number_id: &str,
+        body: &Value,
+    ) -> Result<Value, GraphError> {
+        let number = self
+            .state()
+            .number(phone_number_id)
+            .cloned()
+            .ok_or_else(|| GraphError::unknown_object(phone_number_id, "post"))?;
         match send::parse(body)? {
             SendRequest::MarkRead { message_id } => self.mark_read(&number, &message_id),
             SendRequest::Message(msg) => self.send_message(&number, msg, body),
@@ -115,11 +133,18 @@ impl Sandbox {
         let st = self.state();
         match st.inbound.get(message_id) {
             Some((pnid, _)) if *pnid == number.spec.phone_number_id => Ok(json!({"success": true})),
-            _ => Err(GraphError::invalid_parameter(format!("message_id {message_id} is not a message this number received"))),
+            _ => Err(GraphError::invalid_parameter(format!(
+                "message_id {message_id} is not a message this number received"
+            ))),
         }
     }
 
-    fn send_message(self: &Arc<Self>, number: &NumberState, msg: OutboundMessage, body: &Value) -> Result<Value, GraphError> {
+    fn send_message(
+        self: &Arc<Self>,
+        number: &NumberState,
+        msg: OutboundMessage,
+        body: &Value,
+    ) -> Result<Value, GraphError> {
         let pnid = number.spec.phone_number_id.clone();
         let tpl_use = match &msg.template {
             Some(t) => {
@@ -132,10 +157,19 @@ impl Sandbox {
         if !number.connected {
             return Err(GraphError::not_registered());
         }
-        if self.throughput.get(&pnid).map(|l| l.check().is_err()).unwrap_or(false) {
+        if self
+            .throughput
+            .get(&pnid)
+            .map(|l| l.check().is_err())
+            .unwrap_or(false)
+        {
             return Err(GraphError::throughput());
         }
-        if self.pair.check_key(&(pnid.clone(), msg.wa_id.clone())).is_err() {
+        if self
+            .pair
+            .check_key(&(pnid.clone(), msg.wa_id.clone()))
+            .is_err()
+        {
             return Err(GraphError::pair_rate());
         }
         let ts = now();
@@ -145,7 +179,13 @@ impl Sandbox {
             let mut st = self.state();
             let payment_valid = st.payment_valid;
             let customer = st.customer_mut(&pnid, &msg.wa_id);
-            let decision = decide(customer, &msg, tpl_use.as_ref().map(|u| u.category.as_str()), payment_valid, ts);
+            let decision = decide(
+                customer,
+                &msg,
+                tpl_use.as_ref().map(|u| u.category.as_str()),
+                payment_valid,
+                ts,
+            );
             if decision.0 == Outcome::Delivered {
                 customer.owner = Owner::Api;
             }
@@ -164,7 +204,14 @@ impl Sandbox {
             st.sent.push(record);
             decision
         };
-        self.schedule_statuses(number.clone(), &wamid, &msg, outcome, billing, conversation_id);
+        self.schedule_statuses(
+            number.clone(),
+            &wamid,
+            &msg,
+            outcome,
+            billing,
+            conversation_id,
+        );
         let mut message = json!({"id": wamid});
         if msg.kind == "template" {
             message["message_status"] = json!("accepted");
@@ -176,7 +223,15 @@ impl Sandbox {
         }))
     }
 
-    fn schedule_statuses(self: &Arc<Self>, number: NumberState, wamid: &str, msg: &OutboundMessage, outcome: Outcome, billing: Billing, conversation_id: String) {
+    fn schedule_statuses(
+        self: &Arc<Self>,
+        number: NumberState,
+        wamid: &str,
+        msg: &OutboundMessage,
+        outcome: Outcome,
+        billing: Billing,
+        conversation_id: String,
+    ) {
         let delays = self.config.status_delays;
         let auto_read = self.config.auto_read;
         let emitter = self.emitter.clone();
@@ -201,8 +256,9 @@ impl Sandbox {
                 payloads::status(&number, s)
             };
             let error = match outcome {
-                Outcome::Failed { code } if code == StatusError::RE_ENGAGEMENT.code => Some(StatusError::RE_ENGAGEMENT),
-                Outcome::Failed { .. } => Some(StatusError::PAYMENT),
+                Outcome::Failed { code } => {
+                    Some(StatusError::for_code(code).unwrap_or(StatusError::UNDELIVERABLE))
+                }
                 Outcome::Delivered => None,
             };
             if let Some(e) = error {
@@ -217,9 +273,15 @@ impl Sandbox {
                 c
             };
             let pricing = json!({"billable": billing.billable, "pricing_model": "PMP", "category": billing.category, "type": billing.kind});
-            emitter.emit(&with("sent", json!({"conversation": conv(true), "pricing": pricing})));
+            emitter.emit(&with(
+                "sent",
+                json!({"conversation": conv(true), "pricing": pricing}),
+            ));
             tokio::time::sleep(delays.delivered.saturating_sub(delays.sent)).await;
-            emitter.emit(&with("delivered", json!({"conversation": conv(false), "pricing": pricing})));
+            emitter.emit(&with(
+                "delivered",
+                json!({"conversation": conv(false), "pricing": pricing}),
+            ));
             if auto_read {
                 tokio::time::sleep(delays.read.saturating_sub(delays.delivered)).await;
                 emitter.emit(&with("read", json!({})));
@@ -264,10 +326,12 @@ impl Sandbox {
     // ---------------------------------------------------------------- control: customers & app
 
     fn control_number(&self, id: Option<&str>) -> Result<NumberState, ControlError> {
-        self.state()
-            .number_or_default(id)
-            .cloned()
-            .ok_or_else(|| ControlError::NotFound(format!("no number {:?} here; GET /sandbox/numbers lists them", id.unwrap_or(""))))
+        self.state().number_or_default(id).cloned().ok_or_else(|| {
+            ControlError::NotFound(format!(
+                "no number {:?} here; GET /sandbox/numbers lists them",
+                id.unwrap_or("")
+            ))
+        })
     }
 
     /// A customer writes in: emits a `messages` webhook; returns the wamid.
@@ -276,31 +340,131 @@ impl Sandbox {
         self.customer_message_with(m, &mut ids)
     }
 
-    pub(crate) fn customer_message_with(&self, m: &CustomerMessage, ids: &mut IdGen) -> Result<String, ControlError> {
+    pub(crate) fn customer_message_with(
+        &self,
+        m: &CustomerMessage,
+        ids: &mut IdGen,
+    ) -> Result<String, ControlError> {
+        let (number, message) = self.prepare_customer(m, ids)?;
+        let wamid = self.commit_customer(&[(m, &number, &message)])?.remove(0);
+        self.emitter.emit(&payloads::inbound(
+            &number,
+            &m.from,
+            m.name.as_deref(),
+            message,
+        ));
+        Ok(wamid)
+    }
+
+    /// Several customers' messages in ONE webhook (one `changes[]` entry each), as Meta batches
+    /// under load. All are checked before anything is emitted.
+    pub fn customer_batch(&self, msgs: &[CustomerMessage]) -> Result<Vec<String>, ControlError> {
+        let mut ids = self.ids();
+        self.customer_batch_with(msgs, &mut ids)
+    }
+
+    pub(crate) fn customer_batch_with(
+        &self,
+        msgs: &[CustomerMessage],
+        ids: &mut IdGen,
+    ) -> Result<Vec<String>, ControlError> {
+        if msgs.is_empty() || msgs.len() > 100 {
+            return Err(ControlError::BadRequest(
+                "a batch needs 1 to 100 messages".into(),
+            ));
+        }
+        let prepared = msgs
+            .iter()
+            .map(|m| self.prepare_customer(m, ids))
+            .collect::<Result<Vec<_>, _>>()?;
+        let triples: Vec<_> = msgs
+            .iter()
+            .zip(&prepared)
+            .map(|(m, (n, v))| (m, n, v))
+            .collect();
+        let wamids = self.commit_customer(&triples)?;
+        let changes: Vec<Value> = triples
+            .iter()
+            .map(|(m, n, v)| {
+                payloads::inbound(n, &m.from, m.name.as_deref(), (*v).clone())["entry"][0]
+                    ["changes"][0]
+                    .clone()
+            })
+            .collect();
+        let waba = prepared[0].0.waba_id.clone();
+        self.emitter.emit(&json!({"object": "whatsapp_business_account", "entry": [{"id": waba, "changes": changes}]}));
+        Ok(wamids)
+    }
+
+    /// Validate and build a customer message without touching state.
+    fn prepare_customer(
+        &self,
+        m: &CustomerMessage,
+        ids: &mut IdGen,
+    ) -> Result<(NumberState, Value), ControlError> {
         inbound::validate(m).map_err(ControlError::BadRequest)?;
         let number = self.control_number(m.phone_number_id.as_deref())?;
         let ts = m.timestamp.unwrap_or_else(now);
         if ts > now() + 300 {
-            return Err(ControlError::BadRequest(format!("timestamp {ts} is in the future; backdate it or leave it out")));
+            return Err(ControlError::BadRequest(format!(
+                "timestamp {ts} is in the future; backdate it or leave it out"
+            )));
         }
         let message = inbound::build(m, ids, &number.spec.display_digits(), ts);
-        let wamid = message["id"].as_str().unwrap_or_default().to_string();
-        {
-            let mut st = self.state();
-            if st.inbound.contains_key(&wamid) {
-                return Err(ControlError::Conflict(format!("message {wamid} was already delivered; give a new id or none")));
+        Ok((number, message))
+    }
+
+    /// Record prepared customer messages: ids, names, windows. Refuses duplicates as a whole.
+    fn commit_customer(
+        &self,
+        items: &[(&CustomerMessage, &NumberState, &Value)],
+    ) -> Result<Vec<String>, ControlError> {
+        let mut st = self.state();
+        let wamids: Vec<String> = items
+            .iter()
+            .map(|(_, _, v)| v["id"].as_str().unwrap_or_default().to_string())
+            .collect();
+        for (k, w) in wamids.iter().enumerate() {
+            if st.inbound.contains_key(w) || wamids[..k].contains(w) {
+                return Err(ControlError::Conflict(format!(
+                    "message {w} was already delivered; give a new id or none"
+                )));
             }
-            st.inbound.insert(wamid.clone(), (number.spec.phone_number_id.clone(), m.from.clone()));
-            let c = st.customer_mut(&number.spec.phone_number_id, &m.from);
+        }
+        for ((m, number, v), wamid) in items.iter().zip(&wamids) {
+            let pnid = number.spec.phone_number_id.clone();
+            st.inbound
+                .insert(wamid.clone(), (pnid.clone(), m.from.clone()));
+            let c = st.customer_mut(&pnid, &m.from);
             if let Some(n) = &m.name {
                 c.name = Some(n.clone());
             }
             if inbound::opens_window(&m.kind) {
+                let ts = v["timestamp"]
+                    .as_str()
+                    .and_then(|t| t.parse().ok())
+                    .unwrap_or_else(now);
                 c.record_inbound(ts, m.referral.is_some());
             }
         }
-        self.emitter.emit(&payloads::inbound(&number, &m.from, m.name.as_deref(), message));
-        Ok(wamid)
+        Ok(wamids)
+    }
+
+    /// Deliver again the latest webhook that carried `wamid` (a message, echo or status), byte
+    /// for byte, as Meta's at-least-once delivery sometimes does. Returns the new sequence number.
+    pub fn redeliver(&self, wamid: &str) -> Result<u64, ControlError> {
+        let needle = format!("\"id\":{}", Value::String(wamid.to_string()));
+        let seq = self
+            .emitter
+            .log()
+            .iter()
+            .rev()
+            .find(|r| r.body.contains(&needle))
+            .map(|r| r.seq)
+            .ok_or_else(|| ControlError::NotFound(format!("no webhook carried {wamid}")))?;
+        self.emitter
+            .redeliver(seq)
+            .ok_or_else(|| ControlError::NotFound(format!("webhook {seq} is gone")))
     }
 
     /// The Business App user replies on the phone: emits `smb_message_echoes`; the App owns the
@@ -310,15 +474,24 @@ impl Sandbox {
         self.app_message_with(req, &mut ids)
     }
 
-    pub(crate) fn app_message_with(&self, req: &AppMessageRequest, ids: &mut IdGen) -> Result<String, ControlError> {
+    pub(crate) fn app_message_with(
+        &self,
+        req: &AppMessageRequest,
+        ids: &mut IdGen,
+    ) -> Result<String, ControlError> {
         let number = self.coexistence_number(req.phone_number_id.as_deref())?;
-        let to = send::normalize_phone(&req.to).map_err(|e| ControlError::BadRequest(e.details.unwrap_or(e.message)))?;
+        let to = send::normalize_phone(&req.to)
+            .map_err(|e| ControlError::BadRequest(e.details.unwrap_or(e.message)))?;
         let kind = req.kind.clone().unwrap_or_else(|| "text".into());
         let content = match (kind.as_str(), &req.content) {
             (_, Some(c)) => c.clone(),
             ("text", None) => match &req.text {
                 Some(t) if !t.is_empty() && t.len() <= 65_536 => json!({"body": t}),
-                _ => return Err(ControlError::BadRequest("an App text reply needs a non-empty \"text\" (at most 65536 bytes)".into())),
+                _ => {
+                    return Err(ControlError::BadRequest(
+                        "an App text reply needs a non-empty \"text\" (at most 65536 bytes)".into(),
+                    ))
+                }
             },
             ("image" | "document" | "video" | "audio" | "sticker", None) => {
                 let mut c = json!({"mime_type": default_mime(&kind), "sha256": ids.lower_hex(64), "id": ids.numeric_id(16)});
@@ -327,13 +500,27 @@ impl Sandbox {
                 }
                 c
             }
-            (other, None) => return Err(ControlError::BadRequest(format!("type {other:?} needs a \"content\" object"))),
+            (other, None) => {
+                return Err(ControlError::BadRequest(format!(
+                    "type {other:?} needs a \"content\" object"
+                )))
+            }
         };
-        let wamid = req.id.clone().unwrap_or_else(|| ids.wamid(&to, Direction::Outbound));
+        let wamid = req
+            .id
+            .clone()
+            .unwrap_or_else(|| ids.wamid(&to, Direction::Outbound));
         let ts = req.timestamp.unwrap_or_else(now);
         {
             let mut st = self.state();
-            st.app_messages.insert(wamid.clone(), AppMessage { phone_number_id: number.spec.phone_number_id.clone(), wa_id: to.clone(), revoked: false });
+            st.app_messages.insert(
+                wamid.clone(),
+                AppMessage {
+                    phone_number_id: number.spec.phone_number_id.clone(),
+                    wa_id: to.clone(),
+                    revoked: false,
+                },
+            );
             st.customer_mut(&number.spec.phone_number_id, &to).owner = Owner::App;
         }
         let mut echo = json!({"from": number.spec.display_digits(), "to": to, "id": wamid, "timestamp": ts.to_string(), "type": kind});
@@ -348,8 +535,18 @@ impl Sandbox {
         self.app_edit_with(req, &mut ids)
     }
 
-    pub(crate) fn app_edit_with(&self, req: &AppEditRequest, ids: &mut IdGen) -> Result<String, ControlError> {
-        let text = req.text.as_deref().filter(|t| !t.is_empty() && t.len() <= 65_536).ok_or_else(|| ControlError::BadRequest("an edit needs the new non-empty \"text\"".into()))?;
+    pub(crate) fn app_edit_with(
+        &self,
+        req: &AppEditRequest,
+        ids: &mut IdGen,
+    ) -> Result<String, ControlError> {
+        let text = req
+            .text
+            .as_deref()
+            .filter(|t| !t.is_empty() && t.len() <= 65_536)
+            .ok_or_else(|| {
+                ControlError::BadRequest("an edit needs the new non-empty \"text\"".into())
+            })?;
         self.app_change(&req.wamid, "edit", json!({"original_message_id": req.wamid, "message": {"type": "text", "text": {"body": text}}}), false, req.timestamp, ids)
     }
 
@@ -359,18 +556,39 @@ impl Sandbox {
         self.app_revoke_with(req, &mut ids)
     }
 
-    pub(crate) fn app_revoke_with(&self, req: &AppEditRequest, ids: &mut IdGen) -> Result<String, ControlError> {
-        self.app_change(&req.wamid, "revoke", json!({"original_message_id": req.wamid}), true, req.timestamp, ids)
+    pub(crate) fn app_revoke_with(
+        &self,
+        req: &AppEditRequest,
+        ids: &mut IdGen,
+    ) -> Result<String, ControlError> {
+        self.app_change(
+            &req.wamid,
+            "revoke",
+            json!({"original_message_id": req.wamid}),
+            true,
+            req.timestamp,
+            ids,
+        )
     }
 
-    fn app_change(&self, original: &str, kind: &str, content: Value, revoke: bool, ts: Option<i64>, ids: &mut IdGen) -> Result<String, ControlError> {
+    fn app_change(
+        &self,
+        original: &str,
+        kind: &str,
+        content: Value,
+        revoke: bool,
+        ts: Option<i64>,
+        ids: &mut IdGen,
+    ) -> Result<String, ControlError> {
         let (pnid, wa_id) = {
             let mut st = self.state();
             let m = st.app_messages.get_mut(original).ok_or_else(|| {
                 ControlError::NotFound(format!("{original} is not a message the Business App sent; only App messages can be edited or revoked"))
             })?;
             if m.revoked {
-                return Err(ControlError::Conflict(format!("{original} was already revoked")));
+                return Err(ControlError::Conflict(format!(
+                    "{original} was already revoked"
+                )));
             }
             m.revoked = revoke;
             (m.phone_number_id.clone(), m.wa_id.clone())
@@ -407,7 +625,11 @@ impl Sandbox {
         }
     }
 
-    pub(crate) fn history_with(&self, req: &crate::history::HistoryRequest, ids: &mut IdGen) -> Result<usize, ControlError> {
+    pub(crate) fn history_with(
+        &self,
+        req: &crate::history::HistoryRequest,
+        ids: &mut IdGen,
+    ) -> Result<usize, ControlError> {
         use crate::history::{generate, plan, validate, HistoryPart};
         let number = self.coexistence_number(req.phone_number_id.as_deref())?;
         if req.declined {
@@ -422,10 +644,27 @@ impl Sandbox {
             }
             None => generate(ids, at),
         };
-        let parts = plan(&threads, at, req.chunk_size.unwrap_or(50), &number.spec.display_digits(), ids);
+        let parts = plan(
+            &threads,
+            at,
+            req.chunk_size.unwrap_or(50),
+            &number.spec.display_digits(),
+            ids,
+        );
         for p in &parts {
             let body = match p {
-                HistoryPart::Chunk { phase, chunk_order, progress, threads } => payloads::history_chunk(&number, *phase, *chunk_order, *progress, threads.clone()),
+                HistoryPart::Chunk {
+                    phase,
+                    chunk_order,
+                    progress,
+                    threads,
+                } => payloads::history_chunk(
+                    &number,
+                    *phase,
+                    *chunk_order,
+                    *progress,
+                    threads.clone(),
+                ),
                 HistoryPart::Media(m) => payloads::history_media(&number, m.clone()),
             };
             self.emitter.emit(&body);
@@ -445,9 +684,14 @@ impl Sandbox {
             None => generate_contacts(),
         };
         if list.is_empty() {
-            return Err(ControlError::BadRequest("contacts is empty; leave it out for a generated address book".into()));
+            return Err(ControlError::BadRequest(
+                "contacts is empty; leave it out for a generated address book".into(),
+            ));
         }
-        self.emitter.emit(&payloads::state_sync(&number, state_sync_items(&list, req.now.unwrap_or_else(now))));
+        self.emitter.emit(&payloads::state_sync(
+            &number,
+            state_sync_items(&list, req.now.unwrap_or_else(now)),
+        ));
         Ok(list.len())
     }
 
@@ -457,14 +701,26 @@ impl Sandbox {
         self.account_update_at(event, None)
     }
 
-    pub(crate) fn account_update_at(&self, event: &str, at: Option<i64>) -> Result<(), ControlError> {
-        if event.is_empty() || event.len() > 64 || !event.chars().all(|c| c.is_ascii_uppercase() || c == '_') {
-            return Err(ControlError::BadRequest(format!("event must be Meta's UPPER_SNAKE name like PARTNER_REMOVED, got {event:?}")));
+    pub(crate) fn account_update_at(
+        &self,
+        event: &str,
+        at: Option<i64>,
+    ) -> Result<(), ControlError> {
+        if event.is_empty()
+            || event.len() > 64
+            || !event.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+        {
+            return Err(ControlError::BadRequest(format!(
+                "event must be Meta's UPPER_SNAKE name like PARTNER_REMOVED, got {event:?}"
+            )));
         }
         let waba_id = {
             let mut st = self.state();
             let connected = match event {
-                "PARTNER_REMOVED" | "ACCOUNT_OFFBOARDED" | "ACCOUNT_DELETED" | "PARTNER_APP_UNINSTALLED" => Some(false),
+                "PARTNER_REMOVED"
+                | "ACCOUNT_OFFBOARDED"
+                | "ACCOUNT_DELETED"
+                | "PARTNER_APP_UNINSTALLED" => Some(false),
                 "ACCOUNT_RECONNECTED" | "PARTNER_ADDED" | "PARTNER_APP_INSTALLED" => Some(true),
                 _ => None,
             };
@@ -475,9 +731,31 @@ impl Sandbox {
         };
         let mut value = json!({"event": event});
         if event.starts_with("PARTNER_") {
-            value["waba_info"] = json!({"waba_id": waba_id, "owner_business_id": "130200300400503"});
+            value["waba_info"] =
+                json!({"waba_id": waba_id, "owner_business_id": "130200300400503"});
         }
-        self.emitter.emit(&payloads::envelope_timed(&waba_id, at.unwrap_or_else(now), "account_update", value));
+        self.emitter.emit(&payloads::envelope_timed(
+            &waba_id,
+            at.unwrap_or_else(now),
+            "account_update",
+            value,
+        ));
+        Ok(())
+    }
+
+    /// Make a customer's number unable to receive (sends then fail with 131026), or reachable again.
+    pub fn set_unreachable(
+        &self,
+        phone_number_id: Option<&str>,
+        wa_id: &str,
+        unreachable: bool,
+    ) -> Result<(), ControlError> {
+        let number = self.control_number(phone_number_id)?;
+        let wa_id = send::normalize_phone(wa_id)
+            .map_err(|e| ControlError::BadRequest(e.details.unwrap_or(e.message)))?;
+        self.state()
+            .customer_mut(&number.spec.phone_number_id, &wa_id)
+            .unreachable = unreachable;
         Ok(())
     }
 
@@ -490,10 +768,32 @@ impl Sandbox {
     }
 
     /// Change a template's status and emit `message_template_status_update`.
-    pub fn template_status(&self, name: &str, language: &str, event: &str, reason: Option<&str>) -> Result<(), ControlError> {
-        const EVENTS: &[&str] = &["APPROVED", "REJECTED", "PENDING", "PAUSED", "DISABLED", "REINSTATED", "FLAGGED", "IN_APPEAL", "PENDING_DELETION", "DELETED", "ARCHIVED", "LOCKED"];
+    pub fn template_status(
+        &self,
+        name: &str,
+        language: &str,
+        event: &str,
+        reason: Option<&str>,
+    ) -> Result<(), ControlError> {
+        const EVENTS: &[&str] = &[
+            "APPROVED",
+            "REJECTED",
+            "PENDING",
+            "PAUSED",
+            "DISABLED",
+            "REINSTATED",
+            "FLAGGED",
+            "IN_APPEAL",
+            "PENDING_DELETION",
+            "DELETED",
+            "ARCHIVED",
+            "LOCKED",
+        ];
         if !EVENTS.contains(&event) {
-            return Err(ControlError::BadRequest(format!("event must be one of {}", EVENTS.join(", "))));
+            return Err(ControlError::BadRequest(format!(
+                "event must be one of {}",
+                EVENTS.join(", ")
+            )));
         }
         let (waba_id, value) = {
             let mut st = self.state();
@@ -520,7 +820,12 @@ impl Sandbox {
             });
             (waba_id, value)
         };
-        self.emitter.emit(&payloads::envelope_timed(&waba_id, now(), "message_template_status_update", value));
+        self.emitter.emit(&payloads::envelope_timed(
+            &waba_id,
+            now(),
+            "message_template_status_update",
+            value,
+        ));
         Ok(())
     }
 }
@@ -536,22 +841,84 @@ pub struct Billing {
 }
 
 /// Meta's decision for one accepted send: delivered, or failed with 131047 / 131042.
-fn decide(c: &Customer, msg: &OutboundMessage, template_category: Option<&str>, payment_valid: bool, now: i64) -> (Outcome, Billing) {
+fn decide(
+    c: &Customer,
+    msg: &OutboundMessage,
+    template_category: Option<&str>,
+    payment_valid: bool,
+    now: i64,
+) -> (Outcome, Billing) {
     let open = c.window_open(now);
-    let expires = c.window_until.filter(|_| open).unwrap_or(now + crate::state::WINDOW);
+    if c.unreachable {
+        let billing = Billing {
+            origin: "service".into(),
+            category: "service".into(),
+            kind: "free_customer_service".into(),
+            billable: false,
+            expires: now,
+        };
+        return (
+            Outcome::Failed {
+                code: StatusError::UNDELIVERABLE.code,
+            },
+            billing,
+        );
+    }
+    let expires = c
+        .window_until
+        .filter(|_| open)
+        .unwrap_or(now + crate::state::WINDOW);
     match template_category {
         None => {
-            let outcome = if open { Outcome::Delivered } else { Outcome::Failed { code: StatusError::RE_ENGAGEMENT.code } };
-            let (cat, kind) = if c.referral_window { ("referral_conversion", "free_entry_point") } else { ("service", "free_customer_service") };
-            (outcome, Billing { origin: cat.into(), category: cat.into(), kind: kind.into(), billable: false, expires })
+            let outcome = if open {
+                Outcome::Delivered
+            } else {
+                Outcome::Failed {
+                    code: StatusError::RE_ENGAGEMENT.code,
+                }
+            };
+            let (cat, kind) = if c.referral_window {
+                ("referral_conversion", "free_entry_point")
+            } else {
+                ("service", "free_customer_service")
+            };
+            (
+                outcome,
+                Billing {
+                    origin: cat.into(),
+                    category: cat.into(),
+                    kind: kind.into(),
+                    billable: false,
+                    expires,
+                },
+            )
         }
         Some(category) => {
-            let outcome = if payment_valid { Outcome::Delivered } else { Outcome::Failed { code: StatusError::PAYMENT.code } };
+            let outcome = if payment_valid {
+                Outcome::Delivered
+            } else {
+                Outcome::Failed {
+                    code: StatusError::PAYMENT.code,
+                }
+            };
             let cat = category.to_ascii_lowercase();
             let free = open && cat == "utility";
-            let kind = if free { "free_customer_service" } else { "regular" };
+            let kind = if free {
+                "free_customer_service"
+            } else {
+                "regular"
+            };
             let _ = msg;
-            (outcome, Billing { origin: cat.clone(), category: cat, kind: kind.into(), billable: !free, expires })
+            (
+                outcome,
+                Billing {
+                    origin: cat.clone(),
+                    category: cat,
+                    kind: kind.into(),
+                    billable: !free,
+                    expires,
+                },
+            )
         }
     }
 }
@@ -617,15 +984,39 @@ mod tests {
     use crate::send::OutboundMessage;
 
     fn msg(kind: &str) -> OutboundMessage {
-        OutboundMessage { to: "1555".into(), wa_id: "1555".into(), kind: kind.into(), template: None, biz_opaque_callback_data: None }
+        OutboundMessage {
+            to: "1555".into(),
+            wa_id: "1555".into(),
+            kind: kind.into(),
+            template: None,
+            biz_opaque_callback_data: None,
+        }
     }
 
     #[test]
     fn free_form_needs_open_window_templates_need_payment() {
-        let mut c = Customer { phone_number_id: "p".into(), wa_id: "1".into(), name: None, last_inbound_at: None, window_until: None, referral_window: false, owner: Owner::Unowned };
-        assert_eq!(decide(&c, &msg("text"), None, true, 1000).0, Outcome::Failed { code: 131047 });
-        assert_eq!(decide(&c, &msg("template"), Some("UTILITY"), true, 1000).0, Outcome::Delivered);
-        assert_eq!(decide(&c, &msg("template"), Some("UTILITY"), false, 1000).0, Outcome::Failed { code: 131042 });
+        let mut c = Customer {
+            phone_number_id: "p".into(),
+            wa_id: "1".into(),
+            name: None,
+            last_inbound_at: None,
+            window_until: None,
+            referral_window: false,
+            owner: Owner::Unowned,
+            unreachable: false,
+        };
+        assert_eq!(
+            decide(&c, &msg("text"), None, true, 1000).0,
+            Outcome::Failed { code: 131047 }
+        );
+        assert_eq!(
+            decide(&c, &msg("template"), Some("UTILITY"), true, 1000).0,
+            Outcome::Delivered
+        );
+        assert_eq!(
+            decide(&c, &msg("template"), Some("UTILITY"), false, 1000).0,
+            Outcome::Failed { code: 131042 }
+        );
         c.record_inbound(900, false);
         let (o, b) = decide(&c, &msg("text"), None, true, 1000);
         assert_eq!(o, Outcome::Delivered);

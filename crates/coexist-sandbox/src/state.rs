@@ -40,6 +40,8 @@ pub struct Customer {
     /// Whether the window came from a referral (free entry point, 72 h).
     pub referral_window: bool,
     pub owner: Owner,
+    /// Simulates a number that cannot receive messages: sends fail with 131026.
+    pub unreachable: bool,
 }
 
 impl Customer {
@@ -52,6 +54,7 @@ impl Customer {
             window_until: None,
             referral_window: false,
             owner: Owner::Unowned,
+            unreachable: false,
         }
     }
 
@@ -138,7 +141,11 @@ impl State {
             numbers: config
                 .numbers
                 .iter()
-                .map(|spec| NumberState { spec: spec.clone(), waba_id: config.waba_id.clone(), connected: true })
+                .map(|spec| NumberState {
+                    spec: spec.clone(),
+                    waba_id: config.waba_id.clone(),
+                    connected: true,
+                })
                 .collect(),
             customers: HashMap::new(),
             sent: Vec::new(),
@@ -150,7 +157,9 @@ impl State {
     }
 
     pub fn number(&self, phone_number_id: &str) -> Option<&NumberState> {
-        self.numbers.iter().find(|n| n.spec.phone_number_id == phone_number_id)
+        self.numbers
+            .iter()
+            .find(|n| n.spec.phone_number_id == phone_number_id)
     }
 
     /// The number a control request means: the one named, or the first.
@@ -168,7 +177,8 @@ impl State {
     }
 
     pub fn customer(&self, phone_number_id: &str, wa_id: &str) -> Option<&Customer> {
-        self.customers.get(&(phone_number_id.to_string(), wa_id.to_string()))
+        self.customers
+            .get(&(phone_number_id.to_string(), wa_id.to_string()))
     }
 }
 

@@ -50,7 +50,10 @@ impl Template {
     }
 
     fn component(&self, kind: &str) -> Option<&Value> {
-        self.components.as_array()?.iter().find(|c| c["type"].as_str() == Some(kind))
+        self.components
+            .as_array()?
+            .iter()
+            .find(|c| c["type"].as_str() == Some(kind))
     }
 }
 
@@ -63,7 +66,8 @@ pub fn placeholders(text: &str) -> Vec<String> {
         match after.find("}}") {
             Some(end) => {
                 let inner = after[..end].trim();
-                if !inner.is_empty() && inner.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                if !inner.is_empty() && inner.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                {
                     out.push(inner.to_string());
                 }
                 rest = &after[end + 2..];
@@ -74,7 +78,14 @@ pub fn placeholders(text: &str) -> Vec<String> {
     out
 }
 
-fn tpl(id: &str, name: &str, language: &str, category: &str, format: ParamFormat, components: Value) -> Template {
+fn tpl(
+    id: &str,
+    name: &str,
+    language: &str,
+    category: &str,
+    format: ParamFormat,
+    components: Value,
+) -> Template {
     Template {
         id: id.into(),
         name: name.into(),
@@ -92,46 +103,102 @@ fn tpl(id: &str, name: &str, language: &str, category: &str, format: ParamFormat
 pub fn default_catalog() -> Vec<Template> {
     use ParamFormat::*;
     let mut list = vec![
-        tpl("1049170522894751", "hello_world", "en_US", "UTILITY", Positional, json!([
-            {"type": "HEADER", "format": "TEXT", "text": "Hello World"},
-            {"type": "BODY", "text": "Welcome and congratulations!! This message demonstrates your ability to send a WhatsApp message notification from the Cloud API, hosted by Meta. Thank you for taking the time to test with us."},
-            {"type": "FOOTER", "text": "WhatsApp Business Platform sample message"}
-        ])),
-        tpl("1689556908129832", "order_update", "en_US", "UTILITY", Positional, json!([
-            {"type": "BODY", "text": "Hi {{1}}, your order {{2}} has shipped", "example": {"body_text": [["Ana", "#1042"]]}},
-            {"type": "FOOTER", "text": "Reply HELP for assistance"}
-        ])),
-        tpl("1689556908129833", "order_update", "es", "UTILITY", Positional, json!([
-            {"type": "BODY", "text": "Hola {{1}}, tu pedido {{2}} ha sido enviado", "example": {"body_text": [["Ana", "#1042"]]}}
-        ])),
-        tpl("1689556908129834", "appointment_reminder", "en_US", "UTILITY", Named, json!([
-            {"type": "BODY", "text": "Hi {{customer_name}}, this is a reminder of your appointment at {{time}}. Reply to confirm or reschedule.",
-             "example": {"body_text_named_params": [
-                {"param_name": "customer_name", "example": "Ana"},
-                {"param_name": "time", "example": "3:00 PM tomorrow"}]}},
-            {"type": "BUTTONS", "buttons": [
-                {"type": "QUICK_REPLY", "text": "Confirm"},
-                {"type": "QUICK_REPLY", "text": "Reschedule"}]}
-        ])),
-        tpl("1689556908129835", "spring_sale", "en_US", "MARKETING", Positional, json!([
-            {"type": "HEADER", "format": "IMAGE", "example": {"header_handle": ["https://scontent.whatsapp.net/v/t61.29466-34/spring_sale.jpg"]}},
-            {"type": "BODY", "text": "Hi {{1}}! Our spring sale is on: {{2}} off everything until Sunday.", "example": {"body_text": [["Ana", "20%"]]}},
-            {"type": "FOOTER", "text": "Reply STOP to opt out"},
-            {"type": "BUTTONS", "buttons": [
-                {"type": "QUICK_REPLY", "text": "Shop now"},
-                {"type": "QUICK_REPLY", "text": "Not interested"}]}
-        ])),
-        tpl("1689556908129836", "delivery_tracking", "en_US", "UTILITY", Positional, json!([
-            {"type": "BODY", "text": "Your package {{1}} is on its way.", "example": {"body_text": [["#1042"]]}},
-            {"type": "BUTTONS", "buttons": [
-                {"type": "URL", "text": "Track package", "url": "https://shop.example.com/track/{{1}}", "example": ["https://shop.example.com/track/1042"]}]}
-        ])),
-        tpl("1689556908129837", "welcome_back", "pt_BR", "MARKETING", Positional, json!([
-            {"type": "BODY", "text": "Olá {{1}}, sentimos sua falta! Use o cupom {{2}} na sua próxima compra.", "example": {"body_text": [["Ana", "VOLTA10"]]}}
-        ])),
-        tpl("1689556908129838", "holiday_hours", "en_US", "UTILITY", Positional, json!([
-            {"type": "BODY", "text": "We are closed on {{1}}. Orders placed that day ship the next business day.", "example": {"body_text": [["Monday"]]}}
-        ])),
+        tpl(
+            "1049170522894751",
+            "hello_world",
+            "en_US",
+            "UTILITY",
+            Positional,
+            json!([
+                {"type": "HEADER", "format": "TEXT", "text": "Hello World"},
+                {"type": "BODY", "text": "Welcome and congratulations!! This message demonstrates your ability to send a WhatsApp message notification from the Cloud API, hosted by Meta. Thank you for taking the time to test with us."},
+                {"type": "FOOTER", "text": "WhatsApp Business Platform sample message"}
+            ]),
+        ),
+        tpl(
+            "1689556908129832",
+            "order_update",
+            "en_US",
+            "UTILITY",
+            Positional,
+            json!([
+                {"type": "BODY", "text": "Hi {{1}}, your order {{2}} has shipped", "example": {"body_text": [["Ana", "#1042"]]}},
+                {"type": "FOOTER", "text": "Reply HELP for assistance"}
+            ]),
+        ),
+        tpl(
+            "1689556908129833",
+            "order_update",
+            "es",
+            "UTILITY",
+            Positional,
+            json!([
+                {"type": "BODY", "text": "Hola {{1}}, tu pedido {{2}} ha sido enviado", "example": {"body_text": [["Ana", "#1042"]]}}
+            ]),
+        ),
+        tpl(
+            "1689556908129834",
+            "appointment_reminder",
+            "en_US",
+            "UTILITY",
+            Named,
+            json!([
+                {"type": "BODY", "text": "Hi {{customer_name}}, this is a reminder of your appointment at {{time}}. Reply to confirm or reschedule.",
+                 "example": {"body_text_named_params": [
+                    {"param_name": "customer_name", "example": "Ana"},
+                    {"param_name": "time", "example": "3:00 PM tomorrow"}]}},
+                {"type": "BUTTONS", "buttons": [
+                    {"type": "QUICK_REPLY", "text": "Confirm"},
+                    {"type": "QUICK_REPLY", "text": "Reschedule"}]}
+            ]),
+        ),
+        tpl(
+            "1689556908129835",
+            "spring_sale",
+            "en_US",
+            "MARKETING",
+            Positional,
+            json!([
+                {"type": "HEADER", "format": "IMAGE", "example": {"header_handle": ["https://scontent.whatsapp.net/v/t61.29466-34/spring_sale.jpg"]}},
+                {"type": "BODY", "text": "Hi {{1}}! Our spring sale is on: {{2}} off everything until Sunday.", "example": {"body_text": [["Ana", "20%"]]}},
+                {"type": "FOOTER", "text": "Reply STOP to opt out"},
+                {"type": "BUTTONS", "buttons": [
+                    {"type": "QUICK_REPLY", "text": "Shop now"},
+                    {"type": "QUICK_REPLY", "text": "Not interested"}]}
+            ]),
+        ),
+        tpl(
+            "1689556908129836",
+            "delivery_tracking",
+            "en_US",
+            "UTILITY",
+            Positional,
+            json!([
+                {"type": "BODY", "text": "Your package {{1}} is on its way.", "example": {"body_text": [["#1042"]]}},
+                {"type": "BUTTONS", "buttons": [
+                    {"type": "URL", "text": "Track package", "url": "https://shop.example.com/track/{{1}}", "example": ["https://shop.example.com/track/1042"]}]}
+            ]),
+        ),
+        tpl(
+            "1689556908129837",
+            "welcome_back",
+            "pt_BR",
+            "MARKETING",
+            Positional,
+            json!([
+                {"type": "BODY", "text": "Olá {{1}}, sentimos sua falta! Use o cupom {{2}} na sua próxima compra.", "example": {"body_text": [["Ana", "VOLTA10"]]}}
+            ]),
+        ),
+        tpl(
+            "1689556908129838",
+            "holiday_hours",
+            "en_US",
+            "UTILITY",
+            Positional,
+            json!([
+                {"type": "BODY", "text": "We are closed on {{1}}. Orders placed that day ship the next business day.", "example": {"body_text": [["Monday"]]}}
+            ]),
+        ),
     ];
     if let Some(pending) = list.last_mut() {
         pending.status = "PENDING".into();
@@ -148,7 +215,11 @@ pub struct TemplateUse {
 }
 
 /// Find the template for a send or answer with Meta's error (132001, 132015, 132016).
-pub fn lookup<'a>(catalog: &'a [Template], name: &str, language: &str) -> Result<&'a Template, GraphError> {
+pub fn lookup<'a>(
+    catalog: &'a [Template],
+    name: &str,
+    language: &str,
+) -> Result<&'a Template, GraphError> {
     let t = catalog
         .iter()
         .find(|t| t.name == name && t.language == language)
@@ -166,21 +237,40 @@ pub fn check_send(t: &Template, sent_components: &Value) -> Result<TemplateUse, 
     let sent: &[Value] = match sent_components {
         Value::Null => &[],
         Value::Array(a) => a,
-        _ => return Err(GraphError::invalid_parameter("template.components must be an array")),
+        _ => {
+            return Err(GraphError::invalid_parameter(
+                "template.components must be an array",
+            ))
+        }
     };
     let header = check_header(t, find_sent(sent, "header"))?;
     let body = check_body(t, find_sent(sent, "body"))?;
     check_buttons(t, sent)?;
-    let rendered = [header, body].into_iter().flatten().collect::<Vec<_>>().join("\n");
-    Ok(TemplateUse { category: t.category.clone(), rendered })
+    let rendered = [header, body]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("\n");
+    Ok(TemplateUse {
+        category: t.category.clone(),
+        rendered,
+    })
 }
 
 fn find_sent<'a>(sent: &'a [Value], kind: &str) -> Option<&'a Value> {
-    sent.iter().find(|c| c["type"].as_str().map(|s| s.eq_ignore_ascii_case(kind)).unwrap_or(false))
+    sent.iter().find(|c| {
+        c["type"]
+            .as_str()
+            .map(|s| s.eq_ignore_ascii_case(kind))
+            .unwrap_or(false)
+    })
 }
 
 fn params_of(component: Option<&Value>) -> &[Value] {
-    component.and_then(|c| c["parameters"].as_array()).map(|v| v.as_slice()).unwrap_or(&[])
+    component
+        .and_then(|c| c["parameters"].as_array())
+        .map(|v| v.as_slice())
+        .unwrap_or(&[])
 }
 
 fn check_header(t: &Template, sent: Option<&Value>) -> Result<Option<String>, GraphError> {
@@ -198,28 +288,47 @@ fn check_header(t: &Template, sent: Option<&Value>) -> Result<Option<String>, Gr
         return Ok(Some(fill(text, &values)));
     }
     let expected = format.to_ascii_lowercase();
-    let got = params.first().and_then(|p| p["type"].as_str()).unwrap_or("UNKNOWN");
+    let got = params
+        .first()
+        .and_then(|p| p["type"].as_str())
+        .unwrap_or("UNKNOWN");
     if params.len() != 1 || got != expected {
-        return Err(GraphError::param_format(format!("header: Format mismatch, expected {format}, received {}", got.to_ascii_uppercase())));
+        return Err(GraphError::param_format(format!(
+            "header: Format mismatch, expected {format}, received {}",
+            got.to_ascii_uppercase()
+        )));
     }
     let media = &params[0][expected.as_str()];
-    let link_ok = media["link"].as_str().map(|l| l.starts_with("https://") || l.starts_with("http://")).unwrap_or(false);
+    let link_ok = media["link"]
+        .as_str()
+        .map(|l| l.starts_with("https://") || l.starts_with("http://"))
+        .unwrap_or(false);
     let id_ok = media["id"].as_str().map(|i| !i.is_empty()).unwrap_or(false);
     if !link_ok && !id_ok {
-        return Err(GraphError::missing_parameter(format!("header: {expected} parameter needs a link (http/https) or an id")));
+        return Err(GraphError::missing_parameter(format!(
+            "header: {expected} parameter needs a link (http/https) or an id"
+        )));
     }
     Ok(Some(format!("[{expected}]")))
 }
 
 fn check_body(t: &Template, sent: Option<&Value>) -> Result<Option<String>, GraphError> {
     let params = params_of(sent);
-    let text = t.component("BODY").and_then(|b| b["text"].as_str()).unwrap_or_default();
+    let text = t
+        .component("BODY")
+        .and_then(|b| b["text"].as_str())
+        .unwrap_or_default();
     let values = text_values("body", t.parameter_format, &placeholders(text), params)?;
     Ok(Some(fill(text, &values)))
 }
 
 /// Validate text parameters against the placeholders; returns (placeholder, value) pairs.
-fn text_values(component: &str, format: ParamFormat, holes: &[String], params: &[Value]) -> Result<Vec<(String, String)>, GraphError> {
+fn text_values(
+    component: &str,
+    format: ParamFormat,
+    holes: &[String],
+    params: &[Value],
+) -> Result<Vec<(String, String)>, GraphError> {
     let unique: Vec<&String> = holes.iter().fold(Vec::new(), |mut acc, h| {
         if !acc.contains(&h) {
             acc.push(h);
@@ -227,7 +336,11 @@ fn text_values(component: &str, format: ParamFormat, holes: &[String], params: &
         acc
     });
     if params.len() != unique.len() {
-        return Err(GraphError::param_count(component, params.len(), unique.len()));
+        return Err(GraphError::param_count(
+            component,
+            params.len(),
+            unique.len(),
+        ));
     }
     let mut out = Vec::with_capacity(params.len());
     for (i, p) in params.iter().enumerate() {
@@ -236,7 +349,9 @@ fn text_values(component: &str, format: ParamFormat, holes: &[String], params: &
             ParamFormat::Positional => (i + 1).to_string(),
             ParamFormat::Named => {
                 let name = p["parameter_name"].as_str().ok_or_else(|| {
-                    GraphError::missing_parameter(format!("{component}: parameter_name is required for a NAMED template"))
+                    GraphError::missing_parameter(format!(
+                        "{component}: parameter_name is required for a NAMED template"
+                    ))
                 })?;
                 if !unique.iter().any(|h| h.as_str() == name) {
                     let expected: Vec<&str> = unique.iter().map(|s| s.as_str()).collect();
@@ -258,7 +373,9 @@ fn param_text(component: &str, p: &Value) -> Result<String, GraphError> {
         Some("text") => {
             let text = p["text"].as_str().unwrap_or_default();
             if text.trim().is_empty() {
-                return Err(GraphError::missing_parameter("Parameter of type text is missing text value"));
+                return Err(GraphError::missing_parameter(
+                    "Parameter of type text is missing text value",
+                ));
             }
             if text.contains('\n') || text.contains('\t') || text.contains("     ") {
                 return Err(GraphError {
@@ -272,19 +389,36 @@ fn param_text(component: &str, p: &Value) -> Result<String, GraphError> {
             }
             Ok(text.to_string())
         }
-        Some("currency") => Ok(p["currency"]["fallback_value"].as_str().unwrap_or_default().to_string()),
-        Some("date_time") => Ok(p["date_time"]["fallback_value"].as_str().unwrap_or_default().to_string()),
-        Some(other) => Err(GraphError::param_format(format!("{component}: Format mismatch, expected TEXT, received {}", other.to_ascii_uppercase()))),
-        None => Err(GraphError::missing_parameter(format!("{component}: every parameter needs a type"))),
+        Some("currency") => Ok(p["currency"]["fallback_value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()),
+        Some("date_time") => Ok(p["date_time"]["fallback_value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()),
+        Some(other) => Err(GraphError::param_format(format!(
+            "{component}: Format mismatch, expected TEXT, received {}",
+            other.to_ascii_uppercase()
+        ))),
+        None => Err(GraphError::missing_parameter(format!(
+            "{component}: every parameter needs a type"
+        ))),
     }
 }
 
 fn fill(text: &str, values: &[(String, String)]) -> String {
-    values.iter().fold(text.to_string(), |acc, (k, v)| acc.replace(&format!("{{{{{k}}}}}"), v))
+    values.iter().fold(text.to_string(), |acc, (k, v)| {
+        acc.replace(&format!("{{{{{k}}}}}"), v)
+    })
 }
 
 fn check_buttons(t: &Template, sent: &[Value]) -> Result<(), GraphError> {
-    let buttons = t.component("BUTTONS").and_then(|b| b["buttons"].as_array()).cloned().unwrap_or_default();
+    let buttons = t
+        .component("BUTTONS")
+        .and_then(|b| b["buttons"].as_array())
+        .cloned()
+        .unwrap_or_default();
     for (i, b) in buttons.iter().enumerate() {
         let url = b["url"].as_str().unwrap_or_default();
         if b["type"].as_str() != Some("URL") || placeholders(url).is_empty() {
@@ -292,19 +426,28 @@ fn check_buttons(t: &Template, sent: &[Value]) -> Result<(), GraphError> {
         }
         let sent_button = sent.iter().find(|c| {
             c["type"].as_str() == Some("button")
-                && c["sub_type"].as_str().map(|s| s.eq_ignore_ascii_case("url")).unwrap_or(false)
+                && c["sub_type"]
+                    .as_str()
+                    .map(|s| s.eq_ignore_ascii_case("url"))
+                    .unwrap_or(false)
                 && index_of(&c["index"]) == Some(i)
         });
         let got = params_of(sent_button).len();
         if got != 1 {
-            return Err(GraphError::param_count(&format!("button at index {i} of type Url"), got, 1));
+            return Err(GraphError::param_count(
+                &format!("button at index {i} of type Url"),
+                got,
+                1,
+            ));
         }
     }
     Ok(())
 }
 
 fn index_of(v: &Value) -> Option<usize> {
-    v.as_u64().map(|n| n as usize).or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+    v.as_u64()
+        .map(|n| n as usize)
+        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
 }
 
 #[cfg(test)]
@@ -312,13 +455,19 @@ mod tests {
     use super::*;
 
     fn find(name: &str, lang: &str) -> Template {
-        default_catalog().into_iter().find(|t| t.name == name && t.language == lang).unwrap()
+        default_catalog()
+            .into_iter()
+            .find(|t| t.name == name && t.language == lang)
+            .unwrap()
     }
 
     #[test]
     fn placeholders_are_found_in_order() {
         assert_eq!(placeholders("Hi {{1}}, order {{2}}"), vec!["1", "2"]);
-        assert_eq!(placeholders("{{customer_name}} at {{ time }}"), vec!["customer_name", "time"]);
+        assert_eq!(
+            placeholders("{{customer_name}} at {{ time }}"),
+            vec!["customer_name", "time"]
+        );
         assert!(placeholders("no {{ holes").is_empty());
     }
 
@@ -327,20 +476,34 @@ mod tests {
         let t = find("order_update", "en_US");
         let ok = check_send(&t, &json!([{"type":"body","parameters":[{"type":"text","text":"Ana"},{"type":"text","text":"#7"}]}])).unwrap();
         assert_eq!(ok.rendered, "Hi Ana, your order #7 has shipped");
-        let err = check_send(&t, &json!([{"type":"body","parameters":[{"type":"text","text":"Ana"}]}])).unwrap_err();
+        let err = check_send(
+            &t,
+            &json!([{"type":"body","parameters":[{"type":"text","text":"Ana"}]}]),
+        )
+        .unwrap_err();
         assert_eq!(err.code, 132000);
     }
 
     #[test]
     fn named_send_needs_matching_names() {
         let t = find("appointment_reminder", "en_US");
-        let ok = check_send(&t, &json!([{"type":"body","parameters":[
+        let ok = check_send(
+            &t,
+            &json!([{"type":"body","parameters":[
             {"type":"text","parameter_name":"time","text":"9am"},
-            {"type":"text","parameter_name":"customer_name","text":"Bo"}]}])).unwrap();
-        assert!(ok.rendered.starts_with("Hi Bo, this is a reminder of your appointment at 9am."));
-        let err = check_send(&t, &json!([{"type":"body","parameters":[
+            {"type":"text","parameter_name":"customer_name","text":"Bo"}]}]),
+        )
+        .unwrap();
+        assert!(ok
+            .rendered
+            .starts_with("Hi Bo, this is a reminder of your appointment at 9am."));
+        let err = check_send(
+            &t,
+            &json!([{"type":"body","parameters":[
             {"type":"text","parameter_name":"who","text":"9am"},
-            {"type":"text","parameter_name":"customer_name","text":"Bo"}]}])).unwrap_err();
+            {"type":"text","parameter_name":"customer_name","text":"Bo"}]}]),
+        )
+        .unwrap_err();
         assert_eq!(err.code, 100);
     }
 
@@ -348,13 +511,19 @@ mod tests {
     fn media_header_and_url_button_are_required() {
         let t = find("spring_sale", "en_US");
         let body = json!({"type":"body","parameters":[{"type":"text","text":"Ana"},{"type":"text","text":"20%"}]});
-        assert_eq!(check_send(&t, &json!([body.clone()])).unwrap_err().code, 132012);
+        assert_eq!(
+            check_send(&t, &json!([body.clone()])).unwrap_err().code,
+            132012
+        );
         let header = json!({"type":"header","parameters":[{"type":"image","image":{"link":"https://x.example/a.jpg"}}]});
         assert!(check_send(&t, &json!([header, body])).is_ok());
 
         let t = find("delivery_tracking", "en_US");
         let body = json!({"type":"body","parameters":[{"type":"text","text":"#1"}]});
-        assert_eq!(check_send(&t, &json!([body.clone()])).unwrap_err().code, 132000);
+        assert_eq!(
+            check_send(&t, &json!([body.clone()])).unwrap_err().code,
+            132000
+        );
         let button = json!({"type":"button","sub_type":"url","index":"0","parameters":[{"type":"text","text":"1"}]});
         assert!(check_send(&t, &json!([body, button])).is_ok());
     }
@@ -365,7 +534,10 @@ mod tests {
         let err = check_send(&t, &json!([{"type":"body","parameters":[{"type":"text","text":"A\nB"},{"type":"text","text":"#7"}]}])).unwrap_err();
         assert_eq!(err.code, 132018);
         let cat = default_catalog();
-        assert_eq!(lookup(&cat, "holiday_hours", "en_US").unwrap_err().code, 132001);
+        assert_eq!(
+            lookup(&cat, "holiday_hours", "en_US").unwrap_err().code,
+            132001
+        );
         assert_eq!(lookup(&cat, "order_update", "fr").unwrap_err().code, 132001);
         assert!(lookup(&cat, "hello_world", "en_US").is_ok());
     }

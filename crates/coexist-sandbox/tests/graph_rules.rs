@@ -35,7 +35,12 @@ async fn send_in_window_gets_metas_success_body_and_statuses() {
         .received()
         .iter()
         .filter(|w| value_of(w)["statuses"][0]["id"] == wamid)
-        .map(|w| value_of(w)["statuses"][0]["status"].as_str().unwrap().to_string())
+        .map(|w| {
+            value_of(w)["statuses"][0]["status"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     assert_eq!(order, vec!["sent", "delivered", "read"]);
 
@@ -53,34 +58,60 @@ async fn free_form_outside_the_window_is_accepted_then_fails_131047() {
     // never wrote in
     let (status, v) = h.send(text("15551230002", "hello?")).await;
     assert_eq!(status, 200, "Meta accepts it synchronously: {v}");
-    let failed = h.status_of(v["messages"][0]["id"].as_str().unwrap(), "failed").await;
+    let failed = h
+        .status_of(v["messages"][0]["id"].as_str().unwrap(), "failed")
+        .await;
     assert_eq!(failed["errors"][0]["code"], 131047);
     assert_eq!(failed["errors"][0]["title"], "Re-engagement message");
-    assert!(failed["errors"][0]["error_data"]["details"].as_str().unwrap().contains("24 hours"));
+    assert!(failed["errors"][0]["error_data"]["details"]
+        .as_str()
+        .unwrap()
+        .contains("24 hours"));
 
     // last message 25 h ago: closed; 23 h 59 m ago: open
-    h.customer_says("15551230003", "old", Some(now() - 25 * 3600)).await;
-    h.customer_says("15551230004", "recent-ish", Some(now() - (23 * 3600 + 59 * 60))).await;
+    h.customer_says("15551230003", "old", Some(now() - 25 * 3600))
+        .await;
+    h.customer_says(
+        "15551230004",
+        "recent-ish",
+        Some(now() - (23 * 3600 + 59 * 60)),
+    )
+    .await;
     let (_, closed) = h.send(text("15551230003", "x")).await;
     let (_, open) = h.send(text("15551230004", "x")).await;
-    assert_eq!(h.status_of(closed["messages"][0]["id"].as_str().unwrap(), "failed").await["errors"][0]["code"], 131047);
-    h.status_of(open["messages"][0]["id"].as_str().unwrap(), "delivered").await;
+    assert_eq!(
+        h.status_of(closed["messages"][0]["id"].as_str().unwrap(), "failed")
+            .await["errors"][0]["code"],
+        131047
+    );
+    h.status_of(open["messages"][0]["id"].as_str().unwrap(), "delivered")
+        .await;
 
     // a template needs no window
     let (status, t) = h.send(json!({"messaging_product":"whatsapp","to":"15551230003","type":"template","template":{"name":"hello_world","language":{"code":"en_US"}}})).await;
     assert_eq!(status, 200, "{t}");
     assert_eq!(t["messages"][0]["message_status"], "accepted");
-    h.status_of(t["messages"][0]["id"].as_str().unwrap(), "delivered").await;
+    h.status_of(t["messages"][0]["id"].as_str().unwrap(), "delivered")
+        .await;
     h.sandbox.shutdown().await;
 }
 
 #[tokio::test]
 async fn echoes_never_open_the_window_but_referrals_give_72h() {
     let h = start().await;
-    let (s, _) = h.control("/sandbox/app/messages", json!({"to": "15551230005", "text": "Hi from the phone"})).await;
+    let (s, _) = h
+        .control(
+            "/sandbox/app/messages",
+            json!({"to": "15551230005", "text": "Hi from the phone"}),
+        )
+        .await;
     assert_eq!(s, 200);
     let (_, v) = h.send(text("15551230005", "following up")).await;
-    assert_eq!(h.status_of(v["messages"][0]["id"].as_str().unwrap(), "failed").await["errors"][0]["code"], 131047);
+    assert_eq!(
+        h.status_of(v["messages"][0]["id"].as_str().unwrap(), "failed")
+            .await["errors"][0]["code"],
+        131047
+    );
 
     let (s, r) = h
         .control(
@@ -91,7 +122,9 @@ async fn echoes_never_open_the_window_but_referrals_give_72h() {
         .await;
     assert_eq!(s, 200, "{r}");
     let (_, v) = h.send(text("15551230006", "thanks for writing")).await;
-    let sent = h.status_of(v["messages"][0]["id"].as_str().unwrap(), "sent").await;
+    let sent = h
+        .status_of(v["messages"][0]["id"].as_str().unwrap(), "sent")
+        .await;
     assert_eq!(sent["pricing"]["category"], "referral_conversion");
     h.sandbox.shutdown().await;
 }
@@ -109,34 +142,57 @@ async fn templates_unknown_wrong_params_named_and_payment() {
     let (s, e) = h.send(tpl("order_update", "fr", json!([]))).await;
     assert_eq!((s, e["error"]["code"].as_i64()), (404, Some(132001)));
 
-    let (s, e) = h.send(tpl("order_update", "en_US", json!([{"type":"body","parameters":[{"type":"text","text":"Ana"}]}]))).await;
+    let (s, e) = h
+        .send(tpl(
+            "order_update",
+            "en_US",
+            json!([{"type":"body","parameters":[{"type":"text","text":"Ana"}]}]),
+        ))
+        .await;
     assert_eq!(s, 400);
     assert_eq!(e["error"]["code"], 132000);
     assert_eq!(e["error"]["type"], "OAuthException");
-    assert!(e["error"]["error_data"]["details"].as_str().unwrap().contains("(1)"));
+    assert!(e["error"]["error_data"]["details"]
+        .as_str()
+        .unwrap()
+        .contains("(1)"));
     assert_eq!(e["error"]["error_data"]["messaging_product"], "whatsapp");
     assert!(e["error"]["fbtrace_id"].as_str().unwrap().len() > 10);
     assert!(e["error"]["error_subcode"].is_i64());
 
     let (s, ok) = h
-        .send(tpl("appointment_reminder", "en_US", json!([{"type":"body","parameters":[
+        .send(tpl(
+            "appointment_reminder",
+            "en_US",
+            json!([{"type":"body","parameters":[
             {"type":"text","parameter_name":"customer_name","text":"Ana"},
-            {"type":"text","parameter_name":"time","text":"3pm"}]}])))
+            {"type":"text","parameter_name":"time","text":"3pm"}]}]),
+        ))
         .await;
     assert_eq!(s, 200, "{ok}");
     let sent = h.get("/sandbox/sent").await;
-    assert!(sent["sent"][0]["rendered"].as_str().unwrap().contains("Hi Ana, this is a reminder of your appointment at 3pm."));
+    assert!(sent["sent"][0]["rendered"]
+        .as_str()
+        .unwrap()
+        .contains("Hi Ana, this is a reminder of your appointment at 3pm."));
 
     let (s, _) = h.control("/sandbox/payment", json!({"valid": false})).await;
     assert_eq!(s, 200);
-    let body = tpl("order_update", "en_US", json!([{"type":"body","parameters":[{"type":"text","text":"Ana"},{"type":"text","text":"#7"}]}]));
+    let body = tpl(
+        "order_update",
+        "en_US",
+        json!([{"type":"body","parameters":[{"type":"text","text":"Ana"},{"type":"text","text":"#7"}]}]),
+    );
     let (s, v) = h.send(body.clone()).await;
     assert_eq!(s, 200, "payment problems arrive asynchronously: {v}");
-    let failed = h.status_of(v["messages"][0]["id"].as_str().unwrap(), "failed").await;
+    let failed = h
+        .status_of(v["messages"][0]["id"].as_str().unwrap(), "failed")
+        .await;
     assert_eq!(failed["errors"][0]["code"], 131042);
     h.control("/sandbox/payment", json!({"valid": true})).await;
     let (_, v) = h.send(body).await;
-    h.status_of(v["messages"][0]["id"].as_str().unwrap(), "delivered").await;
+    h.status_of(v["messages"][0]["id"].as_str().unwrap(), "delivered")
+        .await;
     h.sandbox.shutdown().await;
 }
 
@@ -144,7 +200,10 @@ async fn templates_unknown_wrong_params_named_and_payment() {
 async fn bad_token_is_190_with_401() {
     let h = start().await;
     for auth in [Some("Bearer wrong"), None] {
-        let mut req = h.http.post(h.messages_url()).json(&text("15551230008", "x"));
+        let mut req = h
+            .http
+            .post(h.messages_url())
+            .json(&text("15551230008", "x"));
         if let Some(a) = auth {
             req = req.header("authorization", a);
         }
@@ -154,7 +213,13 @@ async fn bad_token_is_190_with_401() {
         assert_eq!(e["error"]["code"], 190);
         assert_eq!(e["error"]["type"], "OAuthException");
     }
-    let r = h.http.get(h.url(&format!("/v21.0/{}/message_templates", h.sandbox.waba_id))).bearer_auth("nope").send().await.unwrap();
+    let r = h
+        .http
+        .get(h.url(&format!("/v21.0/{}/message_templates", h.sandbox.waba_id)))
+        .bearer_auth("nope")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 401);
     h.sandbox.shutdown().await;
 }
@@ -162,19 +227,44 @@ async fn bad_token_is_190_with_401() {
 #[tokio::test]
 async fn unknown_number_and_malformed_bodies() {
     let h = start().await;
-    let r = h.http.post(h.url("/v21.0/999/messages")).bearer_auth(TOKEN).json(&text("15551230009", "x")).send().await.unwrap();
+    let r = h
+        .http
+        .post(h.url("/v21.0/999/messages"))
+        .bearer_auth(TOKEN)
+        .json(&text("15551230009", "x"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 400);
     let e: serde_json::Value = r.json().await.unwrap();
     assert_eq!(e["error"]["code"], 100);
     assert_eq!(e["error"]["error_subcode"], 33);
     assert_eq!(e["error"]["type"], "GraphMethodException");
 
-    let r = h.http.post(h.messages_url()).bearer_auth(TOKEN).body("{not json").send().await.unwrap();
+    let r = h
+        .http
+        .post(h.messages_url())
+        .bearer_auth(TOKEN)
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 400);
-    let (s, e) = h.send(json!({"to": "15551230009", "type": "text", "text": {"body": "x"}})).await;
+    let (s, e) = h
+        .send(json!({"to": "15551230009", "type": "text", "text": {"body": "x"}}))
+        .await;
     assert_eq!((s, e["error"]["code"].as_i64()), (400, Some(100)));
-    assert!(e["error"]["message"].as_str().unwrap().contains("messaging_product"));
-    assert!(h.get("/sandbox/sent").await["sent"].as_array().unwrap().is_empty(), "rejected sends are not recorded");
+    assert!(e["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("messaging_product"));
+    assert!(
+        h.get("/sandbox/sent").await["sent"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "rejected sends are not recorded"
+    );
     h.sandbox.shutdown().await;
 }
 
@@ -182,9 +272,13 @@ async fn unknown_number_and_malformed_bodies() {
 async fn mark_as_read_needs_a_received_message() {
     let h = start().await;
     let wamid = h.customer_says("15551230010", "hello", None).await;
-    let (s, v) = h.send(json!({"messaging_product":"whatsapp","status":"read","message_id": wamid})).await;
+    let (s, v) = h
+        .send(json!({"messaging_product":"whatsapp","status":"read","message_id": wamid}))
+        .await;
     assert_eq!((s, v), (200, json!({"success": true})));
-    let (s, v) = h.send(json!({"messaging_product":"whatsapp","status":"read","message_id":"wamid.unknown"})).await;
+    let (s, v) = h
+        .send(json!({"messaging_product":"whatsapp","status":"read","message_id":"wamid.unknown"}))
+        .await;
     assert_eq!((s, v["error"]["code"].as_i64()), (400, Some(100)));
     h.sandbox.shutdown().await;
 }
@@ -216,7 +310,10 @@ async fn throughput_over_20_mps_is_130429() {
             other => panic!("unexpected answer {other:?}: {v}"),
         }
     }
-    assert!(ok >= 20, "the first 20 in a second fit the coexistence cap ({ok} accepted)");
+    assert!(
+        ok >= 20,
+        "the first 20 in a second fit the coexistence cap ({ok} accepted)"
+    );
     assert!(limited > 0, "100 sends at once exceed 20 mps");
     h.sandbox.shutdown().await;
 }
@@ -235,7 +332,9 @@ async fn pair_rate_is_131056_per_recipient() {
     let (s, e) = h.send(text("15551230011", "one too many")).await;
     assert_eq!(s, 400);
     assert_eq!(e["error"]["code"], 131056);
-    let (s, _) = h.send(text("15551230012", "another customer is fine")).await;
+    let (s, _) = h
+        .send(text("15551230012", "another customer is fine"))
+        .await;
     assert_eq!(s, 200);
     h.sandbox.shutdown().await;
 }
@@ -250,7 +349,37 @@ async fn media_and_reaction_sends() {
     assert_eq!(s, 200, "{v}");
     let (s, v) = h.send(json!({"messaging_product":"whatsapp","to":"15551230013","type":"reaction","reaction":{"message_id": wamid,"emoji":"👍"}})).await;
     assert_eq!(s, 200, "{v}");
-    let (s, e) = h.send(json!({"messaging_product":"whatsapp","to":"15551230013","type":"image","image":{}})).await;
+    let (s, e) = h
+        .send(json!({"messaging_product":"whatsapp","to":"15551230013","type":"image","image":{}}))
+        .await;
     assert_eq!((s, e["error"]["code"].as_i64()), (400, Some(100)));
+    h.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn unreachable_customer_fails_131026_after_a_200() {
+    let h = start().await;
+    h.customer_says("15551230014", "hi", None).await;
+    let (s, _) = h
+        .control(
+            "/sandbox/customers/unreachable",
+            json!({"wa_id": "15551230014"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, v) = h.send(text("15551230014", "are you there?")).await;
+    assert_eq!(s, 200);
+    let failed = h
+        .status_of(v["messages"][0]["id"].as_str().unwrap(), "failed")
+        .await;
+    assert_eq!(failed["errors"][0]["code"], 131026);
+    h.control(
+        "/sandbox/customers/unreachable",
+        json!({"wa_id": "15551230014", "unreachable": false}),
+    )
+    .await;
+    let (_, v) = h.send(text("15551230014", "now?")).await;
+    h.status_of(v["messages"][0]["id"].as_str().unwrap(), "delivered")
+        .await;
     h.sandbox.shutdown().await;
 }

@@ -6,14 +6,24 @@ use common::*;
 use serde_json::{json, Value};
 
 async fn run(h: &Harness, name: &str, seed: u64, at: i64) -> Value {
-    let (s, v) = h.control("/sandbox/scenario", json!({"name": name, "seed": seed, "now": at, "pace": 0})).await;
+    let (s, v) = h
+        .control(
+            "/sandbox/scenario",
+            json!({"name": name, "seed": seed, "now": at, "pace": 0}),
+        )
+        .await;
     assert_eq!(s, 200, "{v}");
     v
 }
 
 /// Bodies of every emitted webhook, exactly as sent.
 async fn bodies(h: &Harness) -> Vec<String> {
-    h.get("/sandbox/webhooks").await["webhooks"].as_array().unwrap().iter().map(|w| w["body"].as_str().unwrap().to_string()).collect()
+    h.get("/sandbox/webhooks").await["webhooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["body"].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[tokio::test]
@@ -28,7 +38,10 @@ async fn same_seed_same_webhooks_different_seed_different() {
         let emitted = bodies(&h).await;
         // everything emitted was delivered, signed, byte-identical to the log
         let last = emitted.len();
-        h.wait_for("all webhooks", |_| h.inbox.raw.lock().unwrap().len() == last).await;
+        h.wait_for("all webhooks", |_| {
+            h.inbox.raw.lock().unwrap().len() == last
+        })
+        .await;
         assert_eq!(*h.inbox.raw.lock().unwrap(), emitted);
         runs.push(emitted);
         h.sandbox.shutdown().await;
@@ -44,7 +57,13 @@ async fn in_process_run_scenario_matches_the_http_route() {
     let a = start().await;
     let report = a
         .sandbox
-        .run_scenario_with(coexist_sandbox::ScenarioRequest { name: "busy-shop".into(), seed: 11, now: Some(at), pace: Some(0.0), wait: None })
+        .run_scenario_with(coexist_sandbox::ScenarioRequest {
+            name: "busy-shop".into(),
+            seed: 11,
+            now: Some(at),
+            pace: Some(0.0),
+            wait: None,
+        })
         .await
         .unwrap();
     assert!(report.steps > 40);
@@ -67,13 +86,28 @@ async fn window_expires_leaves_one_window_open_and_one_closed() {
     let list = convs["conversations"].as_array().unwrap();
     assert_eq!(list.len(), 3);
     let t = now();
-    let open: Vec<&Value> = list.iter().filter(|c| c["window_until"].as_i64().unwrap() > t).collect();
-    let closed: Vec<&Value> = list.iter().filter(|c| c["window_until"].as_i64().unwrap() <= t).collect();
+    let open: Vec<&Value> = list
+        .iter()
+        .filter(|c| c["window_until"].as_i64().unwrap() > t)
+        .collect();
+    let closed: Vec<&Value> = list
+        .iter()
+        .filter(|c| c["window_until"].as_i64().unwrap() <= t)
+        .collect();
     assert_eq!((open.len(), closed.len()), (2, 1), "{convs}");
-    let (_, ok) = h.send(text(open[0]["wa_id"].as_str().unwrap(), "still in time")).await;
-    h.status_of(ok["messages"][0]["id"].as_str().unwrap(), "delivered").await;
-    let (_, late) = h.send(text(closed[0]["wa_id"].as_str().unwrap(), "too late")).await;
-    assert_eq!(h.status_of(late["messages"][0]["id"].as_str().unwrap(), "failed").await["errors"][0]["code"], 131047);
+    let (_, ok) = h
+        .send(text(open[0]["wa_id"].as_str().unwrap(), "still in time"))
+        .await;
+    h.status_of(ok["messages"][0]["id"].as_str().unwrap(), "delivered")
+        .await;
+    let (_, late) = h
+        .send(text(closed[0]["wa_id"].as_str().unwrap(), "too late"))
+        .await;
+    assert_eq!(
+        h.status_of(late["messages"][0]["id"].as_str().unwrap(), "failed")
+            .await["errors"][0]["code"],
+        131047
+    );
     h.sandbox.shutdown().await;
 }
 
@@ -81,12 +115,21 @@ async fn window_expires_leaves_one_window_open_and_one_closed() {
 async fn onboarding_sends_contacts_and_history_to_100_percent() {
     let h = start().await;
     run(&h, "onboarding", 2, now()).await;
-    h.wait_for("history done", |w| value_of(w)["history"][0]["metadata"]["progress"] == 100).await;
-    let fields: Vec<String> = h.received().iter().map(|w| field_of(w).to_string()).collect();
+    h.wait_for("history done", |w| {
+        value_of(w)["history"][0]["metadata"]["progress"] == 100
+    })
+    .await;
+    let fields: Vec<String> = h
+        .received()
+        .iter()
+        .map(|w| field_of(w).to_string())
+        .collect();
     assert_eq!(fields[0], "account_update");
     assert_eq!(fields[1], "smb_app_state_sync");
     assert!(fields.iter().filter(|f| *f == "history").count() >= 3);
-    let (s, e) = h.control("/sandbox/scenario", json!({"name": "no-such", "seed": 1})).await;
+    let (s, e) = h
+        .control("/sandbox/scenario", json!({"name": "no-such", "seed": 1}))
+        .await;
     assert_eq!(s, 400);
     assert!(e["error"].as_str().unwrap().contains("busy-shop"));
     h.sandbox.shutdown().await;
@@ -98,7 +141,17 @@ async fn cli_serves_and_plays_a_scenario() {
     use std::process::{Command, Stdio};
     let (url, inbox) = receiver().await;
     let mut child = Command::new(env!("CARGO_BIN_EXE_coexist-sandbox"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--webhook-url", &url, "--app-secret", SECRET, "--access-token", TOKEN])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--webhook-url",
+            &url,
+            "--app-secret",
+            SECRET,
+            "--access-token",
+            TOKEN,
+        ])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -110,16 +163,30 @@ async fn cli_serves_and_plays_a_scenario() {
     let base = printed[0].rsplit(' ').next().unwrap().to_string();
     assert!(printed[1].starts_with("phone_number_id "));
     assert!(printed[2].starts_with("waba_id "));
-    let numbers: Value = reqwest::get(format!("{base}/sandbox/numbers")).await.unwrap().json().await.unwrap();
-    assert_eq!(numbers["numbers"][0]["phone_number_id"], printed[1].split(' ').nth(1).unwrap());
+    let numbers: Value = reqwest::get(format!("{base}/sandbox/numbers"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        numbers["numbers"][0]["phone_number_id"],
+        printed[1].split(' ').nth(1).unwrap()
+    );
     assert_eq!(numbers["numbers"][0]["mode"], "coexistence");
     assert_eq!(numbers["numbers"][0]["tier_mps"], 20);
 
     let out = Command::new(env!("CARGO_BIN_EXE_coexist-sandbox"))
-        .args(["scenario", "demo", "--seed", "4", "--url", &base, "--pace", "0"])
+        .args([
+            "scenario", "demo", "--seed", "4", "--url", &base, "--pace", "0",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["name"], "demo");
     for _ in 0..500 {
@@ -129,7 +196,12 @@ async fn cli_serves_and_plays_a_scenario() {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     assert!(inbox.bodies.lock().unwrap().len() >= 6);
-    assert_eq!(inbox.bad_signatures.load(std::sync::atomic::Ordering::SeqCst), 0);
+    assert_eq!(
+        inbox
+            .bad_signatures
+            .load(std::sync::atomic::Ordering::SeqCst),
+        0
+    );
     child.kill().unwrap();
     child.wait().unwrap();
 }

@@ -41,11 +41,14 @@ fn webhook(i: u64) -> Value {
             "message_echoes": [{"from": "15550100", "to": to, "id": format!("wamid.echo.{i}"), "timestamp": ts,
                                 "type": "text", "text": {"body": format!("Sure, order {i} ships tomorrow")}}]
         })),
-        _ => envelope("messages", json!({
+        _ => {
+            let status = ["sent", "delivered", "read", "read"][(i % 10 - 6) as usize];
+            envelope("messages", json!({
             "messaging_product": "whatsapp", "metadata": metadata(),
-            "statuses": [{"id": format!("wamid.echo.{}", i - i % 10 + 5), "status": ["sent", "delivered", "read", "read"][(i % 10 - 6) as usize],
+            "statuses": [{"id": format!("wamid.echo.{}", i - i % 10 + 5), "status": status,
                           "timestamp": ts, "recipient_id": to}]
-        })),
+            }))
+        }
     }
 }
 

@@ -4,7 +4,7 @@ use coexist_core::rules::{ConversationState, WindowState};
 use coexist_core::{ContactKey, ConversationKey, MessageBody, StatusKind};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use crate::apply::{load_or_create, save_conversation};
+use crate::apply::{count_unread, load_or_create, save_conversation};
 use crate::error::{decode, Result, StoreError};
 use crate::explain::failure_view;
 use crate::text::{preview, REVOKED_PREVIEW};
@@ -154,6 +154,7 @@ impl Store {
     /// The agent has read the conversation up to Meta time `timestamp`: the unread count drops
     /// accordingly (core rules). Marks only move forward.
     pub fn mark_read(&mut self, key: &ConversationKey, timestamp: i64) -> Result<()> {
+        self.conversations.forget(key);
         self.durable_write(|conn| {
             if !conversation_exists(conn, key)? {
                 return Err(StoreError::NotFound(format!(
@@ -164,7 +165,7 @@ impl Store {
             }
             let mut conv = load_or_create(conn, key)?;
             if conv.state.mark_read(timestamp) {
-                conv.dirty = true;
+                conv.unread = count_unread(conn, conv.id, &conv.state)?;
                 save_conversation(conn, &conv)?;
             }
             Ok(())

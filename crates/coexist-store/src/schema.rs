@@ -64,16 +64,17 @@ CREATE TABLE messages (
     revoked_at      INTEGER
 );
 CREATE INDEX messages_timeline ON messages(conversation_id, ts, id);
+-- Covers the unread count (customer messages after a timestamp) without reading rows.
 CREATE INDEX messages_by_side ON messages(conversation_id, side, ts);
 CREATE INDEX messages_by_idempotency ON messages(idempotency_key) WHERE idempotency_key IS NOT NULL;
 
 -- Full-text search over message text (external content: the text lives once, in messages).
+-- New rows are indexed in bulk at the end of each apply (one FTS5 flush per batch instead of
+-- one per message; see apply::Batch::sync_search_index). Updates and deletes use triggers:
+-- the apply code indexes pending rows before it edits or revokes anything.
 CREATE VIRTUAL TABLE messages_fts USING fts5(
     text, content = 'messages', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
 );
-CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN new.text IS NOT NULL BEGIN
-    INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
-END;
 CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN
     INSERT INTO messages_fts (messages_fts, rowid, text) SELECT 'delete', old.id, old.text WHERE old.text IS NOT NULL;
     INSERT INTO messages_fts (rowid, text) SELECT new.id, new.text WHERE new.text IS NOT NULL;

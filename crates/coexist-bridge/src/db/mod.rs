@@ -49,7 +49,7 @@ pub enum Append {
     Templates { catalog: TemplateCatalog, received_at_ms: i64 },
     /// A definitive answer to a send, stored under its idempotency key. When Meta accepted it,
     /// `outbound` becomes an `Outbound` event and the answer gets its `seq`.
-    Send(SendRecord),
+    Send(Box<SendRecord>),
 }
 
 #[derive(Debug, Clone)]

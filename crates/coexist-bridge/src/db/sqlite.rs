@@ -262,7 +262,7 @@ fn append_one(c: &Connection, item: Append) -> Result<Appended, DbError> {
             let seq = insert_event(c, RelayKind::Templates, received_at_ms, &json, None)?;
             Ok(Appended::Event { seq, duplicate: false })
         }
-        Append::Send(record) => append_send(c, record),
+        Append::Send(record) => append_send(c, *record),
     }
 }
 

@@ -1,1 +1,487 @@
-fn main() {}
+//! `coexist`: the headless Coexist Inbox client (same engine as the desktop app).
+//!
+//! ```text
+//! coexist demo                                   # a simulated Meta + bridge on loopback
+//! export COEXIST_BRIDGE_URL=http://127.0.0.1:PORT COEXIST_TOKEN=... COEXIST_DB=inbox.db
+//! coexist sync --once
+//! coexist list --filter unread
+//! coexist show 110200300400501 14155550111
+//! coexist send text 110200300400501 14155550111 "Hello!"
+//! coexist send template 110200300400501 14155550111 order_update --lang en_US --param Ana --param A-1
+//! coexist search shirt --export-format csv
+//! coexist export --search shirt --format csv --out hits.csv
+//! ```
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use coexist_core::{ContactKey, ConversationKey, Side};
+use coexist_engine::export::{self, terminal_safe, ExportFormat};
+use coexist_engine::{
+    display_name, ButtonParam, Engine, EngineConfig, EngineEvent, Notifier, SyncMode, TemplateParams,
+};
+use coexist_store::{ConversationFilter, SearchQuery};
+
+#[derive(Parser)]
+#[command(name = "coexist", version, about = "Coexist Inbox from the terminal: sync, read, search, send, export")]
+struct Cli {
+    /// The bridge's base URL, e.g. https://bridge.example.com
+    #[arg(long, global = true, env = "COEXIST_BRIDGE_URL", default_value = "http://127.0.0.1:8080")]
+    bridge: String,
+    /// Your agent token (from `coexist-bridge add-user`).
+    #[arg(long, global = true, env = "COEXIST_TOKEN", default_value = "", hide_env_values = true)]
+    token: String,
+    /// The local inbox database file.
+    #[arg(long, global = true, env = "COEXIST_DB", default_value = "coexist-inbox.db")]
+    db: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Pull new events from the bridge into the local inbox (and send queued messages).
+    Sync {
+        /// Pull what is there and exit, instead of following live.
+        #[arg(long)]
+        once: bool,
+        #[arg(long, value_enum, default_value = "stream")]
+        mode: Mode,
+    },
+    /// List conversations, newest first.
+    List {
+        #[arg(long, value_enum)]
+        filter: Option<ListFilter>,
+        /// Only this business number.
+        #[arg(long)]
+        number: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Show a conversation's latest messages and pending sends.
+    Show {
+        phone_number_id: String,
+        contact: String,
+        #[arg(long, default_value_t = 30)]
+        limit: u32,
+    },
+    /// Send a message (queued in the local outbox, then sent through the bridge).
+    #[command(subcommand)]
+    Send(SendCommand),
+    /// Try a failed send again (same idempotency key: it can never go out twice).
+    Retry { idempotency_key: String },
+    /// Full-text search over every message.
+    Search {
+        text: String,
+        #[command(flatten)]
+        filters: SearchFilters,
+    },
+    /// Export a conversation or search results.
+    Export {
+        /// `PHONE_NUMBER_ID:CONTACT`
+        #[arg(long, conflicts_with = "search", required_unless_present = "search")]
+        conversation: Option<String>,
+        #[arg(long)]
+        search: Option<String>,
+        #[command(flatten)]
+        filters: SearchFilters,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Start a simulated Meta and a bridge on loopback, print how to connect, run until Ctrl-C.
+    Demo {
+        /// Where the demo keeps its files (recreated each time).
+        #[arg(long, default_value = "coexist-demo")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum SendCommand {
+    /// Free text (only while the customer's 24-hour window is open).
+    Text {
+        phone_number_id: String,
+        contact: String,
+        text: String,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// An approved template (any time).
+    Template {
+        phone_number_id: String,
+        contact: String,
+        name: String,
+        #[arg(long, default_value = "en_US")]
+        lang: String,
+        /// A body parameter {{1}}, {{2}}, ... (repeat, in order).
+        #[arg(long = "param")]
+        params: Vec<String>,
+        /// A named body parameter NAME=VALUE (repeat).
+        #[arg(long = "named")]
+        named: Vec<String>,
+        /// A TEXT header parameter (repeat, in order).
+        #[arg(long = "header-text")]
+        header_text: Vec<String>,
+        /// A public link for an image/video/document header.
+        #[arg(long = "header-link")]
+        header_link: Option<String>,
+        /// A dynamic button value INDEX=VALUE (repeat).
+        #[arg(long = "button")]
+        buttons: Vec<String>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+}
+
+#[derive(Args)]
+struct WaitArgs {
+    /// Only queue it; a running `coexist sync` or the app sends it.
+    #[arg(long)]
+    no_wait: bool,
+    /// How long to wait for rate limits / the bridge before leaving it queued, seconds.
+    #[arg(long, default_value_t = 30)]
+    wait_secs: u64,
+}
+
+#[derive(Args)]
+struct SearchFilters {
+    #[arg(long)]
+    number: Option<String>,
+    #[arg(long)]
+    contact: Option<String>,
+    #[arg(long)]
+    agent: Option<String>,
+    #[arg(long, value_enum)]
+    side: Option<SideArg>,
+    /// From this Unix time (seconds).
+    #[arg(long)]
+    from: Option<i64>,
+    /// Up to this Unix time (seconds).
+    #[arg(long)]
+    to: Option<i64>,
+    #[arg(long, default_value_t = 50)]
+    limit: u32,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Mode {
+    Stream,
+    LongPoll,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ListFilter {
+    /// Conversations you own (you answered last, through Coexist).
+    Mine,
+    /// Conversations last answered from the WhatsApp Business App.
+    App,
+    /// Windows closing within the hour.
+    Closing,
+    Unread,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SideArg {
+    Customer,
+    Api,
+    App,
+    History,
+}
+
+/// Notifications go to stderr in the terminal.
+struct PrintNotifier;
+
+impl Notifier for PrintNotifier {
+    fn notify(&self, title: &str, body: &str) {
+        eprintln!("🔔 {} — {}", terminal_safe(title, 80), terminal_safe(body, 200));
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    if let Command::Demo { dir } = &cli.command {
+        return demo(dir).await;
+    }
+    let mut config = EngineConfig::new(&cli.bridge, &cli.token);
+    if let Command::Sync { mode: Mode::LongPoll, .. } = &cli.command {
+        config.sync.mode = SyncMode::LongPoll;
+    }
+    let engine = Engine::open(&cli.db, config, Arc::new(PrintNotifier))
+        .with_context(|| format!("opening the local inbox {}", cli.db.display()))?;
+    match cli.command {
+        Command::Sync { once: true, .. } => sync_once(&engine).await,
+        Command::Sync { once: false, .. } => follow(&engine).await,
+        Command::List { filter, number, limit } => list(&engine, filter, number, limit).await,
+        Command::Show { phone_number_id, contact, limit } => show(&engine, &key(&phone_number_id, &contact)?, limit),
+        Command::Send(cmd) => send(&engine, cmd).await,
+        Command::Retry { idempotency_key } => {
+            let item = engine.retry(&idempotency_key)?;
+            let report = engine.drain_outbox(Duration::from_secs(30)).await?;
+            print_item_state(&engine, &item.idempotency_key)?;
+            eprintln!("sent {}, failed {}, waiting {}", report.sent, report.failed, report.waiting);
+            Ok(())
+        }
+        Command::Search { text, filters } => search(&engine, &text, &filters),
+        Command::Export { conversation, search, filters, format, out } => {
+            export_cmd(&engine, conversation, search, &filters, format, &out)
+        }
+        Command::Demo { .. } => unreachable!("handled above"),
+    }
+}
+
+fn key(phone_number_id: &str, contact: &str) -> Result<ConversationKey> {
+    let contact = contact.trim().trim_start_matches('+');
+    if phone_number_id.trim().is_empty() || contact.is_empty() {
+        bail!("give the business phone_number_id and the contact (the customer's number, digits only)");
+    }
+    Ok(ConversationKey { phone_number_id: phone_number_id.trim().to_string(), contact: ContactKey(contact.to_string()) })
+}
+
+async fn sync_once(engine: &Engine) -> Result<()> {
+    let report = engine.sync_once().await?;
+    println!("applied {} events, cursor {}, {} new messages", report.applied, report.cursor, report.new_inbound);
+    if !report.problems.is_empty() {
+        println!("{} events could not be understood (kept; seqs {:?})", report.problems.len(), report.problems);
+    }
+    engine.check_closing_windows()?;
+    Ok(())
+}
+
+async fn follow(engine: &Engine) -> Result<()> {
+    let mut events = engine.subscribe();
+    let tasks = engine.start();
+    eprintln!("following {} — Ctrl-C to stop", engine.client().base_url());
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            ev = events.recv() => match ev {
+                Ok(ev) => print_event(&ev),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => eprintln!("({n} updates skipped)"),
+                Err(_) => break,
+            }
+        }
+    }
+    tasks.stop();
+    Ok(())
+}
+
+fn print_event(ev: &EngineEvent) {
+    match ev {
+        EngineEvent::NewInbound { sender, preview, conversation, .. } => {
+            println!("← {} ({}): {}", terminal_safe(sender, 40), conversation.contact.as_str(), terminal_safe(preview, 120))
+        }
+        EngineEvent::SendState { idempotency_key, state, detail, .. } => {
+            println!("→ {idempotency_key} {state:?}{}", detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())
+        }
+        EngineEvent::Connection { state } => eprintln!("connection: {state:?}"),
+        EngineEvent::Problems { seqs } => eprintln!("{} events could not be understood: {seqs:?}", seqs.len()),
+        _ => {}
+    }
+}
+
+async fn list(engine: &Engine, filter: Option<ListFilter>, number: Option<String>, limit: u32) -> Result<()> {
+    let mut f = ConversationFilter { phone_number_id: number, limit, ..Default::default() };
+    match filter {
+        Some(ListFilter::Mine) => f.only_mine = Some(engine.client().me().await.context("asking the bridge who you are")?.name),
+        Some(ListFilter::App) => f.app_owned = true,
+        Some(ListFilter::Closing) => f.window_closing_within_secs = Some(coexist_engine::notify::CLOSING_WARNING_SECS),
+        Some(ListFilter::Unread) => f.unread_only = true,
+        None => {}
+    }
+    let rows = engine.store().lock().map_err(|_| anyhow!("store lock poisoned"))?.conversations(&f, now())?;
+    if rows.is_empty() {
+        println!("no conversations{}", if filter.is_some() { " match" } else { " yet: run `coexist sync --once`" });
+    }
+    for c in rows {
+        let window = match &c.window {
+            coexist_core::rules::WindowState::Open { remaining_secs, .. } => format!("open {}h{:02}m", remaining_secs / 3600, remaining_secs % 3600 / 60),
+            coexist_core::rules::WindowState::Closed { .. } => "closed".to_string(),
+        };
+        let owner = match &c.owner {
+            coexist_core::rules::Owner::Unowned => "-".to_string(),
+            coexist_core::rules::Owner::App => "app".to_string(),
+            coexist_core::rules::Owner::Api { agent } => format!("api:{}", terminal_safe(agent, 20)),
+        };
+        println!(
+            "{} {:<16} {:<22} {:<12} {:<13} unread {:<3} {}",
+            c.conversation.phone_number_id,
+            c.conversation.contact.as_str(),
+            display_name(c.contact_name.as_deref(), &c.conversation),
+            owner,
+            window,
+            c.unread,
+            terminal_safe(c.preview.as_deref().unwrap_or(""), 60)
+        );
+    }
+    Ok(())
+}
+
+fn show(engine: &Engine, key: &ConversationKey, limit: u32) -> Result<()> {
+    let store = engine.store().lock().map_err(|_| anyhow!("store lock poisoned"))?;
+    let Some(summary) = store.conversation(key, now())? else {
+        bail!("no conversation with {} on {} in the local inbox; run `coexist sync --once`", key.contact.as_str(), key.phone_number_id);
+    };
+    println!("{} (+{}) — window: {}", display_name(summary.contact_name.as_deref(), key), key.contact.as_str(),
+        summary.window_explanation.as_deref().map(|e| terminal_safe(e, 200)).unwrap_or_else(|| "open".into()));
+    for m in store.messages(key, None, limit)? {
+        let who = match m.side {
+            Side::Customer => "customer".to_string(),
+            Side::Api => format!("api:{}", terminal_safe(m.agent.as_deref().unwrap_or("?"), 20)),
+            Side::App => "app".to_string(),
+            Side::History => "history".to_string(),
+        };
+        let status = m.status.map(|s| format!(" [{s:?}]")).unwrap_or_default();
+        let failure = m.failure.as_ref().map(|f| format!(" ({} {})", f.reason, f.what_to_do)).unwrap_or_default();
+        println!("{} {:<14} {}{status}{failure}", export::rfc3339(m.timestamp), who, terminal_safe(m.text.as_deref().unwrap_or("[media]"), 300));
+    }
+    for item in store.outbox_for_conversation(key)? {
+        let err = item.error_message.as_deref().map(|e| format!(": {e}")).unwrap_or_default();
+        println!("(outbox {} {:?}{err}) {}", item.idempotency_key, item.state, terminal_safe(&coexist_engine::compose::preview_of(&item.message), 200));
+    }
+    Ok(())
+}
+
+async fn send(engine: &Engine, cmd: SendCommand) -> Result<()> {
+    let (item, wait) = match cmd {
+        SendCommand::Text { phone_number_id, contact, text, wait } => {
+            (engine.send_text(&key(&phone_number_id, &contact)?, &text)?, wait)
+        }
+        SendCommand::Template { phone_number_id, contact, name, lang, params, named, header_text, header_link, buttons, wait } => {
+            let mut p = TemplateParams { body_positional: params, header_text, header_media_link: header_link, ..Default::default() };
+            for kv in named {
+                let (k, v) = kv.split_once('=').ok_or_else(|| anyhow!("--named takes NAME=VALUE, got {kv:?}"))?;
+                p.body_named.insert(k.to_string(), v.to_string());
+            }
+            for kv in buttons {
+                let (i, v) = kv.split_once('=').ok_or_else(|| anyhow!("--button takes INDEX=VALUE, got {kv:?}"))?;
+                let index = i.parse().map_err(|_| anyhow!("--button index must be a number, got {i:?}"))?;
+                p.buttons.push(ButtonParam { index, value: v.to_string() });
+            }
+            (engine.send_template(&key(&phone_number_id, &contact)?, &name, &lang, &p)?, wait)
+        }
+    };
+    println!("queued {}", item.idempotency_key);
+    if !wait.no_wait {
+        engine.drain_outbox(Duration::from_secs(wait.wait_secs)).await?;
+        print_item_state(engine, &item.idempotency_key)?;
+    }
+    Ok(())
+}
+
+fn print_item_state(engine: &Engine, key: &str) -> Result<()> {
+    let store = engine.store().lock().map_err(|_| anyhow!("store lock poisoned"))?;
+    let item = store.outbox_item(key)?.ok_or_else(|| anyhow!("outbox item {key} vanished"))?;
+    match (&item.wamid, &item.error_message) {
+        (Some(w), _) => println!("{key} {:?} as {w}", item.state),
+        (None, Some(e)) => println!("{key} {:?}: {e}", item.state),
+        _ => println!("{key} {:?} (a running `coexist sync` or the app will send it)", item.state),
+    }
+    Ok(())
+}
+
+fn search_query(text: &str, f: &SearchFilters) -> SearchQuery {
+    SearchQuery {
+        text: text.to_string(),
+        phone_number_id: f.number.clone(),
+        contact: f.contact.as_ref().map(|c| ContactKey(c.trim_start_matches('+').to_string())),
+        agent: f.agent.clone(),
+        side: f.side.map(|s| match s {
+            SideArg::Customer => Side::Customer,
+            SideArg::Api => Side::Api,
+            SideArg::App => Side::App,
+            SideArg::History => Side::History,
+        }),
+        from_ts: f.from,
+        to_ts: f.to,
+        limit: f.limit,
+    }
+}
+
+fn search(engine: &Engine, text: &str, filters: &SearchFilters) -> Result<()> {
+    let hits = engine.store().lock().map_err(|_| anyhow!("store lock poisoned"))?.search(&search_query(text, filters))?;
+    if hits.is_empty() {
+        println!("nothing found");
+    }
+    for h in hits {
+        let snippet: String = h.snippet.iter().map(|p| if p.matched { format!("[{}]", p.text) } else { p.text.clone() }).collect();
+        println!("{} {} {:<22} {}", export::rfc3339(h.timestamp), h.conversation.contact.as_str(),
+            display_name(h.contact_name.as_deref(), &h.conversation), terminal_safe(&snippet, 200));
+    }
+    Ok(())
+}
+
+fn export_cmd(
+    engine: &Engine,
+    conversation: Option<String>,
+    search: Option<String>,
+    filters: &SearchFilters,
+    format: ExportFormat,
+    out: &PathBuf,
+) -> Result<()> {
+    let rows = {
+        let store = engine.store().lock().map_err(|_| anyhow!("store lock poisoned"))?;
+        match (conversation, search) {
+            (Some(c), _) => {
+                let (pnid, contact) = c.split_once(':').ok_or_else(|| anyhow!("--conversation takes PHONE_NUMBER_ID:CONTACT"))?;
+                export::conversation_rows(&store, &key(pnid, contact)?)?
+            }
+            (None, Some(text)) => export::search_rows(&store.search(&search_query(&text, filters))?),
+            (None, None) => bail!("give --conversation PHONE_NUMBER_ID:CONTACT or --search TEXT"),
+        }
+    };
+    // Write to a temporary file beside the target, then rename: a failed export never leaves half a file.
+    let tmp = out.with_extension("partial");
+    let file = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    export::write_rows(&rows, format, std::io::BufWriter::new(file))?;
+    std::fs::rename(&tmp, out).with_context(|| format!("writing {}", out.display()))?;
+    println!("exported {} messages to {}", rows.len(), out.display());
+    Ok(())
+}
+
+async fn demo(dir: &PathBuf) -> Result<()> {
+    let handle = coexist_engine::demo::start_demo(dir).await?;
+    println!("Coexist demo running (simulated Meta; nothing leaves this machine)");
+    println!("  bridge:          {}", handle.bridge_url);
+    println!("  token:           {}", handle.token);
+    println!("  sandbox:         {}", handle.sandbox_url);
+    println!("  phone_number_id: {} ({})", handle.phone_number_id, handle.display_number);
+    println!("  inbox:           {}", handle.inbox_path.display());
+    println!();
+    println!("In another terminal:");
+    println!(
+        "  export COEXIST_BRIDGE_URL={} COEXIST_TOKEN={} COEXIST_DB={}",
+        handle.bridge_url,
+        handle.token,
+        handle.inbox_path.display()
+    );
+    println!("  coexist sync");
+    println!("Ctrl-C stops the demo.");
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    handle.shutdown().await;
+    Ok(())
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}

@@ -31,8 +31,12 @@ pub struct Inbox {
 }
 
 fn verify(secret: &str, body: &[u8], header: Option<&str>) -> bool {
-    let Some(hex_sig) = header.and_then(|h| h.strip_prefix("sha256=")) else { return false };
-    let Ok(sig) = hex::decode(hex_sig) else { return false };
+    let Some(hex_sig) = header.and_then(|h| h.strip_prefix("sha256=")) else {
+        return false;
+    };
+    let Ok(sig) = hex::decode(hex_sig) else {
+        return false;
+    };
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(body);
     mac.verify_slice(&sig).is_ok()
@@ -40,7 +44,9 @@ fn verify(secret: &str, body: &[u8], header: Option<&str>) -> bool {
 
 async fn receive(State(inbox): State<Arc<Inbox>>, headers: HeaderMap, body: Bytes) -> StatusCode {
     inbox.requests.fetch_add(1, Ordering::SeqCst);
-    let sig = headers.get("x-hub-signature-256").and_then(|v| v.to_str().ok());
+    let sig = headers
+        .get("x-hub-signature-256")
+        .and_then(|v| v.to_str().ok());
     if !verify(SECRET, &body, sig) {
         inbox.bad_signatures.fetch_add(1, Ordering::SeqCst);
         return StatusCode::UNAUTHORIZED;
@@ -49,8 +55,16 @@ async fn receive(State(inbox): State<Arc<Inbox>>, headers: HeaderMap, body: Byte
         inbox.fail_next.fetch_sub(1, Ordering::SeqCst);
         return StatusCode::INTERNAL_SERVER_ERROR;
     }
-    inbox.raw.lock().unwrap().push(String::from_utf8_lossy(&body).into_owned());
-    inbox.bodies.lock().unwrap().push(serde_json::from_slice(&body).expect("webhook body is JSON"));
+    inbox
+        .raw
+        .lock()
+        .unwrap()
+        .push(String::from_utf8_lossy(&body).into_owned());
+    inbox
+        .bodies
+        .lock()
+        .unwrap()
+        .push(serde_json::from_slice(&body).expect("webhook body is JSON"));
     StatusCode::OK
 }
 
@@ -62,7 +76,9 @@ pub struct Harness {
 
 pub async fn receiver() -> (String, Arc<Inbox>) {
     let inbox = Arc::new(Inbox::default());
-    let app = Router::new().route("/webhook", post(receive)).with_state(inbox.clone());
+    let app = Router::new()
+        .route("/webhook", post(receive))
+        .with_state(inbox.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -84,7 +100,11 @@ pub async fn start_with(mut config: SandboxConfig) -> Harness {
     config.webhook_url = Some(url);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sandbox = coexist_sandbox::start(config, listener).await.unwrap();
-    Harness { sandbox, inbox, http: reqwest::Client::new() }
+    Harness {
+        sandbox,
+        inbox,
+        http: reqwest::Client::new(),
+    }
 }
 
 pub async fn start() -> Harness {
@@ -102,24 +122,46 @@ impl Harness {
 
     /// POST a Graph send with the right token; returns (HTTP status, body).
     pub async fn send(&self, body: Value) -> (u16, Value) {
-        let r = self.http.post(self.messages_url()).bearer_auth(TOKEN).json(&body).send().await.unwrap();
+        let r = self
+            .http
+            .post(self.messages_url())
+            .bearer_auth(TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         let status = r.status().as_u16();
         (status, r.json().await.unwrap())
     }
 
     pub async fn control(&self, path: &str, body: Value) -> (u16, Value) {
-        let r = self.http.post(self.url(path)).json(&body).send().await.unwrap();
+        let r = self
+            .http
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         let status = r.status().as_u16();
         (status, r.json().await.unwrap())
     }
 
     pub async fn get(&self, path: &str) -> Value {
-        self.http.get(self.url(path)).bearer_auth(TOKEN).send().await.unwrap().json().await.unwrap()
+        self.http
+            .get(self.url(path))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     }
 
     /// A customer writes in; returns the wamid.
     pub async fn customer_says(&self, from: &str, text: &str, timestamp: Option<i64>) -> String {
-        let mut body = serde_json::json!({"from": from, "name": "Ana", "type": "text", "text": text});
+        let mut body =
+            serde_json::json!({"from": from, "name": "Ana", "type": "text", "text": text});
         if let Some(ts) = timestamp {
             body["timestamp"] = ts.into();
         }
@@ -140,7 +182,11 @@ impl Harness {
             if let Some(v) = self.received().into_iter().find(|v| pred(v)) {
                 return v;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {what}; got {:#?}", self.received());
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; got {:#?}",
+                self.received()
+            );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
@@ -162,11 +208,16 @@ pub fn value_of(webhook: &Value) -> &Value {
 }
 
 pub fn field_of(webhook: &Value) -> &str {
-    webhook["entry"][0]["changes"][0]["field"].as_str().unwrap_or("")
+    webhook["entry"][0]["changes"][0]["field"]
+        .as_str()
+        .unwrap_or("")
 }
 
 pub fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 pub fn text(to: &str, body: &str) -> Value {

@@ -47,6 +47,7 @@ impl Batch<'_> {
         }
         let conv = self.conversations.get(conn, &m.conversation)?;
         conv.state.apply(event);
+        conv.count_new_message(m);
         conv.dirty = true;
         let latest = conv.state.last_message.as_ref().is_some_and(|l| l.wamid == m.wamid);
         self.timeline_touched(&m.conversation);
@@ -117,6 +118,7 @@ impl Batch<'_> {
 
     pub(super) fn edit(&mut self, wamid: &str, conversation: &ConversationKey, ts: Timestamp, body: &MessageBody) -> Result<()> {
         let body_json = serde_json::to_string(body).expect("MessageBody serializes");
+        self.sync_search_index()?;
         let mut update = self.conn.prepare_cached(
             "UPDATE messages SET body = ?2, kind = ?3, text = ?4, edited_at = ?5
              WHERE wamid = ?1 AND revoked_at IS NULL AND (edited_at IS NULL OR edited_at <= ?5)",
@@ -132,6 +134,7 @@ impl Batch<'_> {
     }
 
     pub(super) fn revoke(&mut self, wamid: &str, conversation: &ConversationKey, ts: Timestamp) -> Result<()> {
+        self.sync_search_index()?;
         let mut update =
             self.conn.prepare_cached("UPDATE messages SET revoked_at = ?2, text = NULL WHERE wamid = ?1 AND revoked_at IS NULL")?;
         if update.execute(params![wamid, ts])? == 0 {

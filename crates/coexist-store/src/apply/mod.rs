@@ -12,9 +12,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use conversations::ConversationCache;
 
-pub(crate) use conversations::{load_or_create, save as save_conversation};
+pub(crate) use conversations::{count_unread, load_or_create, save as save_conversation, ConversationCache};
 pub(crate) use messages::now_ms;
 
 /// What one apply changed, for the UI to refresh and the engine to notify.
@@ -78,7 +77,7 @@ pub struct FailedMessage {
 /// State shared by the handlers while one batch is applied.
 pub(crate) struct Batch<'c> {
     pub conn: &'c Connection,
-    pub conversations: ConversationCache,
+    pub conversations: &'c mut ConversationCache,
     pub report: ApplyReport,
     /// Contact names already written in this batch (a webhook repeats `contacts[]` every time).
     pub contacts_seen: HashMap<(String, String), Option<String>>,
@@ -87,20 +86,24 @@ pub(crate) struct Batch<'c> {
     /// The relay seq of the entry being applied (`None` for `apply_events`).
     pub seq: Option<i64>,
     pub timelines: BTreeSet<ConversationKey>,
+    /// Messages with a larger id are not in the search index yet.
+    pub indexed_upto: i64,
 }
 
 impl<'c> Batch<'c> {
-    pub fn new(conn: &'c Connection) -> Result<Self> {
+    pub fn new(conn: &'c Connection, conversations: &'c mut ConversationCache) -> Result<Self> {
+        conversations.validate(conn)?;
         let has_pending_patches =
             conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM pending_patches)")?.query_row([], |r| r.get(0))?;
         Ok(Batch {
             conn,
-            conversations: ConversationCache::default(),
+            conversations,
             report: ApplyReport::default(),
             contacts_seen: HashMap::new(),
             has_pending_patches,
             seq: None,
             timelines: BTreeSet::new(),
+            indexed_upto: conn.prepare_cached("SELECT coalesce(max(id), 0) FROM messages")?.query_row([], |r| r.get(0))?,
         })
     }
 
@@ -144,8 +147,21 @@ impl<'c> Batch<'c> {
         }
     }
 
+    /// Index the messages inserted since the last call, in one statement (one FTS5 flush).
+    /// Must run before any UPDATE of `messages.text`: the update trigger removes the old text
+    /// from the index, which is only correct once it was indexed.
+    pub fn sync_search_index(&mut self) -> Result<()> {
+        let mut index = self.conn.prepare_cached(
+            "INSERT INTO messages_fts (rowid, text) SELECT id, text FROM messages WHERE id > ?1 AND text IS NOT NULL",
+        )?;
+        index.execute([self.indexed_upto])?;
+        self.indexed_upto = self.conn.prepare_cached("SELECT coalesce(max(id), 0) FROM messages")?.query_row([], |r| r.get(0))?;
+        Ok(())
+    }
+
     /// Write the conversations and finish the report.
     pub fn finish(mut self) -> Result<ApplyReport> {
+        self.sync_search_index()?;
         self.report.conversations_touched = self.conversations.flush(self.conn)?;
         let mut name = self.conn.prepare_cached("SELECT name FROM contacts WHERE phone_number_id = ?1 AND contact = ?2")?;
         for inbound in &mut self.report.new_inbound {
@@ -187,8 +203,8 @@ pub(crate) fn kind_name(kind: RelayKind) -> &'static str {
 }
 
 /// Apply relay entries inside an open transaction (the caller commits).
-pub(crate) fn apply_relay(conn: &Connection, batch: &[RelayEvent]) -> Result<ApplyReport> {
-    let mut state = Batch::new(conn)?;
+pub(crate) fn apply_relay(conn: &Connection, cache: &mut ConversationCache, batch: &[RelayEvent]) -> Result<ApplyReport> {
+    let mut state = Batch::new(conn, cache)?;
     let mut cursor: i64 = conn.prepare_cached("SELECT cursor FROM sync_state WHERE id = 1")?.query_row([], |r| r.get(0))?;
     for ev in batch {
         if !log_relay_event(conn, ev)? {
@@ -219,8 +235,8 @@ pub(crate) fn apply_relay(conn: &Connection, batch: &[RelayEvent]) -> Result<App
 }
 
 /// Apply already-normalized events inside an open transaction (tests, imports).
-pub(crate) fn apply_events(conn: &Connection, events: &[Event]) -> Result<ApplyReport> {
-    let mut state = Batch::new(conn)?;
+pub(crate) fn apply_events(conn: &Connection, cache: &mut ConversationCache, events: &[Event]) -> Result<ApplyReport> {
+    let mut state = Batch::new(conn, cache)?;
     for event in events {
         state.apply(event)?;
         state.report.applied += 1;

@@ -1,0 +1,547 @@
+//! A Meta webhook body to normalized [`Event`]s.
+//!
+//! Strict outside, tolerant inside: the envelope (`object`, `entry[]`, `changes[]`, `field`)
+//! must be right or the whole body is refused with a [`ParseError`] naming the JSON path. Inside
+//! a well-formed envelope nothing fails: each change, message, status and contact is read on its
+//! own, and one that cannot be read becomes an [`Event::Unknown`] whose `raw` is
+//! `{"reason": "<what and where>", "item": <the JSON as Meta sent it>}` — so one odd message
+//! never hides its neighbours and nothing is lost. A change whose `field` we do not model
+//! becomes `Event::Unknown { field, raw: <the change's value> }`.
+
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+
+use crate::body::parse_body;
+use crate::error::{clip, ParseError};
+use crate::event::*;
+use crate::webhook::*;
+
+/// The `object` of every webhook this crate models.
+pub const WABA_OBJECT: &str = "whatsapp_business_account";
+
+/// Parse a webhook body (bytes as Meta POSTed them) into events, in document order.
+pub fn parse_webhook(body: &[u8]) -> Result<Vec<Event>, ParseError> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| ParseError::json("webhook body", &e))?;
+    parse_webhook_value(&value)
+}
+
+/// Parse an already-decoded webhook body (e.g. a relayed payload).
+pub fn parse_webhook_value(value: &Value) -> Result<Vec<Event>, ParseError> {
+    let envelope: Envelope = crate::error::from_value("webhook envelope", value)?;
+    let mut out = Vec::new();
+    for (ei, entry) in envelope.entry.iter().enumerate() {
+        for (ci, change) in entry.changes.iter().enumerate() {
+            let ctx = Ctx {
+                waba_id: &entry.id.0,
+                field: &change.field,
+                path: format!("entry[{ei}].changes[{ci}].value"),
+            };
+            if envelope.object != WABA_OBJECT {
+                out.push(unreadable(&ctx, format!("object `{}` is not {WABA_OBJECT}", clip(&envelope.object)), &change.value));
+                continue;
+            }
+            change_events(&ctx, &change.value, &mut out);
+        }
+    }
+    Ok(out)
+}
+
+/// Where we are: for naming problems and filling in the WABA id.
+struct Ctx<'a> {
+    waba_id: &'a str,
+    field: &'a str,
+    path: String,
+}
+
+impl Ctx<'_> {
+    fn at(&self, rel: &str) -> String {
+        if rel.is_empty() {
+            self.path.clone()
+        } else {
+            format!("{}.{rel}", self.path)
+        }
+    }
+
+    /// Read `T` from `value` found at `rel` (relative to the change's value).
+    fn read<T: DeserializeOwned>(&self, rel: &str, value: &Value) -> Result<T, String> {
+        serde_path_to_error::deserialize(value).map_err(|e| {
+            let inner = e.path().to_string();
+            let message = clip(&e.into_inner().to_string());
+            let at = if inner == "." { self.at(rel) } else { format!("{}.{inner}", self.at(rel)) };
+            format!("malformed at `{at}`: {message}")
+        })
+    }
+}
+
+/// An item we could not read, kept whole with the reason.
+fn unreadable(ctx: &Ctx, reason: String, item: &Value) -> Event {
+    Event::Unknown { field: ctx.field.to_string(), raw: json!({ "reason": reason, "item": item }) }
+}
+
+fn change_events(ctx: &Ctx, value: &Value, out: &mut Vec<Event>) {
+    match ctx.field {
+        "messages" => messages_events(ctx, value, out),
+        "smb_message_echoes" => echoes_events(ctx, value, out),
+        "history" => history_events(ctx, value, out),
+        "smb_app_state_sync" => state_sync_events(ctx, value, out),
+        "message_template_status_update" => out.push(template_status_event(ctx, value)),
+        "account_update" => out.push(account_update_event(ctx, value)),
+        other => out.push(Event::Unknown { field: other.to_string(), raw: value.clone() }),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contact keys
+
+/// A phone number as a contact key: Meta's `wa_id` is digits only, but echoes' `to` may carry
+/// `+`, spaces or dashes. Anything that is not phone-like is kept (trimmed) as-is.
+pub fn phone_key(raw: &str) -> ContactKey {
+    let trimmed = raw.trim();
+    let digits: String = trimmed.chars().filter(|c| !matches!(c, '+' | ' ' | '-' | '(' | ')' | '.')).collect();
+    if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
+        ContactKey::from_wa_id(&digits)
+    } else {
+        ContactKey::from_wa_id(trimmed)
+    }
+}
+
+fn non_empty(s: &Option<FlexString>) -> Option<&str> {
+    s.as_ref().map(|f| f.0.trim()).filter(|s| !s.is_empty())
+}
+
+/// Phone first (`wa_id`), else the business-scoped user id.
+fn key_of(phone: &Option<FlexString>, user_id: &Option<FlexString>) -> Option<ContactKey> {
+    non_empty(phone).map(phone_key).or_else(|| non_empty(user_id).map(ContactKey::from_user_id))
+}
+
+fn same_number(a: &str, b: &str) -> bool {
+    let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+    let (a, b) = (digits(a), digits(b));
+    !a.is_empty() && a == b
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages of every origin
+
+/// Who sent a message object, which decides its side and whose conversation it is in.
+#[derive(Clone, Copy)]
+enum Origin<'a> {
+    /// `messages`: the customer wrote. `contacts` help when `from` is absent.
+    Customer { contacts: &'a [WebhookContact] },
+    /// `smb_message_echoes`: the business wrote from the App, to `to`.
+    Echo,
+    /// `history`: either side, in the thread with `thread` (the customer's number).
+    History { thread: Option<&'a str>, business_number: Option<&'a str> },
+}
+
+struct Located {
+    conversation: ConversationKey,
+    side: Side,
+    from_business: bool,
+}
+
+fn locate(origin: Origin, pnid: &str, m: &WebhookMessage) -> Option<Located> {
+    let (contact, side, from_business) = match origin {
+        Origin::Customer { contacts } => {
+            let single = if contacts.len() == 1 { key_of(&contacts[0].wa_id, &contacts[0].user_id) } else { None };
+            (key_of(&m.from, &m.from_user_id).or(single)?, Side::Customer, false)
+        }
+        Origin::Echo => (key_of(&m.to, &m.to_user_id)?, Side::App, true),
+        Origin::History { thread, business_number } => {
+            let from_business = m.to.is_some()
+                || matches!((non_empty(&m.from), business_number), (Some(f), Some(b)) if same_number(f, b));
+            let counterpart = if from_business { key_of(&m.to, &m.to_user_id) } else { key_of(&m.from, &m.from_user_id) };
+            let contact = thread.filter(|t| !t.trim().is_empty()).map(phone_key).or(counterpart)?;
+            (contact, Side::History, from_business)
+        }
+    };
+    Some(Located {
+        conversation: ConversationKey { phone_number_id: pnid.to_string(), contact },
+        side,
+        from_business,
+    })
+}
+
+/// One message object (any origin) to its event(s).
+fn message_events(ctx: &Ctx, rel: &str, origin: Origin, pnid: &str, item: &Value, out: &mut Vec<Event>) {
+    let m: WebhookMessage = match ctx.read(rel, item) {
+        Ok(m) => m,
+        Err(reason) => return out.push(unreadable(ctx, reason, item)),
+    };
+    let Some(loc) = locate(origin, pnid, &m) else {
+        let reason = format!("no customer number or user id at `{}`", ctx.at(rel));
+        return out.push(unreadable(ctx, reason, item));
+    };
+    let kind = m.kind.clone().unwrap_or_default();
+    match kind.as_str() {
+        "edit" => out.push(edit_event(ctx, rel, &m, loc, item)),
+        "revoke" => out.push(revoke_event(ctx, rel, &m, loc, item)),
+        _ => {
+            let status = history_status(&m, &loc);
+            out.push(Event::Message(plain_message(&m, &kind, loc, item)));
+            out.extend(status);
+        }
+    }
+}
+
+fn plain_message(m: &WebhookMessage, kind: &str, loc: Located, item: &Value) -> Message {
+    Message {
+        wamid: m.id.0.clone(),
+        conversation: loc.conversation,
+        side: loc.side,
+        from_business: loc.from_business,
+        timestamp: m.timestamp.0,
+        body: parse_body(kind, item, &m.errors),
+        reply_to: m.context.as_ref().and_then(|c| non_empty(&c.id)).map(str::to_string),
+        referral: m.referral.clone().filter(|r| !r.is_null()),
+        agent: None,
+        idempotency_key: None,
+        raw: item.clone(),
+    }
+}
+
+fn original_id(ctx: &Ctx, rel: &str, id: Option<&FlexString>) -> Result<String, String> {
+    id.map(|i| i.0.trim().to_string())
+        .filter(|i| !i.is_empty())
+        .ok_or_else(|| format!("malformed at `{}`: missing field `original_message_id`", ctx.at(rel)))
+}
+
+fn edit_event(ctx: &Ctx, rel: &str, m: &WebhookMessage, loc: Located, item: &Value) -> Event {
+    let content = item.get("edit").cloned().unwrap_or(Value::Null);
+    let edit: EditContent = match ctx.read(&format!("{rel}.edit"), &content) {
+        Ok(e) => e,
+        Err(reason) => return unreadable(ctx, reason, item),
+    };
+    let wamid = match original_id(ctx, &format!("{rel}.edit"), edit.original_message_id.as_ref()) {
+        Ok(w) => w,
+        Err(reason) => return unreadable(ctx, reason, item),
+    };
+    let new = edit.message.unwrap_or(Value::Null);
+    let kind = new.get("type").and_then(Value::as_str).unwrap_or("unknown").to_string();
+    Event::MessageEdited { wamid, conversation: loc.conversation, timestamp: m.timestamp.0, body: parse_body(&kind, &new, &[]) }
+}
+
+fn revoke_event(ctx: &Ctx, rel: &str, m: &WebhookMessage, loc: Located, item: &Value) -> Event {
+    let content = item.get("revoke").cloned().unwrap_or(Value::Null);
+    let revoke: RevokeContent = match ctx.read(&format!("{rel}.revoke"), &content) {
+        Ok(r) => r,
+        Err(reason) => return unreadable(ctx, reason, item),
+    };
+    match original_id(ctx, &format!("{rel}.revoke"), revoke.original_message_id.as_ref()) {
+        Ok(wamid) => Event::MessageRevoked { wamid, conversation: loc.conversation, timestamp: m.timestamp.0 },
+        Err(reason) => unreadable(ctx, reason, item),
+    }
+}
+
+/// A business-sent history message carries how far it got (`history_context.status`): show it.
+fn history_status(m: &WebhookMessage, loc: &Located) -> Option<Event> {
+    if loc.side != Side::History || !loc.from_business {
+        return None;
+    }
+    let raw = m.history_context.as_ref()?.status.as_deref()?;
+    let status = match raw.to_ascii_lowercase().as_str() {
+        "sent" | "server_ack" => StatusKind::Sent,
+        "delivered" | "delivery_ack" => StatusKind::Delivered,
+        "read" | "played" => StatusKind::Read,
+        _ => return None,
+    };
+    Some(Event::Status(StatusUpdate {
+        wamid: m.id.0.clone(),
+        conversation: loc.conversation.clone(),
+        status,
+        timestamp: m.timestamp.0,
+        errors: Vec::new(),
+        biz_opaque_callback_data: None,
+        conversation_info: None,
+        pricing: None,
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// messages (inbound + statuses)
+
+fn messages_events(ctx: &Ctx, value: &Value, out: &mut Vec<Event>) {
+    let v: MessagesValue = match ctx.read("", value) {
+        Ok(v) => v,
+        Err(reason) => return out.push(unreadable(ctx, reason, value)),
+    };
+    let pnid = v.metadata.phone_number_id.0.as_str();
+    let mut contacts = Vec::new();
+    for (i, item) in v.contacts.iter().enumerate() {
+        match ctx.read::<WebhookContact>(&format!("contacts[{i}]"), item) {
+            Ok(c) => {
+                if let Some(profile) = contact_profile(pnid, &c) {
+                    out.push(Event::Contact(profile));
+                }
+                contacts.push(c);
+            }
+            Err(reason) => out.push(unreadable(ctx, reason, item)),
+        }
+    }
+    let origin = Origin::Customer { contacts: &contacts };
+    for (i, item) in v.messages.iter().enumerate() {
+        message_events(ctx, &format!("messages[{i}]"), origin, pnid, item, out);
+    }
+    for (i, item) in v.statuses.iter().enumerate() {
+        out.push(status_event(ctx, &format!("statuses[{i}]"), pnid, item));
+    }
+    if !v.errors.is_empty() {
+        let item = value.get("errors").cloned().unwrap_or(Value::Null);
+        out.push(unreadable(ctx, "Meta reported errors for this webhook".to_string(), &item));
+    }
+}
+
+fn contact_profile(pnid: &str, c: &WebhookContact) -> Option<ContactProfile> {
+    Some(ContactProfile {
+        phone_number_id: pnid.to_string(),
+        contact: key_of(&c.wa_id, &c.user_id)?,
+        name: c.profile.as_ref().and_then(|p| p.name.clone()),
+        wa_id: non_empty(&c.wa_id).map(str::to_string),
+        user_id: non_empty(&c.user_id).map(str::to_string),
+    })
+}
+
+/// Meta's status word to ours; `None` for kinds we do not model (`deleted`, `warning`, ...).
+pub fn status_kind(word: &str) -> Option<StatusKind> {
+    match word {
+        "sent" => Some(StatusKind::Sent),
+        "delivered" => Some(StatusKind::Delivered),
+        "read" => Some(StatusKind::Read),
+        "failed" => Some(StatusKind::Failed),
+        _ => None,
+    }
+}
+
+fn status_event(ctx: &Ctx, rel: &str, pnid: &str, item: &Value) -> Event {
+    let s: WebhookStatus = match ctx.read(rel, item) {
+        Ok(s) => s,
+        Err(reason) => return unreadable(ctx, reason, item),
+    };
+    let Some(status) = status_kind(&s.status) else {
+        let reason = format!("status `{}` at `{}` is not one Coexist tracks", clip(&s.status), ctx.at(rel));
+        return unreadable(ctx, reason, item);
+    };
+    let Some(contact) = key_of(&s.recipient_id, &s.recipient_user_id) else {
+        return unreadable(ctx, format!("no recipient at `{}`", ctx.at(rel)), item);
+    };
+    Event::Status(StatusUpdate {
+        wamid: s.id.0,
+        conversation: ConversationKey { phone_number_id: pnid.to_string(), contact },
+        status,
+        timestamp: s.timestamp.0,
+        errors: s.errors.iter().map(WebhookError::to_meta_error).collect(),
+        biz_opaque_callback_data: s.biz_opaque_callback_data,
+        conversation_info: s.conversation,
+        pricing: s.pricing,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// smb_message_echoes
+
+fn echoes_events(ctx: &Ctx, value: &Value, out: &mut Vec<Event>) {
+    let v: EchoesValue = match ctx.read("", value) {
+        Ok(v) => v,
+        Err(reason) => return out.push(unreadable(ctx, reason, value)),
+    };
+    let pnid = v.metadata.phone_number_id.0.as_str();
+    for (i, item) in v.message_echoes.iter().enumerate() {
+        message_events(ctx, &format!("message_echoes[{i}]"), Origin::Echo, pnid, item, out);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// history
+
+fn history_events(ctx: &Ctx, value: &Value, out: &mut Vec<Event>) {
+    let v: HistoryValue = match ctx.read("", value) {
+        Ok(v) => v,
+        Err(reason) => return out.push(unreadable(ctx, reason, value)),
+    };
+    let pnid = v.metadata.phone_number_id.0.as_str();
+    let business_number = non_empty(&v.metadata.display_phone_number);
+    for e in &v.errors {
+        out.push(history_progress(pnid, None, Some(e)));
+    }
+    for (ci, chunk) in v.history.iter().enumerate() {
+        for e in &chunk.errors {
+            out.push(history_progress(pnid, chunk.metadata.as_ref(), Some(e)));
+        }
+        if chunk.metadata.is_some() || chunk.errors.is_empty() {
+            out.push(history_progress(pnid, chunk.metadata.as_ref(), None));
+        }
+        for (ti, thread) in chunk.threads.iter().enumerate() {
+            let origin = Origin::History { thread: non_empty(&thread.id), business_number };
+            for (mi, item) in thread.messages.iter().enumerate() {
+                let rel = format!("history[{ci}].threads[{ti}].messages[{mi}]");
+                message_events(ctx, &rel, origin, pnid, item, out);
+            }
+        }
+    }
+}
+
+fn history_progress(pnid: &str, meta: Option<&HistoryMetadata>, error: Option<&WebhookError>) -> Event {
+    Event::HistoryProgress {
+        phone_number_id: pnid.to_string(),
+        phase: meta.and_then(|m| m.phase).map(|p| p.0),
+        chunk_order: meta.and_then(|m| m.chunk_order).map(|p| p.0),
+        progress: meta.and_then(|m| m.progress).map(|p| p.0),
+        error: error.map(WebhookError::to_meta_error),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// smb_app_state_sync
+
+fn state_sync_events(ctx: &Ctx, value: &Value, out: &mut Vec<Event>) {
+    let v: StateSyncValue = match ctx.read("", value) {
+        Ok(v) => v,
+        Err(reason) => return out.push(unreadable(ctx, reason, value)),
+    };
+    let pnid = v.metadata.phone_number_id.0.as_str();
+    for (i, item) in v.state_sync.iter().enumerate() {
+        let rel = format!("state_sync[{i}]");
+        out.push(match ctx.read::<StateSyncItem>(&rel, item) {
+            Ok(s) => state_sync_event(ctx, &rel, pnid, s, item),
+            Err(reason) => unreadable(ctx, reason, item),
+        });
+    }
+}
+
+/// `add` (added or edited in the App's address book) becomes a contact name. A `remove` only
+/// means the business deleted the address-book entry; the conversation and the customer's own
+/// profile name stay valid, so it is kept as `Unknown` rather than erasing a name.
+fn state_sync_event(ctx: &Ctx, rel: &str, pnid: &str, s: StateSyncItem, item: &Value) -> Event {
+    let kind = s.kind.as_deref().unwrap_or("contact");
+    let action = s.action.as_deref().unwrap_or("add");
+    let contact = s.contact.unwrap_or_default();
+    let key = key_of(&contact.phone_number, &contact.user_id);
+    match (kind, action, key) {
+        ("contact", "add", Some(key)) => Event::Contact(ContactProfile {
+            phone_number_id: pnid.to_string(),
+            contact: key,
+            name: contact.full_name.clone().filter(|n| !n.trim().is_empty()).or(contact.first_name.clone()),
+            wa_id: non_empty(&contact.phone_number).map(|p| phone_key(p).0),
+            user_id: non_empty(&contact.user_id).map(str::to_string),
+        }),
+        ("contact", "remove", _) => {
+            unreadable(ctx, "contact removed from the WhatsApp Business App address book".to_string(), item)
+        }
+        (_, _, None) if kind == "contact" => unreadable(ctx, format!("no phone number at `{}`", ctx.at(rel)), item),
+        _ => unreadable(
+            ctx,
+            format!("state sync `{}`/`{}` at `{}` is not one Coexist models", clip(kind), clip(action), ctx.at(rel)),
+            item,
+        ),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// message_template_status_update, account_update
+
+fn template_status_event(ctx: &Ctx, value: &Value) -> Event {
+    let v: TemplateStatusValue = match ctx.read("", value) {
+        Ok(v) => v,
+        Err(reason) => return unreadable(ctx, reason, value),
+    };
+    Event::TemplateStatus {
+        waba_id: ctx.waba_id.to_string(),
+        template_id: non_empty(&v.message_template_id).map(str::to_string),
+        name: v.message_template_name.unwrap_or_default(),
+        language: v.message_template_language.unwrap_or_default(),
+        status: v.event,
+        reason: v.reason.filter(|r| !r.trim().is_empty() && r != "NONE"),
+    }
+}
+
+fn account_update_event(ctx: &Ctx, value: &Value) -> Event {
+    let v: AccountUpdateValue = match ctx.read("", value) {
+        Ok(v) => v,
+        Err(reason) => return unreadable(ctx, reason, value),
+    };
+    Event::AccountUpdate {
+        waba_id: ctx.waba_id.to_string(),
+        phone_number_id: v.metadata.map(|m| m.phone_number_id.0).filter(|p| !p.is_empty()),
+        event: v.event,
+        raw: value.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn envelope(field: &str, value: Value) -> Vec<u8> {
+        serde_json::to_vec(&json!({
+            "object": "whatsapp_business_account",
+            "entry": [{"id": "102290129340398", "changes": [{"field": field, "value": value}]}]
+        }))
+        .unwrap()
+    }
+
+    fn meta() -> Value {
+        json!({"display_phone_number": "15550783881", "phone_number_id": "106540352242922"})
+    }
+
+    #[test]
+    fn not_json_is_a_json_error() {
+        let err = parse_webhook(b"{\"object\":").unwrap_err();
+        assert!(matches!(err, ParseError::Json { .. }), "{err}");
+    }
+
+    #[test]
+    fn missing_field_names_the_path() {
+        let body = br#"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"value":{}}]}]}"#;
+        let err = parse_webhook(body).unwrap_err();
+        assert_eq!(err.path(), Some("entry[0].changes[0]"));
+        assert!(err.to_string().contains("missing field `field`"), "{err}");
+    }
+
+    #[test]
+    fn unknown_field_is_kept() {
+        let events = parse_webhook(&envelope("phone_number_quality_update", json!({"event": "FLAGGED"}))).unwrap();
+        assert_eq!(events, vec![Event::Unknown { field: "phone_number_quality_update".into(), raw: json!({"event": "FLAGGED"}) }]);
+    }
+
+    #[test]
+    fn one_bad_message_does_not_hide_the_next() {
+        let value = json!({"metadata": meta(), "messages": [
+            {"from": "16505551234", "id": "wamid.BAD", "timestamp": "yesterday", "type": "text", "text": {"body": "a"}},
+            {"from": "16505551234", "id": "wamid.OK", "timestamp": "1739321024", "type": "text", "text": {"body": "b"}}
+        ]});
+        let events = parse_webhook(&envelope("messages", value)).unwrap();
+        assert_eq!(events.len(), 2);
+        match &events[0] {
+            Event::Unknown { field, raw } => {
+                assert_eq!(field, "messages");
+                let reason = raw["reason"].as_str().unwrap();
+                assert!(reason.contains("entry[0].changes[0].value.messages[0].timestamp"), "{reason}");
+                assert_eq!(raw["item"]["id"], "wamid.BAD");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(&events[1], Event::Message(m) if m.wamid == "wamid.OK"));
+    }
+
+    #[test]
+    fn echo_conversation_is_the_customer() {
+        let value = json!({"metadata": meta(), "message_echoes": [
+            {"from": "15550783881", "to": "+1 650-555-1234", "id": "wamid.E", "timestamp": "1739321024", "type": "text", "text": {"body": "hi"}}
+        ]});
+        let events = parse_webhook(&envelope("smb_message_echoes", value)).unwrap();
+        match &events[..] {
+            [Event::Message(m)] => {
+                assert_eq!(m.side, Side::App);
+                assert!(m.from_business);
+                assert_eq!(m.conversation.contact.as_str(), "16505551234");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn phone_key_normalizes_only_phone_like_strings() {
+        assert_eq!(phone_key("+1 (650) 555-1234").as_str(), "16505551234");
+        assert_eq!(phone_key(" abc ").as_str(), "abc");
+    }
+}

@@ -1,0 +1,162 @@
+//! Any relayed entry ([`RelayEvent`]) to normalized events: webhooks are parsed, the bridge's
+//! own records (an API send, a template catalog, a number's settings) are converted.
+
+use serde_json::Value;
+
+use crate::body::parse_body;
+use crate::error::{from_value, ParseError};
+use crate::event::*;
+use crate::parse::{parse_webhook_value, phone_key};
+use crate::relay::*;
+
+/// Convert one relayed entry. A malformed record is refused with the path of the problem; a
+/// well-formed webhook payload never is (see [`crate::parse_webhook`]).
+pub fn events_from_relay(ev: &RelayEvent) -> Result<Vec<Event>, ParseError> {
+    let what = |name: &str| format!("relayed {name} (seq {})", ev.seq);
+    match ev.kind {
+        RelayKind::Webhook => parse_webhook_value(&ev.payload).map_err(|e| rename(e, &what("webhook"))),
+        RelayKind::Outbound => {
+            let record: OutboundRecord = from_value(&what("outbound record"), &ev.payload)?;
+            Ok(vec![outbound_event(&record)])
+        }
+        RelayKind::Templates => {
+            let catalog: TemplateCatalog = from_value(&what("template catalog"), &ev.payload)?;
+            Ok(vec![templates_event(&catalog)])
+        }
+        RelayKind::Number => {
+            let number: NumberSettings = from_value(&what("number settings"), &ev.payload)?;
+            Ok(vec![Event::Number(number)])
+        }
+    }
+}
+
+fn rename(err: ParseError, what: &str) -> ParseError {
+    match err {
+        ParseError::Json { line, column, message, .. } => ParseError::Json { what: what.to_string(), line, column, message },
+        ParseError::Shape { path, message, .. } => ParseError::Shape { what: what.to_string(), path, message },
+    }
+}
+
+/// An API send the bridge made for an agent, as the message it is: `Side::Api`, with the agent
+/// and idempotency key, its body read from the Graph message JSON (text, template, media,
+/// reaction, ...). The conversation is Meta's `wa_id` when it answered one, else the `to`.
+pub fn outbound_event(record: &OutboundRecord) -> Event {
+    let recipient = record.wa_id.as_deref().filter(|w| !w.trim().is_empty()).unwrap_or(&record.to);
+    let kind = record.message.get("type").and_then(Value::as_str).unwrap_or("text").to_string();
+    let reply_to = record
+        .message
+        .get("context")
+        .and_then(|c| c.get("message_id"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    Event::Message(Message {
+        wamid: record.wamid.clone(),
+        conversation: ConversationKey { phone_number_id: record.phone_number_id.clone(), contact: phone_key(recipient) },
+        side: Side::Api,
+        from_business: true,
+        timestamp: record.timestamp,
+        body: parse_body(&kind, &record.message, &[]),
+        reply_to,
+        referral: None,
+        agent: Some(record.agent.clone()),
+        idempotency_key: Some(record.idempotency_key.clone()),
+        raw: record.message.clone(),
+    })
+}
+
+/// A WABA's template catalog. Entries without a name are skipped (they cannot be sent);
+/// the relayed record keeps them.
+pub fn templates_event(catalog: &TemplateCatalog) -> Event {
+    Event::TemplatesSynced {
+        phone_number_id: catalog.phone_number_id.clone(),
+        waba_id: catalog.waba_id.clone(),
+        templates: catalog.templates.iter().filter_map(template_from_meta).collect(),
+    }
+}
+
+fn text(v: &Value, key: &str) -> Option<String> {
+    match v.get(key)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// One of Meta's template objects (`name`, `language`, `status`, `category`, `components`, `id`).
+pub fn template_from_meta(v: &Value) -> Option<Template> {
+    let name = text(v, "name").filter(|n| !n.trim().is_empty())?;
+    Some(Template {
+        id: text(v, "id"),
+        name,
+        language: text(v, "language").unwrap_or_default(),
+        status: text(v, "status").unwrap_or_else(|| "UNKNOWN".to_string()),
+        category: text(v, "category"),
+        components: v.get("components").cloned().unwrap_or_else(|| Value::Array(Vec::new())),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn relay(kind: RelayKind, payload: Value) -> RelayEvent {
+        RelayEvent { seq: 7, kind, received_at_ms: 1, payload }
+    }
+
+    #[test]
+    fn outbound_text_is_an_api_message() {
+        let rec = json!({
+            "phone_number_id": "106540352242922", "to": "+16505551234", "wa_id": null,
+            "wamid": "wamid.API1", "agent": "ana", "idempotency_key": "k-1", "timestamp": 1739321100,
+            "message": {"messaging_product": "whatsapp", "to": "+16505551234", "type": "text", "text": {"body": "Hello"}}
+        });
+        let events = events_from_relay(&relay(RelayKind::Outbound, rec)).unwrap();
+        match &events[..] {
+            [Event::Message(m)] => {
+                assert_eq!(m.side, Side::Api);
+                assert_eq!(m.agent.as_deref(), Some("ana"));
+                assert_eq!(m.idempotency_key.as_deref(), Some("k-1"));
+                assert_eq!(m.conversation.contact.as_str(), "16505551234");
+                assert_eq!(m.body, MessageBody::Text { body: "Hello".into() });
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn outbound_template_keeps_name_and_language() {
+        let rec = json!({
+            "phone_number_id": "1", "to": "16505551234", "wa_id": "16505551234",
+            "wamid": "wamid.T", "agent": "bo", "idempotency_key": "k-2", "timestamp": 5,
+            "message": {"type": "template", "template": {"name": "order_update", "language": {"code": "en_US"}}}
+        });
+        let events = events_from_relay(&relay(RelayKind::Outbound, rec)).unwrap();
+        let Event::Message(m) = &events[0] else { panic!() };
+        assert_eq!(m.body, MessageBody::Template { name: "order_update".into(), language: "en_US".into(), rendered: None });
+    }
+
+    #[test]
+    fn malformed_outbound_names_seq_and_path() {
+        let err = events_from_relay(&relay(RelayKind::Outbound, json!({"phone_number_id": 5}))).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("relayed outbound record (seq 7)"), "{msg}");
+        assert_eq!(err.path(), Some("phone_number_id"));
+    }
+
+    #[test]
+    fn templates_and_numbers() {
+        let cat = json!({"phone_number_id": "1", "waba_id": "2", "templates": [
+            {"id": "9", "name": "hello", "language": "en_US", "status": "APPROVED", "category": "UTILITY", "components": []},
+            {"status": "APPROVED"}
+        ]});
+        let events = events_from_relay(&relay(RelayKind::Templates, cat)).unwrap();
+        let Event::TemplatesSynced { templates, .. } = &events[0] else { panic!() };
+        assert_eq!(templates.len(), 1);
+        assert_eq!(templates[0].name, "hello");
+
+        let num = json!({"phone_number_id": "1", "waba_id": "2", "display_number": "+1 555", "mode": "coexistence", "tier_mps": 20});
+        let events = events_from_relay(&relay(RelayKind::Number, num)).unwrap();
+        assert!(matches!(&events[0], Event::Number(n) if n.mode == NumberMode::Coexistence));
+    }
+}

@@ -1,0 +1,166 @@
+//! Exporting a conversation or search results to CSV or JSON.
+//!
+//! Customer text is data, never a formula: CSV cells that a spreadsheet would evaluate
+//! (starting with `=`, `+`, `-`, `@`, tab or CR) get a leading `'`.
+
+use std::io::Write;
+
+use coexist_core::ConversationKey;
+use coexist_store::{MessageView, SearchHit, Store, StoreError};
+use serde::{Deserialize, Serialize};
+
+use crate::notify::plain_preview;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+/// One exported message.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExportRow {
+    pub phone_number_id: String,
+    pub contact: String,
+    pub contact_name: Option<String>,
+    pub wamid: String,
+    /// Meta timestamp, Unix seconds.
+    pub timestamp: i64,
+    /// The same, as RFC 3339 UTC.
+    pub time: String,
+    pub side: String,
+    pub agent: Option<String>,
+    pub status: Option<String>,
+    pub text: String,
+}
+
+/// Every message of a conversation, oldest first.
+pub fn conversation_rows(store: &Store, key: &ConversationKey) -> Result<Vec<ExportRow>, StoreError> {
+    let name = store.conversation(key, 0)?.and_then(|c| c.contact_name);
+    let mut all: Vec<MessageView> = Vec::new();
+    let mut before = None;
+    loop {
+        let page = store.messages(key, before, 500)?;
+        let Some(oldest) = page.iter().min_by_key(|m| (m.timestamp, m.arrival)) else { break };
+        before = Some((oldest.timestamp, oldest.arrival));
+        let n = page.len();
+        all.extend(page);
+        if n < 500 {
+            break;
+        }
+    }
+    all.sort_by_key(|m| (m.timestamp, m.arrival));
+    all.dedup_by(|a, b| a.wamid == b.wamid);
+    Ok(all.iter().map(|m| row_of_message(key, name.clone(), m)).collect())
+}
+
+fn row_of_message(key: &ConversationKey, name: Option<String>, m: &MessageView) -> ExportRow {
+    ExportRow {
+        phone_number_id: key.phone_number_id.clone(),
+        contact: key.contact.as_str().to_string(),
+        contact_name: name,
+        wamid: m.wamid.clone(),
+        timestamp: m.timestamp,
+        time: rfc3339(m.timestamp),
+        side: enum_name(&m.side),
+        agent: m.agent.clone(),
+        status: m.status.as_ref().map(enum_name),
+        text: m.text.clone().unwrap_or_else(|| body_label(&m.body)),
+    }
+}
+
+/// Search hits as rows (the text is the matching snippet).
+pub fn search_rows(hits: &[SearchHit]) -> Vec<ExportRow> {
+    hits.iter()
+        .map(|h| ExportRow {
+            phone_number_id: h.conversation.phone_number_id.clone(),
+            contact: h.conversation.contact.as_str().to_string(),
+            contact_name: h.contact_name.clone(),
+            wamid: h.wamid.clone(),
+            timestamp: h.timestamp,
+            time: rfc3339(h.timestamp),
+            side: enum_name(&h.side),
+            agent: h.agent.clone(),
+            status: None,
+            text: h.snippet.iter().map(|p| p.text.as_str()).collect(),
+        })
+        .collect()
+}
+
+pub fn write_rows(rows: &[ExportRow], format: ExportFormat, out: impl Write) -> anyhow::Result<()> {
+    match format {
+        ExportFormat::Json => serde_json::to_writer_pretty(out, rows)?,
+        ExportFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            for r in rows {
+                let mut r = r.clone();
+                r.contact_name = r.contact_name.map(|n| defuse(&n));
+                r.agent = r.agent.map(|a| defuse(&a));
+                r.text = defuse(&r.text);
+                w.serialize(r)?;
+            }
+            w.flush()?;
+        }
+    }
+    Ok(())
+}
+
+/// Keep a spreadsheet from evaluating a cell.
+pub fn defuse(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    }
+}
+
+fn enum_name<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+fn body_label(body: &coexist_core::MessageBody) -> String {
+    let v = serde_json::to_value(body).unwrap_or_default();
+    format!("[{}]", v.get("type").and_then(|t| t.as_str()).unwrap_or("message"))
+}
+
+/// Unix seconds as RFC 3339 UTC (`1970-01-01T00:00:00Z`).
+pub fn rfc3339(ts: i64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(ts.max(0) as u64);
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
+/// A customer string made safe for a terminal line (no escapes, no newlines).
+pub fn terminal_safe(s: &str, max: usize) -> String {
+    plain_preview(s, max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_defused_and_csv_is_quoted() {
+        assert_eq!(defuse("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(defuse("hello"), "hello");
+        let row = ExportRow {
+            phone_number_id: "1".into(),
+            contact: "155".into(),
+            contact_name: Some("@evil".into()),
+            wamid: "w".into(),
+            timestamp: 0,
+            time: rfc3339(0),
+            side: "customer".into(),
+            agent: None,
+            status: None,
+            text: "a,\"b\"\nc".into(),
+        };
+        let mut out = Vec::new();
+        write_rows(&[row], ExportFormat::Csv, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("phone_number_id,contact,contact_name,wamid,timestamp,time,side,agent,status,text\n"));
+        assert!(text.contains("'@evil"));
+        assert!(text.contains("\"a,\"\"b\"\"\nc\""), "{text}");
+        assert!(text.contains("1970-01-01T00:00:00Z"));
+    }
+}

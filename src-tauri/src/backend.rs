@@ -1,0 +1,98 @@
+//! Starting the engine for the chosen mode and keeping what must live as long as the app.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use coexist_engine::{Engine, EngineConfig, EngineTasks, Notifier};
+use serde::Serialize;
+
+use crate::config::{AppConfig, Mode};
+
+/// What the app runs on. Managed as Tauri state; commands reach the engine through it.
+pub struct Backend {
+    pub engine: Engine,
+    info: tokio::sync::Mutex<AppInfo>,
+    /// Sync, outbox and window-clock tasks: stopped when the app exits (dropped).
+    _tasks: EngineTasks,
+    /// Demo mode: the in-process sandbox and bridge (they serve while this lives).
+    _demo: Option<coexist_engine::demo::DemoHandle>,
+}
+
+/// What the UI shows about the session (`app_info`).
+#[derive(Clone, Debug, Serialize)]
+pub struct AppInfo {
+    /// `bridge` or `demo`.
+    pub mode: &'static str,
+    /// The agent the token belongs to (as the bridge says).
+    pub agent: String,
+    pub bridge_url: String,
+    pub data_dir: PathBuf,
+}
+
+pub const INBOX_FILE: &str = "inbox.db";
+
+/// Open the local inbox in `data_dir`, connect to the bridge (or start the demo), and start the
+/// engine's background tasks. Must run inside the async runtime.
+pub async fn start(config: &AppConfig, data_dir: &Path, notifier: Arc<dyn Notifier>) -> anyhow::Result<Backend> {
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| anyhow::anyhow!("cannot create the data directory {}: {e}", data_dir.display()))?;
+    let (url, token, inbox, mode, demo) = match &config.mode {
+        Mode::Bridge { url, token } => (url.clone(), token.clone(), data_dir.join(INBOX_FILE), "bridge", None),
+        Mode::Demo => {
+            let demo = coexist_engine::demo::start_demo(data_dir).await?;
+            (demo.bridge_url.clone(), demo.token.clone(), demo.inbox_path.clone(), "demo", Some(demo))
+        }
+    };
+    let engine = Engine::open(&inbox, EngineConfig::new(url.clone(), token), notifier)
+        .map_err(|e| anyhow::anyhow!("cannot open the local inbox {}: {e}", inbox.display()))?;
+    let agent = match engine.client().me().await {
+        Ok(me) => me.name,
+        Err(e) => {
+            // Offline at startup is fine (the sync loop reconnects); a bad token is not.
+            tracing::warn!(error = %e, "could not ask the bridge who we are");
+            String::new()
+        }
+    };
+    let tasks = engine.start();
+    spawn_template_sync(engine.clone());
+    Ok(Backend {
+        engine,
+        info: tokio::sync::Mutex::new(AppInfo { mode, agent, bridge_url: url, data_dir: data_dir.to_path_buf() }),
+        _tasks: tasks,
+        _demo: demo,
+    })
+}
+
+impl Backend {
+    /// The session info; asks the bridge for the agent's name again if it was offline at startup.
+    pub async fn info(&self) -> AppInfo {
+        let mut info = self.info.lock().await;
+        if info.agent.is_empty() {
+            if let Ok(me) = self.engine.client().me().await {
+                info.agent = me.name;
+            }
+        }
+        info.clone()
+    }
+
+    /// The local inbox (a short lock; never held across an `.await`).
+    pub fn store(&self) -> std::sync::MutexGuard<'_, coexist_store::Store> {
+        self.engine.store().lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Ask the bridge to fetch every number's templates from Meta; they arrive through the relay.
+fn spawn_template_sync(engine: Engine) {
+    tauri::async_runtime::spawn(async move {
+        match engine.client().numbers().await {
+            Ok(numbers) => {
+                for n in numbers {
+                    if let Err(e) = engine.client().sync_templates(&n.phone_number_id).await {
+                        tracing::warn!(number = %n.phone_number_id, error = %e, "template sync failed");
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not list the numbers for template sync"),
+        }
+    });
+}

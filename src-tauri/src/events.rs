@@ -1,0 +1,129 @@
+//! Engine events to webview events. The UI listens and re-reads what changed; it never polls.
+//!
+//! - `inbox:changed` `{ "conversations": [ConversationKey] }` (empty = reload everything)
+//! - `inbox:health`  `{ "phone_number_ids": [..] }` (numbers, templates, account state)
+//! - `inbox:sync`    `{ "state": "connected" | "offline" | "reconnecting", "detail": ".." }`
+//! - `engine:event`  the engine's event as-is (diagnostics)
+
+use coexist_core::ConversationKey;
+use coexist_engine::{ConnectionState, EngineEvent};
+use serde::Serialize;
+use tokio::sync::broadcast::{error::RecvError, Receiver};
+
+pub const CHANGED: &str = "inbox:changed";
+pub const HEALTH: &str = "inbox:health";
+pub const SYNC: &str = "inbox:sync";
+pub const RAW: &str = "engine:event";
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum UiEvent {
+    Changed { conversations: Vec<ConversationKey> },
+    Health { phone_number_ids: Vec<String> },
+    Sync { state: &'static str, detail: Option<String> },
+}
+
+impl UiEvent {
+    pub fn name(&self) -> &'static str {
+        match self {
+            UiEvent::Changed { .. } => CHANGED,
+            UiEvent::Health { .. } => HEALTH,
+            UiEvent::Sync { .. } => SYNC,
+        }
+    }
+}
+
+/// What the UI must hear about an engine event (`None`: nothing it shows).
+pub fn to_ui(event: &EngineEvent) -> Option<UiEvent> {
+    Some(match event {
+        EngineEvent::ConversationsChanged { list, timelines } => {
+            let mut conversations = list.clone();
+            for key in timelines {
+                if !conversations.contains(key) {
+                    conversations.push(key.clone());
+                }
+            }
+            UiEvent::Changed { conversations }
+        }
+        EngineEvent::NewInbound { conversation, .. }
+        | EngineEvent::SendState { conversation, .. }
+        | EngineEvent::WindowClosing { conversation, .. } => UiEvent::Changed { conversations: vec![conversation.clone()] },
+        EngineEvent::NumbersChanged { phone_number_ids } => UiEvent::Health { phone_number_ids: phone_number_ids.clone() },
+        EngineEvent::Connection { state } => match state {
+            ConnectionState::Online => UiEvent::Sync { state: "connected", detail: None },
+            ConnectionState::Offline { reason } => {
+                UiEvent::Sync { state: "offline", detail: Some(format!("Offline: {reason}")) }
+            }
+            ConnectionState::Reconnecting { attempt, delay_ms } => UiEvent::Sync {
+                state: "reconnecting",
+                detail: Some(format!("Reconnecting in {} s (attempt {attempt})", delay_ms.div_ceil(1000))),
+            },
+        },
+        EngineEvent::Problems { .. } => return None,
+    })
+}
+
+/// Forward until the engine goes away. A lagging receiver tells the UI to reload everything.
+pub async fn forward(mut rx: Receiver<EngineEvent>, emit: impl Fn(&str, serde_json::Value)) {
+    loop {
+        match rx.recv().await {
+            Ok(event) => {
+                if let Ok(raw) = serde_json::to_value(&event) {
+                    emit(RAW, raw);
+                }
+                if let Some(ui) = to_ui(&event) {
+                    emit(ui.name(), serde_json::to_value(&ui).unwrap_or_default());
+                }
+            }
+            Err(RecvError::Lagged(missed)) => {
+                tracing::warn!(missed, "UI fell behind the engine; reloading");
+                emit(CHANGED, serde_json::json!({ "conversations": [] }));
+                emit(HEALTH, serde_json::json!({ "phone_number_ids": [] }));
+            }
+            Err(RecvError::Closed) => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use coexist_core::ContactKey;
+    use std::sync::{Arc, Mutex};
+
+    fn key(c: &str) -> ConversationKey {
+        ConversationKey { phone_number_id: "1".into(), contact: ContactKey(c.into()) }
+    }
+
+    #[test]
+    fn changed_lists_and_timelines_are_merged_without_duplicates() {
+        let e = EngineEvent::ConversationsChanged { list: vec![key("a"), key("b")], timelines: vec![key("b"), key("c")] };
+        assert_eq!(to_ui(&e), Some(UiEvent::Changed { conversations: vec![key("a"), key("b"), key("c")] }));
+    }
+
+    #[test]
+    fn connection_states_become_plain_words() {
+        let e = EngineEvent::Connection { state: ConnectionState::Reconnecting { attempt: 3, delay_ms: 1500 } };
+        let ui = to_ui(&e).unwrap();
+        assert_eq!(ui.name(), SYNC);
+        assert_eq!(serde_json::to_value(&ui).unwrap(), serde_json::json!({"state": "reconnecting", "detail": "Reconnecting in 2 s (attempt 3)"}));
+    }
+
+    #[tokio::test]
+    async fn forward_emits_named_events_and_reloads_after_lag() {
+        let (tx, rx) = tokio::sync::broadcast::channel(2);
+        for c in ["a", "b", "c"] {
+            tx.send(EngineEvent::WindowClosing { conversation: key(c), expires_at: 1 }).unwrap();
+        }
+        drop(tx);
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let s = seen.clone();
+        forward(rx, move |name, payload| s.lock().unwrap().push((name.to_string(), payload))).await;
+        let seen = seen.lock().unwrap();
+        let names: Vec<&str> = seen.iter().map(|(n, _)| n.as_str()).collect();
+        // The first event was lost to lag: a full reload is asked for, then the two kept ones.
+        assert_eq!(names, [CHANGED, HEALTH, RAW, CHANGED, RAW, CHANGED]);
+        assert_eq!(seen[0].1, serde_json::json!({"conversations": []}));
+        assert_eq!(seen[3].1["conversations"][0]["contact"], "b");
+    }
+}
