@@ -12,6 +12,8 @@ use crate::config::{AppConfig, Mode};
 pub struct Backend {
     pub engine: Engine,
     info: tokio::sync::Mutex<AppInfo>,
+    /// The latest `inbox:sync` payload (see [`AppInfo::sync`]).
+    last_sync: std::sync::Mutex<Option<serde_json::Value>>,
     /// Sync, outbox and window-clock tasks: stopped when the app exits (dropped).
     _tasks: EngineTasks,
     /// Demo mode: the in-process sandbox and bridge (they serve while this lives).
@@ -27,6 +29,8 @@ pub struct AppInfo {
     pub agent: String,
     pub bridge_url: String,
     pub data_dir: PathBuf,
+    /// The latest `inbox:sync` payload, for a UI that subscribed after it was emitted.
+    pub sync: Option<serde_json::Value>,
 }
 
 pub const INBOX_FILE: &str = "inbox.db";
@@ -57,7 +61,8 @@ pub async fn start(config: &AppConfig, data_dir: &Path, notifier: Arc<dyn Notifi
     spawn_template_sync(engine.clone());
     Ok(Backend {
         engine,
-        info: tokio::sync::Mutex::new(AppInfo { mode, agent, bridge_url: url, data_dir: data_dir.to_path_buf() }),
+        info: tokio::sync::Mutex::new(AppInfo { mode, agent, bridge_url: url, data_dir: data_dir.to_path_buf(), sync: None }),
+        last_sync: std::sync::Mutex::new(None),
         _tasks: tasks,
         _demo: demo,
     })
@@ -72,7 +77,14 @@ impl Backend {
                 info.agent = me.name;
             }
         }
-        info.clone()
+        let mut info = info.clone();
+        info.sync = self.last_sync.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        info
+    }
+
+    /// Remember the connection state the UI was last told.
+    pub fn set_sync(&self, payload: serde_json::Value) {
+        *self.last_sync.lock().unwrap_or_else(|p| p.into_inner()) = Some(payload);
     }
 
     /// The local inbox (a short lock; never held across an `.await`).

@@ -50,6 +50,9 @@ pub fn run() {
             app.manage(backend);
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(events::forward(rx, move |name, payload| {
+                if name == events::SYNC {
+                    handle.state::<backend::Backend>().set_sync(payload.clone());
+                }
                 if let Err(e) = handle.emit(name, payload) {
                     tracing::warn!(error = %e, event = name, "could not emit to the webview");
                 }

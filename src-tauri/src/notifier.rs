@@ -29,7 +29,8 @@ impl coexist_engine::Notifier for DesktopNotifier {
 pub fn notification(title: &str, body: &str) -> Notification {
     let mut n = Notification::new();
     n.appname(APP_NAME)
-        .summary(&escape_markup(&shorten(title, 80)))
+        // The summary is plain text by the spec; only the body may be read as markup.
+        .summary(&plain(&shorten(title, 80)))
         .body(&escape_markup(&shorten(body, MAX_BODY)))
         .icon("mail-unread");
     n
@@ -53,6 +54,10 @@ pub fn escape_markup(s: &str) -> String {
         }
     }
     out
+}
+
+fn plain(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
 fn shorten(s: &str, max: usize) -> String {
@@ -86,6 +91,8 @@ mod tests {
         assert_eq!(n.body.chars().count(), MAX_BODY);
         assert!(n.body.ends_with('…'));
         assert_eq!(n.summary, "Ana");
+        let n = notification("Eve <b>", "x");
+        assert_eq!(n.summary, "Eve <b>", "summaries are plain text, never escaped");
         assert_eq!(n.appname, APP_NAME);
     }
 }

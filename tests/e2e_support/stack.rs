@@ -39,7 +39,8 @@ impl Stack {
         coexist_bridge::admin::add_number(&db, NumberSettings {
             phone_number_id: sandbox.phone_number_id.clone(),
             waba_id: sandbox.waba_id.clone(),
-            display_number: sandbox.display_number.clone(),
+            // `+1 555 555 0100` -> `+15555550100` (the bridge wants E.164).
+            display_number: format!("+{}", sandbox.display_number.chars().filter(char::is_ascii_digit).collect::<String>()),
             mode: NumberMode::Coexistence,
             tier_mps: 20,
         })

@@ -29,6 +29,11 @@ export class Composer {
     else this.templateMode();
   }
 
+  /** New templates arrived: reload the picker unless the agent is filling one in. */
+  templatesChanged() {
+    if (this.mode === 'template' && !this.el.querySelector('[data-testid=template-selected]')) this.templateMode();
+  }
+
   hide() {
     this.el.hidden = true;
     this.conv = null;

@@ -51,6 +51,12 @@ async function refreshHealth() {
   renderBanners(state.info, state.health);
 }
 
+/** Failures (e.g. 131042 payment) show up as message changes: re-check the numbers, at most every 2 s. */
+function scheduleHealth() {
+  if (scheduleHealth.timer) return;
+  scheduleHealth.timer = setTimeout(() => { scheduleHealth.timer = 0; refreshHealth(); }, 2000);
+}
+
 function showHeader(conv) {
   state.open = conv;
   $('conv-head').hidden = false;
@@ -185,25 +191,29 @@ function setupKeyboard() {
   });
 }
 
+function showSync(s) {
+  const el = $('sync-state');
+  el.dataset.state = s.state;
+  el.textContent = s.state === 'connected' ? 'Connected' : (s.detail || 'Offline — retrying');
+}
+
 async function start() {
   setupFilters();
   setupSearch();
   setupKeyboard();
   await on('inbox:changed', async (payload) => {
     await refreshList();
+    scheduleHealth();
     const touched = payload?.conversations || [];
     if (state.open && (touched.length === 0 || touched.some((k) => sameKey(k, state.open.conversation)))) await refreshOpen();
   });
-  await on('inbox:health', () => refreshHealth());
-  await on('inbox:sync', (s) => {
-    const el = $('sync-state');
-    el.dataset.state = s.state;
-    el.textContent = s.state === 'connected' ? 'Connected' : (s.detail || 'Offline — retrying');
-  });
+  await on('inbox:health', () => { refreshHealth(); composer.templatesChanged(); });
+  await on('inbox:sync', showSync);
   try {
     state.info = await api.appInfo();
     $('agent-name').textContent = state.info.agent ? `Signed in as ${state.info.agent}` : '';
     document.body.dataset.mode = state.info.mode;
+    if (state.info.sync) showSync(state.info.sync);
   } catch (e) {
     toast(`Could not start: ${errorText(e)}`);
   }

@@ -92,7 +92,8 @@ function status(m, ctx) {
       e.what_to_do ? h('span', { class: 'todo', text: e.what_to_do }) : null,
       e.code ? h('span', { class: 'code muted', text: `Meta error ${e.code}` } ) : null,
       // 131047 cannot be fixed by retrying: the composer turns into the template picker instead.
-      (m.can_retry ?? (m.side === 'api' && Boolean(m.idempotency_key) && e.code !== 131047))
+      // Templates are re-sent from the picker (their parameters are not kept here).
+      (m.can_retry ?? (m.side === 'api' && Boolean(m.idempotency_key) && e.code !== 131047 && m.body?.type === 'text'))
         ? h('button', { type: 'button', class: 'retry', 'data-testid': 'retry-send', onclick: () => ctx.onRetry(m), text: 'Retry' })
         : null));
   }

@@ -77,6 +77,9 @@ pub fn validate_name(name: &str) -> Result<(), String> {
 pub struct Caller {
     pub name: String,
     pub role: Role,
+    /// To re-check long-lived requests (SSE) against revocation.
+    #[serde(skip)]
+    pub token_hash: String,
 }
 
 impl Caller {
@@ -111,8 +114,9 @@ impl FromRequestParts<AppState> for Caller {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer TOKEN`"))?;
-        match state.db.user_by_token_hash(&token_hash(token)).await? {
-            Some(user) => Ok(Caller { name: user.name, role: user.role }),
+        let hash = token_hash(token);
+        match state.db.user_by_token_hash(&hash).await? {
+            Some(user) => Ok(Caller { name: user.name, role: user.role, token_hash: hash }),
             None => Err(ApiError::unauthorized("unknown or revoked token; ask an admin for a new one")),
         }
     }

@@ -32,8 +32,9 @@ pub struct BridgeConfig {
     /// First retry delay; doubles each retry, capped at `retry_max_delay`.
     pub retry_base_delay: Duration,
     pub retry_max_delay: Duration,
-    /// Slack per rolling second kept under a number's cap, so network jitter between the
-    /// bridge and Meta cannot squeeze cap+1 sends into one second (see `limiter`).
+    /// At most `cap` sends leave per `1 s + limiter_guard`, so network jitter between the bridge
+    /// and Meta smaller than the guard cannot squeeze cap+1 sends into one second (see
+    /// `limiter`). Default 50 ms (~95% of the cap); raise it over a jittery WAN.
     pub limiter_guard: Duration,
     /// Longest `wait` a long-poll may ask for.
     pub max_long_poll: Duration,
@@ -54,14 +55,14 @@ impl BridgeConfig {
             graph_attempts: 5,
             retry_base_delay: Duration::from_millis(250),
             retry_max_delay: Duration::from_secs(4),
-            limiter_guard: Duration::from_millis(100),
+            limiter_guard: Duration::from_millis(50),
             max_long_poll: Duration::from_secs(60),
         }
     }
 
     /// Reads an optional TOML file, then lets the environment (`COEXIST_APP_SECRET`,
     /// `COEXIST_VERIFY_TOKEN`, `COEXIST_ACCESS_TOKEN`, `COEXIST_GRAPH_URL`,
-    /// `COEXIST_GRAPH_VERSION`, `COEXIST_BODY_LIMIT`) override it.
+    /// `COEXIST_GRAPH_VERSION`, `COEXIST_BODY_LIMIT`, `COEXIST_LIMITER_GUARD_MS`) override it.
     pub fn load(db_path: impl Into<PathBuf>, file: Option<&Path>) -> Result<Self> {
         let mut config = BridgeConfig::new(db_path);
         if let Some(path) = file {
@@ -87,6 +88,9 @@ impl BridgeConfig {
         set(&mut self.graph_version, f.graph_version);
         if let Some(limit) = f.body_limit {
             self.body_limit = limit;
+        }
+        if let Some(ms) = f.limiter_guard_ms {
+            self.limiter_guard = Duration::from_millis(ms);
         }
     }
 
@@ -131,6 +135,8 @@ pub struct FileConfig {
     pub graph_url: Option<String>,
     pub graph_version: Option<String>,
     pub body_limit: Option<usize>,
+    /// See `BridgeConfig::limiter_guard`.
+    pub limiter_guard_ms: Option<u64>,
 }
 
 impl FileConfig {
@@ -140,7 +146,12 @@ impl FileConfig {
             Some(v) => Some(v.parse().with_context(|| format!("COEXIST_BODY_LIMIT={v:?} is not a number of bytes"))?),
             None => None,
         };
+        let limiter_guard_ms = match var("COEXIST_LIMITER_GUARD_MS") {
+            Some(v) => Some(v.parse().with_context(|| format!("COEXIST_LIMITER_GUARD_MS={v:?} is not a number of milliseconds"))?),
+            None => None,
+        };
         Ok(FileConfig {
+            limiter_guard_ms,
             app_secret: var("COEXIST_APP_SECRET"),
             verify_token: var("COEXIST_VERIFY_TOKEN"),
             access_token: var("COEXIST_ACCESS_TOKEN"),

@@ -84,7 +84,7 @@ pub struct StreamQuery {
 /// A `Last-Event-ID` header (sent by EventSource on reconnect) takes precedence over `after`.
 pub async fn stream(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     headers: HeaderMap,
     Query(q): Query<StreamQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
@@ -100,16 +100,29 @@ pub async fn stream(
     if after < 0 {
         return Err(ApiError::bad_request("after must be zero or positive"));
     }
-    Ok(Sse::new(event_stream(state, after)).keep_alive(KeepAlive::default()))
+    Ok(Sse::new(event_stream(state, caller, after)).keep_alive(KeepAlive::default()))
 }
 
-fn event_stream(state: AppState, mut after: i64) -> impl Stream<Item = Result<SseEvent, Infallible>> {
+/// Still allowed to read? A revoked token ends its open streams within about a second.
+async fn still_allowed(state: &AppState, caller: &Caller) -> bool {
+    matches!(state.db.user_by_token_hash(&caller.token_hash).await, Ok(Some(_)))
+}
+
+fn event_stream(state: AppState, caller: Caller, mut after: i64) -> impl Stream<Item = Result<SseEvent, Infallible>> {
     async_stream::stream! {
         let mut seq_rx = state.writer.subscribe();
         let mut shutdown = state.shutdown.clone();
+        let mut checked = Instant::now();
         loop {
             if *shutdown.borrow() {
                 break;
+            }
+            if checked.elapsed() >= RECHECK {
+                if !still_allowed(&state, &caller).await {
+                    tracing::info!(name = %caller.name, "token revoked; closing its event stream");
+                    break;
+                }
+                checked = Instant::now();
             }
             seq_rx.borrow_and_update();
             let events = match state.db.events_after(after, MAX_LIMIT).await {

@@ -42,30 +42,40 @@ async fn every_webhook_answered_200_survives_kill_9() {
     let (mut child, url) = spawn_bridge(&db).await;
     let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
 
-    const BURST: u64 = 800;
+    // 64 concurrent senders fire webhooks non-stop until the bridge dies under them.
     let answered = Arc::new(Mutex::new(Vec::new()));
     let ok_count = Arc::new(AtomicUsize::new(0));
+    let failed = Arc::new(AtomicUsize::new(0));
+    let next = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
-    for n in 0..BURST {
-        let (http, url, answered, ok_count) = (http.clone(), url.clone(), answered.clone(), ok_count.clone());
+    for _ in 0..64 {
+        let (http, url, answered, ok_count, failed, next) =
+            (http.clone(), url.clone(), answered.clone(), ok_count.clone(), failed.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
-            let body = webhook_body(n);
-            let r = http
-                .post(format!("{url}/webhook"))
-                .header("x-hub-signature-256", coexist_bridge::sign_webhook(SECRET, body.as_bytes()))
-                .body(body)
-                .send()
-                .await;
-            if let Ok(r) = r {
-                if r.status() == 200 {
-                    answered.lock().unwrap().push(format!("wamid.in.{n}"));
-                    ok_count.fetch_add(1, Ordering::SeqCst);
+            loop {
+                let n = next.fetch_add(1, Ordering::SeqCst) as u64;
+                let body = webhook_body(n);
+                let r = http
+                    .post(format!("{url}/webhook"))
+                    .header("x-hub-signature-256", coexist_bridge::sign_webhook(SECRET, body.as_bytes()))
+                    .body(body)
+                    .send()
+                    .await;
+                match r {
+                    Ok(r) if r.status() == 200 => {
+                        answered.lock().unwrap().push(format!("wamid.in.{n}"));
+                        ok_count.fetch_add(1, Ordering::SeqCst);
+                    }
+                    _ => {
+                        failed.fetch_add(1, Ordering::SeqCst);
+                        return;
+                    }
                 }
             }
         }));
     }
     // Mid-burst: once some are answered, SIGKILL (no chance to flush anything).
-    while ok_count.load(Ordering::SeqCst) < 100 {
+    while ok_count.load(Ordering::SeqCst) < 300 {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     child.start_kill().unwrap();
@@ -74,8 +84,13 @@ async fn every_webhook_answered_200_survives_kill_9() {
         t.await.unwrap();
     }
     let answered: Vec<String> = answered.lock().unwrap().clone();
-    assert!(answered.len() >= 100);
-    eprintln!("{} of {BURST} webhooks were answered 200 before the kill", answered.len());
+    assert!(answered.len() >= 300);
+    assert!(failed.load(Ordering::SeqCst) > 0, "the kill must land mid-burst");
+    eprintln!(
+        "{} webhooks answered 200 before the kill; {} sent in total",
+        answered.len(),
+        next.load(Ordering::SeqCst)
+    );
 
     // Restart on the same file and read everything back through the relay.
     let (mut child, url) = spawn_bridge(&db).await;

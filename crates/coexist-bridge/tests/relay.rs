@@ -149,3 +149,27 @@ async fn shutdown_ends_open_streams_and_long_polls() {
     assert_eq!(poll.await.unwrap(), 200, "the in-flight long-poll was answered");
     drop(stream);
 }
+
+#[tokio::test]
+async fn revoking_a_user_closes_their_open_stream() {
+    let h = Harness::start(None, |_| {}).await;
+    let token = coexist_bridge::admin::add_user(&h.db, "leaver", coexist_bridge::Role::Agent).unwrap();
+    h.post_webhook(&webhook_body(1)).await;
+    let resp = h.http.get(h.url("/v1/stream")).bearer_auth(&token).send().await.unwrap();
+    let mut stream = resp.bytes_stream();
+    let first = tokio::time::timeout(Duration::from_secs(10), stream.next()).await.unwrap().unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&first).contains("id: 1"));
+    let r = h.http.delete(h.url("/v1/admin/users/leaver")).bearer_auth(&h.admin).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    // The stream ends (keep-alives aside) instead of relaying more to a revoked token.
+    let ended = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(chunk) = stream.next().await {
+            if chunk.is_err() {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the revoked stream stayed open");
+    h.shutdown().await;
+}

@@ -54,9 +54,15 @@ async fn only_correctly_signed_webhooks_are_stored() {
         parsed.iter().any(|e| matches!(e, coexist_core::Event::Message(m) if m.wamid == "wamid.in.1")),
         "{parsed:?}"
     );
+    let health = h.http.get(h.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.text().await.unwrap(), "ok last_seq=1\n");
     let metrics = h.http.get(h.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("coexist_bridge_webhooks_refused_total{reason=\"signature_missing\"} 1"), "{metrics}");
     assert!(metrics.contains("coexist_bridge_webhooks_refused_total{reason=\"signature_invalid\"} 3"), "{metrics}");
+    assert!(metrics.contains("coexist_bridge_webhooks_accepted_total{outcome=\"stored\"} 1"), "{metrics}");
+    assert!(metrics.contains("coexist_bridge_event_log_last_seq 1"), "{metrics}");
+    assert!(metrics.contains("coexist_bridge_relay_events_served_total 1"), "{metrics}");
     h.shutdown().await;
 }
 

@@ -53,6 +53,9 @@ pub fn unsupported_reason(type_name: &str) -> String {
         "reaction" => "Reaction",
         "call" | "calls" => "Call",
         "ephemeral" => "Disappearing message",
+        // Meta has at times delivered edits and deletions as `unsupported` messages.
+        "edit" => "Edited message",
+        "revoke" => "Deleted message",
         "request_welcome" => {
             return "The customer opened the chat for the first time (no message yet)".to_string();
         }

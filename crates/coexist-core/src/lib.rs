@@ -20,6 +20,6 @@ pub use body::{parse_body, unsupported_reason};
 pub use error::ParseError;
 pub use event::*;
 pub use meta_error::{explain_meta_error, ErrorExplanation};
-pub use parse::{parse_webhook, parse_webhook_value, phone_key};
+pub use parse::{contact_key, is_phone_like, parse_webhook, parse_webhook_value, phone_key};
 pub use relay::*;
 pub use relay_events::{events_from_relay, outbound_event, templates_event};

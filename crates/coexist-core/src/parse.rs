@@ -67,7 +67,11 @@ impl Ctx<'_> {
         serde_path_to_error::deserialize(value).map_err(|e| {
             let inner = e.path().to_string();
             let message = clip(&e.into_inner().to_string());
-            let at = if inner == "." { self.at(rel) } else { format!("{}.{inner}", self.at(rel)) };
+            let at = match inner.as_str() {
+                "." => self.at(rel),
+                i if i.starts_with('[') => format!("{}{i}", self.at(rel)),
+                i => format!("{}.{i}", self.at(rel)),
+            };
             format!("malformed at `{at}`: {message}")
         })
     }
@@ -105,13 +109,37 @@ pub fn phone_key(raw: &str) -> ContactKey {
     }
 }
 
+/// Whether `raw` is a phone number (digits, optionally with `+`, spaces, dashes, dots, brackets).
+pub fn is_phone_like(raw: &str) -> bool {
+    let mut digits = 0;
+    for c in raw.trim().chars() {
+        match c {
+            '0'..='9' => digits += 1,
+            '+' | ' ' | '-' | '(' | ')' | '.' => {}
+            _ => return false,
+        }
+    }
+    digits > 0
+}
+
+/// The contact key for an identifier Meta gives where a phone number is expected (`from`,
+/// `to`, `wa_id`, `recipient_id`, a send's `to`): a phone number becomes its digits; anything
+/// else is a business-scoped user id (BSUID, e.g. `US.13491208655302741918`), keyed `user:<id>`.
+pub fn contact_key(raw: &str) -> ContactKey {
+    if is_phone_like(raw) {
+        phone_key(raw)
+    } else {
+        ContactKey::from_user_id(raw.trim())
+    }
+}
+
 fn non_empty(s: &Option<FlexString>) -> Option<&str> {
     s.as_ref().map(|f| f.0.trim()).filter(|s| !s.is_empty())
 }
 
 /// Phone first (`wa_id`), else the business-scoped user id.
 fn key_of(phone: &Option<FlexString>, user_id: &Option<FlexString>) -> Option<ContactKey> {
-    non_empty(phone).map(phone_key).or_else(|| non_empty(user_id).map(ContactKey::from_user_id))
+    non_empty(phone).map(contact_key).or_else(|| non_empty(user_id).map(ContactKey::from_user_id))
 }
 
 fn same_number(a: &str, b: &str) -> bool {
@@ -151,7 +179,7 @@ fn locate(origin: Origin, pnid: &str, m: &WebhookMessage) -> Option<Located> {
             let from_business = m.to.is_some()
                 || matches!((non_empty(&m.from), business_number), (Some(f), Some(b)) if same_number(f, b));
             let counterpart = if from_business { key_of(&m.to, &m.to_user_id) } else { key_of(&m.from, &m.from_user_id) };
-            let contact = thread.filter(|t| !t.trim().is_empty()).map(phone_key).or(counterpart)?;
+            let contact = thread.filter(|t| !t.trim().is_empty()).map(contact_key).or(counterpart)?;
             (contact, Side::History, from_business)
         }
     };
@@ -168,6 +196,9 @@ fn message_events(ctx: &Ctx, rel: &str, origin: Origin, pnid: &str, item: &Value
         Ok(m) => m,
         Err(reason) => return out.push(unreadable(ctx, reason, item)),
     };
+    if m.id.0.trim().is_empty() {
+        return out.push(unreadable(ctx, format!("empty message id at `{}`", ctx.at(rel)), item));
+    }
     let Some(loc) = locate(origin, pnid, &m) else {
         let reason = format!("no customer number or user id at `{}`", ctx.at(rel));
         return out.push(unreadable(ctx, reason, item));
@@ -317,6 +348,9 @@ fn status_event(ctx: &Ctx, rel: &str, pnid: &str, item: &Value) -> Event {
         Ok(s) => s,
         Err(reason) => return unreadable(ctx, reason, item),
     };
+    if s.id.0.trim().is_empty() {
+        return unreadable(ctx, format!("empty message id at `{}`", ctx.at(rel)), item);
+    }
     let Some(status) = status_kind(&s.status) else {
         let reason = format!("status `{}` at `{}` is not one Coexist tracks", clip(&s.status), ctx.at(rel));
         return unreadable(ctx, reason, item);
@@ -378,6 +412,28 @@ fn history_events(ctx: &Ctx, value: &Value, out: &mut Vec<Event>) {
             }
         }
     }
+    let origin = Origin::History { thread: None, business_number };
+    for (mi, item) in v.messages.iter().enumerate() {
+        media_followup_events(ctx, &format!("messages[{mi}]"), origin, pnid, item, out);
+    }
+}
+
+/// The contents of a history `media_placeholder`, sent later with the same wamid. Whichever
+/// arrives first, the message ends up with the media: as a `Message` (if the placeholder has not
+/// arrived, the placeholder is then a duplicate) and as a `MessageEdited` (if it has).
+fn media_followup_events(ctx: &Ctx, rel: &str, origin: Origin, pnid: &str, item: &Value, out: &mut Vec<Event>) {
+    let start = out.len();
+    message_events(ctx, rel, origin, pnid, item, out);
+    let edit = out[start..].iter().find_map(|e| match e {
+        Event::Message(m) if !matches!(m.body, MessageBody::Unsupported { .. }) => Some(Event::MessageEdited {
+            wamid: m.wamid.clone(),
+            conversation: m.conversation.clone(),
+            timestamp: m.timestamp,
+            body: m.body.clone(),
+        }),
+        _ => None,
+    });
+    out.extend(edit);
 }
 
 fn history_progress(pnid: &str, meta: Option<&HistoryMetadata>, error: Option<&WebhookError>) -> Event {
@@ -421,7 +477,7 @@ fn state_sync_event(ctx: &Ctx, rel: &str, pnid: &str, s: StateSyncItem, item: &V
             phone_number_id: pnid.to_string(),
             contact: key,
             name: contact.full_name.clone().filter(|n| !n.trim().is_empty()).or(contact.first_name.clone()),
-            wa_id: non_empty(&contact.phone_number).map(|p| phone_key(p).0),
+            wa_id: non_empty(&contact.phone_number).filter(|p| is_phone_like(p)).map(|p| phone_key(p).0),
             user_id: non_empty(&contact.user_id).map(str::to_string),
         }),
         ("contact", "remove", _) => {
@@ -540,8 +596,53 @@ mod tests {
     }
 
     #[test]
+    fn empty_ids_are_unreadable_not_messages() {
+        let value = json!({"metadata": meta(),
+            "messages": [{"from": "2", "id": " ", "timestamp": "1", "type": "text", "text": {"body": "x"}}],
+            "statuses": [{"id": "", "status": "read", "timestamp": "1", "recipient_id": "2"}]});
+        let events = parse_webhook(&envelope("messages", value)).unwrap();
+        assert_eq!(events.len(), 2);
+        for e in events {
+            assert!(matches!(&e, Event::Unknown { raw, .. } if raw["reason"].as_str().unwrap().contains("empty message id")), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn history_media_followup_fills_the_placeholder() {
+        let value = json!({"metadata": meta(), "messages": [
+            {"from": "16505551234", "id": "wamid.P", "timestamp": "1739230000", "type": "image",
+             "image": {"mime_type": "image/jpeg", "sha256": "x", "id": "777"}}
+        ]});
+        let events = parse_webhook(&envelope("history", value)).unwrap();
+        match &events[..] {
+            [Event::Message(m), Event::MessageEdited { wamid, body, .. }] => {
+                assert_eq!(m.side, Side::History);
+                assert!(!m.from_business);
+                assert_eq!(m.conversation.contact.as_str(), "16505551234");
+                assert_eq!(wamid, "wamid.P");
+                assert!(matches!(body, MessageBody::Image { media } if media.id.as_deref() == Some("777")));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn phone_key_normalizes_only_phone_like_strings() {
         assert_eq!(phone_key("+1 (650) 555-1234").as_str(), "16505551234");
         assert_eq!(phone_key(" abc ").as_str(), "abc");
+        assert_eq!(contact_key("+1 (650) 555-1234").as_str(), "16505551234");
+        assert_eq!(contact_key("US.13491208655302741918").as_str(), "user:US.13491208655302741918");
+        assert!(!is_phone_like("") && !is_phone_like("+ -"));
+    }
+
+    #[test]
+    fn status_sent_to_a_bsuid_lands_in_the_user_conversation() {
+        let value = json!({"metadata": meta(), "statuses": [
+            {"id": "wamid.S", "status": "delivered", "timestamp": "1", "recipient_id": "US.13491208655302741918"}
+        ]});
+        match &parse_webhook(&envelope("messages", value)).unwrap()[..] {
+            [Event::Status(s)] => assert_eq!(s.conversation.contact, ContactKey::from_user_id("US.13491208655302741918")),
+            other => panic!("{other:?}"),
+        }
     }
 }

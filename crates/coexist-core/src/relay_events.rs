@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::body::parse_body;
 use crate::error::{from_value, ParseError};
 use crate::event::*;
-use crate::parse::{parse_webhook_value, phone_key};
+use crate::parse::{contact_key, parse_webhook_value};
 use crate::relay::*;
 
 /// Convert one relayed entry. A malformed record is refused with the path of the problem; a
@@ -51,7 +51,7 @@ pub fn outbound_event(record: &OutboundRecord) -> Event {
         .map(str::to_string);
     Event::Message(Message {
         wamid: record.wamid.clone(),
-        conversation: ConversationKey { phone_number_id: record.phone_number_id.clone(), contact: phone_key(recipient) },
+        conversation: ConversationKey { phone_number_id: record.phone_number_id.clone(), contact: contact_key(recipient) },
         side: Side::Api,
         from_business: true,
         timestamp: record.timestamp,

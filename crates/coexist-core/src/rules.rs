@@ -26,10 +26,17 @@
 //! it lasts [`WINDOW_SECS`] (24 h) from that message's Meta timestamp. When the message
 //! carries a `referral` (the customer came from a click-to-WhatsApp ad or a Facebook Page
 //! call-to-action, Meta's "free entry point"), the window lasts [`FREE_ENTRY_WINDOW_SECS`]
-//! (72 h in total). Meta documents the 72 h free entry point window as starting when the
-//! business answers within 24 h; we cannot know Meta's bookkeeping, so we open it at the
-//! inbound message (72 h from it), which is the lead's product rule.
-//! Echoes (App replies), API sends, history and statuses never open or extend it.
+//! (72 h in total). Echoes (App replies), API sends, history and statuses never open or
+//! extend it.
+//!
+//! What Meta's documentation says (checked for this rule): a free entry point (FEP) starts
+//! when the customer writes from a click-to-WhatsApp ad or a Page call-to-action *and* the
+//! business replies within 24 h; from that reply, every message is free for 72 h. Several
+//! providers' guides add that free-form (non-template) messages still need the 24 h customer
+//! service window. Our product rule is simpler and errs on the side of letting agents type: a
+//! `referral` message keeps the window open 72 h from that message. If Meta disagrees on a
+//! send, the 131047 rule below closes the window at once, so the agent is told to use a
+//! template instead.
 //! A failed status with error **131047** ("Re-engagement message": Meta says the window is
 //! closed) closes the window whatever our clock says, until a strictly newer inbound customer
 //! message (by Meta timestamp) reopens it. An inbound message with the same second as the
@@ -46,10 +53,17 @@
 //! Meta retries webhooks, and the bridge may relay a webhook twice; applying a duplicate is
 //! harmless here (maxima), but the store must not insert a second row.
 //!
+//! # Edits and revokes
+//! An edit replaces a message's body when it is newer (Meta timestamp) than the last edit
+//! applied; a revoke is terminal (a revoked message stays revoked, later edits are ignored);
+//! either may arrive before its message and is applied when the message arrives — see
+//! [`edit_applies`]. Neither changes ownership, the window, or unread.
+//!
 //! # Unread
 //! An inbound customer message is unread when it is newer (by Meta timestamp, strictly) than
 //! both the latest business reply (any side, including the App) and the agent's read mark:
-//! see [`ConversationState::unread_threshold`] and [`counts_as_unread`]. History never counts.
+//! see [`ConversationState::unread_threshold`] and [`counts_as_unread`]. History and Meta's
+//! `system` notices never count.
 //!
 //! # Order
 //! Messages are shown by Meta timestamp; ties by arrival (the bridge's relay sequence) — see
@@ -312,7 +326,23 @@ pub fn closes_window(s: &StatusUpdate) -> bool {
 /// Whether `msg` counts as unread given the conversation's [`ConversationState::unread_threshold`].
 /// Only inbound customer messages count; history never does.
 pub fn counts_as_unread(msg: &Message, threshold: Option<Timestamp>) -> bool {
-    is_customer_writing(msg) && threshold.map_or(true, |t| msg.timestamp > t)
+    // (a `match`, not `Option::is_none_or`: the workspace's rust-version is 1.80)
+    is_customer_writing(msg)
+        && match threshold {
+            None => true,
+            Some(t) => msg.timestamp > t,
+        }
+}
+
+/// Whether an edit at `edit_ts` replaces the body of a message last edited at `last_edit`
+/// (`None`: never edited) and possibly `revoked`. Equal timestamps: the edit applies (Meta
+/// does not send two edits of one message in the same second with different text).
+pub fn edit_applies(last_edit: Option<Timestamp>, revoked: bool, edit_ts: Timestamp) -> bool {
+    match last_edit {
+        _ if revoked => false,
+        None => true,
+        Some(t) => edit_ts >= t,
+    }
 }
 
 /// The display order of messages: Meta timestamp, then arrival (the relay sequence).
@@ -480,7 +510,7 @@ mod tests {
         let api = Event::Message(msg("api", Side::Api, T + 10));
         let app = Event::Message(msg("app", Side::App, T + 20));
         let later_inbound = Event::Message(msg("in2", Side::Customer, T + 30));
-        assert_eq!(state(&[inbound.clone()]).owner(), Owner::Unowned);
+        assert_eq!(state(std::slice::from_ref(&inbound)).owner(), Owner::Unowned);
         assert_eq!(state(&[inbound.clone(), api.clone()]).owner(), Owner::Api { agent: "ana".into() });
         assert_eq!(state(&[inbound.clone(), api.clone(), app.clone()]).owner(), Owner::App);
         // The customer writing again changes nothing.
@@ -577,6 +607,14 @@ mod tests {
         assert!(!counts_as_unread(&msg("in2", Side::Customer, T + 11), s.unread_threshold()));
         assert!(!s.mark_read(T + 5), "the read mark never goes back");
         assert!(counts_as_unread(&msg("in", Side::Customer, T), None));
+    }
+
+    #[test]
+    fn edits_latest_wins_revoke_is_terminal() {
+        assert!(edit_applies(None, false, T));
+        assert!(edit_applies(Some(T), false, T + 1));
+        assert!(!edit_applies(Some(T + 1), false, T));
+        assert!(!edit_applies(None, true, T + 100));
     }
 
     #[test]

@@ -288,6 +288,10 @@ pub struct HistoryValue {
     /// The business declined to share its history (e.g. code 2593109).
     #[serde(default)]
     pub errors: Vec<WebhookError>,
+    /// A follow-up with the contents of a recent media message (sent within 14 days of
+    /// onboarding) that the chunks listed as `media_placeholder`; same wamid.
+    #[serde(default)]
+    pub messages: Vec<Value>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -286,6 +286,20 @@ fn history_messages_know_who_sent_them() {
 }
 
 #[test]
+fn history_media_followup_replaces_the_placeholder() {
+    match &parse("history_media_followup")[..] {
+        [Event::Message(m), Event::MessageEdited { wamid, body, conversation, .. }] => {
+            assert_eq!(m.side, Side::History);
+            assert!(m.from_business, "sent by the business (`to` present)");
+            assert_eq!(conversation, &customer_conversation());
+            assert_eq!(wamid, "wamid.HIST_MEDIA_1");
+            assert!(matches!(body, MessageBody::Image { media } if media.caption.as_deref() == Some("Our catalogue")));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn history_declined_is_progress_with_error() {
     match &parse("history_declined")[..] {
         [Event::HistoryProgress { error: Some(e), phone_number_id, .. }] => {

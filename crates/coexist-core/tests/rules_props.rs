@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use coexist_core::rules::{ConversationState, MessageStatus};
 use coexist_core::*;
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 use proptest::sample::Index;
 use serde_json::{json, Value};
 
@@ -41,7 +42,7 @@ fn build(i: usize, spec: &Spec) -> Event {
                 wamid: format!("wamid.{i}"),
                 conversation: conv(),
                 side,
-                from_business: side != Side::Customer && i % 2 == 0,
+                from_business: side != Side::Customer && i & 1 == 0,
                 timestamp: ts,
                 body: if system { MessageBody::System { body: "notice".into() } } else { MessageBody::Text { body: format!("m{i}") } },
                 reply_to: None,
@@ -104,7 +105,11 @@ fn scenario() -> impl Strategy<Value = (Vec<Event>, Vec<Event>)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: 512,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct("tests/regressions/rules_props.proptest-regressions"))),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn any_interleaving_and_duplication_gives_the_same_state((original, scrambled) in scenario(), now in 0i64..600_000) {

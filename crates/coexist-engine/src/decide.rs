@@ -11,7 +11,7 @@
 
 use coexist_core::rules::WindowState;
 use coexist_core::ConversationKey;
-use coexist_store::{ApplyReport, ConversationFilter, StoreError};
+use coexist_store::{ApplyReport, StoreError};
 
 use crate::events::EngineEvent;
 use crate::notify::{plain_preview, CLOSING_WARNING_SECS};
@@ -43,7 +43,10 @@ pub(crate) fn after_batch(shared: &Shared, report: &ApplyReport, now: i64) -> Re
         shared.publish(EngineEvent::Problems { seqs: report.problems.clone() });
     }
     for m in &report.new_inbound {
-        let sender = sender_name(shared, &m.conversation, now)?;
+        let sender = match &m.contact_name {
+            Some(name) => display_name(Some(name), &m.conversation),
+            None => sender_name(shared, &m.conversation, now)?,
+        };
         let preview = plain_preview(&m.preview, 140);
         shared.publish(EngineEvent::NewInbound {
             conversation: m.conversation.clone(),
@@ -67,14 +70,10 @@ pub(crate) fn after_batch(shared: &Shared, report: &ApplyReport, now: i64) -> Re
 
 /// Warn once per window about unanswered conversations whose window closes within the hour.
 pub(crate) fn closing_windows(shared: &Shared, now: i64) -> Result<usize, StoreError> {
-    let filter = ConversationFilter { window_closing_within_secs: Some(CLOSING_WARNING_SECS), limit: 500, ..Default::default() };
-    let closing = shared.store().conversations(&filter, now)?;
+    let closing = shared.store().closing_conversations(now, CLOSING_WARNING_SECS)?;
     let mut shown = 0;
-    for c in closing {
+    for c in closing.into_iter().filter(|c| c.unanswered) {
         let WindowState::Open { expires_at, remaining_secs } = c.window else { continue };
-        if !is_unanswered(shared, &c.conversation)? {
-            continue;
-        }
         let key = format!("{}:{}:{expires_at}", c.conversation.phone_number_id, c.conversation.contact.as_str());
         if shared.store().notification_claim(kinds::CLOSING, &key)? {
             let who = display_name(c.contact_name.as_deref(), &c.conversation);
@@ -97,16 +96,6 @@ pub(crate) fn failed_send(shared: &Shared, key: &str, conversation: &Conversatio
         shared.notifier.notify(&format!("Message to {who} was not sent"), &plain_preview(detail, 200));
     }
     Ok(())
-}
-
-/// The customer's last message is newer than the business's last reply.
-fn is_unanswered(shared: &Shared, key: &ConversationKey) -> Result<bool, StoreError> {
-    let Some(state) = shared.store().conversation_state(key)? else { return Ok(false) };
-    Ok(match (&state.last_inbound, &state.last_reply) {
-        (Some(_), None) => true,
-        (Some(inbound), Some(reply)) => inbound.timestamp > reply.at.timestamp,
-        (None, _) => false,
-    })
 }
 
 fn sender_name(shared: &Shared, key: &ConversationKey, now: i64) -> Result<String, StoreError> {

@@ -64,7 +64,7 @@ impl SendError {
         match code {
             Some(code) if THROTTLE_CODES.contains(&code) => SendError::Throttled { code, message, retry_after },
             Some(code) if status != 401 && status != 403 => {
-                let explained = explain(code);
+                let explained = coexist_core::explain_meta_error(code);
                 // The bridge puts `reason`/`what_to_do` beside Meta's `error` object.
                 let text = |k: &str, d: String| {
                     v.get(k).or_else(|| err.get(k)).and_then(Value::as_str).map(str::to_string).unwrap_or(d)
@@ -86,17 +86,6 @@ impl SendError {
             },
         }
     }
-}
-
-/// Plain words for a Meta code, when the bridge did not send them.
-fn explain(code: i64) -> Explained {
-    // TODO(engine): switch to coexist_core::explain_meta_error once core exports it.
-    Explained { reason: format!("Meta error {code}."), what_to_do: String::new() }
-}
-
-struct Explained {
-    reason: String,
-    what_to_do: String,
 }
 
 /// The human-readable message in an error body (`{"error":{"message"}}`, `{"message"}`, or the text).

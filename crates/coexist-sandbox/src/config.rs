@@ -74,6 +74,9 @@ pub struct SandboxConfig {
     pub status_delays: StatusDelays,
     /// Whether accepted sends go on to `read` (customers who read everything) or stop at `delivered`.
     pub auto_read: bool,
+    /// Deliver `read` before `delivered`, as Meta sometimes does, to prove the client only moves
+    /// statuses forward. Off by default.
+    pub statuses_out_of_order: bool,
     /// Webhook delivery retry backoff: first wait, doubled per failure up to `retry_max`.
     pub retry_initial: Duration,
     pub retry_max: Duration,
@@ -96,6 +99,7 @@ impl SandboxConfig {
                 read: Duration::from_millis(600),
             },
             auto_read: true,
+            statuses_out_of_order: false,
             retry_initial: Duration::from_millis(100),
             retry_max: Duration::from_secs(10),
         }

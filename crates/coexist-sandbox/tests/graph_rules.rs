@@ -383,3 +383,85 @@ async fn unreachable_customer_fails_131026_after_a_200() {
         .await;
     h.sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn statuses_can_be_configured_to_arrive_out_of_order() {
+    let mut c = config();
+    c.statuses_out_of_order = true;
+    let h = start_with(c).await;
+    h.customer_says("15551230015", "hi", None).await;
+    let (_, v) = h.send(text("15551230015", "hello")).await;
+    let wamid = v["messages"][0]["id"].as_str().unwrap().to_string();
+    h.status_of(&wamid, "delivered").await;
+    let order: Vec<String> = h
+        .received()
+        .iter()
+        .filter(|w| value_of(w)["statuses"][0]["id"] == wamid.as_str())
+        .map(|w| {
+            value_of(w)["statuses"][0]["status"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(order, vec!["sent", "read", "delivered"]);
+    h.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn brazilian_ninth_digit_resolves_to_the_known_wa_id() {
+    let h = start().await;
+    h.customer_says("551187654321", "oi", None).await;
+    let (s, v) = h.send(text("+55 11 98765-4321", "Olá!")).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["contacts"][0]["input"], "+55 11 98765-4321");
+    assert_eq!(
+        v["contacts"][0]["wa_id"], "551187654321",
+        "Meta answers with the real id"
+    );
+    let st = h
+        .status_of(v["messages"][0]["id"].as_str().unwrap(), "delivered")
+        .await;
+    assert_eq!(st["recipient_id"], "551187654321");
+    h.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn hostile_customer_strings_arrive_exactly_and_safely() {
+    let h = start().await;
+    let nasty = "<script>alert('x')</script> \"quoted\" \\ back\u{0}slash 🙂 \u{202e}rtl";
+    let (s, v) = h
+        .control(
+            "/sandbox/customers/messages",
+            json!({"from": "15551230016", "name": nasty, "text": nasty}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let w = h
+        .wait_for("the hostile message", |w| {
+            value_of(w)["messages"][0]["id"] == v["wamid"]
+        })
+        .await;
+    assert_eq!(value_of(&w)["messages"][0]["text"]["body"], nasty);
+    assert_eq!(value_of(&w)["contacts"][0]["profile"]["name"], nasty);
+    let (s, _) = h
+        .control(
+            "/sandbox/customers/messages",
+            json!({"from": "15551230016", "name": "x".repeat(300), "text": "hi"}),
+        )
+        .await;
+    assert_eq!(s, 400, "absurd names are refused with a reason");
+    let r = h
+        .http
+        .post(h.url("/sandbox/customers/messages"))
+        .body("{\"from\": 12")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    assert!(r.json::<serde_json::Value>().await.unwrap()["error"]
+        .as_str()
+        .unwrap()
+        .contains("request body"));
+    h.sandbox.shutdown().await;
+}

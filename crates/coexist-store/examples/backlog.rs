@@ -87,6 +87,15 @@ fn normalized(i: u64) -> Event {
     }
 }
 
+/// This process's CPU time (all threads) in seconds, from /proc (Linux); 0 elsewhere.
+fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0 // utime, stime (fields 14, 15 of the line)
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let normalized_only = args.iter().any(|a| a == "--normalized");
@@ -98,6 +107,7 @@ fn main() {
 
     let mut applied = 0u64;
     let mut build_secs = 0.0;
+    let mut apply_cpu = 0.0;
     let start = Instant::now();
     let mut next = 0u64;
     while next < total {
@@ -106,13 +116,17 @@ fn main() {
         if normalized_only {
             let events: Vec<Event> = (next..end).map(normalized).collect();
             build_secs += built.elapsed().as_secs_f64();
+            let cpu = cpu_secs();
             applied += store.apply_events(&events).expect("apply").applied as u64;
+            apply_cpu += cpu_secs() - cpu;
         } else {
             let events: Vec<RelayEvent> = (next..end)
                 .map(|i| RelayEvent { seq: i as i64 + 1, kind: RelayKind::Webhook, received_at_ms: 0, payload: webhook(i) })
                 .collect();
             build_secs += built.elapsed().as_secs_f64();
+            let cpu = cpu_secs();
             let report = store.apply_relay_batch(&events).expect("apply");
+            apply_cpu += cpu_secs() - cpu;
             assert!(report.problems.is_empty(), "generated webhooks must parse: {:?}", store.problems().unwrap().first());
             applied += report.applied as u64;
         }
@@ -121,8 +135,10 @@ fn main() {
     let secs = start.elapsed().as_secs_f64() - build_secs;
     let file = std::fs::metadata(dir.path().join("backlog.db")).map(|m| m.len()).unwrap_or(0);
     println!(
-        "{applied} events in {secs:.2}s (excluding {build_secs:.2}s building them): {:.0} events/s; db {} MB{}",
+        "{applied} events in {secs:.2}s wall (excluding {build_secs:.2}s building them): {:.0} events/s; \
+         {apply_cpu:.2} CPU-s applying ({:.0} events per CPU-s); db {} MB{}",
         applied as f64 / secs,
+        applied as f64 / apply_cpu,
         file / 1_000_000,
         if normalized_only { " [normalized events, no relay log/parser]" } else { "" }
     );

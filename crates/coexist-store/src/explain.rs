@@ -3,7 +3,7 @@
 use crate::views::FailureView;
 
 pub(crate) fn failure_view(code: i64, title: Option<String>, message: Option<String>, details: Option<String>) -> FailureView {
-    let explanation = crate::core_api::explain_meta_error(code);
+    let explanation = coexist_core::explain_meta_error(code);
     FailureView {
         code,
         meta_title: title,

@@ -9,7 +9,6 @@
 //! Also here: full-text search (FTS5), the persistent outbox, and the notification ledger.
 
 mod apply;
-mod core_api;
 mod error;
 mod explain;
 mod notify;

@@ -64,8 +64,6 @@ CREATE TABLE messages (
     revoked_at      INTEGER
 );
 CREATE INDEX messages_timeline ON messages(conversation_id, ts, id);
--- Covers the unread count (customer messages after a timestamp) without reading rows.
-CREATE INDEX messages_by_side ON messages(conversation_id, side, ts);
 CREATE INDEX messages_by_idempotency ON messages(idempotency_key) WHERE idempotency_key IS NOT NULL;
 
 -- Full-text search over message text (external content: the text lives once, in messages).

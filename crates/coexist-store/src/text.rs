@@ -16,6 +16,9 @@ pub const PREVIEW_CHARS: usize = 140;
 
 /// Remove control characters and our marker characters; keep newlines and tabs as spaces.
 pub fn sanitize(text: &str) -> String {
+    if !text.chars().any(needs_cleaning) {
+        return text.to_string();
+    }
     text.chars()
         .filter_map(|c| match c {
             '\n' | '\r' | '\t' => Some(' '),
@@ -24,6 +27,10 @@ pub fn sanitize(text: &str) -> String {
             c => Some(c),
         })
         .collect()
+}
+
+fn needs_cleaning(c: char) -> bool {
+    c.is_control() || is_bidi_control(c) || c == MATCH_START || c == MATCH_END
 }
 
 fn is_bidi_control(c: char) -> bool {

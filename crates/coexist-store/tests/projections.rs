@@ -335,3 +335,17 @@ fn hostile_text_is_stored_verbatim_but_previewed_plain() {
     let m = &store.messages(&key("111"), None, 1).unwrap()[0];
     assert_eq!(m.body, MessageBody::Text { body: evil.into() });
 }
+
+#[test]
+fn meta_system_notices_are_neither_unread_nor_notified() {
+    let (_dir, mut store) = open_store();
+    let mut notice = msg("s1", "111", Side::Customer, T0, "");
+    notice.body = MessageBody::System { body: "Customer changed their number".into() };
+    let r = store.apply_events(&[Event::Message(notice)]).unwrap();
+    assert!(r.new_inbound.is_empty());
+    assert_eq!(store.conversation(&key("111"), T0).unwrap().unwrap().unread, 0);
+    // Also after a recount (the read mark moves the threshold).
+    store.apply_events(&[inbound("w1", "111", T0 + 5, "hi")]).unwrap();
+    store.mark_read(&key("111"), T0 + 1).unwrap();
+    assert_eq!(store.conversation(&key("111"), T0).unwrap().unwrap().unread, 1);
+}

@@ -385,6 +385,10 @@ async fn send(engine: &Engine, cmd: SendCommand) -> Result<()> {
     if !wait.no_wait {
         engine.drain_outbox(Duration::from_secs(wait.wait_secs)).await?;
         print_item_state(engine, &item.idempotency_key)?;
+        // Pull the bridge's record of the send so `show` and `export` have it at once.
+        if let Err(e) = engine.sync_once().await {
+            eprintln!("(could not sync after sending: {e})");
+        }
     }
     Ok(())
 }

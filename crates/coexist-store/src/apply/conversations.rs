@@ -145,9 +145,14 @@ pub(crate) fn save(conn: &Connection, conv: &CachedConversation) -> Result<()> {
     let (owner, owner_agent) = owner_columns(&state.owner());
     let (open_until, closed_by_meta) = window_columns(state);
     let last_activity = state.last_message.as_ref().map(|m| m.timestamp);
+    let (preview_wamid, preview) = match &conv.new_preview {
+        Some((wamid, text)) => (Some(wamid.as_str()), Some(text.as_str())),
+        None => (None, None),
+    };
     let mut update = conn.prepare_cached(
         "UPDATE conversations SET state = ?2, owner = ?3, owner_agent = ?4, window_expires_at = ?5,
-             window_open_until = ?6, window_closed_by_meta = ?7, unread = ?8, last_activity = ?9
+             window_open_until = ?6, window_closed_by_meta = ?7, unread = ?8, last_activity = ?9,
+             preview_wamid = coalesce(?10, preview_wamid), preview = coalesce(?11, preview)
          WHERE id = ?1",
     )?;
     update.execute(params![
@@ -159,12 +164,10 @@ pub(crate) fn save(conn: &Connection, conv: &CachedConversation) -> Result<()> {
         open_until,
         closed_by_meta,
         conv.unread,
-        last_activity
+        last_activity,
+        preview_wamid,
+        preview
     ])?;
-    if let Some((wamid, preview)) = &conv.new_preview {
-        let mut set_preview = conn.prepare_cached("UPDATE conversations SET preview = ?2, preview_wamid = ?3 WHERE id = ?1")?;
-        set_preview.execute(params![conv.id, preview, wamid])?;
-    }
     Ok(())
 }
 
@@ -187,12 +190,14 @@ fn window_columns(state: &ConversationState) -> (Option<i64>, bool) {
 }
 
 /// Inbound customer messages newer than the rules' unread threshold: this is
-/// `coexist_core::rules::counts_as_unread` evaluated in SQL (side customer, ts > threshold),
+/// `coexist_core::rules::counts_as_unread` evaluated in SQL (side customer, not a Meta system
+/// notice, ts > threshold),
 /// used when the threshold moved (a reply, a read mark) so earlier messages changed status.
+/// The threshold is then recent, so the `messages_timeline` range scanned is short.
 pub(crate) fn count_unread(conn: &Connection, conversation_id: i64, state: &ConversationState) -> Result<i64> {
     let threshold = state.unread_threshold().unwrap_or(i64::MIN);
     let mut count = conn.prepare_cached(
-        "SELECT count(*) FROM messages WHERE conversation_id = ?1 AND side = 'customer' AND ts > ?2",
+        "SELECT count(*) FROM messages WHERE conversation_id = ?1 AND side = 'customer' AND kind <> 'system' AND ts > ?2",
     )?;
     Ok(count.query_row(params![conversation_id, threshold], |r| r.get(0))?)
 }

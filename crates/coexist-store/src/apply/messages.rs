@@ -57,7 +57,7 @@ impl Batch<'_> {
         }
         if let MessageBody::Reaction { message_id, emoji } = &m.body {
             self.reaction(m, message_id, emoji)?;
-        } else if m.side == Side::Customer {
+        } else if coexist_core::rules::is_customer_writing(m) {
             self.report.new_inbound.push(NewInbound {
                 wamid: m.wamid.clone(),
                 conversation: m.conversation.clone(),

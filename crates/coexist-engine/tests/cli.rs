@@ -1,0 +1,107 @@
+//! The `coexist` binary against the REAL bridge and sandbox (started in this test process).
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use serde_json::Value;
+
+struct Out {
+    ok: bool,
+    stdout: String,
+    stderr: String,
+}
+
+async fn coexist(s: &Stack, db: &Path, args: &[&str]) -> Out {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_coexist"))
+        .args(args)
+        .env("COEXIST_BRIDGE_URL", &s.demo.bridge_url)
+        .env("COEXIST_TOKEN", &s.demo.token)
+        .env("COEXIST_DB", db)
+        .output()
+        .await
+        .expect("the binary runs");
+    Out {
+        ok: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[tokio::test]
+async fn sync_list_send_search_and_export_from_the_terminal() {
+    let s = stack().await;
+    let db = s.dir.path().join("cli.db");
+    let pnid = s.demo.phone_number_id.clone();
+    s.customer_says("14155550401", "Ana\u{1b}[31m Silva", "Do you have the linen shirt in M?", None).await;
+    let key = s.conversation("14155550401");
+    eventually(15, "the webhook at the bridge", || async {
+        let page = s.http.get(format!("{}/v1/events?after=0", s.demo.bridge_url)).bearer_auth(&s.demo.token).send().await.ok()?;
+        let v: Value = page.json().await.ok()?;
+        v["events"].as_array()?.iter().any(|e| e["payload"].to_string().contains("linen shirt")).then_some(())
+    })
+    .await;
+
+    let out = coexist(&s, &db, &["sync", "--once"]).await;
+    assert!(out.ok, "{}", out.stderr);
+    assert!(out.stdout.contains("1 new messages"), "{}", out.stdout);
+
+    let out = coexist(&s, &db, &["list", "--filter", "unread"]).await;
+    assert!(out.ok, "{}", out.stderr);
+    assert!(out.stdout.contains("14155550401"), "{}", out.stdout);
+    assert!(!out.stdout.contains('\u{1b}'), "customer text must not reach the terminal raw: {:?}", out.stdout);
+
+    let out = coexist(&s, &db, &["send", "text", &pnid, "14155550401", "Yes! Reserving one for you."]).await;
+    assert!(out.ok, "{}", out.stderr);
+    assert!(out.stdout.contains("Sent as wamid"), "{}", out.stdout);
+
+    let out = coexist(&s, &db, &["send", "text", &pnid, "14155550999", "hello stranger"]).await;
+    assert!(!out.ok);
+    assert!(out.stderr.contains("template"), "{}", out.stderr);
+
+    let out = coexist(&s, &db, &["send", "template", &pnid, "14155550999", "order_update", "--param", "Ana", "--param", "#1042"]).await;
+    assert!(out.ok, "{}", out.stderr);
+    assert!(out.stdout.contains("Sent as wamid"), "{}", out.stdout);
+
+    let out = coexist(&s, &db, &["search", "linen"]).await;
+    assert!(out.ok, "{}", out.stderr);
+    assert!(out.stdout.contains("[linen]"), "{}", out.stdout);
+
+    let csv_path = s.dir.path().join("hits.csv");
+    let out = coexist(&s, &db, &["export", "--search", "linen", "--format", "csv", "--out", csv_path.to_str().unwrap()]).await;
+    assert!(out.ok, "{}", out.stderr);
+    let mut reader = csv::Reader::from_path(&csv_path).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].iter().any(|c| c.contains("linen shirt")), "{rows:?}");
+
+    let json_path = s.dir.path().join("conv.json");
+    let conv = format!("{}:{}", key.phone_number_id, key.contact.as_str());
+    let out = coexist(&s, &db, &["export", "--conversation", &conv, "--format", "json", "--out", json_path.to_str().unwrap()]).await;
+    assert!(out.ok, "{}", out.stderr);
+    let v: Value = serde_json::from_slice(&std::fs::read(&json_path).unwrap()).unwrap();
+    let rows = v.as_array().unwrap();
+    assert_eq!(rows.len(), 2, "the customer's message and our reply: {v:#}");
+    assert_eq!(rows[0]["side"], "customer");
+    assert_eq!(rows[1]["side"], "api");
+    assert_eq!(rows[1]["text"], "Yes! Reserving one for you.");
+
+    let out = coexist(&s, &db, &["show", &pnid, "14155550401"]).await;
+    assert!(out.ok, "{}", out.stderr);
+    assert!(out.stdout.contains("Reserving one"), "{}", out.stdout);
+    s.demo.shutdown().await;
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_error() {
+    let s = stack().await;
+    let db = s.dir.path().join("cli.db");
+    let out = coexist(&s, &db, &["export", "--conversation", "no-colon", "--format", "csv", "--out", "/dev/null"]).await;
+    assert!(!out.ok);
+    assert!(out.stderr.contains("PHONE_NUMBER_ID:CONTACT"), "{}", out.stderr);
+    let out = coexist(&s, &db, &["show", "1", "2"]).await;
+    assert!(!out.ok);
+    assert!(out.stderr.contains("sync --once"), "{}", out.stderr);
+    s.demo.shutdown().await;
+}

@@ -1,0 +1,208 @@
+//! End-to-end flows against the REAL bridge and the REAL sandbox on loopback.
+
+mod common;
+
+use std::time::Duration;
+
+use coexist_core::StatusKind;
+use coexist_engine::{EngineError, SyncMode, TemplateParams};
+use coexist_store::OutboxState;
+use common::*;
+
+#[tokio::test]
+async fn inbound_message_syncs_into_a_conversation_and_notifies_once() {
+    let s = stack().await;
+    let (engine, notes) = s.engine("inbox", SyncMode::LongPoll);
+    let wamid = s.customer_says("14155550111", "Ana Silva", "Do you have the shirt in M?", None).await;
+    let key = s.conversation("14155550111");
+    sync_until_conversation(&engine, &key).await;
+
+    let store = engine.store().lock().unwrap();
+    let summary = store.conversation(&key, now()).unwrap().unwrap();
+    assert_eq!(summary.contact_name.as_deref(), Some("Ana Silva"));
+    assert_eq!(summary.unread, 1);
+    let messages = store.messages(&key, None, 10).unwrap();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].wamid, wamid);
+    drop(store);
+    assert_eq!(notes.take(), vec![("Ana Silva".to_string(), "Do you have the shirt in M?".to_string())]);
+    s.demo.shutdown().await;
+}
+
+#[tokio::test]
+async fn text_in_window_is_sent_once_and_reaches_read() {
+    let s = stack().await;
+    let (engine, _) = s.engine("inbox", SyncMode::LongPoll);
+    s.customer_says("14155550122", "Ben", "hello?", None).await;
+    let key = s.conversation("14155550122");
+    sync_until_conversation(&engine, &key).await;
+
+    let item = engine.send_text(&key, "Hi Ben, how can we help?").unwrap();
+    assert_eq!(item.state, OutboxState::Queued);
+    let report = engine.drain_outbox(Duration::from_secs(10)).await.unwrap();
+    assert_eq!(report.sent, 1, "{report:?}");
+    let sent_item = engine.store().lock().unwrap().outbox_item(&item.idempotency_key).unwrap().unwrap();
+    assert_eq!(sent_item.state, OutboxState::Sent);
+    let wamid = sent_item.wamid.clone().unwrap();
+
+    let sent = s.sent().await;
+    let ours: Vec<_> = sent.iter().filter(|r| r["biz_opaque_callback_data"] == item.idempotency_key.as_str()).collect();
+    assert_eq!(ours.len(), 1, "{sent:?}");
+    assert_eq!(ours[0]["wamid"], wamid.as_str());
+    assert_eq!(ours[0]["request"]["text"]["body"], "Hi Ben, how can we help?");
+
+    eventually(15, "the read status", || async {
+        engine.sync_once().await.unwrap();
+        let store = engine.store().lock().unwrap();
+        let msgs = store.messages(&key, None, 10).unwrap();
+        msgs.iter().find(|m| m.wamid == wamid && m.status == Some(StatusKind::Read)).map(|_| ())
+    })
+    .await;
+    s.demo.shutdown().await;
+}
+
+#[tokio::test]
+async fn free_text_outside_the_window_is_refused_locally() {
+    let s = stack().await;
+    let (engine, _) = s.engine("inbox", SyncMode::LongPoll);
+    let key = s.conversation("14155550133");
+    s.customer_says("14155550133", "Chloe", "old message", Some(now() - 25 * 3600)).await;
+    sync_until_conversation(&engine, &key).await;
+
+    let err = engine.send_text(&key, "are you there?").unwrap_err();
+    assert!(matches!(err, EngineError::WindowClosed(_)), "{err}");
+    assert!(err.to_string().contains("template"), "{err}");
+    // Never written: refused too.
+    let stranger = s.conversation("14155550999");
+    assert!(matches!(engine.send_text(&stranger, "hi").unwrap_err(), EngineError::WindowClosed(_)));
+    // Nothing was queued, nothing reached Meta.
+    assert!(engine.store().lock().unwrap().outbox_ready(10).unwrap().is_empty());
+    assert_eq!(engine.drain_outbox(Duration::from_secs(1)).await.unwrap().sent, 0);
+    assert!(s.sent().await.is_empty());
+    s.demo.shutdown().await;
+}
+
+#[tokio::test]
+async fn template_send_is_checked_then_delivered() {
+    let s = stack().await;
+    let (engine, _) = s.engine("inbox", SyncMode::LongPoll);
+    engine.sync_once().await.unwrap(); // templates were synced by the demo setup
+    let key = s.conversation("14155550144");
+
+    let mut params = TemplateParams { body_positional: vec!["Ana".into()], ..Default::default() };
+    let err = engine.send_template(&key, "order_update", "en_US", &params).unwrap_err();
+    assert!(err.to_string().contains("needs 2 parameter(s)"), "{err}");
+    let err = engine.send_template(&key, "no_such_template", "en_US", &params).unwrap_err();
+    assert!(err.to_string().contains("sync templates"), "{err}");
+
+    params.body_positional.push("#1042".into());
+    let item = engine.send_template(&key, "order_update", "en_US", &params).unwrap();
+    assert_eq!(engine.drain_outbox(Duration::from_secs(10)).await.unwrap().sent, 1);
+    let wamid = engine.store().lock().unwrap().outbox_item(&item.idempotency_key).unwrap().unwrap().wamid.unwrap();
+    let sent = s.sent().await;
+    let rec = sent.iter().find(|r| r["wamid"] == wamid.as_str()).expect("the sandbox accepted it");
+    assert_eq!(rec["type"], "template");
+    assert_eq!(rec["rendered"].as_str().map(|r| r.contains("Hi Ana, your order #1042")), Some(true), "{rec}");
+
+    eventually(15, "the delivered status", || async {
+        engine.sync_once().await.unwrap();
+        let store = engine.store().lock().unwrap();
+        store
+            .messages(&key, None, 10)
+            .unwrap()
+            .iter()
+            .find(|m| m.wamid == wamid && m.status.is_some_and(|st| st >= StatusKind::Delivered))
+            .map(|_| ())
+    })
+    .await;
+    s.demo.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_item_left_sending_by_a_crash_is_resent_with_its_key_and_sent_once() {
+    let s = stack().await;
+    let db = s.dir.path().join("crash.db");
+    let key = s.conversation("14155550155");
+    s.customer_says("14155550155", "Dee", "hi", None).await;
+    let idempotency_key;
+    {
+        let (engine, _) = s.engine_at(&db, SyncMode::LongPoll);
+        sync_until_conversation(&engine, &key).await;
+        let item = engine.send_text(&key, "sent just before the crash").unwrap();
+        idempotency_key = item.idempotency_key.clone();
+        // The worker took it and the bridge sent it, then the desktop died before recording that.
+        engine.store().lock().unwrap().outbox_mark_sending(&idempotency_key).unwrap();
+        engine.client().send(&key.phone_number_id, &item.message, &idempotency_key).await.unwrap();
+    }
+    let (engine, _) = s.engine_at(&db, SyncMode::LongPoll);
+    let left = engine.store().lock().unwrap().outbox_item(&idempotency_key).unwrap().unwrap();
+    assert_eq!(left.state, OutboxState::Sending);
+    let report = engine.drain_outbox(Duration::from_secs(10)).await.unwrap();
+    assert_eq!(report.sent, 1);
+    let item = engine.store().lock().unwrap().outbox_item(&idempotency_key).unwrap().unwrap();
+    assert_eq!(item.state, OutboxState::Sent);
+    assert!(item.attempts >= 2, "{item:?}");
+
+    let sent = s.sent().await;
+    let ours: Vec<_> = sent.iter().filter(|r| r["biz_opaque_callback_data"] == idempotency_key.as_str()).collect();
+    assert_eq!(ours.len(), 1, "Meta must see the message once: {sent:?}");
+    assert_eq!(Some(ours[0]["wamid"].as_str().unwrap()), item.wamid.as_deref());
+    s.demo.shutdown().await;
+}
+
+#[tokio::test]
+async fn notifications_are_decided_once_per_message_and_never_for_echoes() {
+    let s = stack().await;
+    let db = s.dir.path().join("shared.db");
+    // Two engines on the same inbox file (the app and the CLI) both sync the same events.
+    let (a, notes_a) = s.engine_at(&db, SyncMode::LongPoll);
+    let (b, notes_b) = s.engine_at(&db, SyncMode::LongPoll);
+    let key = s.conversation("14155550166");
+    s.customer_says("14155550166", "Eve", "first", None).await;
+    s.customer_says("14155550166", "Eve", "second", None).await;
+    s.app_says("14155550166", "answered from the phone").await;
+    eventually(15, "three messages", || async {
+        a.sync_once().await.unwrap();
+        b.sync_once().await.unwrap();
+        let n = a.store().lock().unwrap().messages(&key, None, 10).unwrap().len();
+        (n == 3).then_some(())
+    })
+    .await;
+    // An old message replayed (another desktop's history) does not notify either.
+    s.customer_says("14155550177", "Old", "from yesterday", Some(now() - 20 * 3600)).await;
+    sync_until_conversation(&a, &s.conversation("14155550177")).await;
+    b.sync_once().await.unwrap();
+
+    let mut all = notes_a.take();
+    all.extend(notes_b.take());
+    all.sort();
+    assert_eq!(all, vec![("Eve".to_string(), "first".to_string()), ("Eve".to_string(), "second".to_string())]);
+    s.demo.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_closing_window_on_an_unanswered_conversation_warns_once() {
+    let s = stack().await;
+    let (engine, notes) = s.engine("inbox", SyncMode::LongPoll);
+    let almost_a_day = now() - 23 * 3600 - 30 * 60;
+    s.customer_says("14155550188", "Gil", "still there?", Some(almost_a_day)).await;
+    s.customer_says("14155550189", "Hal", "answered already", Some(almost_a_day)).await;
+    s.app_says("14155550189", "yes, on it").await;
+    // Let the bridge hold all three webhooks before the desktop syncs (the echo included).
+    eventually(15, "the echo at the bridge", || async {
+        let page = engine.client().events(0, 1000, 0).await.unwrap();
+        page.events.iter().any(|e| e.payload.to_string().contains("smb_message_echoes")).then_some(())
+    })
+    .await;
+    sync_until_conversation(&engine, &s.conversation("14155550188")).await;
+    sync_until_conversation(&engine, &s.conversation("14155550189")).await;
+    engine.check_closing_windows().unwrap();
+    engine.check_closing_windows().unwrap();
+    engine.sync_once().await.unwrap();
+
+    let shown = notes.take();
+    assert_eq!(shown.len(), 1, "only Gil's window, once (the old messages themselves do not notify): {shown:?}");
+    assert_eq!(shown[0].0, "Gil is waiting for an answer");
+    assert!(shown[0].1.contains("closes in 30 min") || shown[0].1.contains("closes in 29 min"), "{shown:?}");
+    s.demo.shutdown().await;
+}

@@ -1,0 +1,134 @@
+//! The live sync loop (SSE and long-poll) and the outbox across a bridge outage, against the
+//! REAL bridge and sandbox.
+
+mod common;
+
+use std::time::Duration;
+
+use coexist_engine::{ConnectionState, EngineEvent, SendState, SyncMode};
+use coexist_store::{ConversationFilter, OutboxState};
+use common::*;
+use tokio::net::TcpListener;
+
+#[tokio::test]
+async fn sse_and_long_poll_give_the_same_store_state() {
+    let s = stack().await;
+    let (stream, _) = s.engine("sse", SyncMode::Stream);
+    let (poll, _) = s.engine("poll", SyncMode::LongPoll);
+    let mut stream_events = stream.subscribe();
+    let _t1 = stream.start();
+    let _t2 = poll.start();
+
+    s.customer_says("14155550201", "Ana", "one", None).await;
+    s.customer_says("14155550202", "Ben", "two", None).await;
+    s.app_says("14155550201", "from the phone").await;
+    s.customer_says("14155550201", "Ana", "three ✓ ünïcødé", None).await;
+    let key = s.conversation("14155550202");
+    eventually(15, "the SSE engine to see Ben", || async { stream.store().lock().unwrap().conversation(&key, now()).unwrap() }).await;
+    let item = stream.send_text(&key, "reply through the API").unwrap();
+
+    // The UI is told by events, not polling: a NewInbound and a Sent arrive on the channel.
+    let mut saw_inbound = false;
+    let mut saw_sent = false;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while !(saw_inbound && saw_sent) {
+        let ev = tokio::time::timeout_at(deadline, stream_events.recv()).await.expect("events arrive").unwrap();
+        match ev {
+            EngineEvent::NewInbound { .. } => saw_inbound = true,
+            EngineEvent::SendState { idempotency_key, state: SendState::Sent, .. } if idempotency_key == item.idempotency_key => saw_sent = true,
+            _ => {}
+        }
+    }
+
+    // Both reach the bridge's last seq, then hold the same conversations and timelines.
+    let last = eventually(20, "the bridge to settle", || async {
+        let page = stream.client().events(0, 1000, 0).await.unwrap();
+        let n = page.next;
+        tokio::time::sleep(Duration::from_millis(700)).await; // statuses still flowing?
+        let again = stream.client().events(0, 1000, 0).await.unwrap().next;
+        (n == again && n > 0).then_some(n)
+    })
+    .await;
+    eventually(20, "both engines to reach the last seq", || async {
+        let a = stream.store().lock().unwrap().cursor().unwrap();
+        let b = poll.store().lock().unwrap().cursor().unwrap();
+        (a == last && b == last).then_some(())
+    })
+    .await;
+    let view = |e: &coexist_engine::Engine| {
+        let store = e.store().lock().unwrap();
+        let convs = store.conversations(&ConversationFilter::default(), 1_000).unwrap();
+        let timelines: Vec<_> = convs.iter().map(|c| store.messages(&c.conversation, None, 100).unwrap()).collect();
+        serde_json::to_value((convs, timelines)).unwrap()
+    };
+    let a = view(&stream);
+    assert_eq!(a, view(&poll));
+    assert_eq!(a[0].as_array().unwrap().len(), 2, "two conversations: {a:#}");
+    s.demo.shutdown().await;
+}
+
+/// Forward every connection accepted on `listener` to `target` (the bridge coming back).
+fn forward(listener: TcpListener, target: std::net::SocketAddr) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    })
+}
+
+#[tokio::test]
+async fn sends_queue_while_the_bridge_is_down_and_drain_when_it_is_back() {
+    let s = stack().await;
+    // Let the inbox learn the conversation while the bridge is reachable.
+    let db = s.dir.path().join("offline.db");
+    let key = s.conversation("14155550301");
+    s.customer_says("14155550301", "Fay", "are you open?", None).await;
+    {
+        let (engine, _) = s.engine_at(&db, SyncMode::LongPoll);
+        sync_until_conversation(&engine, &key).await;
+    }
+    // Now the desktop talks to an address where nothing listens yet.
+    let reserved = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let down_addr = reserved.local_addr().unwrap();
+    drop(reserved);
+    let notifier = coexist_engine::CollectingNotifier::default();
+    let mut config = coexist_engine::EngineConfig::new(format!("http://{down_addr}"), &s.demo.token);
+    config.sync.mode = SyncMode::Stream;
+    let engine = coexist_engine::Engine::open(&db, config, std::sync::Arc::new(notifier.clone())).unwrap();
+    let mut events = engine.subscribe();
+    let _tasks = engine.start();
+
+    let item = engine.send_text(&key, "yes, until 6pm").unwrap();
+    let mut saw_offline = false;
+    let mut saw_held = false;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !(saw_offline && saw_held) {
+        match tokio::time::timeout_at(deadline, events.recv()).await.expect("offline is reported").unwrap() {
+            EngineEvent::Connection { state: ConnectionState::Offline { .. } } => saw_offline = true,
+            EngineEvent::SendState { state: SendState::Queued, detail: Some(_), .. } => saw_held = true,
+            _ => {}
+        }
+    }
+    let held = engine.store().lock().unwrap().outbox_item(&item.idempotency_key).unwrap().unwrap();
+    assert_ne!(held.state, OutboxState::Sent);
+    assert_ne!(held.state, OutboxState::Failed, "an outage must not fail the message: {held:?}");
+    assert!(s.sent().await.is_empty());
+    assert_eq!(notifier.count(), 0, "no failure notification for an outage");
+
+    // The bridge comes back at that address.
+    let listener = TcpListener::bind(down_addr).await.unwrap();
+    let _fwd = forward(listener, s.demo.bridge.addr);
+    let wamid = eventually(60, "the queued message to go out", || async {
+        let item = engine.store().lock().unwrap().outbox_item(&item.idempotency_key).unwrap().unwrap();
+        (item.state == OutboxState::Sent).then(|| item.wamid.unwrap())
+    })
+    .await;
+    let sent = s.sent().await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["wamid"], wamid.as_str());
+    s.demo.shutdown().await;
+}

@@ -1,0 +1,206 @@
+//! Applying relay batches: Meta-shaped webhooks through the real core parser, idempotency by
+//! seq, dedupe by wamid, problems kept, the cursor, outbox reconciliation.
+
+mod common;
+
+use coexist_core::rules::Owner;
+use coexist_core::*;
+use coexist_store::*;
+use common::*;
+use serde_json::{json, Value};
+
+fn envelope(field: &str, value: Value) -> Value {
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "waba1", "changes": [{"field": field, "value": value}]}]})
+}
+
+fn metadata() -> Value {
+    json!({"display_phone_number": "15550100", "phone_number_id": PNID})
+}
+
+fn inbound_webhook(wamid: &str, from: &str, name: &str, ts: i64, text: &str) -> Value {
+    envelope("messages", json!({
+        "messaging_product": "whatsapp", "metadata": metadata(),
+        "contacts": [{"profile": {"name": name}, "wa_id": from}],
+        "messages": [{"from": from, "id": wamid, "timestamp": ts.to_string(), "type": "text", "text": {"body": text}}]
+    }))
+}
+
+fn echo_webhook(wamid: &str, to: &str, ts: i64, text: &str) -> Value {
+    envelope("smb_message_echoes", json!({
+        "messaging_product": "whatsapp", "metadata": metadata(),
+        "message_echoes": [{"from": "15550100", "to": to, "id": wamid, "timestamp": ts.to_string(), "type": "text", "text": {"body": text}}]
+    }))
+}
+
+fn status_webhook(wamid: &str, to: &str, status: &str, ts: i64, callback: Option<&str>) -> Value {
+    let mut st = json!({"id": wamid, "status": status, "timestamp": ts.to_string(), "recipient_id": to});
+    if let Some(cb) = callback {
+        st["biz_opaque_callback_data"] = json!(cb);
+    }
+    envelope("messages", json!({"messaging_product": "whatsapp", "metadata": metadata(), "statuses": [st]}))
+}
+
+fn relay(seq: i64, kind: RelayKind, payload: Value) -> RelayEvent {
+    RelayEvent { seq, kind, received_at_ms: 1_700_000_000_000 + seq, payload }
+}
+
+fn hook(seq: i64, payload: Value) -> RelayEvent {
+    relay(seq, RelayKind::Webhook, payload)
+}
+
+#[test]
+fn a_batch_applies_once_and_advances_the_cursor() {
+    let (_dir, mut store) = open_store();
+    assert_eq!(store.cursor().unwrap(), 0);
+    let batch = vec![
+        hook(1, inbound_webhook("wamid.1", "111", "Ana", T0, "hi")),
+        hook(2, inbound_webhook("wamid.2", "222", "Bea", T0 + 1, "hello")),
+        hook(3, echo_webhook("wamid.3", "111", T0 + 2, "hi Ana")),
+    ];
+    let r = store.apply_relay_batch(&batch).unwrap();
+    assert_eq!((r.applied, r.skipped, r.cursor), (3, 0, 3));
+    assert_eq!(r.new_inbound.iter().map(|n| n.wamid.as_str()).collect::<Vec<_>>(), ["wamid.1", "wamid.2"]);
+    assert_eq!(r.new_inbound[0].contact_name.as_deref(), Some("Ana"));
+    assert_eq!(store.cursor().unwrap(), 3);
+    let ana = store.conversation(&key("111"), T0).unwrap().unwrap();
+    assert_eq!((ana.owner, ana.unread, ana.contact_name.as_deref()), (Owner::App, 0, Some("Ana")));
+
+    let again = store.apply_relay_batch(&batch).unwrap();
+    assert_eq!((again.applied, again.skipped, again.cursor), (0, 3, 3));
+    assert!(again.new_inbound.is_empty() && again.conversations_touched.is_empty());
+    assert_eq!(store.messages(&key("111"), None, 10).unwrap().len(), 2);
+}
+
+#[test]
+fn a_webhook_retried_under_a_new_seq_changes_nothing() {
+    let (_dir, mut store) = open_store();
+    store.apply_relay_batch(&[hook(1, inbound_webhook("wamid.1", "111", "Ana", T0, "hi"))]).unwrap();
+    let r = store.apply_relay_batch(&[hook(2, inbound_webhook("wamid.1", "111", "Ana", T0, "hi"))]).unwrap();
+    assert_eq!((r.applied, r.cursor), (1, 2));
+    assert!(r.new_inbound.is_empty());
+    assert_eq!(store.conversation(&key("111"), T0).unwrap().unwrap().unread, 1);
+}
+
+#[test]
+fn unparseable_entries_are_kept_as_problems_and_the_rest_applies() {
+    let (_dir, mut store) = open_store();
+    let r = store
+        .apply_relay_batch(&[
+            hook(1, json!({"hello": "not a webhook"})),
+            relay(2, RelayKind::Outbound, json!({"wamid": 5})),
+            hook(3, inbound_webhook("wamid.3", "111", "Ana", T0, "still here")),
+        ])
+        .unwrap();
+    assert_eq!(r.problems, vec![1, 2]);
+    assert_eq!(r.cursor, 3);
+    assert_eq!(r.new_inbound.len(), 1);
+    let problems = store.problems().unwrap();
+    assert_eq!(problems.iter().map(|p| p.seq).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(problems[0].payload, json!({"hello": "not a webhook"}));
+    assert_eq!(problems[1].kind, "outbound");
+    assert!(!problems[0].error.is_empty());
+    // Re-applying does not duplicate them.
+    store.apply_relay_batch(&[hook(1, json!({"hello": "not a webhook"}))]).unwrap();
+    assert_eq!(store.problems().unwrap().len(), 2);
+}
+
+#[test]
+fn an_outbound_record_reconciles_the_outbox_and_statuses_follow_it() {
+    let (_dir, mut store) = open_store();
+    store
+        .outbox_enqueue(NewOutboxItem {
+            idempotency_key: "key-1".into(),
+            phone_number_id: PNID.into(),
+            to: "111".into(),
+            contact: ContactKey::from_wa_id("111"),
+            message: json!({"type": "text", "text": {"body": "Your order shipped"}}),
+            campaign: None,
+        })
+        .unwrap();
+    store.outbox_mark_sending("key-1").unwrap();
+    let record = OutboundRecord {
+        phone_number_id: PNID.into(),
+        to: "111".into(),
+        wa_id: Some("111".into()),
+        wamid: "wamid.out".into(),
+        agent: "ana".into(),
+        idempotency_key: "key-1".into(),
+        timestamp: T0,
+        message: json!({"messaging_product": "whatsapp", "to": "111", "type": "text", "text": {"body": "Your order shipped"}}),
+    };
+    let r = store
+        .apply_relay_batch(&[
+            relay(1, RelayKind::Outbound, serde_json::to_value(&record).unwrap()),
+            hook(2, status_webhook("wamid.out", "111", "delivered", T0 + 3, Some("key-1"))),
+            hook(3, status_webhook("wamid.out", "111", "sent", T0 + 2, Some("key-1"))),
+        ])
+        .unwrap();
+    assert_eq!(r.outbox_reconciled, vec!["key-1".to_string()]);
+    let item = store.outbox_item("key-1").unwrap().unwrap();
+    assert_eq!((item.state, item.wamid.as_deref()), (OutboxState::Sent, Some("wamid.out")));
+    assert_eq!(item.delivery_status, Some(StatusKind::Delivered));
+    let m = &store.messages(&key("111"), None, 5).unwrap()[0];
+    assert_eq!((m.side, m.agent.as_deref(), m.status), (Side::Api, Some("ana"), Some(StatusKind::Delivered)));
+    assert_eq!(store.conversation(&key("111"), T0).unwrap().unwrap().owner, Owner::Api { agent: "ana".into() });
+    assert!(store.outbox_for_conversation(&key("111")).unwrap().is_empty());
+}
+
+#[test]
+fn template_catalogs_and_number_settings_arrive_through_the_relay() {
+    let (_dir, mut store) = open_store();
+    let catalog = TemplateCatalog {
+        phone_number_id: PNID.into(),
+        waba_id: "waba1".into(),
+        templates: vec![
+            json!({"id": "1", "name": "order_update", "language": "en_US", "status": "APPROVED", "category": "UTILITY", "components": []}),
+            json!({"id": "2", "name": "draft", "language": "en_US", "status": "PENDING", "components": []}),
+        ],
+    };
+    let number = NumberSettings {
+        phone_number_id: PNID.into(),
+        waba_id: "waba1".into(),
+        display_number: "+1 555 0100".into(),
+        mode: NumberMode::Coexistence,
+        tier_mps: 20,
+    };
+    let r = store
+        .apply_relay_batch(&[
+            relay(1, RelayKind::Templates, serde_json::to_value(&catalog).unwrap()),
+            relay(2, RelayKind::Number, serde_json::to_value(&number).unwrap()),
+        ])
+        .unwrap();
+    assert_eq!(r.numbers_touched, vec![PNID.to_string()]);
+    assert_eq!(store.templates(PNID).unwrap().iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["order_update"]);
+    assert_eq!(store.numbers().unwrap(), vec![number]);
+}
+
+#[test]
+fn large_batches_and_reopening_give_the_same_inbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inbox.db");
+    let events: Vec<RelayEvent> = (1..=600)
+        .map(|seq| {
+            let contact = format!("{}", 100 + seq % 7);
+            let ts = T0 + seq;
+            match seq % 5 {
+                0 => hook(seq, echo_webhook(&format!("wamid.e{seq}"), &contact, ts, "answer")),
+                _ => hook(seq, inbound_webhook(&format!("wamid.i{seq}"), &contact, "C", ts, "question")),
+            }
+        })
+        .collect();
+    // Once in one big batch (the pipelined path) ...
+    let (_d1, mut whole) = open_store();
+    let r = whole.apply_relay_batch(&events).unwrap();
+    assert_eq!(r.applied, 600);
+    // ... and in uneven pieces, closing the store in between (cold cache).
+    for chunk in events.chunks(77) {
+        let mut store = Store::open(&path).unwrap();
+        store.apply_relay_batch(chunk).unwrap();
+    }
+    let pieces = Store::open(&path).unwrap();
+    let now = T0 + 1000;
+    assert_eq!(pieces.conversations(&ConversationFilter::default(), now).unwrap(), whole.conversations(&ConversationFilter::default(), now).unwrap());
+    assert_eq!(pieces.cursor().unwrap(), 600);
+    let total_unread: i64 = whole.conversations(&ConversationFilter::default(), now).unwrap().iter().map(|c| c.unread).sum();
+    assert!(total_unread > 0);
+}
