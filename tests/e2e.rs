@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use e2e_support::{harness, notifications, stack::{Stack, AGENT}};
-use fantoccini::{Client, Locator};
+use fantoccini::{key::Key, Client, Locator};
 use serde_json::{json, Value};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -103,8 +103,17 @@ fn screenshot_path() -> PathBuf {
     target.join("e2e").join("inbox.png")
 }
 
+/// One app under WebDriver at a time (each test starts its own X server, bus and driver, but
+/// two WebKit apps at once only slow each other down on a small machine).
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn agent_inbox_end_to_end() {
+    let _serial = serial();
     let tools = harness::tools();
     let dir = tempfile::tempdir().unwrap();
     let (_x, display) = harness::start_xvfb(&tools.xvfb).expect("Xvfb");
@@ -214,6 +223,50 @@ async fn scenario(ui: &Ui, stack: &Stack, notified: &notifications::Recorder, da
     let rendered = ui.js("return document.querySelectorAll('#thread [data-testid=message]').length", vec![]).await.as_u64().unwrap();
     assert!(rendered < 60, "still virtualized at the top: {rendered} rows");
 
+    // Every type is rendered (or a labelled placeholder), reactions sit under their message, a
+    // quoted reply shows what it quotes, an unknown type keeps its raw JSON. (Backdated 2 h:
+    // older than MAX_NOTIFY_AGE_SECS, so they do not disturb the notification count below.)
+    let max = "15551230005";
+    let t0 = now() - 2 * 3600;
+    let first = stack.customer_says(max, "Max", "Which size fits me?", Some(t0)).await.unwrap();
+    let say = |body: Value| stack.control("/sandbox/customers/messages", body);
+    say(json!({ "from": max, "name": "Max", "type": "image", "text": "My photo", "timestamp": t0 + 1 })).await.unwrap();
+    say(json!({ "from": max, "name": "Max", "type": "location", "timestamp": t0 + 2 })).await.unwrap();
+    say(json!({ "from": max, "name": "Max", "type": "reaction", "text": "👍", "reply_to": first, "timestamp": t0 + 3 })).await.unwrap();
+    say(json!({ "from": max, "name": "Max", "type": "text", "text": "About this one", "reply_to": first, "timestamp": t0 + 4 })).await.unwrap();
+    say(json!({ "from": max, "name": "Max", "type": "unsupported", "timestamp": t0 + 5 })).await.unwrap();
+    ui.wait_row("Max's conversation", max, "r.unread === '5'").await;
+    ui.open(max).await;
+    let types = ui.wait("Max's messages", "const t = [...document.querySelectorAll('#thread [data-testid=message]')].map(r => r.dataset.type); return t.length >= 5 ? t : null", vec![]).await;
+    assert_eq!(types, json!(["text", "image", "location", "text", "unsupported"]), "reactions are not rows of their own");
+    let media = ui.js("return document.querySelector('#thread [data-testid=message-media]').textContent", vec![]).await;
+    assert!(media.as_str().unwrap().contains("Photo") && media.as_str().unwrap().contains("My photo") && media.as_str().unwrap().contains("Preview not shown"), "{media}");
+    assert_eq!(ui.js("return document.querySelector('#thread [data-testid=message-reactions]').textContent", vec![]).await, "👍");
+    let quote = ui.js("return document.querySelector('#thread [data-testid=message-quote]').textContent", vec![]).await;
+    assert!(quote.as_str().unwrap().contains("Which size fits me?"), "{quote}");
+    let unknown = ui.js("const u = document.querySelector('#thread [data-testid=message-unsupported]'); return { text: u.textContent, raw: u.querySelector('details pre').textContent }", vec![]).await;
+    assert!(unknown["raw"].as_str().unwrap().contains("131051"), "raw JSON kept: {unknown}");
+
+    // Filters and search.
+    ui.testid("filter-app").await.click().await.unwrap();
+    ui.wait("the App-owned filter", "const n = [...document.querySelectorAll('[data-testid=conversation-item]')].map(li => li.dataset.contact); return n.length === 1 && n[0] === arguments[0] || null", vec![json!(ana)]).await;
+    ui.testid("filter-all").await.click().await.unwrap();
+    ui.wait("all conversations again", "return document.querySelectorAll('[data-testid=conversation-item]').length >= 5 || null", vec![]).await;
+    ui.testid("search").await.send_keys("fits").await.unwrap();
+    let hit = ui.wait("a search hit", "const h = document.querySelector('[data-testid=search-hit]'); return h ? h.textContent : null", vec![]).await;
+    assert!(hit.as_str().unwrap().contains("Max") && hit.as_str().unwrap().contains("fits"), "{hit}");
+    ui.js("const s = document.querySelector('[data-testid=search]'); s.value = ''; s.dispatchEvent(new Event('input')); return true", vec![]).await;
+    ui.wait("the inbox back", "return !document.getElementById('conversation-list').hidden || null", vec![]).await;
+
+    // Keyboard: ↑/↓ move through the inbox, Enter opens.
+    let items = "[...document.querySelectorAll('[data-testid=conversation-item]')]";
+    let names = ui.js(&format!("return {items}.map(li => li.querySelector('[data-testid=conversation-name]').textContent)"), vec![]).await;
+    let active = ui.js(&format!("return {items}.findIndex(li => li.getAttribute('aria-selected') === 'true')"), vec![]).await.as_i64().unwrap();
+    let (key, target) = if active > 0 { (Key::Up, active - 1) } else { (Key::Down, active + 1) };
+    ui.testid("conversation-list").await.send_keys(&(key + &*Key::Enter)).await.unwrap();
+    let expected = names[target as usize].clone();
+    ui.wait("the keyboard-chosen conversation to open", "return document.querySelector('[data-testid=conv-name]').textContent === arguments[0] || null", vec![expected]).await;
+
     // 6. An expired window: the composer becomes the template picker; a template send is delivered.
     let old = "15551230003";
     stack.customer_says(old, "Olga", "Are you open on Sunday?", Some(now() - 25 * 3600)).await.unwrap();
@@ -221,9 +274,12 @@ async fn scenario(ui: &Ui, stack: &Stack, notified: &notifications::Recorder, da
     assert_eq!(row["countdown"], "Closed — template only");
     assert_eq!(row["state"], "closed");
     ui.open(old).await;
+    ui.wait_row("Olga's message marked read on opening", old, "r.unread === null").await;
     ui.wait("the template picker", "return document.querySelector('[data-testid=composer]').dataset.mode === 'template' && document.querySelector('[data-testid=template-picker]') ? true : null", vec![]).await;
     assert_eq!(ui.js("return document.querySelector('[data-testid=composer-text]')", vec![]).await, Value::Null, "no free text when closed");
     ui.wait("approved templates", "return document.querySelectorAll('[data-testid=template-option]').length || null", vec![]).await;
+    let picker = screenshot_path().with_file_name("template-picker.png");
+    std::fs::create_dir_all(picker.parent().unwrap()).unwrap();
     ui.testid("template-search").await.send_keys("order").await.unwrap();
     let options = ui.js("return [...document.querySelectorAll('[data-testid=template-option]')].map(b => b.dataset.name + '/' + b.dataset.language)", vec![]).await;
     assert!(options.as_array().unwrap().iter().all(|o| o.as_str().unwrap().starts_with("order_update/")), "search filters: {options}");
@@ -235,6 +291,7 @@ async fn scenario(ui: &Ui, stack: &Stack, notified: &notifications::Recorder, da
     ui.c.find(Locator::Css("[data-param='body.1']")).await.unwrap().send_keys("Olga").await.unwrap();
     ui.c.find(Locator::Css("[data-param='body.2']")).await.unwrap().send_keys("#2001").await.unwrap();
     let preview = ui.js("return document.querySelector('[data-testid=template-preview]').textContent", vec![]).await;
+    std::fs::write(&picker, ui.c.screenshot().await.unwrap()).unwrap();
     assert!(preview.as_str().unwrap().contains("Hi Olga, your order #2001 has shipped"), "live preview: {preview}");
     ui.testid("send-template").await.click().await.unwrap();
     let sent = ui.wait("the template to be delivered", &format!("const m = (()=>{{{LAST_MESSAGE_JS}}})(); return m && m.type === 'template' && ['delivered','read'].includes(m.status) ? m : null"), vec![json!("api")]).await;
@@ -289,4 +346,41 @@ async fn scenario(ui: &Ui, stack: &Stack, notified: &notifications::Recorder, da
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+
+    // 8. The number is offboarded: a banner says so plainly.
+    stack.control("/sandbox/account_update", json!({ "event": "ACCOUNT_OFFBOARDED" })).await.unwrap();
+    let banner = ui.wait("the offboarded banner", "return document.querySelector('[data-testid=banner-offboarded]')?.textContent || null", vec![]).await;
+    assert!(banner.as_str().unwrap().contains("disconnected from the Cloud API"), "{banner}");
+}
+
+/// Without COEXIST_BRIDGE_URL the app runs the demo (sandbox + bridge in-process) and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn demo_mode_says_it_is_a_sandbox() {
+    let _serial = serial();
+    let tools = harness::tools();
+    let dir = tempfile::tempdir().unwrap();
+    let (_x, display) = harness::start_xvfb(&tools.xvfb).expect("Xvfb");
+    let (_bus, bus_address) = harness::start_dbus(&tools.dbus_daemon).expect("dbus-daemon");
+    let (_notify_conn, _notified) = notifications::serve(&bus_address).await.expect("fake notification server");
+    let env: Vec<(String, String)> = vec![
+        ("DISPLAY".into(), display),
+        ("DBUS_SESSION_BUS_ADDRESS".into(), bus_address),
+        ("COEXIST_DATA_DIR".into(), dir.path().join("demo-data").display().to_string()),
+        ("WEBKIT_DISABLE_COMPOSITING_MODE".into(), "1".into()),
+    ];
+    let log = dir.path().join("tauri-driver.log");
+    let _log_on_failure = LogOnPanic(log.clone());
+    let (_driver, port) = harness::start_tauri_driver(&tools, &env, &log).expect("tauri-driver");
+    let app = PathBuf::from(env!("CARGO_BIN_EXE_coexist-inbox"));
+    let ui = Ui { c: harness::connect(port, &app).await.expect("WebDriver session on the app") };
+    ui.wait("the app to start", "return document.body.dataset.ready === 'true' || null", vec![]).await;
+    let banner = ui.wait("the demo banner", "return document.querySelector('[data-testid=banner-demo]')?.textContent || null", vec![]).await;
+    assert_eq!(banner, "Sandbox mode — simulated WhatsApp, no Meta account");
+    assert_eq!(ui.js("return document.body.dataset.mode", vec![]).await, "demo");
+    // The demo scenario plays simulated customers into the inbox.
+    ui.wait("demo conversations", "return document.querySelectorAll('[data-testid=conversation-item]').length || null", vec![]).await;
+    let path = screenshot_path().with_file_name("demo.png");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, ui.c.screenshot().await.unwrap()).unwrap();
+    let _ = ui.c.clone().close().await;
 }

@@ -115,6 +115,10 @@ pub fn start_tauri_driver(tools: &Tools, env: &[(String, String)], log: &Path) -
     cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
         .arg("--native-driver")
         .arg(&tools.webkit_driver)
+        // Only what the test says: never a COEXIST_* setting leaking in from the developer's shell.
+        .env_remove("COEXIST_BRIDGE_URL")
+        .env_remove("COEXIST_TOKEN")
+        .env_remove("COEXIST_DATA_DIR")
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .stdout(Stdio::from(log_file.try_clone()?))
         .stderr(Stdio::from(log_file));

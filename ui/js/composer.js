@@ -77,7 +77,7 @@ export class Composer {
     setChildren(this.el,
       h('div', { class: 'template-picker', id: 'template-picker', 'data-testid': 'template-picker' },
         h('p', { class: 'closed-note', 'data-testid': 'window-closed-note',
-          text: `${conv.window_explanation || 'The 24-hour window is closed.'} Only an approved template can be sent until the customer writes again.` }),
+          text: conv.window_explanation || 'The 24-hour window is closed: only an approved template can be sent until the customer writes again.' }),
         h('div', { class: 'template-columns' },
           h('div', { class: 'template-choose' }, search, list),
           form)));
@@ -111,6 +111,12 @@ export class Composer {
     const previewButtons = h('div', { class: 'preview-buttons' });
     const errors = h('ul', { class: 'form-error', 'data-testid': 'template-errors', hidden: true });
     const refresh = () => {
+      // Once problems are shown, keep them current as the agent fixes them.
+      if (!errors.hidden) {
+        const problems = validate(desc, values);
+        setChildren(errors, problems.map((p) => h('li', { text: p })));
+        errors.hidden = problems.length === 0;
+      }
       const p = preview(desc, values);
       previewText.textContent = p.text;
       setChildren(previewButtons, p.buttons.map((b) => h('span', { class: 'preview-button', text: b })));

@@ -90,6 +90,7 @@ async function openConversation(conv) {
 async function markRead(key) {
   try {
     await api.markRead(key);
+    await refreshList();
   } catch (e) {
     toast(`Could not mark as read: ${errorText(e)}`);
   }

@@ -10,7 +10,7 @@ use coexist_core::NumberSettings;
 
 use crate::auth::{self, Role};
 use crate::db::sqlite::SqliteDb;
-use crate::db::{Append, Appended};
+use crate::db::{Append, Appended, User};
 
 /// Creates a user and returns their bearer token. It is shown once: only its hash is stored.
 pub fn add_user(db_path: impl AsRef<Path>, name: &str, role: Role) -> Result<String> {
@@ -19,6 +19,19 @@ pub fn add_user(db_path: impl AsRef<Path>, name: &str, role: Role) -> Result<Str
     let token = auth::new_token();
     db.add_user_sync(name, role, &auth::token_hash(&token))?;
     Ok(token)
+}
+
+/// Revokes a user: their token stops working at once (open SSE streams close within ~1 s).
+pub fn revoke_user(db_path: impl AsRef<Path>, name: &str) -> Result<()> {
+    if open(db_path.as_ref())?.revoke_user_sync(name)? {
+        Ok(())
+    } else {
+        Err(anyhow!("no user named {name:?}"))
+    }
+}
+
+pub fn list_users(db_path: impl AsRef<Path>) -> Result<Vec<User>> {
+    Ok(open(db_path.as_ref())?.users_sync()?)
 }
 
 /// Adds a number (refusing Coexistence for +234 and +27) and appends its `Number` event.

@@ -45,10 +45,22 @@ enum Command {
 
 #[derive(Subcommand)]
 enum UserCommand {
+    /// Add a person; prints their token (shown only this once).
     Add {
         name: String,
         #[arg(long, value_enum)]
         role: Role,
+        #[arg(long)]
+        db: PathBuf,
+    },
+    /// List people (names and roles; never tokens).
+    List {
+        #[arg(long)]
+        db: PathBuf,
+    },
+    /// Revoke a person's token at once.
+    Revoke {
+        name: String,
         #[arg(long)]
         db: PathBuf,
     },
@@ -93,6 +105,17 @@ fn main() -> Result<()> {
             let token = admin::add_user(&db, &name, role)?;
             println!("{token}");
             eprintln!("Added {name} as {}. This token is shown only once; give it to {name}.", role.as_str());
+            Ok(())
+        }
+        Command::User { command: UserCommand::List { db } } => {
+            for user in admin::list_users(&db)? {
+                println!("{}\t{}", user.name, user.role.as_str());
+            }
+            Ok(())
+        }
+        Command::User { command: UserCommand::Revoke { name, db } } => {
+            admin::revoke_user(&db, &name)?;
+            println!("Revoked {name}");
             Ok(())
         }
         Command::Number { command: NumberCommand::Add { db, phone_number_id, waba_id, display_number, mode, tier } } => {

@@ -5,8 +5,9 @@
 //! webhooks carry it back), waits for the number's rate-limit slot, calls Graph (retrying
 //! transient failures), records an accepted send as an `Outbound` event, and stores the answer
 //! under the key: the same key again gets the same answer without a second Graph call.
-//! Transient failures (5xx, timeouts, 130429 after every retry) are NOT stored, so the client
-//! may retry them with the same key.
+//! Transient failures (5xx, timeouts, 130429 after every retry) and "retry later" Meta errors
+//! are NOT stored, so the client may retry them with the same key: Meta refused, so nothing
+//! was sent and calling again cannot double-send.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -117,10 +118,17 @@ async fn accepted(state: &AppState, mut record: SendRecord, message: &Value, rep
     }
 }
 
-/// Meta refused: pass its body and status through, plus plain words. Final refusals are stored.
+/// Meta errors after which the *same* message can succeed later (throughput, pair rate limit,
+/// Meta-side hiccups, the bridge's token, the account's payment). Nothing was sent, so they
+/// are not stored under the key: the client's retry with the same key calls Meta again.
+const RETRY_LATER_CODES: &[i64] = &[1, 2, 4, 190, 80007, 130429, 131000, 131042, 131056];
+
+/// Meta refused: pass its body and status through, plus plain words. Final refusals (about
+/// the message itself, e.g. 131047 outside the window) are stored and replayed.
 async fn refused(state: &AppState, mut record: SendRecord, reply: Reply) -> Result<Response, ApiError> {
+    let retry_later = reply.error_code().is_some_and(|c| RETRY_LATER_CODES.contains(&c));
     let body = with_explanation(reply.body);
-    if reply.transient {
+    if reply.transient || retry_later {
         Metrics::inc(&state.metrics.sends_failed);
         return Ok(answer(reply.status, body));
     }

@@ -173,6 +173,14 @@ fn the_cli_adds_people_and_numbers() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
     assert!(token.starts_with("cxb_"));
+    let out = std::process::Command::new(bin).args(["user", "list", "--db"]).arg(&db).output().unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "ana\tagent\n");
+    let out = std::process::Command::new(bin).args(["user", "revoke", "ana", "--db"]).arg(&db).output().unwrap();
+    assert!(out.status.success());
+    let out = std::process::Command::new(bin).args(["user", "revoke", "ana", "--db"]).arg(&db).output().unwrap();
+    assert!(!out.status.success(), "revoking twice says there is no such user");
+    let out = std::process::Command::new(bin).args(["user", "list", "--db"]).arg(&db).output().unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "");
     let out = std::process::Command::new(bin)
         .args(["number", "add", "--phone-number-id", "1", "--waba-id", "2", "--display-number", "+2348031234567", "--mode", "coexistence", "--db"])
         .arg(&db)

@@ -78,6 +78,18 @@ async fn retries_5xx_and_130429_then_succeeds() {
 }
 
 #[tokio::test]
+async fn timeouts_are_retried() {
+    let g = FakeGraph::start().await;
+    g.state.stall_next.store(2, Ordering::SeqCst);
+    let h = Harness::start(Some(g.url.clone()), |c| c.graph_timeout = Duration::from_millis(300)).await;
+    h.add_number(NumberMode::Coexistence, 20);
+    let (s, answer) = h.send(&h.agent, Some("slow"), &text_message("1555", "hi")).await;
+    assert_eq!(s, 200, "{answer}");
+    assert_eq!(g.sends().len(), 3, "two timed-out attempts, then success");
+    h.shutdown().await;
+}
+
+#[tokio::test]
 async fn retries_are_bounded_and_transient_failures_are_not_stored() {
     let g = FakeGraph::start().await;
     let h = Harness::start(Some(g.url.clone()), |c| c.graph_attempts = 3).await;
@@ -116,6 +128,23 @@ async fn meta_errors_pass_through_with_reason_and_are_final() {
     assert_eq!(h.send(&h.agent, Some("late"), &text_message("1555", "hello?")).await, (s, answer));
     assert_eq!(g.sends().len(), 1);
     assert!(h.events(0).await.iter().all(|e| e["kind"] != "outbound"));
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn retry_later_errors_are_not_replayed() {
+    let g = FakeGraph::start().await;
+    let h = Harness::start(Some(g.url.clone()), |_| {}).await;
+    h.add_number(NumberMode::Coexistence, 20);
+    g.script(vec![(400, json!({"error": {"message": "(#131056) Pair rate limit hit", "code": 131056}}))]);
+    let msg = text_message("1555", "hi");
+    let (s, answer) = h.send(&h.agent, Some("pair"), &msg).await;
+    assert_eq!(s, 400);
+    assert!(!answer["reason"].as_str().unwrap().is_empty());
+    assert_eq!(g.sends().len(), 1, "131056 is not retried at once");
+    let (s, _) = h.send(&h.agent, Some("pair"), &msg).await;
+    assert_eq!(s, 200, "the same key later calls Meta again");
+    assert_eq!(g.sends().len(), 2);
     h.shutdown().await;
 }
 

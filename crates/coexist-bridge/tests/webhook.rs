@@ -109,6 +109,8 @@ async fn signed_garbage_is_quarantined_answered_200_and_listed_for_admins() {
     let list = list.as_array().unwrap();
     assert_eq!(list.len(), 2);
     assert_eq!(list[1]["body"], "this is not json <script>");
+    assert_eq!(list[1]["truncated"], false);
+    assert_eq!(list[1]["size"], 25);
     assert!(list[1]["reason"].as_str().unwrap().contains("not a Meta webhook"), "{}", list[1]);
     // Not for agents.
     assert_eq!(h.get_json("/v1/admin/quarantine", &h.agent).await.0, 403);

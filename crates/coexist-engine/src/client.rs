@@ -31,6 +31,9 @@ mod routes {
 /// The header that carries an outbox item's idempotency key; the bridge dedupes by it.
 pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
 
+/// How long the SSE stream may be silent (keep-alives included) before it counts as broken.
+pub const STREAM_IDLE: Duration = Duration::from_secs(45);
+
 /// One page of `GET /v1/events`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct EventsPage {
@@ -111,7 +114,14 @@ impl BridgeClient {
             .await
             .map_err(ClientError::from_transport)?;
         let resp = ok_or_error(resp).await?;
-        let events = resp.bytes_stream().eventsource().filter_map(|item| async move {
+        // A half-dead connection (no FIN) would otherwise hang forever: the bridge sends a
+        // keep-alive comment every ~15 s, so silence longer than STREAM_IDLE means it is gone.
+        let bytes = tokio_stream::StreamExt::timeout(resp.bytes_stream(), STREAM_IDLE).map(|item| match item {
+            Ok(Ok(bytes)) => Ok(bytes),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(format!("no data from the bridge for {} s", STREAM_IDLE.as_secs())),
+        });
+        let events = bytes.eventsource().filter_map(|item| async move {
             match item {
                 Err(e) => Some(Err(ClientError::Offline(format!("the event stream broke: {e}")))),
                 Ok(ev) => parse_sse_event(&ev.event, &ev.data),

@@ -10,10 +10,10 @@
 //! History and echoes never notify: the store only reports first-seen customer messages.
 
 use coexist_core::rules::WindowState;
-use coexist_core::ConversationKey;
+use coexist_core::{ConversationKey, StatusKind};
 use coexist_store::{ApplyReport, StoreError};
 
-use crate::events::EngineEvent;
+use crate::events::{EngineEvent, SendState};
 use crate::notify::{plain_preview, CLOSING_WARNING_SECS};
 use crate::shared::Shared;
 
@@ -41,6 +41,26 @@ pub(crate) fn after_batch(shared: &Shared, report: &ApplyReport, now: i64) -> Re
     }
     if !report.problems.is_empty() {
         shared.publish(EngineEvent::Problems { seqs: report.problems.clone() });
+    }
+    for st in &report.statuses {
+        let Some(key) = &st.idempotency_key else { continue };
+        let state = match st.status {
+            StatusKind::Sent => SendState::Sent,
+            StatusKind::Delivered => SendState::Delivered,
+            StatusKind::Read => SendState::Read,
+            StatusKind::Failed => SendState::Failed,
+        };
+        let detail = st.error.as_ref().map(|e| {
+            let x = coexist_core::explain_meta_error(e.code);
+            format!("{} {}", x.reason, x.what_to_do)
+        });
+        shared.publish(EngineEvent::SendState {
+            idempotency_key: key.clone(),
+            conversation: st.conversation.clone(),
+            state,
+            wamid: Some(st.wamid.clone()),
+            detail,
+        });
     }
     for m in &report.new_inbound {
         let sender = match &m.contact_name {

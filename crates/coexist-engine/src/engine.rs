@@ -33,8 +33,9 @@ pub enum EngineError {
     /// Free text is refused locally while the 24 h window is closed.
     #[error("the 24-hour window is closed: {0} Use `send template` (an approved template) instead of free text.")]
     WindowClosed(String),
-    #[error("{0}")]
-    NotFound(String),
+    /// A background step panicked or was cancelled (a bug; the data is safe, retry).
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 #[derive(Clone, Debug)]
@@ -106,7 +107,9 @@ impl Engine {
             let mut tick = tokio::time::interval(CLOSING_CHECK_EVERY);
             loop {
                 tick.tick().await;
-                if let Err(e) = crate::decide::closing_windows(&shared, now_secs()) {
+                let shared = shared.clone();
+                let checked = tokio::task::spawn_blocking(move || crate::decide::closing_windows(&shared, now_secs())).await;
+                if let Ok(Err(e)) = checked {
                     tracing::warn!(error = %e, "closing-window check failed");
                 }
             }

@@ -18,7 +18,8 @@ pub enum EngineEvent {
     NumbersChanged { phone_number_ids: Vec<String> },
     /// A new inbound customer message (never history, never an echo).
     NewInbound { conversation: ConversationKey, wamid: String, sender: String, preview: String },
-    /// An outbox item moved (queued -> sending -> sent / failed).
+    /// An outbox item moved (queued -> sending -> sent / failed), or Meta's statuses moved a sent
+    /// message on (delivered, read, failed); `idempotency_key` links it to the outbox item.
     SendState {
         idempotency_key: String,
         conversation: ConversationKey,
@@ -39,7 +40,11 @@ pub enum EngineEvent {
 pub enum SendState {
     Queued,
     Sending,
+    /// Meta accepted it (and later: its `sent` status).
     Sent,
+    /// From Meta's status webhooks.
+    Delivered,
+    Read,
     Failed,
 }
 

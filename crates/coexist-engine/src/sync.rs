@@ -73,7 +73,7 @@ impl Syncer {
             if page.events.is_empty() {
                 return Ok(report);
             }
-            let applied = self.apply(&page.events)?;
+            let applied = self.apply(page.events).await?;
             report.applied += applied.applied;
             report.new_inbound += applied.new_inbound.len();
             report.problems.extend(applied.problems.iter().copied());
@@ -109,7 +109,7 @@ impl Syncer {
             let page = self.shared.client.events(cursor, self.config.page_size, self.config.wait_secs).await?;
             self.online(backoff, state);
             if !page.events.is_empty() {
-                self.apply(&page.events)?;
+                self.apply(page.events).await?;
             }
         }
     }
@@ -132,7 +132,7 @@ impl Syncer {
                 }
             }
             if !events.is_empty() {
-                self.apply(&events)?;
+                self.apply(events).await?;
             }
             if let Some(e) = broke {
                 return Err(e.into());
@@ -158,19 +158,28 @@ impl Syncer {
         }
     }
 
-    /// Apply one batch, publish what changed, notify, and check closing windows.
-    fn apply(&self, events: &[RelayEvent]) -> Result<coexist_store::ApplyReport, EngineError> {
-        let report = self.shared.store().apply_relay_batch(events)?;
-        let now = now_secs();
-        decide::after_batch(&self.shared, &report, now)?;
-        if !report.conversations_touched.is_empty() {
-            decide::closing_windows(&self.shared, now)?;
-        }
-        if !report.outbox_reconciled.is_empty() {
-            self.shared.outbox_wake.notify_one();
-        }
-        Ok(report)
+    /// Apply one batch, publish what changed, notify, and check closing windows. Runs on the
+    /// blocking pool: SQLite and the desktop's notification service may take a while, and the
+    /// UI's async runtime must not wait for them.
+    async fn apply(&self, events: Vec<RelayEvent>) -> Result<coexist_store::ApplyReport, EngineError> {
+        let shared = self.shared.clone();
+        tokio::task::spawn_blocking(move || apply_batch(&shared, &events))
+            .await
+            .map_err(|e| EngineError::Internal(format!("applying a batch stopped: {e}")))?
     }
+}
+
+fn apply_batch(shared: &Shared, events: &[RelayEvent]) -> Result<coexist_store::ApplyReport, EngineError> {
+    let report = shared.store().apply_relay_batch(events)?;
+    let now = now_secs();
+    decide::after_batch(shared, &report, now)?;
+    if !report.conversations_touched.is_empty() {
+        decide::closing_windows(shared, now)?;
+    }
+    if !report.outbox_reconciled.is_empty() {
+        shared.outbox_wake.notify_one();
+    }
+    Ok(report)
 }
 
 /// How often the closing-window check runs without any new event (windows close by the clock).

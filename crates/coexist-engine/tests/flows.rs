@@ -17,14 +17,15 @@ async fn inbound_message_syncs_into_a_conversation_and_notifies_once() {
     let key = s.conversation("14155550111");
     sync_until_conversation(&engine, &key).await;
 
-    let store = engine.store().lock().unwrap();
-    let summary = store.conversation(&key, now()).unwrap().unwrap();
-    assert_eq!(summary.contact_name.as_deref(), Some("Ana Silva"));
-    assert_eq!(summary.unread, 1);
-    let messages = store.messages(&key, None, 10).unwrap();
-    assert_eq!(messages.len(), 1);
-    assert_eq!(messages[0].wamid, wamid);
-    drop(store);
+    {
+        let store = engine.store().lock().unwrap();
+        let summary = store.conversation(&key, now()).unwrap().unwrap();
+        assert_eq!(summary.contact_name.as_deref(), Some("Ana Silva"));
+        assert_eq!(summary.unread, 1);
+        let messages = store.messages(&key, None, 10).unwrap();
+        assert_eq!(messages.len(), 1);
+        assert_eq!(messages[0].wamid, wamid);
+    }
     assert_eq!(notes.take(), vec![("Ana Silva".to_string(), "Do you have the shirt in M?".to_string())]);
     s.demo.shutdown().await;
 }

@@ -27,15 +27,18 @@ async fn sse_and_long_poll_give_the_same_store_state() {
     eventually(15, "the SSE engine to see Ben", || async { stream.store().lock().unwrap().conversation(&key, now()).unwrap() }).await;
     let item = stream.send_text(&key, "reply through the API").unwrap();
 
-    // The UI is told by events, not polling: a NewInbound and a Sent arrive on the channel.
+    // The UI is told by events, not polling: NewInbound, then Sent and Read for our send.
     let mut saw_inbound = false;
     let mut saw_sent = false;
+    let mut saw_read = false;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    while !(saw_inbound && saw_sent) {
+    while !(saw_inbound && saw_sent && saw_read) {
         let ev = tokio::time::timeout_at(deadline, stream_events.recv()).await.expect("events arrive").unwrap();
         match ev {
             EngineEvent::NewInbound { .. } => saw_inbound = true,
             EngineEvent::SendState { idempotency_key, state: SendState::Sent, .. } if idempotency_key == item.idempotency_key => saw_sent = true,
+            EngineEvent::SendState { idempotency_key, state: SendState::Read, wamid: Some(_), .. }
+                if idempotency_key == item.idempotency_key => saw_read = true,
             _ => {}
         }
     }
@@ -67,17 +70,75 @@ async fn sse_and_long_poll_give_the_same_store_state() {
     s.demo.shutdown().await;
 }
 
-/// Forward every connection accepted on `listener` to `target` (the bridge coming back).
-fn forward(listener: TcpListener, target: std::net::SocketAddr) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        while let Ok((mut inbound, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
-                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                }
-            });
+/// A TCP forwarder to the bridge that can be cut (every open connection dropped) and restored.
+struct Link {
+    tasks: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Link {
+    fn up(listener: TcpListener, target: std::net::SocketAddr) -> Link {
+        let tasks: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>> = Default::default();
+        let registry = tasks.clone();
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let conn = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                registry.lock().unwrap().push(conn);
+            }
+        });
+        tasks.lock().unwrap().push(accept);
+        Link { tasks }
+    }
+
+    /// Cut the link: stop accepting and drop every open connection.
+    fn cut(self) {
+        for t in self.tasks.lock().unwrap().drain(..) {
+            t.abort();
         }
-    })
+    }
+}
+
+#[tokio::test]
+async fn the_stream_reconnects_after_a_cut_and_resumes_from_the_cursor() {
+    let s = stack().await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let link = Link::up(listener, s.demo.bridge.addr);
+    let notifier = coexist_engine::CollectingNotifier::default();
+    let config = coexist_engine::EngineConfig::new(format!("http://{addr}"), &s.demo.token);
+    let engine = coexist_engine::Engine::open(&s.dir.path().join("cut.db"), config, std::sync::Arc::new(notifier)).unwrap();
+    let mut events = engine.subscribe();
+    let _tasks = engine.start();
+
+    s.customer_says("14155550501", "Ida", "before the cut", None).await;
+    let first = s.conversation("14155550501");
+    eventually(15, "the first message", || async { engine.store().lock().unwrap().conversation(&first, now()).unwrap() }).await;
+    let cursor_before = engine.store().lock().unwrap().cursor().unwrap();
+
+    link.cut();
+    s.customer_says("14155550502", "Jon", "during the cut", None).await;
+    let mut states = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while !states.iter().any(|s| matches!(s, ConnectionState::Reconnecting { .. })) {
+        if let EngineEvent::Connection { state } = tokio::time::timeout_at(deadline, events.recv()).await.expect("the cut is noticed").unwrap() {
+            states.push(state);
+        }
+    }
+    assert!(states.iter().any(|s| matches!(s, ConnectionState::Offline { .. })), "{states:?}");
+
+    let _link = Link::up(TcpListener::bind(addr).await.unwrap(), s.demo.bridge.addr);
+    let second = s.conversation("14155550502");
+    eventually(60, "the message sent during the cut", || async { engine.store().lock().unwrap().conversation(&second, now()).unwrap() }).await;
+    {
+        let store = engine.store().lock().unwrap();
+        assert!(store.cursor().unwrap() > cursor_before);
+        assert_eq!(store.messages(&first, None, 10).unwrap().len(), 1, "nothing applied twice");
+        assert_eq!(store.messages(&second, None, 10).unwrap().len(), 1);
+    }
+    s.demo.shutdown().await;
 }
 
 #[tokio::test]
@@ -120,8 +181,7 @@ async fn sends_queue_while_the_bridge_is_down_and_drain_when_it_is_back() {
     assert_eq!(notifier.count(), 0, "no failure notification for an outage");
 
     // The bridge comes back at that address.
-    let listener = TcpListener::bind(down_addr).await.unwrap();
-    let _fwd = forward(listener, s.demo.bridge.addr);
+    let _link = Link::up(TcpListener::bind(down_addr).await.unwrap(), s.demo.bridge.addr);
     let wamid = eventually(60, "the queued message to go out", || async {
         let item = engine.store().lock().unwrap().outbox_item(&item.idempotency_key).unwrap().unwrap();
         (item.state == OutboxState::Sent).then(|| item.wamid.unwrap())

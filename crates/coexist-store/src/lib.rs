@@ -39,6 +39,9 @@ pub struct Store {
     conn: Connection,
     /// Conversations' rules state between batches (see apply::conversations).
     conversations: apply::ConversationCache,
+    /// A second connection that copies the WAL into the database on the preparing thread while
+    /// large batches are written (see apply::apply_relay); `None` if it could not be opened.
+    checkpointer: Option<Connection>,
 }
 
 impl Store {
@@ -47,7 +50,10 @@ impl Store {
         let mut conn = Connection::open(path.as_ref())?;
         configure(&conn)?;
         schema::migrations().to_latest(&mut conn)?;
-        Ok(Store { conn, conversations: apply::ConversationCache::default() })
+        let checkpointer = Connection::open(path.as_ref())
+            .map_err(|e| tracing::warn!(error = %e, "no background checkpoints; the writer will do them"))
+            .ok();
+        Ok(Store { conn, conversations: apply::ConversationCache::default(), checkpointer })
     }
 
     /// Apply relay entries in ONE transaction. Entries whose seq is already stored are
@@ -55,7 +61,8 @@ impl Store {
     /// the cursor advances to the highest seq seen.
     pub fn apply_relay_batch(&mut self, batch: &[RelayEvent]) -> Result<ApplyReport> {
         let cache = &mut self.conversations;
-        let result = relaxed_write(&mut self.conn, |conn| apply::apply_relay(conn, cache, batch));
+        let checkpointer = self.checkpointer.as_mut();
+        let result = relaxed_write(&mut self.conn, |conn| apply::apply_relay(conn, cache, checkpointer, batch));
         if result.is_err() {
             self.conversations.clear();
         }
@@ -111,9 +118,10 @@ fn configure(conn: &Connection) -> Result<()> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     // 64 MiB of page cache: a backlog touches the same index pages over and over.
     conn.pragma_update(None, "cache_size", -65_536)?;
-    // Checkpoint every ~40 MB of WAL instead of 4 MB: pages rewritten by consecutive batches
-    // are copied to the database once.
-    conn.pragma_update(None, "wal_autocheckpoint", 1_000)?;
+    // Large batches checkpoint on a second thread (apply::apply_relay); the writer itself only
+    // checkpoints when the WAL passes ~40 MB (pages rewritten by consecutive batches are then
+    // copied once).
+    conn.pragma_update(None, "wal_autocheckpoint", 10_000)?;
     conn.set_prepared_statement_cache_capacity(128);
     Ok(())
 }

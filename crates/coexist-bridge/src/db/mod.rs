@@ -98,8 +98,10 @@ pub struct Quarantined {
     pub reason: String,
     pub body_hash: String,
     pub size: usize,
-    /// The body as text (invalid UTF-8 replaced), JSON-escaped by the response encoder.
+    /// The body as text (invalid UTF-8 replaced), JSON-escaped by the response encoder; at
+    /// most the first 64 KiB (`truncated` then says so).
     pub body: String,
+    pub truncated: bool,
 }
 
 #[async_trait]

@@ -56,6 +56,9 @@ CREATE TABLE sends (
 );
 "#];
 
+/// Bytes of each quarantined body shown in the admin listing.
+const QUARANTINE_PREVIEW: usize = 64 * 1024;
+
 /// SQLite event log. Cheap to clone; one connection for appends, a small pool for the rest.
 #[derive(Clone)]
 pub struct SqliteDb {
@@ -149,6 +152,19 @@ impl SqliteDb {
             )?;
             Ok(())
         })
+    }
+
+    pub fn users_sync(&self) -> Result<Vec<User>, DbError> {
+        self.with_conn(|c| {
+            let mut stmt = c.prepare("SELECT name, role, created_at_ms FROM users ORDER BY name")?;
+            let rows = stmt.query_map([], user_from_row)?.collect::<Result<Vec<_>, _>>()?;
+            rows.into_iter().map(to_user).collect()
+        })
+    }
+
+    /// Deletes the user; `false` if there was none.
+    pub fn revoke_user_sync(&self, name: &str) -> Result<bool, DbError> {
+        self.with_conn(|c| Ok(c.execute("DELETE FROM users WHERE name = ?1", [name])? > 0))
     }
 
     pub fn number_sync(&self, id: &str) -> Result<Option<NumberSettings>, DbError> {
@@ -358,17 +374,21 @@ impl Database for SqliteDb {
         let db = self.clone();
         blocking(move || {
             db.with_conn(|c| {
+                // Bodies can be MiBs each: list a prefix, with the full size.
                 let mut stmt = c.prepare(
-                    "SELECT id, received_at_ms, reason, body_hash, body FROM quarantine ORDER BY id DESC LIMIT ?1",
+                    "SELECT id, received_at_ms, reason, body_hash, substr(body, 1, ?2), length(body)
+                     FROM quarantine ORDER BY id DESC LIMIT ?1",
                 )?;
-                let rows = stmt.query_map([limit as i64], |r| {
+                let rows = stmt.query_map(params![limit as i64, QUARANTINE_PREVIEW as i64], |r| {
                     let body: Vec<u8> = r.get(4)?;
+                    let size: i64 = r.get(5)?;
                     Ok(Quarantined {
                         id: r.get(0)?,
                         received_at_ms: r.get(1)?,
                         reason: r.get(2)?,
                         body_hash: r.get(3)?,
-                        size: body.len(),
+                        size: size as usize,
+                        truncated: size as usize > body.len(),
                         body: String::from_utf8_lossy(&body).into_owned(),
                     })
                 })?;
@@ -399,19 +419,12 @@ impl Database for SqliteDb {
 
     async fn users(&self) -> Result<Vec<User>, DbError> {
         let db = self.clone();
-        blocking(move || {
-            db.with_conn(|c| {
-                let mut stmt = c.prepare("SELECT name, role, created_at_ms FROM users ORDER BY name")?;
-                let rows = stmt.query_map([], user_from_row)?.collect::<Result<Vec<_>, _>>()?;
-                rows.into_iter().map(to_user).collect()
-            })
-        })
-        .await
+        blocking(move || db.users_sync()).await
     }
 
     async fn revoke_user(&self, name: &str) -> Result<bool, DbError> {
         let (db, name) = (self.clone(), name.to_string());
-        blocking(move || db.with_conn(|c| Ok(c.execute("DELETE FROM users WHERE name = ?1", [&name])? > 0))).await
+        blocking(move || db.revoke_user_sync(&name)).await
     }
 
     async fn numbers(&self) -> Result<Vec<NumberSettings>, DbError> {
@@ -477,5 +490,20 @@ mod tests {
         drop(db);
         let db = SqliteDb::open(dir.path().join("b.db")).unwrap();
         assert_eq!(db.last_seq_sync().unwrap(), 2);
+    }
+
+    #[tokio::test]
+    async fn quarantine_listing_shows_a_prefix_of_big_bodies() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = SqliteDb::open(dir.path().join("q.db")).unwrap();
+        let body = vec![b'x'; 100 * 1024];
+        let item = Append::Quarantine { body_hash: crate::sha256_hex(&body), body, reason: "bad".into(), received_at_ms: 1 };
+        db.append_batch_sync(vec![item]).unwrap().pop().unwrap().unwrap();
+        let list = db.quarantined(10).await.unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].size, 100 * 1024);
+        assert!(list[0].truncated);
+        assert_eq!(list[0].body.len(), QUARANTINE_PREVIEW);
+        assert_eq!(db.last_seq_sync().unwrap(), 0, "quarantine is not relayed");
     }
 }

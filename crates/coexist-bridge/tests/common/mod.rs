@@ -157,6 +157,8 @@ pub struct FakeState {
     counter: AtomicU64,
     /// Artificial latency per send, to make concurrent duplicates overlap.
     pub delay_ms: AtomicU64,
+    /// How many upcoming sends stall for 5 s (to trigger the bridge's timeout).
+    pub stall_next: AtomicU64,
 }
 
 pub struct FakeGraph {
@@ -201,6 +203,9 @@ async fn fake_send(
     let at = Instant::now();
     let auth = headers.get("authorization").map(|v| v.to_str().unwrap().to_string());
     s.calls.lock().unwrap().push(Call { at, path: format!("/{version}/{id}/messages"), body: body.clone(), auth });
+    if s.stall_next.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
     let delay = s.delay_ms.load(Ordering::SeqCst);
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay)).await;

@@ -441,7 +441,7 @@ fn export_cmd(
     search: Option<String>,
     filters: &SearchFilters,
     format: ExportFormat,
-    out: &PathBuf,
+    out: &std::path::Path,
 ) -> Result<()> {
     let rows = {
         let store = engine.store().lock().map_err(|_| anyhow!("store lock poisoned"))?;
@@ -463,7 +463,7 @@ fn export_cmd(
     Ok(())
 }
 
-async fn demo(dir: &PathBuf) -> Result<()> {
+async fn demo(dir: &std::path::Path) -> Result<()> {
     let handle = coexist_engine::demo::start_demo(dir).await?;
     println!("Coexist demo running (simulated Meta; nothing leaves this machine)");
     println!("  bridge:          {}", handle.bridge_url);

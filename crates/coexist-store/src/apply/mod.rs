@@ -194,7 +194,7 @@ fn prepare(ev: &RelayEvent) -> Prepared {
 }
 
 /// Batches smaller than this are prepared inline (a thread costs more than it saves).
-const PIPELINE_MIN: usize = usize::MAX;
+const PIPELINE_MIN: usize = 64;
 /// How far the preparing thread may run ahead of the writer.
 const PIPELINE_DEPTH: usize = 256;
 
@@ -222,7 +222,16 @@ pub(crate) fn kind_name(kind: RelayKind) -> &'static str {
 }
 
 /// Apply relay entries inside an open transaction (the caller commits).
-pub(crate) fn apply_relay(conn: &Connection, cache: &mut ConversationCache, batch: &[RelayEvent]) -> Result<ApplyReport> {
+///
+/// Large batches are pipelined: a second thread parses entries and serializes payloads ahead
+/// of the writer, then copies committed WAL frames into the database (a PASSIVE checkpoint on
+/// its own connection never blocks the writer), so the writer thread only writes.
+pub(crate) fn apply_relay(
+    conn: &Connection,
+    cache: &mut ConversationCache,
+    checkpointer: Option<&mut Connection>,
+    batch: &[RelayEvent],
+) -> Result<ApplyReport> {
     if batch.len() < PIPELINE_MIN {
         return apply_prepared(conn, cache, batch, batch.iter().map(prepare));
     }
@@ -231,7 +240,13 @@ pub(crate) fn apply_relay(conn: &Connection, cache: &mut ConversationCache, batc
         scope.spawn(move || {
             for ev in batch {
                 if sender.send(prepare(ev)).is_err() {
-                    break; // the writer stopped (an error): nothing more to prepare
+                    return; // the writer stopped (an error): nothing more to do
+                }
+            }
+            drop(sender);
+            if let Some(checkpointer) = checkpointer {
+                if let Err(e) = checkpointer.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::debug!(error = %e, "background checkpoint skipped");
                 }
             }
         });
