@@ -37,14 +37,34 @@ pub const INBOX_FILE: &str = "inbox.db";
 
 /// Open the local inbox in `data_dir`, connect to the bridge (or start the demo), and start the
 /// engine's background tasks. Must run inside the async runtime.
-pub async fn start(config: &AppConfig, data_dir: &Path, notifier: Arc<dyn Notifier>) -> anyhow::Result<Backend> {
-    std::fs::create_dir_all(data_dir)
-        .map_err(|e| anyhow::anyhow!("cannot create the data directory {}: {e}", data_dir.display()))?;
+pub async fn start(
+    config: &AppConfig,
+    data_dir: &Path,
+    notifier: Arc<dyn Notifier>,
+) -> anyhow::Result<Backend> {
+    std::fs::create_dir_all(data_dir).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot create the data directory {}: {e}",
+            data_dir.display()
+        )
+    })?;
     let (url, token, inbox, mode, demo) = match &config.mode {
-        Mode::Bridge { url, token } => (url.clone(), token.clone(), data_dir.join(INBOX_FILE), "bridge", None),
+        Mode::Bridge { url, token } => (
+            url.clone(),
+            token.clone(),
+            data_dir.join(INBOX_FILE),
+            "bridge",
+            None,
+        ),
         Mode::Demo => {
             let demo = coexist_engine::demo::start_demo(data_dir).await?;
-            (demo.bridge_url.clone(), demo.token.clone(), demo.inbox_path.clone(), "demo", Some(demo))
+            (
+                demo.bridge_url.clone(),
+                demo.token.clone(),
+                demo.inbox_path.clone(),
+                "demo",
+                Some(demo),
+            )
         }
     };
     let engine = Engine::open(&inbox, EngineConfig::new(url.clone(), token), notifier)
@@ -61,7 +81,13 @@ pub async fn start(config: &AppConfig, data_dir: &Path, notifier: Arc<dyn Notifi
     spawn_template_sync(engine.clone());
     Ok(Backend {
         engine,
-        info: tokio::sync::Mutex::new(AppInfo { mode, agent, bridge_url: url, data_dir: data_dir.to_path_buf(), sync: None }),
+        info: tokio::sync::Mutex::new(AppInfo {
+            mode,
+            agent,
+            bridge_url: url,
+            data_dir: data_dir.to_path_buf(),
+            sync: None,
+        }),
         last_sync: std::sync::Mutex::new(None),
         _tasks: tasks,
         _demo: demo,
@@ -78,7 +104,11 @@ impl Backend {
             }
         }
         let mut info = info.clone();
-        info.sync = self.last_sync.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        info.sync = self
+            .last_sync
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         info
     }
 
@@ -89,7 +119,10 @@ impl Backend {
 
     /// The local inbox (a short lock; never held across an `.await`).
     pub fn store(&self) -> std::sync::MutexGuard<'_, coexist_store::Store> {
-        self.engine.store().lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.engine
+            .store()
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

@@ -43,19 +43,29 @@ impl AppConfig {
 
     /// The same as [`AppConfig::from_env`] over any lookup (testable without touching the process env).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let nonempty = |name| get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let nonempty = |name| {
+            get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let mode = match (nonempty(ENV_BRIDGE_URL), nonempty(ENV_TOKEN)) {
             (Some(url), Some(token)) => {
                 if !(url.starts_with("http://") || url.starts_with("https://")) {
                     return Err(ConfigError::BadUrl(url));
                 }
-                Mode::Bridge { url: url.trim_end_matches('/').to_string(), token }
+                Mode::Bridge {
+                    url: url.trim_end_matches('/').to_string(),
+                    token,
+                }
             }
             (Some(_), None) => return Err(ConfigError::MissingToken),
             (None, Some(_)) => return Err(ConfigError::MissingUrl),
             (None, None) => Mode::Demo,
         };
-        Ok(AppConfig { mode, data_dir: nonempty(ENV_DATA_DIR).map(PathBuf::from) })
+        Ok(AppConfig {
+            mode,
+            data_dir: nonempty(ENV_DATA_DIR).map(PathBuf::from),
+        })
     }
 
     pub fn is_demo(&self) -> bool {
@@ -69,32 +79,61 @@ mod tests {
     use std::collections::HashMap;
 
     fn cfg(pairs: &[(&str, &str)]) -> Result<AppConfig, ConfigError> {
-        let env: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         AppConfig::from_lookup(|k| env.get(k).cloned())
     }
 
     #[test]
     fn nothing_set_is_demo_in_default_dir() {
-        assert_eq!(cfg(&[]).unwrap(), AppConfig { mode: Mode::Demo, data_dir: None });
+        assert_eq!(
+            cfg(&[]).unwrap(),
+            AppConfig {
+                mode: Mode::Demo,
+                data_dir: None
+            }
+        );
     }
 
     #[test]
     fn url_and_token_connect_to_a_bridge() {
-        let c = cfg(&[(ENV_BRIDGE_URL, "http://127.0.0.1:8080/"), (ENV_TOKEN, "tok"), (ENV_DATA_DIR, "/tmp/x")]).unwrap();
-        assert_eq!(c.mode, Mode::Bridge { url: "http://127.0.0.1:8080".into(), token: "tok".into() });
+        let c = cfg(&[
+            (ENV_BRIDGE_URL, "http://127.0.0.1:8080/"),
+            (ENV_TOKEN, "tok"),
+            (ENV_DATA_DIR, "/tmp/x"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.mode,
+            Mode::Bridge {
+                url: "http://127.0.0.1:8080".into(),
+                token: "tok".into()
+            }
+        );
         assert_eq!(c.data_dir, Some(PathBuf::from("/tmp/x")));
         assert!(!c.is_demo());
     }
 
     #[test]
     fn half_configured_is_an_error_not_a_silent_demo() {
-        assert_eq!(cfg(&[(ENV_BRIDGE_URL, "http://x")]), Err(ConfigError::MissingToken));
+        assert_eq!(
+            cfg(&[(ENV_BRIDGE_URL, "http://x")]),
+            Err(ConfigError::MissingToken)
+        );
         assert_eq!(cfg(&[(ENV_TOKEN, "t")]), Err(ConfigError::MissingUrl));
-        assert_eq!(cfg(&[(ENV_BRIDGE_URL, "x"), (ENV_TOKEN, "t")]), Err(ConfigError::BadUrl("x".into())));
+        assert_eq!(
+            cfg(&[(ENV_BRIDGE_URL, "x"), (ENV_TOKEN, "t")]),
+            Err(ConfigError::BadUrl("x".into()))
+        );
     }
 
     #[test]
     fn blank_values_count_as_unset() {
-        assert_eq!(cfg(&[(ENV_BRIDGE_URL, " "), (ENV_TOKEN, "")]).unwrap().mode, Mode::Demo);
+        assert_eq!(
+            cfg(&[(ENV_BRIDGE_URL, " "), (ENV_TOKEN, "")]).unwrap().mode,
+            Mode::Demo
+        );
     }
 }

@@ -18,9 +18,16 @@ pub const RAW: &str = "engine:event";
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum UiEvent {
-    Changed { conversations: Vec<ConversationKey> },
-    Health { phone_number_ids: Vec<String> },
-    Sync { state: &'static str, detail: Option<String> },
+    Changed {
+        conversations: Vec<ConversationKey>,
+    },
+    Health {
+        phone_number_ids: Vec<String>,
+    },
+    Sync {
+        state: &'static str,
+        detail: Option<String>,
+    },
 }
 
 impl UiEvent {
@@ -47,16 +54,27 @@ pub fn to_ui(event: &EngineEvent) -> Option<UiEvent> {
         }
         EngineEvent::NewInbound { conversation, .. }
         | EngineEvent::SendState { conversation, .. }
-        | EngineEvent::WindowClosing { conversation, .. } => UiEvent::Changed { conversations: vec![conversation.clone()] },
-        EngineEvent::NumbersChanged { phone_number_ids } => UiEvent::Health { phone_number_ids: phone_number_ids.clone() },
+        | EngineEvent::WindowClosing { conversation, .. } => UiEvent::Changed {
+            conversations: vec![conversation.clone()],
+        },
+        EngineEvent::NumbersChanged { phone_number_ids } => UiEvent::Health {
+            phone_number_ids: phone_number_ids.clone(),
+        },
         EngineEvent::Connection { state } => match state {
-            ConnectionState::Online => UiEvent::Sync { state: "connected", detail: None },
-            ConnectionState::Offline { reason } => {
-                UiEvent::Sync { state: "offline", detail: Some(format!("Offline: {reason}")) }
-            }
+            ConnectionState::Online => UiEvent::Sync {
+                state: "connected",
+                detail: None,
+            },
+            ConnectionState::Offline { reason } => UiEvent::Sync {
+                state: "offline",
+                detail: Some(format!("Offline: {reason}")),
+            },
             ConnectionState::Reconnecting { attempt, delay_ms } => UiEvent::Sync {
                 state: "reconnecting",
-                detail: Some(format!("Reconnecting in {} s (attempt {attempt})", delay_ms.div_ceil(1000))),
+                detail: Some(format!(
+                    "Reconnecting in {} s (attempt {attempt})",
+                    delay_ms.div_ceil(1000)
+                )),
             },
         },
         EngineEvent::Problems { .. } => return None,
@@ -92,33 +110,59 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     fn key(c: &str) -> ConversationKey {
-        ConversationKey { phone_number_id: "1".into(), contact: ContactKey(c.into()) }
+        ConversationKey {
+            phone_number_id: "1".into(),
+            contact: ContactKey(c.into()),
+        }
     }
 
     #[test]
     fn changed_lists_and_timelines_are_merged_without_duplicates() {
-        let e = EngineEvent::ConversationsChanged { list: vec![key("a"), key("b")], timelines: vec![key("b"), key("c")] };
-        assert_eq!(to_ui(&e), Some(UiEvent::Changed { conversations: vec![key("a"), key("b"), key("c")] }));
+        let e = EngineEvent::ConversationsChanged {
+            list: vec![key("a"), key("b")],
+            timelines: vec![key("b"), key("c")],
+        };
+        assert_eq!(
+            to_ui(&e),
+            Some(UiEvent::Changed {
+                conversations: vec![key("a"), key("b"), key("c")]
+            })
+        );
     }
 
     #[test]
     fn connection_states_become_plain_words() {
-        let e = EngineEvent::Connection { state: ConnectionState::Reconnecting { attempt: 3, delay_ms: 1500 } };
+        let e = EngineEvent::Connection {
+            state: ConnectionState::Reconnecting {
+                attempt: 3,
+                delay_ms: 1500,
+            },
+        };
         let ui = to_ui(&e).unwrap();
         assert_eq!(ui.name(), SYNC);
-        assert_eq!(serde_json::to_value(&ui).unwrap(), serde_json::json!({"state": "reconnecting", "detail": "Reconnecting in 2 s (attempt 3)"}));
+        assert_eq!(
+            serde_json::to_value(&ui).unwrap(),
+            serde_json::json!({"state": "reconnecting", "detail": "Reconnecting in 2 s (attempt 3)"})
+        );
     }
 
     #[tokio::test]
     async fn forward_emits_named_events_and_reloads_after_lag() {
         let (tx, rx) = tokio::sync::broadcast::channel(2);
         for c in ["a", "b", "c"] {
-            tx.send(EngineEvent::WindowClosing { conversation: key(c), expires_at: 1 }).unwrap();
+            tx.send(EngineEvent::WindowClosing {
+                conversation: key(c),
+                expires_at: 1,
+            })
+            .unwrap();
         }
         drop(tx);
         let seen = Arc::new(Mutex::new(Vec::new()));
         let s = seen.clone();
-        forward(rx, move |name, payload| s.lock().unwrap().push((name.to_string(), payload))).await;
+        forward(rx, move |name, payload| {
+            s.lock().unwrap().push((name.to_string(), payload))
+        })
+        .await;
         let seen = seen.lock().unwrap();
         let names: Vec<&str> = seen.iter().map(|(n, _)| n.as_str()).collect();
         // The first event was lost to lag: a full reload is asked for, then the two kept ones.

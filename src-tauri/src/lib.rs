@@ -4,6 +4,7 @@
 //! engine (sync + outbox), forward its events to the webview (see [`events`]) and serve the
 //! commands in [`commands`]. Notifications go through [`notifier::DesktopNotifier`].
 
+pub mod actions;
 pub mod backend;
 pub mod commands;
 pub mod config;
@@ -23,7 +24,7 @@ pub fn run() {
             std::process::exit(2);
         }
     };
-    tauri::Builder::default()
+    let app = tauri::Builder::default()
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::list_conversations,
@@ -44,8 +45,16 @@ pub fn run() {
             };
             tracing::info!(data_dir = %data_dir.display(), demo = config.is_demo(), "starting");
             let notifier = Arc::new(notifier::DesktopNotifier);
-            let backend = tauri::async_runtime::block_on(backend::start(&config, &data_dir, notifier))
-                .map_err(|e| format!("Coexist Inbox cannot start: {e:#}"))?;
+            let backend = match tauri::async_runtime::block_on(backend::start(
+                &config, &data_dir, notifier,
+            )) {
+                Ok(backend) => backend,
+                Err(e) => {
+                    // Said plainly and exit; a panic trace would bury the reason.
+                    eprintln!("Coexist Inbox cannot start: {e:#}");
+                    std::process::exit(1);
+                }
+            };
             let rx = backend.engine.subscribe();
             app.manage(backend);
             let handle = app.handle().clone();
@@ -59,12 +68,22 @@ pub fn run() {
             }));
             Ok(())
         })
-        .run(tauri::generate_context!())
-        .expect("error while running Coexist Inbox");
+        .build(tauri::generate_context!());
+    match app {
+        Ok(app) => app.run(|_, _| {}),
+        Err(e) => {
+            // Setup errors already say what to do (data dir, bridge URL, demo stack).
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+    }
 }
 
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tao=warn,wry=warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

@@ -38,7 +38,11 @@ pub fn notification(title: &str, body: &str) -> Notification {
 
 /// Show it; errors (no notification service running) are returned, never panicked on.
 pub async fn show(title: &str, body: &str) -> Result<(), String> {
-    notification(title, body).show_async().await.map(|_| ()).map_err(|e| e.to_string())
+    notification(title, body)
+        .show_async()
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// `&`, `<`, `>` as entities, so `<img src=x onerror=…>` is shown as text by servers with body markup.
@@ -57,7 +61,9 @@ pub fn escape_markup(s: &str) -> String {
 }
 
 fn plain(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 fn shorten(s: &str, max: usize) -> String {
@@ -76,7 +82,10 @@ mod tests {
 
     #[test]
     fn markup_in_customer_text_is_escaped() {
-        assert_eq!(escape_markup("<img src=x onerror=alert(1)> & co"), "&lt;img src=x onerror=alert(1)&gt; &amp; co");
+        assert_eq!(
+            escape_markup("<img src=x onerror=alert(1)> & co"),
+            "&lt;img src=x onerror=alert(1)&gt; &amp; co"
+        );
     }
 
     #[test]
@@ -92,7 +101,10 @@ mod tests {
         assert!(n.body.ends_with('…'));
         assert_eq!(n.summary, "Ana");
         let n = notification("Eve <b>", "x");
-        assert_eq!(n.summary, "Eve <b>", "summaries are plain text, never escaped");
+        assert_eq!(
+            n.summary, "Eve <b>",
+            "summaries are plain text, never escaped"
+        );
         assert_eq!(n.appname, APP_NAME);
     }
 }

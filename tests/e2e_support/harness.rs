@@ -22,7 +22,9 @@ impl Drop for Proc {
 
 impl Proc {
     fn spawn(name: &'static str, cmd: &mut Command) -> anyhow::Result<Proc> {
-        let child = cmd.spawn().with_context(|| format!("could not start {name}"))?;
+        let child = cmd
+            .spawn()
+            .with_context(|| format!("could not start {name}"))?;
         Ok(Proc { child })
     }
 }
@@ -30,10 +32,15 @@ impl Proc {
 /// Find a program in PATH (or in `extra` dirs); fail with `install` as the fix.
 pub fn require_tool(name: &str, extra: &[PathBuf], install: &str) -> PathBuf {
     let path = std::env::var_os("PATH").unwrap_or_default();
-    let found = std::env::split_paths(&path).chain(extra.iter().cloned()).map(|d| d.join(name)).find(|p| p.is_file());
+    let found = std::env::split_paths(&path)
+        .chain(extra.iter().cloned())
+        .map(|d| d.join(name))
+        .find(|p| p.is_file());
     match found {
         Some(p) => p,
-        None => panic!("the e2e test needs `{name}`, which is not installed. Install it: {install}"),
+        None => {
+            panic!("the e2e test needs `{name}`, which is not installed. Install it: {install}")
+        }
     }
 }
 
@@ -53,22 +60,45 @@ pub fn tools() -> Tools {
     Tools {
         xvfb: require_tool("Xvfb", &[], "`apt-get install xvfb`"),
         dbus_daemon: require_tool("dbus-daemon", &[], "`apt-get install dbus` (dbus-daemon)"),
-        tauri_driver: require_tool("tauri-driver", &cargo_bin, "`cargo install tauri-driver --locked`"),
-        webkit_driver: require_tool("WebKitWebDriver", &[], "`apt-get install webkit2gtk-driver` (WebKitWebDriver)"),
+        tauri_driver: require_tool(
+            "tauri-driver",
+            &cargo_bin,
+            "`cargo install tauri-driver --locked`",
+        ),
+        webkit_driver: require_tool(
+            "WebKitWebDriver",
+            &[],
+            "`apt-get install webkit2gtk-driver` (WebKitWebDriver)",
+        ),
     }
 }
 
 /// A private X display: `Xvfb :N`.
 pub fn start_xvfb(xvfb: &Path) -> anyhow::Result<(Proc, String)> {
     for n in 90..140 {
-        if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() || Path::new(&format!("/tmp/.X{n}-lock")).exists() {
+        if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+            || Path::new(&format!("/tmp/.X{n}-lock")).exists()
+        {
             continue;
         }
         let display = format!(":{n}");
-        let proc = Proc::spawn("Xvfb", Command::new(xvfb)
-            .args([display.as_str(), "-screen", "0", "1280x900x24", "-nolisten", "tcp"])
-            .stdout(Stdio::null()).stderr(Stdio::null()))?;
-        if wait_for(Duration::from_secs(10), || Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()) {
+        let proc = Proc::spawn(
+            "Xvfb",
+            Command::new(xvfb)
+                .args([
+                    display.as_str(),
+                    "-screen",
+                    "0",
+                    "1280x900x24",
+                    "-nolisten",
+                    "tcp",
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        )?;
+        if wait_for(Duration::from_secs(10), || {
+            Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+        }) {
             return Ok((proc, display));
         }
     }
@@ -79,11 +109,15 @@ pub fn start_xvfb(xvfb: &Path) -> anyhow::Result<(Proc, String)> {
 pub fn start_dbus(dbus_daemon: &Path) -> anyhow::Result<(Proc, String)> {
     use std::io::{BufRead, BufReader};
     let mut cmd = Command::new(dbus_daemon);
-    cmd.args(["--session", "--nofork", "--print-address=1"]).stdout(Stdio::piped()).stderr(Stdio::null());
+    cmd.args(["--session", "--nofork", "--print-address=1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
     let mut proc = Proc::spawn("dbus-daemon", &mut cmd)?;
     let stdout = proc.child.stdout.take().context("dbus-daemon stdout")?;
     let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).context("reading the bus address from dbus-daemon")?;
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .context("reading the bus address from dbus-daemon")?;
     let address = line.trim().to_string();
     if address.is_empty() {
         bail!("dbus-daemon printed no address");
@@ -92,7 +126,11 @@ pub fn start_dbus(dbus_daemon: &Path) -> anyhow::Result<(Proc, String)> {
 }
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 pub fn wait_for(timeout: Duration, mut ok: impl FnMut() -> bool) -> bool {
@@ -107,24 +145,38 @@ pub fn wait_for(timeout: Duration, mut ok: impl FnMut() -> bool) -> bool {
 }
 
 /// tauri-driver (which starts WebKitWebDriver, which starts the app) with `env` passed down.
-pub fn start_tauri_driver(tools: &Tools, env: &[(String, String)], log: &Path) -> anyhow::Result<(Proc, u16)> {
+pub fn start_tauri_driver(
+    tools: &Tools,
+    env: &[(String, String)],
+    log: &Path,
+) -> anyhow::Result<(Proc, u16)> {
     let port = free_port();
     let native_port = free_port();
     let log_file = std::fs::File::create(log)?;
     let mut cmd = Command::new(&tools.tauri_driver);
-    cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
-        .arg("--native-driver")
-        .arg(&tools.webkit_driver)
-        // Only what the test says: never a COEXIST_* setting leaking in from the developer's shell.
-        .env_remove("COEXIST_BRIDGE_URL")
-        .env_remove("COEXIST_TOKEN")
-        .env_remove("COEXIST_DATA_DIR")
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .stdout(Stdio::from(log_file.try_clone()?))
-        .stderr(Stdio::from(log_file));
+    cmd.args([
+        "--port",
+        &port.to_string(),
+        "--native-port",
+        &native_port.to_string(),
+    ])
+    .arg("--native-driver")
+    .arg(&tools.webkit_driver)
+    // Only what the test says: never a COEXIST_* setting leaking in from the developer's shell.
+    .env_remove("COEXIST_BRIDGE_URL")
+    .env_remove("COEXIST_TOKEN")
+    .env_remove("COEXIST_DATA_DIR")
+    .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    .stdout(Stdio::from(log_file.try_clone()?))
+    .stderr(Stdio::from(log_file));
     let proc = Proc::spawn("tauri-driver", &mut cmd)?;
-    if !wait_for(Duration::from_secs(15), || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()) {
-        bail!("tauri-driver did not listen on port {port}; see {}", log.display());
+    if !wait_for(Duration::from_secs(15), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    }) {
+        bail!(
+            "tauri-driver did not listen on port {port}; see {}",
+            log.display()
+        );
     }
     Ok((proc, port))
 }
@@ -132,10 +184,17 @@ pub fn start_tauri_driver(tools: &Tools, env: &[(String, String)], log: &Path) -
 /// A WebDriver session on the app; the first request is retried while WebKitWebDriver warms up.
 pub async fn connect(port: u16, app: &Path) -> anyhow::Result<fantoccini::Client> {
     let mut caps = serde_json::Map::new();
-    caps.insert("tauri:options".into(), serde_json::json!({ "application": app }));
+    caps.insert(
+        "tauri:options".into(),
+        serde_json::json!({ "application": app }),
+    );
     let mut last = None;
     for _ in 0..20 {
-        match fantoccini::ClientBuilder::native().capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
+        match fantoccini::ClientBuilder::native()
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
             Ok(client) => return Ok(client),
             Err(e) => {
                 last = Some(e.to_string());
@@ -143,5 +202,8 @@ pub async fn connect(port: u16, app: &Path) -> anyhow::Result<fantoccini::Client
             }
         }
     }
-    bail!("no WebDriver session on the app after 20 tries: {}", last.unwrap_or_default())
+    bail!(
+        "no WebDriver session on the app after 20 tries: {}",
+        last.unwrap_or_default()
+    )
 }

@@ -38,7 +38,11 @@ impl Server {
         _hints: std::collections::HashMap<String, zbus::zvariant::OwnedValue>,
         _expire_timeout: i32,
     ) -> u32 {
-        self.seen.0.lock().unwrap().push(Notified { app_name, summary, body });
+        self.seen.0.lock().unwrap().push(Notified {
+            app_name,
+            summary,
+            body,
+        });
         self.next_id += 1;
         self.next_id
     }
@@ -48,7 +52,12 @@ impl Server {
     }
 
     async fn get_server_information(&self) -> (String, String, String, String) {
-        ("coexist-e2e-fake".into(), "coexist".into(), "1.0".into(), "1.2".into())
+        (
+            "coexist-e2e-fake".into(),
+            "coexist".into(),
+            "1.0".into(),
+            "1.2".into(),
+        )
     }
 
     async fn close_notification(&self, _id: u32) {}
@@ -59,7 +68,13 @@ pub async fn serve(address: &str) -> anyhow::Result<(zbus::Connection, Recorder)
     let seen = Recorder::default();
     let conn = zbus::connection::Builder::address(address)?
         .name("org.freedesktop.Notifications")?
-        .serve_at("/org/freedesktop/Notifications", Server { seen: seen.clone(), next_id: 0 })?
+        .serve_at(
+            "/org/freedesktop/Notifications",
+            Server {
+                seen: seen.clone(),
+                next_id: 0,
+            },
+        )?
         .build()
         .await?;
     Ok((conn, seen))

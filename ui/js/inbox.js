@@ -28,7 +28,9 @@ export class Inbox {
   render() {
     const now = nowSecs();
     setChildren(this.list, this.items.map((c) => this.row(c, now)));
-    $('list-empty').hidden = this.items.length > 0;
+    const empty = $('list-empty');
+    empty.hidden = this.items.length > 0;
+    empty.textContent = this.filter && this.filter !== 'all' ? 'No conversations match this filter.' : 'No conversations yet.';
     this.list.setAttribute('aria-activedescendant', this.activeId ? domId(this.activeId) : '');
   }
 

@@ -12,6 +12,13 @@ import { fromOutbox } from './message.js';
 
 const PAGE = 50;
 
+// Uncaught errors and CSP violations are recorded (and logged) so the e2e test can assert none.
+window.coexistErrors = [];
+const recordError = (text) => { window.coexistErrors.push(text); console.error(text); };
+window.addEventListener('error', (e) => recordError(`error: ${e.message}`));
+window.addEventListener('unhandledrejection', (e) => recordError(`unhandled: ${e.reason}`));
+document.addEventListener('securitypolicyviolation', (e) => recordError(`CSP: ${e.violatedDirective} ${e.blockedURI}`));
+
 const state = { filter: 'all', info: null, health: null, open: null, searching: false };
 
 const inbox = new Inbox({ onOpen: (conv) => openConversation(conv) });
@@ -32,6 +39,7 @@ function toast(text) {
 
 async function refreshList() {
   try {
+    inbox.filter = state.filter;
     inbox.setItems(await api.listConversations(state.filter));
   } catch (e) {
     toast(`Could not load the inbox: ${errorText(e)}`);

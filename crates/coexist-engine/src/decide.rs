@@ -5,7 +5,7 @@
 //!   of old messages; they are in the list as unread).
 //! - window closing within [`CLOSING_WARNING_SECS`] on a conversation whose customer is still
 //!   waiting for an answer.
-//! - failed send (refused by the bridge/Meta, or a `failed` status later).
+//! - failed send of this desktop (refused by the bridge/Meta, or a `failed` status later).
 //!
 //! History and echoes never notify: the store only reports first-seen customer messages.
 
@@ -78,12 +78,19 @@ pub(crate) fn after_batch(shared: &Shared, report: &ApplyReport, now: i64) -> Re
             shared.notifier.notify(&sender, &preview);
         }
     }
-    for f in &report.failed {
-        if shared.store().notification_claim(kinds::FAILED_STATUS, &f.wamid)? {
-            let who = sender_name(shared, &f.conversation, now)?;
-            let why = f.error_code.map(|c| format!(" (error {c})")).unwrap_or_default();
-            shared.notifier.notify(&format!("Message to {who} failed"), &format!("WhatsApp could not deliver it{why}. Open the conversation to see why."));
+    for st in report.statuses.iter().filter(|st| st.status == StatusKind::Failed) {
+        // Only this desktop's own sends: every agent's desktop sees every status.
+        let Some(key) = &st.idempotency_key else { continue };
+        if shared.store().outbox_item(key)?.is_none() || !shared.store().notification_claim(kinds::FAILED_STATUS, &st.wamid)? {
+            continue;
         }
+        let who = sender_name(shared, &st.conversation, now)?;
+        let why = st
+            .error
+            .as_ref()
+            .map(|e| coexist_core::explain_meta_error(e.code).reason)
+            .unwrap_or_else(|| "WhatsApp could not deliver it.".into());
+        shared.notifier.notify(&format!("Message to {who} failed"), &plain_preview(&why, 200));
     }
     Ok(())
 }

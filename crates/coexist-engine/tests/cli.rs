@@ -105,3 +105,35 @@ async fn bad_input_gets_a_clear_error() {
     assert!(out.stderr.contains("sync --once"), "{}", out.stderr);
     s.demo.shutdown().await;
 }
+
+#[tokio::test]
+async fn sync_follows_live_and_prints_new_messages() {
+    use tokio::io::AsyncBufReadExt;
+    let s = stack().await;
+    let db = s.dir.path().join("follow.db");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_coexist"))
+        .args(["sync", "--mode", "long-poll"])
+        .env("COEXIST_BRIDGE_URL", &s.demo.bridge_url)
+        .env("COEXIST_TOKEN", &s.demo.token)
+        .env("COEXIST_DB", &db)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    s.customer_says("14155550701", "Lia", "are you there?", None).await;
+    let line = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.starts_with('←') {
+                return line;
+            }
+        }
+        panic!("the follower exited");
+    })
+    .await
+    .expect("the new message is printed");
+    assert!(line.contains("Lia") && line.contains("are you there?"), "{line}");
+    child.kill().await.unwrap();
+    s.demo.shutdown().await;
+}

@@ -207,3 +207,31 @@ async fn a_closing_window_on_an_unanswered_conversation_warns_once() {
     assert!(shown[0].1.contains("closes in 30 min") || shown[0].1.contains("closes in 29 min"), "{shown:?}");
     s.demo.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_send_that_meta_fails_later_notifies_this_desktop_once() {
+    let s = stack().await;
+    let (engine, notes) = s.engine("inbox", SyncMode::LongPoll);
+    let (colleague, colleague_notes) = s.engine("colleague", SyncMode::LongPoll);
+    s.customer_says("14155550611", "Kim", "hi", None).await;
+    let key = s.conversation("14155550611");
+    sync_until_conversation(&engine, &key).await;
+    notes.take();
+    s.control("/sandbox/customers/unreachable", serde_json::json!({"wa_id": "14155550611", "unreachable": true})).await;
+    let item = engine.send_text(&key, "this will not arrive").unwrap();
+    assert_eq!(engine.drain_outbox(Duration::from_secs(10)).await.unwrap().sent, 1, "Meta accepts it first");
+    eventually(15, "the failed status", || async {
+        engine.sync_once().await.unwrap();
+        let it = engine.store().lock().unwrap().outbox_item(&item.idempotency_key).unwrap().unwrap();
+        (it.delivery_status == Some(StatusKind::Failed)).then_some(())
+    })
+    .await;
+    engine.sync_once().await.unwrap();
+    colleague.sync_once().await.unwrap();
+    let shown = notes.take();
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert_eq!(shown[0].0, "Message to Kim failed");
+    let theirs = colleague_notes.take();
+    assert!(theirs.iter().all(|(t, _)| !t.contains("failed")), "a colleague is not told about my send: {theirs:?}");
+    s.demo.shutdown().await;
+}

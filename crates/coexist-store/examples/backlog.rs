@@ -26,10 +26,10 @@ fn metadata() -> Value {
     json!({"display_phone_number": "15550100", "phone_number_id": PNID})
 }
 
-fn webhook(i: u64) -> Value {
-    let to = contact_of(i);
+fn webhook(i: u64, inbound_only: bool) -> Value {
+    let to = if inbound_only { format!("1555{:07}", i % 5_000) } else { contact_of(i) };
     let ts = (T0 + i as i64).to_string();
-    match i % 10 {
+    match if inbound_only { 0 } else { i % 10 } {
         0..=4 => envelope("messages", json!({
             "messaging_product": "whatsapp", "metadata": metadata(),
             "contacts": [{"profile": {"name": format!("Customer {to}")}, "wa_id": to}],
@@ -105,9 +105,46 @@ fn proc_cpu(path: &str) -> f64 {
     (ticks(11) + ticks(12)) / 100.0 // utime, stime (fields 14, 15 of the line)
 }
 
+/// Median time of the UI's two hot queries over the filled store.
+fn report_queries(store: &Store) {
+    let median = |f: &dyn Fn()| {
+        let mut times: Vec<f64> = (0..21)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed().as_secs_f64() * 1000.0
+            })
+            .collect();
+        times.sort_by(f64::total_cmp);
+        times[10]
+    };
+    let now = T0 + 2_000_000;
+    let page = median(&|| {
+        let filter = coexist_store::ConversationFilter { limit: 50, ..Default::default() };
+        assert_eq!(store.conversations(&filter, now).expect("page").len(), 50);
+    });
+    let search = median(&|| {
+        let query = coexist_store::SearchQuery { text: "question order".into(), limit: 50, ..Default::default() };
+        assert!(!store.search(&query).expect("search").is_empty());
+    });
+    let filtered = median(&|| {
+        let query = coexist_store::SearchQuery {
+            text: "order".into(),
+            contact: Some(ContactKey(contact_of(3))),
+            limit: 50,
+            ..Default::default()
+        };
+        store.search(&query).expect("search");
+    });
+    println!("queries: first page of 50 conversations {page:.2} ms; search 'question order' (50 hits) {search:.2} ms; \
+              search 'order' for one contact {filtered:.2} ms (medians of 21)");
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let normalized_only = args.iter().any(|a| a == "--normalized");
+    // `--inbound`: only customer texts, round-robin over 5,000 contacts (no echoes, no statuses).
+    let inbound_only = args.iter().any(|a| a == "--inbound");
     let nums: Vec<u64> = args.iter().filter_map(|a| a.parse().ok()).collect();
     let total = nums.first().copied().unwrap_or(1_000_000);
     let batch = nums.get(1).copied().unwrap_or(1_000);
@@ -131,7 +168,7 @@ fn main() {
             apply_cpu += cpu_secs() - cpu;
         } else {
             let events: Vec<RelayEvent> = (next..end)
-                .map(|i| RelayEvent { seq: i as i64 + 1, kind: RelayKind::Webhook, received_at_ms: 0, payload: webhook(i) })
+                .map(|i| RelayEvent { seq: i as i64 + 1, kind: RelayKind::Webhook, received_at_ms: 0, payload: webhook(i, inbound_only) })
                 .collect();
             build_secs += built.elapsed().as_secs_f64();
             let (cpu, writer) = (cpu_secs(), thread_cpu_secs());
@@ -144,6 +181,7 @@ fn main() {
         next = end;
     }
     let secs = start.elapsed().as_secs_f64() - build_secs;
+    report_queries(&store);
     let file = std::fs::metadata(dir.path().join("backlog.db")).map(|m| m.len()).unwrap_or(0);
     println!(
         "{applied} events in {secs:.2}s wall (excluding {build_secs:.2}s building them): {:.0} events/s; \

@@ -4,6 +4,14 @@ use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum StoreError {
+    /// The database file could not be opened or set up.
+    #[error("could not open the local inbox at {path}: {source}. Check that the folder exists and is writable")]
+    Open {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+
     /// SQLite itself failed (disk full, file locked by another program, corrupt file ...).
     #[error("the local inbox database failed: {0}. Check that the disk is not full and that no other Coexist window holds the file")]
     Sqlite(#[from] rusqlite::Error),

@@ -42,18 +42,28 @@ pub struct Store {
     /// A second connection that copies the WAL into the database on the preparing thread while
     /// large batches are written (see apply::apply_relay); `None` if it could not be opened.
     checkpointer: Option<Connection>,
+    /// Large batches to apply before the next background checkpoint (see [`CHECKPOINT_EVERY`]).
+    batches_until_checkpoint: u64,
 }
+
+/// Checkpoint every few large batches, not every one: a page rewritten by consecutive batches
+/// (a busy conversation, an index page) is then copied into the database once.
+const CHECKPOINT_EVERY: u64 = 4;
 
 impl Store {
     /// Open (or create) the inbox at `path` and bring its schema up to date.
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
-        let mut conn = Connection::open(path.as_ref())?;
-        configure(&conn)?;
+        let open_error = |source| StoreError::Open { path: path.as_ref().display().to_string(), source };
+        let mut conn = Connection::open(path.as_ref()).map_err(open_error)?;
+        configure(&conn).map_err(|e| match e {
+            StoreError::Sqlite(source) => open_error(source),
+            other => other,
+        })?;
         schema::migrations().to_latest(&mut conn)?;
         let checkpointer = Connection::open(path.as_ref())
             .map_err(|e| tracing::warn!(error = %e, "no background checkpoints; the writer will do them"))
             .ok();
-        Ok(Store { conn, conversations: apply::ConversationCache::default(), checkpointer })
+        Ok(Store { conn, conversations: apply::ConversationCache::default(), checkpointer, batches_until_checkpoint: CHECKPOINT_EVERY })
     }
 
     /// Apply relay entries in ONE transaction. Entries whose seq is already stored are
@@ -61,7 +71,14 @@ impl Store {
     /// the cursor advances to the highest seq seen.
     pub fn apply_relay_batch(&mut self, batch: &[RelayEvent]) -> Result<ApplyReport> {
         let cache = &mut self.conversations;
-        let checkpointer = self.checkpointer.as_mut();
+        let mut checkpointer = None;
+        if batch.len() >= apply::PIPELINE_MIN {
+            self.batches_until_checkpoint -= 1;
+            if self.batches_until_checkpoint == 0 {
+                self.batches_until_checkpoint = CHECKPOINT_EVERY;
+                checkpointer = self.checkpointer.as_mut();
+            }
+        }
         let result = relaxed_write(&mut self.conn, |conn| apply::apply_relay(conn, cache, checkpointer, batch));
         if result.is_err() {
             self.conversations.clear();
@@ -122,6 +139,8 @@ fn configure(conn: &Connection) -> Result<()> {
     // checkpoints when the WAL passes ~40 MB (pages rewritten by consecutive batches are then
     // copied once).
     conn.pragma_update(None, "wal_autocheckpoint", 10_000)?;
+    // After a large backlog, give the disk back: the WAL file is truncated to 64 MB.
+    conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
     conn.set_prepared_statement_cache_capacity(128);
     Ok(())
 }

@@ -205,10 +205,13 @@ fn build_message(row: &Row<'_>) -> Result<MessageView> {
         decode("message body", &body_json)?
     };
     let edited_at: Option<i64> = row.get(12)?;
+    let side = parse_side(&side);
+    // A history message's only "edit" is Meta delivering its media after the placeholder.
+    let edited = edited_at.is_some() && side != coexist_core::Side::History;
     Ok(MessageView {
         arrival: row.get(0)?,
         wamid: row.get(1)?,
-        side: parse_side(&side),
+        side,
         from_business: row.get(3)?,
         timestamp: row.get(4)?,
         body,
@@ -223,7 +226,7 @@ fn build_message(row: &Row<'_>) -> Result<MessageView> {
         status_detail,
         failure,
         reactions: Vec::new(),
-        edited: edited_at.is_some(),
+        edited,
         edited_at,
         revoked: revoked_at.is_some(),
         revoked_at,

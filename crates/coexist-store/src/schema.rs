@@ -190,7 +190,8 @@ CREATE TABLE history_progress (
     error_code      INTEGER,
     error_message   TEXT,
     error_details   TEXT,
-    updates         INTEGER NOT NULL DEFAULT 0
+    updates         INTEGER NOT NULL DEFAULT 0,
+    imported        INTEGER NOT NULL DEFAULT 0
 );
 
 -- Messages waiting to go out. Crash-safe: `sending` rows left by a crash are retried with the

@@ -13,14 +13,16 @@ const DEFAULT_LIMIT: u32 = 50;
 /// Words beyond this many are ignored (a pasted essay must not build a huge query).
 const MAX_TERMS: usize = 16;
 
-/// Turn user text into an FTS5 query that can only mean "all these words (as prefixes)".
+/// Turn user text into an FTS5 query that can only mean "all these words": every word is a
+/// quoted FTS5 string (inner quotes doubled), optionally a prefix (`"word"*`).
 /// `None` when there is no word to look for.
-pub(crate) fn fts_query(text: &str) -> Option<String> {
+pub(crate) fn fts_query(text: &str, prefixes: bool) -> Option<String> {
+    let star = if prefixes { "*" } else { "" };
     let terms: Vec<String> = text
         .split_whitespace()
         .filter(|w| w.chars().any(char::is_alphanumeric))
         .take(MAX_TERMS)
-        .map(|w| format!("\"{}\"*", w.replace('"', "\"\"")))
+        .map(|w| format!("\"{}\"{star}", w.replace('"', "\"\"")))
         .collect();
     (!terms.is_empty()).then(|| terms.join(" "))
 }
@@ -46,32 +48,57 @@ fn snippet_parts(snippet: &str) -> Vec<SnippetPart> {
     parts
 }
 
+/// The columns of a hit; the FROM/WHERE/ORDER parts differ by plan (see [`Store::search`]).
+const HIT_COLUMNS: &str = "SELECT m.wamid, c.phone_number_id, c.contact, ct.name, m.side, m.agent, m.ts, snippet(messages_fts, 0, '\u{E000}', '\u{E001}', '…', 16)";
+
+/// Drive from the index: matches stream newest first and the scan stops at the limit.
+const FROM_INDEX: &str = "FROM messages_fts
+     JOIN messages m ON m.id = messages_fts.rowid
+     JOIN conversations c ON c.id = m.conversation_id";
+
+/// Drive from one contact's messages (a selective filter) and probe the index per message;
+/// CROSS JOIN fixes that order, which SQLite would otherwise not pick.
+const FROM_CONTACT: &str = "FROM conversations c
+     CROSS JOIN messages m ON m.conversation_id = c.id
+     CROSS JOIN messages_fts ON messages_fts.rowid = m.id";
+
+const FILTERS: &str = "LEFT JOIN contacts ct ON ct.phone_number_id = c.phone_number_id AND ct.contact = c.contact
+     WHERE messages_fts MATCH ?1
+       AND (?2 IS NULL OR c.phone_number_id = ?2)
+       AND (?3 IS NULL OR c.contact = ?3)
+       AND (?4 IS NULL OR m.agent = ?4)
+       AND (?5 IS NULL OR m.side = ?5)
+       AND (?6 IS NULL OR m.ts >= ?6)
+       AND (?7 IS NULL OR m.ts <= ?7)
+       AND m.revoked_at IS NULL";
+
 impl Store {
-    /// Messages whose text contains every word of `query.text` (word prefixes, accents and
-    /// case ignored), newest first, within the filters.
+    /// Messages whose text contains every word of `query.text` (accents and case ignored),
+    /// within the filters, latest arrival first.
+    ///
+    /// Whole words are tried first; only when they give fewer than `limit` hits are the words
+    /// also taken as prefixes ("refund" finds "refunded"). Prefix matching makes FTS5 gather
+    /// every match before answering, so it is kept for when exact words are rare. Arrival
+    /// order (not Meta time) lets the index stream hits and stop at the limit.
     pub fn search(&self, query: &SearchQuery) -> Result<Vec<SearchHit>> {
-        let Some(fts) = fts_query(&query.text) else {
+        let Some(exact) = fts_query(&query.text, false) else {
             return Ok(Vec::new());
         };
         let limit = if query.limit == 0 { DEFAULT_LIMIT } else { query.limit };
-        let snippet_sql = format!("snippet(messages_fts, 0, '{MATCH_START}', '{MATCH_END}', '…', 16)");
-        let sql = format!(
-            "SELECT m.wamid, c.phone_number_id, c.contact, ct.name, m.side, m.agent, m.ts, {snippet_sql}
-             FROM messages_fts
-             JOIN messages m ON m.id = messages_fts.rowid
-             JOIN conversations c ON c.id = m.conversation_id
-             LEFT JOIN contacts ct ON ct.phone_number_id = c.phone_number_id AND ct.contact = c.contact
-             WHERE messages_fts MATCH ?1
-               AND (?2 IS NULL OR c.phone_number_id = ?2)
-               AND (?3 IS NULL OR c.contact = ?3)
-               AND (?4 IS NULL OR m.agent = ?4)
-               AND (?5 IS NULL OR m.side = ?5)
-               AND (?6 IS NULL OR m.ts >= ?6)
-               AND (?7 IS NULL OR m.ts <= ?7)
-               AND m.revoked_at IS NULL
-             ORDER BY m.ts DESC, m.id DESC
-             LIMIT ?8"
-        );
+        let hits = self.run_search(&exact, query, limit)?;
+        if hits.len() >= limit as usize {
+            return Ok(hits);
+        }
+        let prefixed = fts_query(&query.text, true).expect("same words as the exact query");
+        self.run_search(&prefixed, query, limit)
+    }
+
+    fn run_search(&self, fts: &str, query: &SearchQuery, limit: u32) -> Result<Vec<SearchHit>> {
+        let (from, order) = match query.contact {
+            Some(_) => (FROM_CONTACT, "m.id"),
+            None => (FROM_INDEX, "messages_fts.rowid"),
+        };
+        let sql = format!("{HIT_COLUMNS} {from} {FILTERS} ORDER BY {order} DESC LIMIT ?8");
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(
             params![
@@ -108,9 +135,10 @@ mod tests {
 
     #[test]
     fn every_word_is_quoted_with_inner_quotes_doubled() {
-        assert_eq!(fts_query("say \"hi\" NEAR(x"), Some("\"say\"* \"\"\"hi\"\"\"* \"NEAR(x\"*".to_string()));
-        assert_eq!(fts_query("  * ' -- "), None);
-        assert_eq!(fts_query(""), None);
+        assert_eq!(fts_query("say \"hi\" NEAR(x", true), Some("\"say\"* \"\"\"hi\"\"\"* \"NEAR(x\"*".to_string()));
+        assert_eq!(fts_query("say NEAR(x", false), Some("\"say\" \"NEAR(x\"".to_string()));
+        assert_eq!(fts_query("  * ' -- ", true), None);
+        assert_eq!(fts_query("", false), None);
     }
 
     #[test]

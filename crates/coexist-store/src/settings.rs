@@ -122,9 +122,7 @@ impl Store {
     pub fn history_progress(&self) -> Result<Vec<HistoryProgress>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT h.phone_number_id, h.phase, h.chunk_order, h.progress, h.error_code, h.error_message, h.error_details,
-                    h.updates,
-                    (SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id
-                      WHERE c.phone_number_id = h.phone_number_id AND m.side = 'history')
+                    h.updates, h.imported
              FROM history_progress h ORDER BY h.phone_number_id",
         )?;
         let rows = stmt.query_map([], |r| {

@@ -349,3 +349,72 @@ fn meta_system_notices_are_neither_unread_nor_notified() {
     store.mark_read(&key("111"), T0 + 1).unwrap();
     assert_eq!(store.conversation(&key("111"), T0).unwrap().unwrap().unread, 1);
 }
+
+#[test]
+fn two_stores_on_one_file_see_each_others_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inbox.db");
+    let mut desktop = Store::open(&path).unwrap();
+    let mut cli = Store::open(&path).unwrap();
+    desktop.apply_events(&[inbound("w1", "111", T0, "a"), inbound("w2", "111", T0 + 10, "b")]).unwrap();
+    // The other process reads the conversation, marks it read, and records a reply.
+    cli.mark_read(&key("111"), T0 + 10).unwrap();
+    cli.apply_events(&[api("a1", "111", T0 + 20, "bob", "hi")]).unwrap();
+    // The desktop's cached state must not overwrite those.
+    desktop.apply_events(&[inbound("w3", "111", T0 + 30, "c")]).unwrap();
+    let c = desktop.conversation(&key("111"), T0).unwrap().unwrap();
+    assert_eq!(c.unread, 1);
+    assert_eq!(c.owner, Owner::Api { agent: "bob".into() });
+    assert_eq!(desktop.conversation_state(&key("111")).unwrap().unwrap().read_mark, Some(T0 + 10));
+}
+
+#[test]
+fn the_store_can_move_between_threads() {
+    fn assert_send<T: Send>() {}
+    assert_send::<Store>();
+}
+
+#[test]
+fn opening_an_impossible_path_says_what_to_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = Store::open(dir.path().join("missing-folder").join("inbox.db")).err().expect("cannot open");
+    let text = err.to_string();
+    assert!(text.contains("missing-folder") && text.contains("folder exists"), "{text}");
+}
+
+#[test]
+fn the_latest_edit_wins_and_a_revoke_is_final() {
+    let (_dir, mut store) = open_store();
+    let edit = |ts: i64, text: &str| Event::MessageEdited {
+        wamid: "e1".into(),
+        conversation: key("111"),
+        timestamp: T0 + ts,
+        body: MessageBody::Text { body: text.into() },
+    };
+    store.apply_events(&[echo("e1", "111", T0, "v0"), edit(20, "v2"), edit(10, "v1")]).unwrap();
+    let m = &store.messages(&key("111"), None, 5).unwrap()[0];
+    assert_eq!((m.body.clone(), m.edited_at), (MessageBody::Text { body: "v2".into() }, Some(T0 + 20)));
+    store
+        .apply_events(&[Event::MessageRevoked { wamid: "e1".into(), conversation: key("111"), timestamp: T0 + 30 }, edit(40, "v3")])
+        .unwrap();
+    let m = &store.messages(&key("111"), None, 5).unwrap()[0];
+    assert!(m.revoked);
+    assert_eq!(m.text, None);
+    assert!(store.search(&SearchQuery { text: "v3".into(), ..Default::default() }).unwrap().is_empty());
+}
+
+#[test]
+fn history_media_arriving_after_its_placeholder_replaces_it_without_an_edited_mark() {
+    let (_dir, mut store) = open_store();
+    let media = MessageBody::Image { media: Media { id: Some("m1".into()), caption: Some("receipt".into()), ..Default::default() } };
+    let follow_up = Event::MessageEdited { wamid: "h1".into(), conversation: key("111"), timestamp: T0, body: media.clone() };
+    // Either order ends with the media.
+    store.apply_events(&[history("h1", "111", T0, false, "<media placeholder>"), follow_up]).unwrap();
+    let early = Event::MessageEdited { wamid: "h2".into(), conversation: key("222"), timestamp: T0, body: media.clone() };
+    store.apply_events(&[early]).unwrap();
+    store.apply_events(&[history("h2", "222", T0, false, "<media placeholder>")]).unwrap();
+    let late = &store.messages(&key("222"), None, 5).unwrap()[0];
+    assert_eq!((late.body.clone(), late.edited), (media.clone(), false));
+    let m = &store.messages(&key("111"), None, 5).unwrap()[0];
+    assert_eq!((m.body.clone(), m.edited), (media, false));
+}

@@ -11,7 +11,7 @@ use proptest::prelude::*;
 
 #[derive(Clone, Debug)]
 enum Step {
-    Apply(Event),
+    Apply(Box<Event>),
     MarkRead(String, i64),
 }
 
@@ -21,11 +21,11 @@ fn step() -> impl Strategy<Value = Step> {
         let ts = T0 + dt;
         let wamid = format!("w{id}");
         match kind {
-            0 | 1 => Step::Apply(inbound(&wamid, c, ts, "q")),
-            2 => Step::Apply(echo(&wamid, c, ts, "a")),
-            3 => Step::Apply(api(&wamid, c, ts, "ana", "a")),
-            4 => Step::Apply(history(&wamid, c, ts, id % 2 == 0, "h")),
-            5 => Step::Apply(status(&wamid, c, StatusKind::Failed, ts, Some(131047))),
+            0 | 1 => Step::Apply(Box::new(inbound(&wamid, c, ts, "q"))),
+            2 => Step::Apply(Box::new(echo(&wamid, c, ts, "a"))),
+            3 => Step::Apply(Box::new(api(&wamid, c, ts, "ana", "a"))),
+            4 => Step::Apply(Box::new(history(&wamid, c, ts, id % 2 == 0, "h"))),
+            5 => Step::Apply(Box::new(status(&wamid, c, StatusKind::Failed, ts, Some(131047)))),
             _ => Step::MarkRead(c.to_string(), ts),
         }
     })
@@ -37,7 +37,7 @@ fn run(steps: &[Step], cuts: &[usize]) -> (tempfile::TempDir, Store) {
     let mut pending = Vec::new();
     for (i, s) in steps.iter().enumerate() {
         match s {
-            Step::Apply(e) => pending.push(e.clone()),
+            Step::Apply(e) => pending.push((**e).clone()),
             Step::MarkRead(c, ts) => {
                 store.apply_events(&pending).unwrap();
                 pending.clear();

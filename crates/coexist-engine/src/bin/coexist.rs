@@ -64,7 +64,9 @@ enum Command {
     },
     /// Show a conversation's latest messages and pending sends.
     Show {
+        /// The business number's Meta phone_number_id.
         phone_number_id: String,
+        /// The customer's number (digits, country code first).
         contact: String,
         #[arg(long, default_value_t = 30)]
         limit: u32,
@@ -76,6 +78,7 @@ enum Command {
     Retry { idempotency_key: String },
     /// Full-text search over every message.
     Search {
+        /// Words to find (plain text; word prefixes, accents and case ignored).
         text: String,
         #[command(flatten)]
         filters: SearchFilters,
@@ -106,17 +109,24 @@ enum Command {
 enum SendCommand {
     /// Free text (only while the customer's 24-hour window is open).
     Text {
+        /// The business number's Meta phone_number_id.
         phone_number_id: String,
+        /// The customer's number (digits, country code first).
         contact: String,
+        /// What to say (at most 4096 characters).
         text: String,
         #[command(flatten)]
         wait: WaitArgs,
     },
     /// An approved template (any time).
     Template {
+        /// The business number's Meta phone_number_id.
         phone_number_id: String,
+        /// The customer's number (digits, country code first).
         contact: String,
+        /// The template's name, e.g. order_update.
         name: String,
+        /// The template's language code.
         #[arg(long, default_value = "en_US")]
         lang: String,
         /// A body parameter {{1}}, {{2}}, ... (repeat, in order).

@@ -9,10 +9,10 @@ use crate::error::Result;
 use crate::views::mode_name;
 
 impl Batch<'_> {
-    /// A contact's profile. A missing name never erases a known one.
+    /// A contact's profile. A missing name never erases a known one. A webhook repeats
+    /// `contacts[]` with every message: unchanged profiles are skipped via the cache.
     pub(super) fn contact(&mut self, c: &ContactProfile) -> Result<()> {
-        let cache_key = (c.phone_number_id.clone(), c.contact.as_str().to_string());
-        if self.contacts_seen.get(&cache_key) == Some(&c.name) {
+        if !self.conversations.contact_changed(c) {
             return Ok(());
         }
         let mut upsert = self.conn.prepare_cached(
@@ -23,7 +23,6 @@ impl Batch<'_> {
                  user_id = coalesce(excluded.user_id, contacts.user_id)",
         )?;
         upsert.execute(params![c.phone_number_id, c.contact.as_str(), c.name, c.wa_id, c.user_id])?;
-        self.contacts_seen.insert(cache_key, c.name.clone());
         Ok(())
     }
 

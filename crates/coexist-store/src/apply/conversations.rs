@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use coexist_core::rules::{counts_as_unread, ClosedReason, ConversationState, Owner, WindowState};
-use coexist_core::{ConversationKey, Message};
+use coexist_core::{ContactProfile, ConversationKey, Message};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::error::{decode, Result};
@@ -54,6 +54,8 @@ impl CachedConversation {
 #[derive(Default)]
 pub(crate) struct ConversationCache {
     entries: HashMap<ConversationKey, CachedConversation>,
+    /// The contact profile last written, per number then contact.
+    contacts: HashMap<String, HashMap<String, ContactProfile>>,
     /// `PRAGMA data_version` when the cache was last validated.
     data_version: Option<i64>,
 }
@@ -63,8 +65,9 @@ impl ConversationCache {
     /// wrote the file since, or if it grew too large.
     pub fn validate(&mut self, conn: &Connection) -> Result<()> {
         let version: i64 = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
-        if self.data_version != Some(version) || self.entries.len() > MAX_CACHED {
+        if self.data_version != Some(version) || self.entries.len() > MAX_CACHED || self.contacts.values().map(HashMap::len).sum::<usize>() > MAX_CACHED {
             self.entries.clear();
+            self.contacts.clear();
             self.data_version = Some(version);
         }
         Ok(())
@@ -73,12 +76,25 @@ impl ConversationCache {
     /// Forget everything (after a rolled-back transaction).
     pub fn clear(&mut self) {
         self.entries.clear();
+        self.contacts.clear();
         self.data_version = None;
     }
 
     /// Forget one conversation (written outside a batch).
     pub fn forget(&mut self, key: &ConversationKey) {
         self.entries.remove(key);
+    }
+
+    /// Whether this profile adds anything to what was last written (and remember it).
+    /// Only exact repeats are skipped, so the database upsert decides everything else.
+    pub fn contact_changed(&mut self, c: &ContactProfile) -> bool {
+        let known = self.contacts.get(&c.phone_number_id).and_then(|m| m.get(c.contact.as_str()));
+        if known == Some(c) {
+            return false;
+        }
+        let per_number = self.contacts.entry(c.phone_number_id.clone()).or_default();
+        per_number.insert(c.contact.as_str().to_string(), c.clone());
+        true
     }
 
     /// The conversation, loaded from (or created in) the database on first use.

@@ -1,7 +1,7 @@
 //! Messages, edits, revokes and reactions.
 
 use coexist_core::{ConversationKey, Event, Message, MessageBody, Side, Timestamp};
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 
 use super::{Batch, NewInbound};
 use crate::error::{decode, Result};
@@ -69,6 +69,9 @@ impl Batch<'_> {
         if m.side == Side::App {
             self.app_activity(m)?;
         }
+        if m.side == Side::History {
+            *self.history_imported.entry(m.conversation.phone_number_id.clone()).or_default() += 1;
+        }
         if let (Side::Api, Some(key)) = (m.side, m.idempotency_key.as_deref()) {
             self.reconcile_outbox(key, &m.wamid)?;
         }
@@ -117,20 +120,25 @@ impl Batch<'_> {
     }
 
     pub(super) fn edit(&mut self, wamid: &str, conversation: &ConversationKey, ts: Timestamp, body: &MessageBody) -> Result<()> {
-        let body_json = serde_json::to_string(body).expect("MessageBody serializes");
-        self.sync_search_index()?;
-        let mut update = self.conn.prepare_cached(
-            "UPDATE messages SET body = ?2, kind = ?3, text = ?4, edited_at = ?5
-             WHERE wamid = ?1 AND revoked_at IS NULL AND (edited_at IS NULL OR edited_at <= ?5)",
-        )?;
-        let changed = update.execute(params![wamid, body_json, body_kind(body), searchable_text(body), ts])?;
-        if changed == 0 {
-            if !self.message_exists(wamid)? {
-                self.defer_patch(wamid, "edit", ts, Some(&body_json))?;
-            }
+        let Some((last_edit, revoked)) = self.edit_state(wamid)? else {
+            let body_json = serde_json::to_string(body).expect("MessageBody serializes");
+            return self.defer_patch(wamid, "edit", ts, Some(&body_json));
+        };
+        if !coexist_core::rules::edit_applies(last_edit, revoked, ts) {
             return Ok(());
         }
+        self.sync_search_index()?;
+        let body_json = serde_json::to_string(body).expect("MessageBody serializes");
+        let mut update =
+            self.conn.prepare_cached("UPDATE messages SET body = ?2, kind = ?3, text = ?4, edited_at = ?5 WHERE wamid = ?1")?;
+        update.execute(params![wamid, body_json, body_kind(body), searchable_text(body), ts])?;
         self.refresh_preview(wamid, conversation, preview(body))
+    }
+
+    /// `(last edit, revoked)` of a stored message; `None` when it has not arrived yet.
+    fn edit_state(&self, wamid: &str) -> Result<Option<(Option<Timestamp>, bool)>> {
+        let mut select = self.conn.prepare_cached("SELECT edited_at, revoked_at IS NOT NULL FROM messages WHERE wamid = ?1")?;
+        Ok(select.query_row([wamid], |r| Ok((r.get(0)?, r.get(1)?))).optional()?)
     }
 
     pub(super) fn revoke(&mut self, wamid: &str, conversation: &ConversationKey, ts: Timestamp) -> Result<()> {

@@ -5,7 +5,7 @@ mod conversations;
 mod messages;
 mod statuses;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashSet;
 
 use coexist_core::{ConversationKey, Event, MetaError, RelayEvent, RelayKind, StatusKind, Timestamp};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -79,13 +79,13 @@ pub(crate) struct Batch<'c> {
     pub conn: &'c Connection,
     pub conversations: &'c mut ConversationCache,
     pub report: ApplyReport,
-    /// Contact names already written in this batch (a webhook repeats `contacts[]` every time).
-    pub contacts_seen: HashMap<(String, String), Option<String>>,
     /// Whether any edit/revoke waits for its message (skips a lookup per message when not).
     pub has_pending_patches: bool,
     /// The relay seq of the entry being applied (`None` for `apply_events`).
     pub seq: Option<i64>,
-    pub timelines: BTreeSet<ConversationKey>,
+    pub timelines: HashSet<ConversationKey>,
+    /// History messages newly imported in this batch, per number.
+    pub history_imported: std::collections::HashMap<String, i64>,
     /// Messages with a larger id are not in the search index yet.
     pub indexed_upto: i64,
 }
@@ -99,10 +99,10 @@ impl<'c> Batch<'c> {
             conn,
             conversations,
             report: ApplyReport::default(),
-            contacts_seen: HashMap::new(),
             has_pending_patches,
             seq: None,
-            timelines: BTreeSet::new(),
+            timelines: HashSet::new(),
+            history_imported: Default::default(),
             indexed_upto: conn.prepare_cached("SELECT coalesce(max(id), 0) FROM messages")?.query_row([], |r| r.get(0))?,
         })
     }
@@ -147,6 +147,18 @@ impl<'c> Batch<'c> {
         }
     }
 
+    fn flush_history_counts(&mut self) -> Result<()> {
+        let mut upsert = self.conn.prepare_cached(
+            "INSERT INTO history_progress (phone_number_id, imported) VALUES (?1, ?2)
+             ON CONFLICT (phone_number_id) DO UPDATE SET imported = history_progress.imported + excluded.imported",
+        )?;
+        for (number, count) in std::mem::take(&mut self.history_imported) {
+            upsert.execute(params![number, count])?;
+            self.touch_number(&number);
+        }
+        Ok(())
+    }
+
     /// Index the messages inserted since the last call, in one statement (one FTS5 flush).
     /// Must run before any UPDATE of `messages.text`: the update trigger removes the old text
     /// from the index, which is only correct once it was indexed.
@@ -162,6 +174,7 @@ impl<'c> Batch<'c> {
     /// Write the conversations and finish the report.
     pub fn finish(mut self) -> Result<ApplyReport> {
         self.sync_search_index()?;
+        self.flush_history_counts()?;
         self.report.conversations_touched = self.conversations.flush(self.conn)?;
         let mut name = self.conn.prepare_cached("SELECT name FROM contacts WHERE phone_number_id = ?1 AND contact = ?2")?;
         for inbound in &mut self.report.new_inbound {
@@ -173,7 +186,9 @@ impl<'c> Batch<'c> {
                 .map(|n| crate::text::sanitize(&n));
         }
         self.report.numbers_touched.sort();
-        self.report.timelines_touched = std::mem::take(&mut self.timelines).into_iter().collect();
+        let mut timelines: Vec<ConversationKey> = std::mem::take(&mut self.timelines).into_iter().collect();
+        timelines.sort();
+        self.report.timelines_touched = timelines;
         Ok(self.report)
     }
 }
@@ -187,14 +202,16 @@ struct Prepared {
 }
 
 fn prepare(ev: &RelayEvent) -> Prepared {
+    let mut payload = Vec::with_capacity(1024);
+    serde_json::to_writer(&mut payload, &ev.payload).expect("a JSON value serializes");
     Prepared {
-        payload: serde_json::to_string(&ev.payload).expect("a JSON value serializes"),
+        payload: String::from_utf8(payload).expect("serde_json writes UTF-8"),
         parsed: coexist_core::events_from_relay(ev).map_err(|e| e.to_string()),
     }
 }
 
 /// Batches smaller than this are prepared inline (a thread costs more than it saves).
-const PIPELINE_MIN: usize = 64;
+pub(crate) const PIPELINE_MIN: usize = 64;
 /// How far the preparing thread may run ahead of the writer.
 const PIPELINE_DEPTH: usize = 256;
 

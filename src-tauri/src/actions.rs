@@ -1,0 +1,242 @@
+//! What the commands do, as methods on [`Backend`]: testable against a real engine, store,
+//! bridge and sandbox without a window (see tests/actions.rs). Errors are plain sentences for
+//! the agent.
+
+use coexist_core::{ConversationKey, Template};
+use coexist_engine::TemplateParams;
+use coexist_store::{
+    ConversationFilter, ConversationSummary, MessageView, NumberHealth, OutboxItem, OutboxState,
+    SearchHit, SearchQuery,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::backend::Backend;
+
+pub type ActionResult<T> = Result<T, String>;
+
+/// The "Closing" filter: windows that close within 3 hours.
+pub const CLOSING_WITHIN_SECS: i64 = 3 * 3600;
+/// Conversations listed at once (newest activity first).
+pub const LIST_LIMIT: u32 = 500;
+pub const DEFAULT_PAGE: u32 = 50;
+pub const MAX_PAGE: u32 = 500;
+const SEARCH_LIMIT: u32 = 50;
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// The inbox filter buttons to a store filter. Unknown names are an error, not "everything".
+pub fn filter_for(name: &str, agent: &str) -> ActionResult<ConversationFilter> {
+    let mut f = ConversationFilter {
+        limit: LIST_LIMIT,
+        ..Default::default()
+    };
+    match name {
+        "" | "all" => {}
+        "mine" => f.only_mine = Some(agent.to_string()),
+        "app" => f.app_owned = true,
+        "closing" => f.window_closing_within_secs = Some(CLOSING_WITHIN_SECS),
+        "unread" => f.unread_only = true,
+        other => {
+            return Err(format!(
+                "unknown filter {other:?}; use all, mine, app, closing or unread"
+            ))
+        }
+    }
+    Ok(f)
+}
+
+/// One page of a thread. The newest page also carries this conversation's outbox items Meta
+/// has not accepted yet (queued, sending, refused), so the agent sees them at once.
+#[derive(Debug, Serialize)]
+pub struct MessagePage {
+    pub messages: Vec<MessageView>,
+    pub pending: Vec<OutboxItem>,
+    pub has_more: bool,
+}
+
+/// What the template picker sends.
+#[derive(Debug, Deserialize)]
+pub struct TemplateSend {
+    pub name: String,
+    pub language: String,
+    #[serde(default)]
+    pub params: TemplateParams,
+}
+
+impl Backend {
+    pub async fn list_conversations(&self, filter: &str) -> ActionResult<Vec<ConversationSummary>> {
+        let agent = self.info().await.agent;
+        let filter = filter_for(filter, &agent)?;
+        self.store().conversations(&filter, now()).map_err(err)
+    }
+
+    pub fn open_conversation(
+        &self,
+        conversation: &ConversationKey,
+    ) -> ActionResult<ConversationSummary> {
+        self.store()
+            .conversation(conversation, now())
+            .map_err(err)?
+            .ok_or_else(|| {
+                format!(
+                    "there is no conversation with {} in this inbox",
+                    conversation.contact.as_str()
+                )
+            })
+    }
+
+    /// `before`: `(timestamp, arrival)` of the oldest message shown; `None` for the newest page.
+    pub fn messages(
+        &self,
+        conversation: &ConversationKey,
+        before: Option<(i64, i64)>,
+        limit: Option<u32>,
+    ) -> ActionResult<MessagePage> {
+        let limit = limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+        let store = self.store();
+        // One more than asked tells whether an older page exists.
+        let mut messages = store
+            .messages(conversation, before, limit + 1)
+            .map_err(err)?;
+        let has_more = messages.len() > limit as usize;
+        if has_more {
+            messages.remove(0);
+        }
+        let pending = match before {
+            Some(_) => Vec::new(),
+            None => store
+                .outbox_for_conversation(conversation)
+                .map_err(err)?
+                .into_iter()
+                .filter(|i| i.state != OutboxState::Sent)
+                .collect(),
+        };
+        Ok(MessagePage {
+            messages,
+            pending,
+            has_more,
+        })
+    }
+
+    pub fn send_text(
+        &self,
+        conversation: &ConversationKey,
+        text: &str,
+    ) -> ActionResult<OutboxItem> {
+        self.engine.send_text(conversation, text).map_err(err)
+    }
+
+    pub fn send_template(
+        &self,
+        conversation: &ConversationKey,
+        t: &TemplateSend,
+    ) -> ActionResult<OutboxItem> {
+        self.engine
+            .send_template(conversation, &t.name, &t.language, &t.params)
+            .map_err(err)
+    }
+
+    /// Retry a failed send. Refused before Meta accepted it: the same item goes again (same
+    /// idempotency key, so it can never go out twice). Accepted and then failed at Meta: a text
+    /// is sent again as a new message (window rules apply); anything else goes again from the
+    /// composer.
+    pub fn retry_send(&self, idempotency_key: &str) -> ActionResult<OutboxItem> {
+        let item = self
+            .store()
+            .outbox_item(idempotency_key)
+            .map_err(err)?
+            .ok_or_else(|| {
+                "this message was not sent from this desktop, so it cannot be retried here"
+                    .to_string()
+            })?;
+        if item.state != OutboxState::Sent {
+            return self.engine.retry(idempotency_key).map_err(err);
+        }
+        match item.message.pointer("/text/body").and_then(|v| v.as_str()) {
+            Some(text) if item.message["type"] == "text" => self.send_text(&item.conversation, text),
+            _ => Err("WhatsApp accepted this message and then failed it; send it again from the composer".into()),
+        }
+    }
+
+    /// Approved templates of a number. When none are known yet, ask the bridge to fetch them
+    /// from Meta and pull them in before answering.
+    pub async fn templates(&self, phone_number_id: &str) -> ActionResult<Vec<Template>> {
+        let known = self.store().templates(phone_number_id).map_err(err)?;
+        if !known.is_empty() {
+            return Ok(known);
+        }
+        self.engine
+            .client()
+            .sync_templates(phone_number_id)
+            .await
+            .map_err(err)?;
+        self.engine.sync_once().await.map_err(err)?;
+        self.store().templates(phone_number_id).map_err(err)
+    }
+
+    pub fn mark_read(&self, conversation: &ConversationKey) -> ActionResult<()> {
+        self.store().mark_read(conversation, now()).map_err(err)
+    }
+
+    pub fn search(&self, query: &str) -> ActionResult<Vec<SearchHit>> {
+        if query.trim().is_empty() {
+            return Ok(Vec::new());
+        }
+        let q = SearchQuery {
+            text: query.to_string(),
+            limit: SEARCH_LIMIT,
+            ..Default::default()
+        };
+        self.store().search(&q).map_err(err)
+    }
+
+    pub fn number_health(&self) -> ActionResult<Vec<NumberHealth>> {
+        let store = self.store();
+        let now = now();
+        let numbers = store.numbers().map_err(err)?;
+        numbers
+            .iter()
+            .map(|n| store.number_health(&n.phone_number_id, now).map_err(err))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_map_to_store_filters() {
+        assert_eq!(
+            filter_for("all", "ana").unwrap(),
+            ConversationFilter {
+                limit: LIST_LIMIT,
+                ..Default::default()
+            }
+        );
+        assert_eq!(
+            filter_for("mine", "ana").unwrap().only_mine.as_deref(),
+            Some("ana")
+        );
+        assert!(filter_for("app", "ana").unwrap().app_owned);
+        assert_eq!(
+            filter_for("closing", "ana")
+                .unwrap()
+                .window_closing_within_secs,
+            Some(CLOSING_WITHIN_SECS)
+        );
+        assert!(filter_for("unread", "ana").unwrap().unread_only);
+        assert!(filter_for("everything", "ana")
+            .unwrap_err()
+            .contains("unknown filter"));
+    }
+}

@@ -1,0 +1,276 @@
+//! The app's commands (as `Backend` methods) against a real engine, local inbox, bridge and
+//! sandbox — everything but the window. The e2e test covers the same through the UI.
+
+#[allow(dead_code)]
+#[path = "e2e_support/stack.rs"]
+mod stack;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use coexist_core::{ContactKey, ConversationKey, Side};
+use coexist_engine::CollectingNotifier;
+use coexist_inbox::actions::TemplateSend;
+use coexist_inbox::backend::{self, Backend};
+use coexist_inbox::config::{AppConfig, Mode};
+use coexist_store::OutboxState;
+use serde_json::json;
+use stack::{Stack, AGENT};
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+async fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+struct Setup {
+    stack: Stack,
+    backend: Backend,
+    notifier: CollectingNotifier,
+    _dir: tempfile::TempDir,
+}
+
+async fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let stack = Stack::start(dir.path()).await.unwrap();
+    let config = AppConfig {
+        mode: Mode::Bridge {
+            url: stack.bridge_url(),
+            token: stack.token.clone(),
+        },
+        data_dir: None,
+    };
+    let notifier = CollectingNotifier::default();
+    let backend = backend::start(&config, &dir.path().join("app"), Arc::new(notifier.clone()))
+        .await
+        .unwrap();
+    Setup {
+        stack,
+        backend,
+        notifier,
+        _dir: dir,
+    }
+}
+
+fn key(s: &Setup, contact: &str) -> ConversationKey {
+    ConversationKey {
+        phone_number_id: s.stack.sandbox.phone_number_id.clone(),
+        contact: ContactKey::from_wa_id(contact),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inbox_commands_over_the_real_stack() {
+    let s = setup().await;
+    let info = s.backend.info().await;
+    assert_eq!((info.mode, info.agent.as_str()), ("bridge", AGENT));
+    assert!(
+        info.data_dir.join(backend::INBOX_FILE).exists(),
+        "the inbox lives in the data dir"
+    );
+
+    // A customer writes: listed, unread, unowned, window open; filters agree; one notification.
+    let ana = key(&s, "15551230001");
+    s.stack
+        .customer_says("15551230001", "Ana", "Where is my parcel?", None)
+        .await
+        .unwrap();
+    eventually("Ana's conversation", || {
+        s.backend.open_conversation(&ana).ok()
+    })
+    .await;
+    let list = s.backend.list_conversations("all").await.unwrap();
+    assert_eq!(list[0].conversation, ana);
+    assert_eq!(list[0].unread, 1);
+    assert_eq!(
+        s.backend.list_conversations("unread").await.unwrap().len(),
+        1
+    );
+    assert!(s
+        .backend
+        .list_conversations("app")
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(s
+        .backend
+        .list_conversations("mine")
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(s
+        .backend
+        .list_conversations("bogus")
+        .await
+        .unwrap_err()
+        .contains("unknown filter"));
+    eventually("the notification", || {
+        (s.notifier.count() == 1).then_some(())
+    })
+    .await;
+    assert_eq!(
+        s.notifier.take(),
+        vec![("Ana".to_string(), "Where is my parcel?".to_string())]
+    );
+
+    // mark_read clears the unread count.
+    s.backend.mark_read(&ana).unwrap();
+    assert_eq!(s.backend.open_conversation(&ana).unwrap().unread, 0);
+
+    // A reply is pending at once, then stored, owned by us, and delivered.
+    let item = s.backend.send_text(&ana, "It ships today").unwrap();
+    assert_eq!(item.state, OutboxState::Queued);
+    let page = s.backend.messages(&ana, None, None).unwrap();
+    assert!(
+        page.pending
+            .iter()
+            .any(|p| p.idempotency_key == item.idempotency_key)
+            || page
+                .messages
+                .iter()
+                .any(|m| m.idempotency_key.as_deref() == Some(item.idempotency_key.as_str())),
+        "the send shows at once: {page:?}"
+    );
+    eventually("the reply delivered", || {
+        let page = s.backend.messages(&ana, None, None).unwrap();
+        let m = page.messages.iter().find(|m| m.side == Side::Api)?;
+        (page.pending.is_empty()
+            && matches!(
+                m.status,
+                Some(coexist_core::StatusKind::Delivered | coexist_core::StatusKind::Read)
+            ))
+        .then_some(())
+    })
+    .await;
+    assert_eq!(s.backend.list_conversations("mine").await.unwrap().len(), 1);
+
+    // Search, templates, number health.
+    let hits = s.backend.search("parcel").unwrap();
+    assert_eq!(hits.len(), 1);
+    assert!(s.backend.search("   ").unwrap().is_empty());
+    let templates = s.backend.templates(&ana.phone_number_id).await.unwrap();
+    assert!(
+        templates
+            .iter()
+            .any(|t| t.name == "order_update" && t.language == "en_US"),
+        "{templates:?}"
+    );
+    let health = s.backend.number_health().unwrap();
+    assert_eq!(health.len(), 1);
+    assert!(!health[0].offboarded);
+
+    // A closed window refuses free text in plain words; a template goes.
+    let olga = key(&s, "15551230003");
+    s.stack
+        .customer_says(
+            "15551230003",
+            "Olga",
+            "Open Sunday?",
+            Some(now() - 25 * 3600),
+        )
+        .await
+        .unwrap();
+    eventually("Olga's conversation", || {
+        s.backend.open_conversation(&olga).ok()
+    })
+    .await;
+    let refused = s.backend.send_text(&olga, "Yes").unwrap_err();
+    assert!(refused.contains("24-hour window is closed"), "{refused}");
+    let bad = TemplateSend {
+        name: "order_update".into(),
+        language: "en_US".into(),
+        params: Default::default(),
+    };
+    assert!(
+        s.backend
+            .send_template(&olga, &bad)
+            .unwrap_err()
+            .contains("order_update"),
+        "missing parameters are refused"
+    );
+    let good: TemplateSend =
+        serde_json::from_value(json!({"name": "order_update", "language": "en_US", "params": {"body_positional": ["Olga", "#7"]}}))
+            .unwrap();
+    s.backend.send_template(&olga, &good).unwrap();
+    eventually("the template stored", || {
+        s.backend
+            .messages(&olga, None, None)
+            .unwrap()
+            .messages
+            .iter()
+            .any(|m| m.side == Side::Api)
+            .then_some(())
+    })
+    .await;
+
+    // Retry: an unknown key is explained, not ignored.
+    assert!(s
+        .backend
+        .retry_send("no-such-key")
+        .unwrap_err()
+        .contains("cannot be retried"));
+
+    s.stack.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thread_pages_walk_back_without_gaps_or_repeats() {
+    let s = setup().await;
+    let vic = key(&s, "15551230004");
+    let start = now() - 10 * 86400;
+    let history: Vec<_> = (1..=120)
+        .map(|i| json!({ "from_business": i % 2 == 0, "text": format!("line {i}"), "timestamp": start + i * 60, "status": "READ" }))
+        .collect();
+    s.stack
+        .control(
+            "/sandbox/history",
+            json!({ "threads": [{ "wa_id": "15551230004", "messages": history }] }),
+        )
+        .await
+        .unwrap();
+    eventually("the whole history", || {
+        (s.backend
+            .messages(&vic, None, Some(500))
+            .map(|p| p.messages.len())
+            .unwrap_or(0)
+            == 120)
+            .then_some(())
+    })
+    .await;
+
+    let mut seen = Vec::new();
+    let mut before = None;
+    loop {
+        let page = s.backend.messages(&vic, before, Some(50)).unwrap();
+        let texts: Vec<String> = page
+            .messages
+            .iter()
+            .filter_map(|m| m.text.clone())
+            .collect();
+        seen.splice(0..0, texts);
+        let oldest = &page.messages[0];
+        before = Some((oldest.timestamp, oldest.arrival));
+        if !page.has_more {
+            break;
+        }
+    }
+    let expected: Vec<String> = (1..=120).map(|i| format!("line {i}")).collect();
+    assert_eq!(seen, expected, "pages cover the thread once, oldest first");
+    assert_eq!(s.notifier.count(), 0, "history never notifies");
+    s.stack.shutdown().await;
+}
