@@ -274,3 +274,37 @@ async fn thread_pages_walk_back_without_gaps_or_repeats() {
     assert_eq!(s.notifier.count(), 0, "history never notifies");
     s.stack.shutdown().await;
 }
+
+/// An unreachable bridge does not stop the app: it opens on the local inbox, offline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn starts_offline_when_the_bridge_is_unreachable() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = AppConfig {
+        mode: Mode::Bridge {
+            url: "http://127.0.0.1:9".into(),
+            token: "t".into(),
+        },
+        data_dir: None,
+    };
+    let backend = backend::start(&config, dir.path(), Arc::new(CollectingNotifier::default()))
+        .await
+        .unwrap();
+    let mut events = backend.engine.subscribe();
+    assert_eq!(backend.refresh_info().await.agent, "", "nobody to ask");
+    assert!(backend.list_conversations("all").await.unwrap().is_empty());
+    let offline = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let e = events.recv().await.unwrap();
+            if let Some(coexist_inbox::events::UiEvent::Sync {
+                state: "offline",
+                detail,
+            }) = coexist_inbox::events::to_ui(&e)
+            {
+                return detail;
+            }
+        }
+    })
+    .await
+    .expect("an offline status for the UI");
+    assert!(offline.unwrap().starts_with("Offline: "));
+}

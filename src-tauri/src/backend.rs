@@ -34,6 +34,8 @@ pub struct AppInfo {
 }
 
 pub const INBOX_FILE: &str = "inbox.db";
+/// How long `app_info` waits for the bridge to say who we are.
+const ME_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Open the local inbox in `data_dir`, connect to the bridge (or start the demo), and start the
 /// engine's background tasks. Must run inside the async runtime.
@@ -69,11 +71,16 @@ pub async fn start(
     };
     let engine = Engine::open(&inbox, EngineConfig::new(url.clone(), token), notifier)
         .map_err(|e| anyhow::anyhow!("cannot open the local inbox {}: {e}", inbox.display()))?;
-    let agent = match engine.client().me().await {
-        Ok(me) => me.name,
-        Err(e) => {
-            // Offline at startup is fine (the sync loop reconnects); a bad token is not.
+    let agent = match tokio::time::timeout(ME_TIMEOUT, engine.client().me()).await {
+        Ok(Ok(me)) => me.name,
+        Ok(Err(e)) => {
+            // Offline or refused: the app still opens on the local inbox; the sync loop retries
+            // and its status (shown in the UI) says why it cannot connect.
             tracing::warn!(error = %e, "could not ask the bridge who we are");
+            String::new()
+        }
+        Err(_) => {
+            tracing::warn!("the bridge did not say who we are in time; starting offline");
             String::new()
         }
     };
@@ -95,21 +102,28 @@ pub async fn start(
 }
 
 impl Backend {
-    /// The session info; asks the bridge for the agent's name again if it was offline at startup.
+    /// The session info as known now (no network).
     pub async fn info(&self) -> AppInfo {
-        let mut info = self.info.lock().await;
-        if info.agent.is_empty() {
-            if let Ok(me) = self.engine.client().me().await {
-                info.agent = me.name;
-            }
-        }
-        let mut info = info.clone();
+        let mut info = self.info.lock().await.clone();
         info.sync = self
             .last_sync
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
         info
+    }
+
+    /// [`Backend::info`], first asking the bridge for the agent's name (briefly) if it was not
+    /// reachable at startup.
+    pub async fn refresh_info(&self) -> AppInfo {
+        let unknown = self.info.lock().await.agent.is_empty();
+        if unknown {
+            let me = tokio::time::timeout(ME_TIMEOUT, self.engine.client().me()).await;
+            if let Ok(Ok(me)) = me {
+                self.info.lock().await.agent = me.name;
+            }
+        }
+        self.info().await
     }
 
     /// Remember the connection state the UI was last told.

@@ -12,7 +12,7 @@ use crate::backend::{AppInfo, Backend};
 
 #[tauri::command]
 pub async fn app_info(backend: State<'_, Backend>) -> ActionResult<AppInfo> {
-    Ok(backend.info().await)
+    Ok(backend.refresh_info().await)
 }
 
 #[tauri::command]

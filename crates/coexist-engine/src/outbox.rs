@@ -88,7 +88,7 @@ impl OutboxWorker {
         loop {
             let next_due = match self.pass().await {
                 Ok(p) if p.sent + p.failed > 0 => continue,
-                Ok(p) => p.next_due,
+                Ok(p) => p.next_due.or_else(|| self.earliest_hold()),
                 Err(e) => {
                     tracing::error!(error = %e, "outbox pass failed");
                     Some(Instant::now() + Duration::from_secs(2))
@@ -111,8 +111,9 @@ impl OutboxWorker {
             report.sent += p.sent;
             report.failed += p.failed;
             report.waiting = p.waiting;
-            match p.next_due {
-                _ if p.waiting == 0 => return Ok(report),
+            let next_due = p.next_due.or_else(|| self.earliest_hold());
+            match next_due {
+                None if p.waiting == 0 => return Ok(report),
                 Some(due) if due < deadline => tokio::time::sleep_until(due).await,
                 _ if p.sent + p.failed > 0 => {}
                 _ => return Ok(report),
@@ -218,8 +219,8 @@ impl OutboxWorker {
         if let Some((hold_key, delay)) = hold {
             tracing::info!(key = %item.idempotency_key, ?delay, error = %detail, "send held back");
             let until = Instant::now() + delay;
+            self.requeue(&item.idempotency_key, &hold_key, delay)?;
             self.holds.lock().expect("holds lock").insert(hold_key, until);
-            self.requeue(&item.idempotency_key, delay)?;
             self.publish(item, SendState::Queued, None, Some(format!("Waiting to send: {detail}")));
             return Ok(SendState::Queued);
         }
@@ -233,14 +234,24 @@ impl OutboxWorker {
         Ok(SendState::Failed)
     }
 
-    /// Put a held item back to `queued` (it did not go out), due after `delay`.
-    fn requeue(&self, key: &str, delay: Duration) -> Result<(), EngineError> {
-        let not_before = now_ms() + delay.as_millis() as i64;
-        // TODO(engine): `outbox_requeue` is requested from the store (requests-store.md). Until
-        // then the item stays `sending` (the store hands it out again) and the in-memory hold
-        // keeps it back until `not_before`.
-        let _ = (key, not_before);
+    /// Put a held item back to `queued` (it did not go out). A throttle's delay is stored (it
+    /// survives a restart); an outage's is only held in memory, so the item goes as soon as
+    /// the sync loop sees the bridge again.
+    fn requeue(&self, key: &str, hold: &HoldKey, delay: Duration) -> Result<(), EngineError> {
+        let not_before = match hold {
+            HoldKey::All => None,
+            HoldKey::Number(_) | HoldKey::Pair(..) => Some(now_ms() + delay.as_millis() as i64),
+        };
+        self.shared.store().outbox_requeue(key, not_before)?;
         Ok(())
+    }
+
+    /// When the soonest hold ends (items scheduled for later are not in `outbox_ready` yet).
+    fn earliest_hold(&self) -> Option<Instant> {
+        let now = Instant::now();
+        let mut holds = self.holds.lock().expect("holds lock");
+        holds.retain(|_, until| *until > now);
+        holds.values().min().copied()
     }
 
     /// The latest hold over this item (everything, its number, or its conversation), if still on.

@@ -112,6 +112,31 @@ async fn throttled_sends_stay_queued_and_go_later_with_the_same_key() {
 }
 
 #[tokio::test]
+async fn a_throttled_item_waits_queued_and_its_delay_survives_a_restart() {
+    let (url, fake) = fake_bridge().await;
+    fake.scripted.lock().unwrap().push((
+        "15550004".into(),
+        400,
+        json!({"error": {"code": 131056, "message": "Pair rate limit hit"}}),
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (engine, _) = engine(&url, &dir);
+        let key = queue(&engine, "15550004", "hello");
+        // A short drain: the pair hold (6 s) outlasts it.
+        let report = engine.drain_outbox(Duration::from_millis(300)).await.unwrap();
+        assert_eq!(report.sent, 0, "{report:?}");
+        let item = engine.store().lock().unwrap().outbox_item(&key).unwrap().unwrap();
+        assert_eq!(item.state, OutboxState::Queued, "{item:?}");
+        assert!(item.next_attempt_at_ms.is_some_and(|t| t > item.updated_at_ms + 4000), "{item:?}");
+    }
+    // A restarted desktop does not hammer the customer: the item is not ready yet.
+    let (engine, _) = engine(&url, &dir);
+    assert!(engine.store().lock().unwrap().outbox_ready(10).unwrap().is_empty());
+    assert_eq!(fake.hits.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
 async fn a_meta_refusal_fails_the_item_notifies_once_and_retry_reuses_the_key() {
     let (url, fake) = fake_bridge().await;
     fake.scripted.lock().unwrap().push((

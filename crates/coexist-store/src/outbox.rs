@@ -184,8 +184,9 @@ impl Store {
         })
     }
 
-    /// Items to send now (Unix ms clock): queued ones, `sending` ones left by a crash, and
-    /// failed ones whose retry time has come; oldest first.
+    /// Items to send now (Unix ms clock): queued ones (whose `next_attempt_at_ms`, if any, has
+    /// come), `sending` ones left by a crash, and failed ones whose retry time has come;
+    /// oldest first.
     pub fn outbox_ready(&self, limit: u32) -> Result<Vec<OutboxItem>> {
         self.outbox_ready_at(limit, now_ms())
     }
@@ -194,7 +195,8 @@ impl Store {
     pub fn outbox_ready_at(&self, limit: u32, now_ms: i64) -> Result<Vec<OutboxItem>> {
         list(
             &self.conn,
-            "WHERE o.state IN ('queued', 'sending')
+            "WHERE (o.state = 'queued' AND (o.next_attempt_at_ms IS NULL OR o.next_attempt_at_ms <= ?1))
+                OR o.state = 'sending'
                 OR (o.state = 'failed' AND o.next_attempt_at_ms IS NOT NULL AND o.next_attempt_at_ms <= ?1)
              ORDER BY o.id LIMIT ?2",
             params![now_ms, limit],
@@ -237,6 +239,18 @@ impl Store {
                  updated_at_ms = ?5
              WHERE idempotency_key = ?1 AND state <> 'sent'",
             params![key, code, message, retry_at_ms, now_ms()],
+        )
+    }
+
+    /// A send that did not go out (bridge unreachable, rate limited): back to `queued`, not
+    /// before `not_before_ms` (Unix ms; `None`: right away). Only a `sending` item moves; the
+    /// key, attempts and wamid are kept, so the agent sees "queued", never a false failure.
+    pub fn outbox_requeue(&mut self, key: &str, not_before_ms: Option<i64>) -> Result<OutboxItem> {
+        self.outbox_transition(
+            key,
+            "UPDATE outbox SET state = 'queued', next_attempt_at_ms = ?2, updated_at_ms = ?3
+             WHERE idempotency_key = ?1 AND state = 'sending'",
+            params![key, not_before_ms, now_ms()],
         )
     }
 

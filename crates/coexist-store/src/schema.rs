@@ -226,8 +226,12 @@ CREATE TABLE notifications (
 );
 "#;
 
+/// Version 2: the index's vocabulary, so word prefixes can be expanded into whole words
+/// (see search.rs).
+const V2: &str = "CREATE VIRTUAL TABLE messages_vocab USING fts5vocab(messages_fts, 'row');";
+
 pub(crate) fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1)])
+    Migrations::new(vec![M::up(V1), M::up(V2)])
 }
 
 #[cfg(test)]

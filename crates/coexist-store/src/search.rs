@@ -13,18 +13,31 @@ const DEFAULT_LIMIT: u32 = 50;
 /// Words beyond this many are ignored (a pasted essay must not build a huge query).
 const MAX_TERMS: usize = 16;
 
-/// Turn user text into an FTS5 query that can only mean "all these words": every word is a
-/// quoted FTS5 string (inner quotes doubled), optionally a prefix (`"word"*`).
-/// `None` when there is no word to look for.
-pub(crate) fn fts_query(text: &str, prefixes: bool) -> Option<String> {
+/// How many whole words one typed prefix may stand for ("ord" → "order", "orders", ...).
+const MAX_EXPANSIONS: usize = 64;
+
+/// Quote a token as an FTS5 string: it can then only mean itself.
+fn quoted(token: &str) -> String {
+    format!("\"{}\"", token.replace('"', "\"\""))
+}
+
+/// "Every word": `"a" "b"`, or with `prefixes` `"a"* "b"*`. Only quoted strings and stars.
+pub(crate) fn words_query(tokens: &[String], prefixes: bool) -> String {
     let star = if prefixes { "*" } else { "" };
-    let terms: Vec<String> = text
-        .split_whitespace()
-        .filter(|w| w.chars().any(char::is_alphanumeric))
-        .take(MAX_TERMS)
-        .map(|w| format!("\"{}\"{star}", w.replace('"', "\"\"")))
-        .collect();
-    (!terms.is_empty()).then(|| terms.join(" "))
+    tokens.iter().map(|t| format!("{}{star}", quoted(t))).collect::<Vec<_>>().join(" ")
+}
+
+/// "Every word, each as one of its expansions": `("a" OR "ab") "c"`. Only quoted strings,
+/// OR and parentheses we put there: user text is never syntax.
+pub(crate) fn expanded_query(expansions: &[Vec<String>]) -> String {
+    expansions
+        .iter()
+        .map(|words| match words.as_slice() {
+            [one] => quoted(one),
+            many => format!("({})", many.iter().map(|w| quoted(w)).collect::<Vec<_>>().join(" OR ")),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Split an FTS snippet with our private-use markers into plain parts.
@@ -56,8 +69,8 @@ const FROM_INDEX: &str = "FROM messages_fts
      JOIN messages m ON m.id = messages_fts.rowid
      JOIN conversations c ON c.id = m.conversation_id";
 
-/// Drive from one contact's messages (a selective filter) and probe the index per message;
-/// CROSS JOIN fixes that order, which SQLite would otherwise not pick.
+/// Drive from one contact's messages (a selective filter) and probe the index per message
+/// (cheap: the query holds whole words only); CROSS JOIN fixes that order.
 const FROM_CONTACT: &str = "FROM conversations c
      CROSS JOIN messages m ON m.conversation_id = c.id
      CROSS JOIN messages_fts ON messages_fts.rowid = m.id";
@@ -76,21 +89,71 @@ impl Store {
     /// Messages whose text contains every word of `query.text` (accents and case ignored),
     /// within the filters, latest arrival first.
     ///
-    /// Whole words are tried first; only when they give fewer than `limit` hits are the words
-    /// also taken as prefixes ("refund" finds "refunded"). Prefix matching makes FTS5 gather
-    /// every match before answering, so it is kept for when exact words are rare. Arrival
-    /// order (not Meta time) lets the index stream hits and stop at the limit.
+    /// Whole words first; only when they give fewer than `limit` hits are the words also taken
+    /// as prefixes ("refund" finds "refunded"). The plans are chosen for speed at millions of
+    /// messages: without a contact, FTS5 streams matches newest first and stops at `limit`
+    /// (a prefix makes it gather every match first, hence whole words first). With a contact,
+    /// each of that contact's messages is probed in the index; prefixes are then expanded into
+    /// the whole words the index holds (up to 64 per word, alphabetically), because probing
+    /// with a prefix would gather every match once per message.
     pub fn search(&self, query: &SearchQuery) -> Result<Vec<SearchHit>> {
-        let Some(exact) = fts_query(&query.text, false) else {
+        let tokens = self.tokenize(&query.text)?;
+        if tokens.is_empty() {
             return Ok(Vec::new());
-        };
+        }
         let limit = if query.limit == 0 { DEFAULT_LIMIT } else { query.limit };
-        let hits = self.run_search(&exact, query, limit)?;
+        let hits = self.run_search(&words_query(&tokens, false), query, limit)?;
         if hits.len() >= limit as usize {
             return Ok(hits);
         }
-        let prefixed = fts_query(&query.text, true).expect("same words as the exact query");
+        let prefixed = if query.contact.is_some() {
+            let mut expansions = Vec::with_capacity(tokens.len());
+            for token in &tokens {
+                expansions.push(self.expand(token)?);
+            }
+            if expansions.iter().any(Vec::is_empty) {
+                return Ok(hits); // a word nobody wrote: the whole-word hits are all there is
+            }
+            expanded_query(&expansions)
+        } else {
+            words_query(&tokens, true)
+        };
         self.run_search(&prefixed, query, limit)
+    }
+
+    /// The user's words exactly as the index tokenizes them (FTS5 itself does it, on a
+    /// scratch table in this connection's temp schema), in order, without repeats.
+    fn tokenize(&self, text: &str) -> Result<Vec<String>> {
+        self.conn.execute_batch(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_input USING fts5(t, tokenize = 'unicode61 remove_diacritics 2');
+             CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_input_terms USING fts5vocab(temp, search_input, 'instance');
+             DELETE FROM temp.search_input;",
+        )?;
+        self.conn.prepare_cached("INSERT INTO temp.search_input (t) VALUES (?1)")?.execute([text])?;
+        let mut select = self.conn.prepare_cached("SELECT term FROM temp.search_input_terms ORDER BY offset")?;
+        let terms = select.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut unique: Vec<String> = Vec::new();
+        for term in terms {
+            if !unique.contains(&term) && unique.len() < MAX_TERMS {
+                unique.push(term);
+            }
+        }
+        Ok(unique)
+    }
+
+    /// The indexed words starting with `prefix` (itself first when indexed).
+    fn expand(&self, prefix: &str) -> Result<Vec<String>> {
+        let mut select = self.conn.prepare_cached("SELECT term FROM messages_vocab WHERE term >= ?1 ORDER BY term LIMIT ?2")?;
+        let rows = select.query_map(params![prefix, MAX_EXPANSIONS as i64 * 4], |r| r.get::<_, String>(0))?;
+        let mut words = Vec::new();
+        for term in rows {
+            let term = term?;
+            if !term.starts_with(prefix) || words.len() == MAX_EXPANSIONS {
+                break;
+            }
+            words.push(term);
+        }
+        Ok(words)
     }
 
     fn run_search(&self, fts: &str, query: &SearchQuery, limit: u32) -> Result<Vec<SearchHit>> {
@@ -135,10 +198,11 @@ mod tests {
 
     #[test]
     fn every_word_is_quoted_with_inner_quotes_doubled() {
-        assert_eq!(fts_query("say \"hi\" NEAR(x", true), Some("\"say\"* \"\"\"hi\"\"\"* \"NEAR(x\"*".to_string()));
-        assert_eq!(fts_query("say NEAR(x", false), Some("\"say\" \"NEAR(x\"".to_string()));
-        assert_eq!(fts_query("  * ' -- ", true), None);
-        assert_eq!(fts_query("", false), None);
+        let tokens = vec!["say".to_string(), "a\"b".to_string()];
+        assert_eq!(words_query(&tokens, false), "\"say\" \"a\"\"b\"");
+        assert_eq!(words_query(&tokens, true), "\"say\"* \"a\"\"b\"*");
+        let words = vec![vec!["say".to_string()], vec!["a\"b".to_string(), "near(".to_string()]];
+        assert_eq!(expanded_query(&words), "\"say\" (\"a\"\"b\" OR \"near(\")");
     }
 
     #[test]

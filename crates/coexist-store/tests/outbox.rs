@@ -115,3 +115,19 @@ fn campaigns_are_listed_together() {
     store.outbox_enqueue(item("solo")).unwrap();
     assert_eq!(store.outbox_for_campaign("spring").unwrap().len(), 2);
 }
+
+#[test]
+fn a_send_that_did_not_go_out_is_queued_again_after_its_delay() {
+    let (_dir, mut store) = open_store();
+    store.outbox_enqueue(item("k1")).unwrap();
+    store.outbox_mark_sending("k1").unwrap();
+    let requeued = store.outbox_requeue("k1", Some(9_000)).unwrap();
+    assert_eq!((requeued.state, requeued.attempts, requeued.next_attempt_at_ms), (OutboxState::Queued, 1, Some(9_000)));
+    assert!(store.outbox_ready_at(10, 8_999).unwrap().is_empty());
+    assert_eq!(store.outbox_ready_at(10, 9_000).unwrap().len(), 1);
+    // Only a sending item moves.
+    store.outbox_mark_sending("k1").unwrap();
+    store.outbox_mark_sent("k1", "wamid.1").unwrap();
+    assert_eq!(store.outbox_requeue("k1", None).unwrap().state, OutboxState::Sent);
+    assert!(store.outbox_requeue("missing", None).is_err());
+}

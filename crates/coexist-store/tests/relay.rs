@@ -204,3 +204,21 @@ fn large_batches_and_reopening_give_the_same_inbox() {
     let total_unread: i64 = whole.conversations(&ConversationFilter::default(), now).unwrap().iter().map(|c| c.unread).sum();
     assert!(total_unread > 0);
 }
+
+#[test]
+fn a_large_batch_with_problems_and_repeated_seqs_applies_each_entry_once() {
+    let (_dir, mut store) = open_store();
+    let mut batch: Vec<RelayEvent> = (1..=300)
+        .map(|seq| match seq % 50 {
+            0 => hook(seq, json!(["not", "an", "envelope"])),
+            _ => hook(seq, inbound_webhook(&format!("wamid.{seq}"), &format!("{}", 200 + seq % 9), "C", T0 + seq, "hi")),
+        })
+        .collect();
+    batch.extend(batch[..40].to_vec()); // the relay resent the start
+    let r = store.apply_relay_batch(&batch).unwrap();
+    assert_eq!((r.applied, r.skipped, r.cursor), (300, 40, 300));
+    assert_eq!(r.problems, vec![50, 100, 150, 200, 250, 300]);
+    assert_eq!(r.new_inbound.len(), 294);
+    let total: usize = (0..9).map(|c| store.messages(&key(&format!("{}", 200 + c)), None, 1000).unwrap().len()).sum();
+    assert_eq!(total, 294);
+}

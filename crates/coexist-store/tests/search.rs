@@ -98,3 +98,45 @@ proptest! {
         prop_assert!(store.search(&q(&text)).is_ok());
     }
 }
+
+#[test]
+fn prefixes_work_with_and_without_a_contact() {
+    let (_dir, store) = seeded();
+    assert_eq!(wamids(&store.search(&q("sh")).unwrap()), ["e1", "w2", "a1"], "shoes, ships");
+    let ana = SearchQuery { contact: Some(ContactKey::from_wa_id("111")), ..q("ORD DELIV") };
+    assert_eq!(wamids(&store.search(&ana).unwrap()), ["w1"]);
+    let ana_none = SearchQuery { contact: Some(ContactKey::from_wa_id("111")), ..q("zzz") };
+    assert!(store.search(&ana_none).unwrap().is_empty());
+    // Whole words come first: with a limit they fill it before any prefix is tried.
+    let whole = SearchQuery { limit: 1, ..q("order") };
+    assert_eq!(wamids(&store.search(&whole).unwrap()), ["w3"]);
+}
+
+#[test]
+fn the_search_index_stays_in_step_through_edits_and_revokes_in_any_batch() {
+    let (_dir, mut store) = open_store();
+    let edit = |w: &str, c: &str, ts: i64, text: &str| Event::MessageEdited {
+        wamid: w.into(),
+        conversation: key(c),
+        timestamp: ts,
+        body: MessageBody::Text { body: text.into() },
+    };
+    let revoke = |w: &str, c: &str, ts: i64| Event::MessageRevoked { wamid: w.into(), conversation: key(c), timestamp: ts };
+    // Same batch: insert, edit, edit, revoke; edits before their message; then later batches.
+    store
+        .apply_events(&[
+            echo("e1", "111", T0, "first draft"),
+            edit("e1", "111", T0 + 1, "second draft"),
+            edit("e2", "111", T0 + 3, "early edit"),
+            echo("e2", "111", T0 + 2, "late original"),
+            echo("e3", "111", T0 + 4, "to be deleted"),
+            revoke("e3", "111", T0 + 5),
+        ])
+        .unwrap();
+    store.apply_events(&[edit("e1", "111", T0 + 9, "third draft"), revoke("e2", "111", T0 + 9)]).unwrap();
+    store.check_integrity().unwrap();
+    assert_eq!(wamids(&store.search(&q("third")).unwrap()), ["e1"]);
+    assert!(store.search(&q("draft second")).unwrap().is_empty());
+    assert!(store.search(&q("early")).unwrap().is_empty());
+    assert!(store.search(&q("deleted")).unwrap().is_empty());
+}

@@ -3,9 +3,11 @@
 mod catalog;
 mod conversations;
 mod messages;
+mod pipeline;
 mod statuses;
 
 use std::collections::HashSet;
+use std::sync::mpsc;
 
 use coexist_core::{ConversationKey, Event, MetaError, RelayEvent, RelayKind, StatusKind, Timestamp};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -193,27 +195,8 @@ impl<'c> Batch<'c> {
     }
 }
 
-/// A relay entry made ready for the database: its payload as JSON text, and its events (or
-/// why it could not be parsed). Done on a second thread while the first writes (see
-/// [`apply_relay`]): parsing is a fifth of the work and the box has two cores.
-struct Prepared {
-    payload: String,
-    parsed: std::result::Result<Vec<Event>, String>,
-}
-
-fn prepare(ev: &RelayEvent) -> Prepared {
-    let mut payload = Vec::with_capacity(1024);
-    serde_json::to_writer(&mut payload, &ev.payload).expect("a JSON value serializes");
-    Prepared {
-        payload: String::from_utf8(payload).expect("serde_json writes UTF-8"),
-        parsed: coexist_core::events_from_relay(ev).map_err(|e| e.to_string()),
-    }
-}
-
 /// Batches smaller than this are prepared inline (a thread costs more than it saves).
 pub(crate) const PIPELINE_MIN: usize = 64;
-/// How far the preparing thread may run ahead of the writer.
-const PIPELINE_DEPTH: usize = 256;
 
 /// Store one relay entry in the log; `false` when its seq was already there (then nothing
 /// else of it is applied again).
@@ -241,62 +224,56 @@ pub(crate) fn kind_name(kind: RelayKind) -> &'static str {
 /// Apply relay entries inside an open transaction (the caller commits).
 ///
 /// Large batches are pipelined: a second thread parses entries and serializes payloads ahead
-/// of the writer, then copies committed WAL frames into the database (a PASSIVE checkpoint on
-/// its own connection never blocks the writer), so the writer thread only writes.
-pub(crate) fn apply_relay(
-    conn: &Connection,
-    cache: &mut ConversationCache,
-    checkpointer: Option<&mut Connection>,
-    batch: &[RelayEvent],
-) -> Result<ApplyReport> {
+/// of the writer, so the writer thread only writes.
+pub(crate) fn apply_relay(conn: &Connection, cache: &mut ConversationCache, batch: &[RelayEvent]) -> Result<ApplyReport> {
     if batch.len() < PIPELINE_MIN {
-        return apply_prepared(conn, cache, batch, batch.iter().map(prepare));
+        return apply_prepared(conn, cache, batch, |i| pipeline::prepare(&batch[i]), |_| ());
     }
+    let shared = pipeline::Shared::new(batch);
     std::thread::scope(|scope| {
-        let (sender, receiver) = std::sync::mpsc::sync_channel(PIPELINE_DEPTH);
-        scope.spawn(move || {
-            for ev in batch {
-                if sender.send(prepare(ev)).is_err() {
-                    return; // the writer stopped (an error): nothing more to do
-                }
-            }
-            drop(sender);
-            if let Some(checkpointer) = checkpointer {
-                if let Err(e) = checkpointer.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                    tracing::debug!(error = %e, "background checkpoint skipped");
-                }
-            }
+        let (applied, to_drop) = mpsc::channel();
+        let helper = &shared;
+        scope.spawn(move || helper.help(to_drop));
+        let result = apply_prepared(conn, cache, batch, |i| shared.take(i), |done| {
+            let _ = applied.send(done);
         });
-        apply_prepared(conn, cache, batch, receiver.into_iter())
+        shared.stop();
+        result
     })
 }
 
+/// Log and apply entries in order; `take(i)` gives entry `i` ready, `done` disposes of it.
 fn apply_prepared(
     conn: &Connection,
     cache: &mut ConversationCache,
     batch: &[RelayEvent],
-    prepared: impl Iterator<Item = Prepared>,
+    take: impl Fn(usize) -> pipeline::Prepared,
+    done: impl FnMut(pipeline::Prepared),
 ) -> Result<ApplyReport> {
+    let mut done = done;
     let mut state = Batch::new(conn, cache)?;
     let mut cursor: i64 = conn.prepare_cached("SELECT cursor FROM sync_state WHERE id = 1")?.query_row([], |r| r.get(0))?;
-    for (ev, ready) in batch.iter().zip(prepared) {
+    for (i, ev) in batch.iter().enumerate() {
+        let ready = take(i);
         if !log_relay_event(conn, ev, &ready.payload)? {
             state.report.skipped += 1;
+            done(ready);
             continue;
         }
-        match ready.parsed {
+        match &ready.parsed {
             Ok(events) => {
                 state.seq = Some(ev.seq);
-                for event in &events {
+                for event in events {
                     state.apply(event)?;
                 }
             }
             Err(message) => {
                 tracing::warn!(seq = ev.seq, error = %message, "relay entry could not be parsed; kept as a problem");
-                mark_problem(conn, ev.seq, &message)?;
+                mark_problem(conn, ev.seq, message)?;
                 state.report.problems.push(ev.seq);
             }
         }
+        done(ready);
         state.report.applied += 1;
         cursor = cursor.max(ev.seq);
     }

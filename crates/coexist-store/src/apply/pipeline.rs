@@ -1,0 +1,129 @@
+//! Preparing relay entries (payload as JSON text, parsed events) on both cores at once.
+//!
+//! Parsing is about half the work of applying a webhook. A helper thread prepares entries
+//! ahead of the writer; entries are claimed in order by whichever thread gets there first, so
+//! when the helper falls behind, the writer prepares entries itself instead of waiting; and
+//! while the writer is busy with its end-of-batch flush, the helper drops the entries already
+//! applied.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Mutex};
+
+use coexist_core::{Event, RelayEvent};
+
+/// A relay entry ready for the database.
+pub(super) struct Prepared {
+    pub payload: String,
+    /// The entry's events, or why it could not be parsed.
+    pub parsed: std::result::Result<Vec<Event>, String>,
+}
+
+/// Serialize and parse one entry. A parser panic (a bug, on some hostile input) becomes a
+/// problem entry like any parse error: the entry is kept and the batch goes on.
+pub(super) fn prepare(ev: &RelayEvent) -> Prepared {
+    let mut payload = Vec::with_capacity(1024);
+    serde_json::to_writer(&mut payload, &ev.payload).expect("a JSON value serializes");
+    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| coexist_core::events_from_relay(ev)));
+    Prepared {
+        payload: String::from_utf8(payload).expect("serde_json writes UTF-8"),
+        parsed: match parsed {
+            Ok(result) => result.map_err(|e| e.to_string()),
+            Err(panic) => Err(format!("the parser crashed on this entry ({}); it is kept for a later version", panic_text(&panic))),
+        },
+    }
+}
+
+fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_string())
+}
+
+/// The entries of one batch, shared by the writer and one helper.
+pub(super) struct Shared<'b> {
+    batch: &'b [RelayEvent],
+    /// The first entry nobody has claimed yet.
+    next: AtomicUsize,
+    slots: Vec<Mutex<Option<Prepared>>>,
+    /// Set when the writer gives up (an error): the helper stops preparing.
+    stop: AtomicBool,
+}
+
+impl<'b> Shared<'b> {
+    pub fn new(batch: &'b [RelayEvent]) -> Self {
+        Shared { batch, next: AtomicUsize::new(0), slots: batch.iter().map(|_| Mutex::new(None)).collect(), stop: AtomicBool::new(false) }
+    }
+
+    /// The helper: prepare claimed entries until none are left, then drop the applied ones
+    /// the writer sends back until it closes the channel.
+    pub fn help(&self, applied: mpsc::Receiver<Prepared>) {
+        while !self.stop.load(Ordering::Relaxed) {
+            let i = self.next.fetch_add(1, Ordering::AcqRel);
+            let Some(ev) = self.batch.get(i) else { break };
+            let ready = prepare(ev);
+            *self.slot(i) = Some(ready);
+        }
+        for done in applied {
+            drop(done);
+        }
+    }
+
+    /// The writer's entry `i` (every entry before it was taken already): prepared here when
+    /// nobody claimed it yet; otherwise the helper is preparing it, and the writer prepares
+    /// later unclaimed entries meanwhile instead of idling.
+    pub fn take(&self, i: usize) -> Prepared {
+        if self.next.compare_exchange(i, i + 1, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+            return prepare(&self.batch[i]);
+        }
+        loop {
+            if let Some(ready) = self.slot(i).take() {
+                return ready;
+            }
+            let k = self.next.fetch_add(1, Ordering::AcqRel);
+            match self.batch.get(k) {
+                Some(ev) => {
+                    let ready = prepare(ev);
+                    *self.slot(k) = Some(ready);
+                }
+                None => std::thread::yield_now(),
+            }
+        }
+    }
+
+    fn slot(&self, i: usize) -> std::sync::MutexGuard<'_, Option<Prepared>> {
+        self.slots[i].lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The writer stopped early: let the helper finish.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use coexist_core::RelayKind;
+
+    #[test]
+    fn the_writer_gets_every_entry_once_in_order_whoever_prepared_it() {
+        let batch: Vec<RelayEvent> = (0..2_000)
+            .map(|i| RelayEvent { seq: i + 1, kind: RelayKind::Number, received_at_ms: 0, payload: serde_json::json!({ "n": i }) })
+            .collect();
+        let shared = Shared::new(&batch);
+        let (applied, to_drop) = mpsc::channel();
+        std::thread::scope(|scope| {
+            let helper = &shared;
+            scope.spawn(move || helper.help(to_drop));
+            for i in 0..batch.len() {
+                let ready = shared.take(i);
+                assert_eq!(ready.payload, format!("{{\"n\":{i}}}"));
+                assert!(ready.parsed.is_err(), "not a number record: a problem, not a panic");
+                applied.send(ready).unwrap();
+            }
+            drop(applied);
+        });
+    }
+}
