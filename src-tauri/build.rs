@@ -14,6 +14,33 @@ const COMMANDS: &[&str] = &[
     "mark_read",
     "search",
     "number_health",
+    // The managers' view (src-tauri/src/manager.rs)
+    "metrics",
+    "search_messages",
+    "message_context",
+    "history_progress",
+    "export_conversation",
+    "export_search",
+    // src-tauri/src/admin_commands.rs
+    "admin_session",
+    "remember_token",
+    "forget_token",
+    "admin_users",
+    "admin_add_user",
+    "admin_revoke_user",
+    "admin_numbers",
+    "admin_add_number",
+    "admin_edit_number",
+    "admin_quarantine",
+    "admin_number_health",
+    // src-tauri/src/campaign_commands.rs
+    "campaign_plan",
+    "campaign_start",
+    "campaign_list",
+    "campaign_progress",
+    "campaign_pause",
+    "campaign_resume",
+    "campaign_failures",
 ];
 
 fn main() {

@@ -793,3 +793,116 @@ async fn demo_mode_says_it_is_a_sandbox() {
     std::fs::write(&path, ui.c.screenshot().await.unwrap()).unwrap();
     let _ = ui.c.clone().close().await;
 }
+
+/// The managers' view: Reports draws the seeded history, a search hit opens in context, and a
+/// conversation exports to a CSV file a spreadsheet can open. Screenshot: target/e2e/reports.png.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn managers_reports_end_to_end() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let tools = harness::tools();
+    let dir = tempfile::tempdir().unwrap();
+    let (_x, display) = harness::start_xvfb(&tools.xvfb).expect("Xvfb");
+    let (_bus, bus_address) = harness::start_dbus(&tools.dbus_daemon).expect("dbus-daemon");
+    let (_notify_conn, _notified) = notifications::serve(&bus_address)
+        .await
+        .expect("fake notification server");
+    let stack = Stack::start(dir.path()).await.expect("sandbox + bridge");
+    let data_dir = dir.path().join("app-data");
+    let env: Vec<(String, String)> = vec![
+        ("DISPLAY".into(), display),
+        ("DBUS_SESSION_BUS_ADDRESS".into(), bus_address),
+        ("COEXIST_BRIDGE_URL".into(), stack.bridge_url()),
+        ("COEXIST_TOKEN".into(), stack.token.clone()),
+        ("COEXIST_DATA_DIR".into(), data_dir.display().to_string()),
+        ("WEBKIT_DISABLE_COMPOSITING_MODE".into(), "1".into()),
+    ];
+    let log = dir.path().join("tauri-driver.log");
+    let _log_on_failure = LogOnPanic(log.clone());
+    let (_driver, port) = harness::start_tauri_driver(&tools, &env, &log).expect("tauri-driver");
+    let app = PathBuf::from(env!("CARGO_BIN_EXE_coexist-inbox"));
+    let ui = Ui {
+        c: harness::connect(port, &app)
+            .await
+            .expect("WebDriver session on the app"),
+    };
+    let result = tokio::time::timeout(
+        Duration::from_secs(180),
+        reports_scenario(&ui, &stack, &data_dir),
+    )
+    .await;
+    let _ = ui.c.clone().close().await;
+    stack.shutdown().await;
+    result.expect("the reports scenario took longer than 3 minutes");
+}
+
+async fn reports_scenario(ui: &Ui, stack: &Stack, data_dir: &std::path::Path) {
+    ui.wait("the app to start", "return document.body.dataset.ready === 'true' || null", vec![])
+        .await;
+    // Seeded history: two customers 3 and 2 days ago never answered (their windows expired),
+    // Max wrote a minute ago and the phone answered.
+    let t = now();
+    stack.customer_says("15551230001", "Ana", "Is the shop open?", Some(t - 3 * 86_400)).await.unwrap();
+    stack.customer_says("15551230003", "Olga", "Refund please", Some(t - 2 * 86_400)).await.unwrap();
+    stack.customer_says("15551230005", "Max", "Where is my parcel?", Some(t - 60)).await.unwrap();
+    ui.wait_row("Max's message", "15551230005", "true").await;
+    stack.app_replies("15551230005", "Your parcel ships today").await.unwrap();
+    ui.wait_row("the App reply", "15551230005", "r.preview.includes('ships today')").await;
+
+    // Reports: 7 day bars (the default range), 4 stacked segments (customer ×3 days, App ×1).
+    ui.testid("view-reports").await.click().await.unwrap();
+    ui.wait("the report", "return document.querySelector('[data-testid=reports-view]').dataset.loaded === 'true' || null", vec![]).await;
+    let replies = ui
+        .js(
+            r#"const c = document.querySelector('[data-testid=chart-replies] svg');
+               return { bars: c.querySelectorAll('[data-testid=bar]').length,
+                        segments: [...c.querySelectorAll('[data-testid=bar-segment]')].map(r => r.dataset.series).sort(),
+                        conversationHidden: document.querySelector('[data-testid=conversation-view]').hidden };"#,
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        replies,
+        json!({ "bars": 7, "segments": ["app", "customer", "customer", "customer"], "conversationHidden": true })
+    );
+    let expired = ui.js("return document.querySelector('[data-testid=chart-expired] h3').textContent", vec![]).await;
+    assert_eq!(expired, "Windows expired unanswered: 2");
+    let app_row = ui
+        .js("return [...document.querySelectorAll('[data-testid=response-table] tbody tr')].map(r => r.innerText.split('\\t')[1])", vec![])
+        .await;
+    assert_eq!(app_row, json!(["0", "1", "1"]), "API none, App one, all one");
+    let errors = ui.js("return window.coexistErrors", vec![]).await;
+    assert_eq!(errors, json!([]), "no script errors or CSP violations");
+    let path = screenshot_path().with_file_name("reports.png");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, ui.c.screenshot().await.unwrap()).unwrap();
+
+    // A filtered search hit opens its conversation scrolled to that message, highlighted.
+    ui.testid("view-inbox").await.click().await.unwrap();
+    ui.js(
+        "document.querySelector('[data-testid=search-filters]').open = true;
+         const side = document.querySelector('[data-testid=search-side]'); side.value = 'customer';
+         const s = document.querySelector('[data-testid=search]'); s.value = 'refund'; s.dispatchEvent(new Event('input')); return true;",
+        vec![],
+    )
+    .await;
+    let hits = ui.wait("one search hit", "const h = document.querySelectorAll('[data-testid=search-hit]'); return h.length === 1 ? h.length : null", vec![]).await;
+    assert_eq!(hits, json!(1));
+    ui.testid("search-hit").await.click().await.unwrap();
+    let shown = ui
+        .wait("the hit highlighted in its thread", "const m = document.querySelector('#thread .msg.highlight'); return m ? m.innerText : null", vec![])
+        .await;
+    assert!(shown.as_str().unwrap().contains("Refund please"), "{shown}");
+
+    // Export Max's conversation to CSV: header row, one row per message, in <data dir>/exports.
+    ui.open("15551230005").await;
+    ui.testid("export-conversation-csv").await.click().await.unwrap();
+    let path = ui.wait("the export path", "return document.querySelector('[data-testid=export-result]').textContent || null", vec![]).await;
+    let path = PathBuf::from(path.as_str().unwrap());
+    assert_eq!(path.parent().unwrap(), data_dir.join("exports"));
+    let csv = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "phone_number_id,contact,contact_name,wamid,timestamp,time,side,agent,status,text");
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(lines[1].ends_with(",customer,,,Where is my parcel?"), "{csv}");
+    assert!(lines[2].contains(",app,") && lines[2].ends_with("Your parcel ships today"), "{csv}");
+}

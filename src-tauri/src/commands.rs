@@ -92,3 +92,54 @@ pub async fn search(backend: State<'_, Backend>, query: String) -> ActionResult<
 pub async fn number_health(backend: State<'_, Backend>) -> ActionResult<Vec<NumberHealth>> {
     backend.number_health()
 }
+
+// The managers' view (see crate::manager).
+
+#[tauri::command]
+pub async fn metrics(
+    backend: State<'_, Backend>,
+    query: coexist_store::MetricsQuery,
+) -> ActionResult<coexist_store::Metrics> {
+    backend.metrics(&query)
+}
+
+#[tauri::command]
+pub async fn search_messages(
+    backend: State<'_, Backend>,
+    form: crate::manager::SearchForm,
+) -> ActionResult<Vec<SearchHit>> {
+    backend.search_messages(&form)
+}
+
+#[tauri::command]
+pub async fn message_context(
+    backend: State<'_, Backend>,
+    wamid: String,
+) -> ActionResult<crate::manager::MessageContext> {
+    backend.message_context(&wamid)
+}
+
+#[tauri::command]
+pub async fn history_progress(
+    backend: State<'_, Backend>,
+) -> ActionResult<Vec<coexist_store::HistoryProgress>> {
+    backend.history_progress()
+}
+
+#[tauri::command]
+pub async fn export_conversation(
+    backend: State<'_, Backend>,
+    conversation: ConversationKey,
+    format: coexist_engine::export::ExportFormat,
+) -> ActionResult<crate::manager::ExportResult> {
+    backend.export_conversation(&conversation, format).await
+}
+
+#[tauri::command]
+pub async fn export_search(
+    backend: State<'_, Backend>,
+    form: crate::manager::SearchForm,
+    format: coexist_engine::export::ExportFormat,
+) -> ActionResult<crate::manager::ExportResult> {
+    backend.export_search(&form, format).await
+}

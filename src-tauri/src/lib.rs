@@ -5,11 +5,16 @@
 //! commands in [`commands`]. Notifications go through [`notifier::DesktopNotifier`].
 
 pub mod actions;
+pub mod admin_actions;
+pub mod admin_commands;
 pub mod backend;
+pub mod campaign_commands;
 pub mod commands;
 pub mod config;
 pub mod events;
+pub mod manager;
 pub mod notifier;
+pub mod token_store;
 
 use std::sync::Arc;
 
@@ -17,7 +22,8 @@ use tauri::{Emitter, Manager};
 
 pub fn run() {
     init_tracing();
-    let config = match config::AppConfig::from_env() {
+    // The token: COEXIST_TOKEN, else the OS keyring's entry for the bridge URL (see token_store).
+    let (config, token_session) = match token_store::startup_from_env() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("Coexist Inbox cannot start: {e}");
@@ -25,6 +31,7 @@ pub fn run() {
         }
     };
     let app = tauri::Builder::default()
+        .manage(token_session)
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::list_conversations,
@@ -37,6 +44,30 @@ pub fn run() {
             commands::mark_read,
             commands::search,
             commands::number_health,
+            admin_commands::admin_session,
+            admin_commands::remember_token,
+            admin_commands::forget_token,
+            admin_commands::admin_users,
+            admin_commands::admin_add_user,
+            admin_commands::admin_revoke_user,
+            admin_commands::admin_numbers,
+            admin_commands::admin_add_number,
+            admin_commands::admin_edit_number,
+            admin_commands::admin_quarantine,
+            admin_commands::admin_number_health,
+            commands::metrics,
+            commands::search_messages,
+            commands::message_context,
+            commands::history_progress,
+            commands::export_conversation,
+            commands::export_search,
+            campaign_commands::campaign_plan,
+            campaign_commands::campaign_start,
+            campaign_commands::campaign_list,
+            campaign_commands::campaign_progress,
+            campaign_commands::campaign_pause,
+            campaign_commands::campaign_resume,
+            campaign_commands::campaign_failures,
         ])
         .setup(move |app| {
             let data_dir = match &config.data_dir {

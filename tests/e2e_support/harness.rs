@@ -76,6 +76,7 @@ pub fn tools() -> Tools {
 /// A private X display: `Xvfb :N`.
 pub fn start_xvfb(xvfb: &Path) -> anyhow::Result<(Proc, String)> {
     for n in 90..140 {
+        reclaim_stale_display(n);
         if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
             || Path::new(&format!("/tmp/.X{n}-lock")).exists()
         {
@@ -103,6 +104,19 @@ pub fn start_xvfb(xvfb: &Path) -> anyhow::Result<(Proc, String)> {
         }
     }
     bail!("Xvfb did not start on any display :90..:139")
+}
+
+/// Xvfb killed by [`Proc`]'s drop (SIGKILL) leaves its lock file and socket behind; after ~50
+/// runs every display would look taken. A lock whose process is gone is removed (Linux: the
+/// pid has no /proc entry); a live one is left alone.
+fn reclaim_stale_display(n: u32) {
+    let lock = format!("/tmp/.X{n}-lock");
+    let Ok(text) = std::fs::read_to_string(&lock) else { return };
+    let Ok(pid) = text.trim().parse::<u32>() else { return };
+    if !Path::new(&format!("/proc/{pid}")).exists() {
+        let _ = std::fs::remove_file(&lock);
+        let _ = std::fs::remove_file(format!("/tmp/.X11-unix/X{n}"));
+    }
 }
 
 /// A private D-Bus session bus; returns its address.

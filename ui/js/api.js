@@ -20,6 +20,13 @@ export const api = {
   markRead: (conversation) => invoke('mark_read', { conversation }),
   search: (query) => invoke('search', { query }),
   numberHealth: () => invoke('number_health'),
+  // The managers' view.
+  metrics: (query) => invoke('metrics', { query }),
+  searchMessages: (form) => invoke('search_messages', { form }),
+  messageContext: (wamid) => invoke('message_context', { wamid }),
+  historyProgress: () => invoke('history_progress'),
+  exportConversation: (conversation, format) => invoke('export_conversation', { conversation, format }),
+  exportSearch: (form, format) => invoke('export_search', { form, format }),
 };
 
 /** Subscribe to a backend event; the callback gets the payload. */

@@ -3,12 +3,15 @@
 
 import { $, setChildren, h } from './dom.js';
 import { api, on, errorText } from './api.js';
-import { Inbox, paintCountdown } from './inbox.js';
+import { Inbox, paintCountdown, keyId } from './inbox.js';
 import { Thread } from './thread.js';
 import { Composer, sameKey } from './composer.js';
 import { renderBanners } from './banners.js';
 import { ownerBadge, oneLine, shortTime, expiresAt, ownerKind } from './format.js';
 import { fromOutbox } from './message.js';
+import { Search } from './search.js';
+import { Reports } from './reports.js';
+import { HistoryProgress } from './history.js';
 
 const PAGE = 50;
 
@@ -53,6 +56,8 @@ async function refreshList() {
 async function refreshHealth() {
   try {
     state.health = await api.numberHealth();
+    search?.setNumbers(state.health);
+    reports.setNumbers(state.health);
   } catch (e) {
     toast(`Could not check the numbers: ${errorText(e)}`);
   }
@@ -158,33 +163,58 @@ function setupFilters() {
   }
 }
 
+let search = null;
+const reports = new Reports({ onOpenMessage: (wamid) => openMessage(wamid) });
+const historyImport = new HistoryProgress();
+
 function setupSearch() {
-  const input = $('search');
-  const results = $('search-results');
-  let timer = 0;
-  input.addEventListener('input', () => {
-    clearTimeout(timer);
-    timer = setTimeout(async () => {
-      const q = input.value.trim();
-      state.searching = q.length > 0;
-      $('conversation-list').hidden = state.searching;
-      results.hidden = !state.searching;
-      if (!state.searching) return;
-      try {
-        const hits = await api.search(q);
-        setChildren(results, hits.length ? hits.map((hit) => h('li', {
-          class: 'search-hit', 'data-testid': 'search-hit',
-          onclick: () => { input.value = ''; state.searching = false; results.hidden = true; $('conversation-list').hidden = false;
-            const conv = inbox.items.find((c) => sameKey(c.conversation, hit.conversation)) || { conversation: hit.conversation, contact_name: hit.contact_name };
-            inbox.open(conv); },
-        }, h('span', { class: 'conv-name', text: hit.contact_name || hit.conversation.contact }),
-          h('span', { class: 'muted', text: shortTime(hit.timestamp) }),
-          h('span', { class: 'preview' }, (hit.snippet || []).map((part) => (part.matched ? h('mark', { text: part.text }) : part.text))))) : h('li', { class: 'muted', text: 'No messages match.' }));
-      } catch (e) {
-        setChildren(results, h('li', { class: 'form-error', text: `Search failed: ${errorText(e)}` }));
-      }
-    }, 200);
+  search = new Search({
+    onOpen: (hit) => openMessage(hit.wamid),
+    onSearching: (on) => { state.searching = on; $('conversation-list').hidden = on; },
+    toast,
   });
+}
+
+/** Open the conversation holding `wamid`, scrolled to it (search hits, expired windows). */
+async function openMessage(wamid) {
+  showView('inbox');
+  try {
+    const ctx = await api.messageContext(wamid);
+    const detail = await api.openConversation(ctx.conversation);
+    $('empty-state').hidden = true;
+    $('thread').hidden = false;
+    showHeader(detail);
+    inbox.openId = keyId(ctx.conversation);
+    inbox.activeId = inbox.openId;
+    inbox.render();
+    thread.reveal(detail.contact_name || '', rows(ctx.page), ctx.page.has_more, wamid);
+  } catch (e) {
+    toast(`Could not open the message: ${errorText(e)}`);
+  }
+}
+
+/** Inbox (conversation on the right) or Reports. */
+function showView(view) {
+  for (const b of document.querySelectorAll('#view-switch button')) b.setAttribute('aria-pressed', String(b.dataset.view === view));
+  $('conversation').hidden = view !== 'inbox';
+  if (view === 'reports') reports.show();
+  else reports.hide();
+}
+
+function setupViews() {
+  for (const b of document.querySelectorAll('#view-switch button')) b.addEventListener('click', () => showView(b.dataset.view));
+  for (const b of document.querySelectorAll('[data-export]')) {
+    b.addEventListener('click', async () => {
+      if (!state.open) return;
+      try {
+        const done = await api.exportConversation(state.open.conversation, b.dataset.export);
+        $('export-result').textContent = done.path;
+        toast(`Exported ${done.rows} messages to ${done.path}`);
+      } catch (e) {
+        toast(`Export failed: ${errorText(e)}`);
+      }
+    });
+  }
 }
 
 function setupKeyboard() {
@@ -209,10 +239,12 @@ function showSync(s) {
 async function start() {
   setupFilters();
   setupSearch();
+  setupViews();
   setupKeyboard();
   await on('inbox:changed', async (payload) => {
     await refreshList();
     scheduleHealth();
+    historyImport.refresh();
     const touched = payload?.conversations || [];
     if (state.open && (touched.length === 0 || touched.some((k) => sameKey(k, state.open.conversation)))) await refreshOpen();
   });
@@ -226,7 +258,7 @@ async function start() {
   } catch (e) {
     toast(`Could not start: ${errorText(e)}`);
   }
-  await Promise.all([refreshList(), refreshHealth()]);
+  await Promise.all([refreshList(), refreshHealth(), historyImport.refresh()]);
   setInterval(() => {
     inbox.tick();
     if (state.open) {

@@ -32,6 +32,7 @@ export class Thread {
 
   /** Show a new conversation, scrolled to its newest message. */
   reset(contactName, messages, hasMore) {
+    this.highlight = null;
     this.contactName = contactName;
     this.messages = [...messages];
     this.heights.clear();
@@ -39,6 +40,21 @@ export class Thread {
     this.setLoading(false);
     this.el.scrollTop = 0;
     this.paint({ toBottom: true });
+  }
+
+  /** Show a conversation scrolled to message `wamid` (a search hit), highlighted. */
+  reveal(contactName, messages, hasMore, wamid) {
+    this.reset(contactName, messages, hasMore);
+    this.highlight = wamid;
+    const i = this.messages.findIndex((m) => m.wamid === wamid);
+    if (i < 0) return;
+    // Lay out twice: rows measured on the way change the offsets.
+    for (let pass = 0; pass < 2; pass += 1) {
+      this.el.scrollTop = Math.max(0, this.offsets()[i] + this.top.offsetTop - this.el.clientHeight / 3);
+      this.layout(this.el.scrollTop);
+      this.measure();
+    }
+    this.layout(this.el.scrollTop);
   }
 
   /** Add an older page at the top, keeping what the agent is reading in place. */
@@ -160,6 +176,9 @@ export class Thread {
     const byWamid = new Map(this.messages.filter((m) => m.wamid).map((m) => [m.wamid, m]));
     const ctx = { contactName: this.contactName, byWamid, onRetry: this.onRetry };
     setChildren(this.rows, this.messages.slice(first, last).map((m) => renderMessage(m, ctx)));
+    if (this.highlight) {
+      for (const row of this.rows.children) if (row.dataset.wamid === this.highlight) row.classList.add('highlight');
+    }
   }
 
   /** Record rendered heights; true when any changed. */

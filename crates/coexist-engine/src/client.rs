@@ -86,6 +86,11 @@ impl BridgeClient {
         self.http.get(self.url(path)).bearer_auth(&self.token)
     }
 
+    /// A request to `path` with this client's token (for sibling modules such as `admin`).
+    pub(crate) fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, self.url(path)).bearer_auth(&self.token)
+    }
+
     /// Long-poll the event log: events with `seq > after`, waiting up to `wait_secs` when none.
     pub async fn events(&self, after: i64, limit: u32, wait_secs: u32) -> Result<EventsPage, ClientError> {
         let resp = self

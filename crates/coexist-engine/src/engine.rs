@@ -119,6 +119,7 @@ impl Engine {
                 tokio::spawn(async move { syncer.run().await }),
                 tokio::spawn(async move { outbox.run().await }),
                 tokio::spawn(clock),
+                tokio::spawn(crate::campaign::runner::run(self.shared.clone())),
             ],
         }
     }

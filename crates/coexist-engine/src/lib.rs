@@ -15,7 +15,9 @@
 //! # Ok(()) }
 //! ```
 
+pub mod admin;
 pub mod backoff;
+pub mod campaign;
 pub mod client;
 pub mod compose;
 mod decide;

@@ -23,8 +23,11 @@
 //! control characters removed — render them as text, never as HTML.
 
 mod apply;
+mod context;
+mod campaigns;
 mod error;
 mod explain;
+mod metrics;
 mod notify;
 mod outbox;
 mod queries;
@@ -42,7 +45,14 @@ use coexist_core::{Event, RelayEvent};
 use rusqlite::Connection;
 
 pub use apply::{ApplyReport, FailedMessage, NewInbound, StatusChange};
+pub use campaigns::{
+    Campaign, CampaignCounts, CampaignFailureGroup, CampaignState, FeedReport, NewCampaign, NewCampaignRecipient, PARKED_AT_MS,
+};
+pub use context::MessagePosition;
 pub use error::{Result, StoreError};
+pub use metrics::{
+    DayCount, DayReplies, ExpiredWindow, ExpiredWindows, FailureCount, Metrics, MetricsQuery, ResponseTimeStat, TemplateUse,
+};
 pub use outbox::{NewOutboxItem, OutboxItem, OutboxState};
 pub use views::*;
 

@@ -231,7 +231,7 @@ CREATE TABLE notifications (
 const V2: &str = "CREATE VIRTUAL TABLE messages_vocab USING fts5vocab(messages_fts, 'row');";
 
 pub(crate) fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(crate::campaigns::MIGRATION)])
 }
 
 #[cfg(test)]

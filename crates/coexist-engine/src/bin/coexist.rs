@@ -26,6 +26,11 @@ use coexist_engine::{
 };
 use coexist_store::{ConversationFilter, SearchQuery};
 
+#[path = "../cli/admin.rs"]
+mod admin_cli;
+#[path = "../cli/campaign.rs"]
+mod campaign_cli;
+
 #[derive(Parser)]
 #[command(name = "coexist", version, about = "Coexist Inbox from the terminal: sync, read, search, send, export")]
 struct Cli {
@@ -97,6 +102,12 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Manage people, numbers and the webhook quarantine (needs an admin token).
+    #[command(subcommand)]
+    Admin(admin_cli::AdminCommand),
+    /// Bulk template sends (campaigns): plan with ETA, start, pause, resume, status, failure report.
+    #[command(subcommand)]
+    Campaign(campaign_cli::CampaignCommand),
     /// Start a simulated Meta and a bridge on loopback, print how to connect, run until Ctrl-C.
     Demo {
         /// Where the demo keeps its files (recreated each time).
@@ -233,6 +244,10 @@ async fn run(cli: Cli) -> Result<()> {
     if let Command::Demo { dir } = &cli.command {
         return demo(dir).await;
     }
+    if let Command::Admin(cmd) = cli.command {
+        // No local inbox needed: admin commands talk to the bridge only.
+        return admin_cli::run(&coexist_engine::BridgeClient::new(&cli.bridge, &cli.token), cmd).await;
+    }
     let mut config = EngineConfig::new(&cli.bridge, &cli.token);
     if let Command::Sync { mode: Mode::LongPoll, .. } = &cli.command {
         config.sync.mode = SyncMode::LongPoll;
@@ -256,7 +271,8 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Export { conversation, search, filters, format, out } => {
             export_cmd(&engine, conversation, search, &filters, format, &out)
         }
-        Command::Demo { .. } => unreachable!("handled above"),
+        Command::Campaign(cmd) => campaign_cli::run(&engine, cmd).await,
+        Command::Demo { .. } | Command::Admin(_) => unreachable!("handled above"),
     }
 }
 

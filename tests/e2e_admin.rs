@@ -1,0 +1,190 @@
+//! End-to-end for the admins' panel: the real app binary under Xvfb on a private D-Bus session
+//! (no Secret Service there: the keyring is unavailable, and the app must say so, not crash),
+//! driven by tauri-driver + WebKitWebDriver, against the real sandbox and bridge in this process.
+//!
+//! Run: `xvfb-run -a dbus-run-session -- cargo test -p coexist-inbox --test e2e_admin`
+//! Screenshot: target/e2e/admin.png.
+
+#[allow(dead_code)]
+mod e2e_support;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use coexist_bridge::Role;
+use e2e_support::{harness, notifications, stack::Stack};
+use fantoccini::Client;
+use serde_json::{json, Value};
+
+const WAIT: Duration = Duration::from_secs(30);
+const APP_SECRET: &str = "e2e-app-secret";
+
+struct Ui {
+    c: Client,
+}
+
+impl Ui {
+    async fn js(&self, script: &str, args: Vec<Value>) -> Value {
+        self.c.execute(script, args).await.unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+    }
+
+    async fn wait(&self, what: &str, script: &str, args: Vec<Value>) -> Value {
+        let start = std::time::Instant::now();
+        let mut last = Value::Null;
+        while start.elapsed() < WAIT {
+            last = self.js(script, args.clone()).await;
+            if !matches!(last, Value::Null | Value::Bool(false)) {
+                return last;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let body = self.js("return document.body.innerText", vec![]).await;
+        panic!("timed out waiting for {what}; last = {last}\n--- page text ---\n{}", body.as_str().unwrap_or_default());
+    }
+
+    /// Click `[data-testid=ID]` (the first one, or the one inside a row matching `within`).
+    async fn click(&self, testid: &str) {
+        self.wait(&format!("[data-testid={testid}] to click"),
+            "const e = document.querySelector(`[data-testid=${arguments[0]}]`); if (!e || e.disabled) return null; e.click(); return true;",
+            vec![json!(testid)]).await;
+    }
+
+    async fn fill(&self, testid: &str, value: &str) {
+        self.js("const e = document.querySelector(`[data-testid=${arguments[0]}]`); e.value = arguments[1]; e.dispatchEvent(new Event('change')); return true;",
+            vec![json!(testid), json!(value)]).await;
+    }
+
+    async fn loaded(&self) {
+        self.wait("the admin section to load", "return document.querySelector('[data-testid=admin-body]')?.dataset.loaded === 'true' || null", vec![]).await;
+    }
+}
+
+struct LogOnPanic(PathBuf);
+
+impl Drop for LogOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("--- tauri-driver / app log ---\n{}", std::fs::read_to_string(&self.0).unwrap_or_default());
+        }
+    }
+}
+
+fn screenshot_path() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+    target.join("e2e").join("admin.png")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn admin_panel_end_to_end() {
+    let tools = harness::tools();
+    let dir = tempfile::tempdir().unwrap();
+    let (_x, display) = harness::start_xvfb(&tools.xvfb).expect("Xvfb");
+    let (_bus, bus_address) = harness::start_dbus(&tools.dbus_daemon).expect("dbus-daemon");
+    let (_notify_conn, _notified) = notifications::serve(&bus_address).await.expect("fake notification server");
+    let stack = Stack::start(dir.path()).await.expect("sandbox + bridge");
+    let admin_token = coexist_bridge::admin::add_user(dir.path().join("bridge.db"), "root", Role::Admin).unwrap();
+
+    let data_dir = dir.path().join("app-data");
+    let env: Vec<(String, String)> = vec![
+        ("DISPLAY".into(), display),
+        ("DBUS_SESSION_BUS_ADDRESS".into(), bus_address),
+        ("COEXIST_BRIDGE_URL".into(), stack.bridge_url()),
+        ("COEXIST_TOKEN".into(), admin_token),
+        ("COEXIST_DATA_DIR".into(), data_dir.display().to_string()),
+        ("WEBKIT_DISABLE_COMPOSITING_MODE".into(), "1".into()),
+        ("RUST_LOG".into(), "info".into()),
+    ];
+    let log = dir.path().join("tauri-driver.log");
+    let _log_on_failure = LogOnPanic(log.clone());
+    let (_driver, port) = harness::start_tauri_driver(&tools, &env, &log).expect("tauri-driver");
+    let app = PathBuf::from(env!("CARGO_BIN_EXE_coexist-inbox"));
+    let ui = Ui { c: harness::connect(port, &app).await.expect("WebDriver session on the app") };
+
+    let result = tokio::time::timeout(Duration::from_secs(180), scenario(&ui, &stack)).await;
+    let _ = ui.c.clone().close().await;
+    stack.shutdown().await;
+    result.expect("the admin scenario took longer than 3 minutes");
+}
+
+async fn scenario(ui: &Ui, stack: &Stack) {
+    ui.wait("the app to start", "return (document.body.dataset.ready === 'true' && document.body.dataset.adminReady === 'true') || null", vec![]).await;
+
+    // No Secret Service on this private bus: said plainly, the session goes on with the env token.
+    let notice = ui.wait("the token notice", "const n = document.getElementById('session-notice'); return n && !n.hidden ? n.innerText : null", vec![]).await;
+    let notice = notice.as_str().unwrap();
+    let unavailable = ui.js("return !!document.querySelector('[data-testid=keyring-unavailable]')", vec![]).await;
+    if unavailable == json!(true) {
+        assert!(notice.contains("keyring is unavailable") && notice.contains("this session only"), "{notice}");
+    } else {
+        assert!(notice.contains("Remember this bridge token"), "a working keyring offers to remember: {notice}");
+    }
+
+    // A quarantined webhook whose body is markup.
+    let body = br#"{"object":"whatsapp_business_account","entry":"<img id=pwned src=x onerror=alert(1)>"}"#.to_vec();
+    let status = reqwest::Client::new()
+        .post(format!("{}/webhook", stack.bridge_url()))
+        .header("x-hub-signature-256", coexist_bridge::sign_webhook(APP_SECRET, &body))
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+
+    ui.click("open-admin").await;
+    ui.loaded().await;
+    // Number health: the sandbox's Coexistence number, 20 msg/s, no Business App use seen yet.
+    let health = ui.wait("the health row", "const r = document.querySelector('[data-testid=health-row]'); return r ? r.innerText : null", vec![]).await;
+    let health = health.as_str().unwrap();
+    assert!(health.contains("Coexistence") && health.contains("20 msg/s"), "{health}");
+    assert!(health.contains("Connected") && health.contains("13–14 days"), "{health}");
+
+    // The country rule, shown in the form.
+    ui.fill("number-id", "880001").await;
+    ui.fill("number-waba", "2210").await;
+    ui.fill("number-display", "+2348012345678").await;
+    ui.fill("number-mode", "coexistence").await;
+    ui.click("number-submit").await;
+    let error = ui.wait("the country refusal", "const e = document.querySelector('[data-testid=number-error]'); return e && !e.hidden ? e.textContent : null", vec![]).await;
+    assert!(error.as_str().unwrap().contains("Nigeria"), "{error}");
+    ui.fill("number-mode", "standard").await;
+    ui.fill("number-tier", "150").await;
+    ui.click("number-submit").await;
+    ui.wait("the new number listed", "return [...document.querySelectorAll('[data-testid=number-row]')].some(r => r.dataset.number === '880001' && r.innerText.includes('150 msg/s')) || null", vec![]).await;
+
+    // People: add (the token shown once), then revoke.
+    ui.click("admin-tab-people").await;
+    ui.loaded().await;
+    ui.fill("user-name", "zoe").await;
+    ui.fill("user-role", "agent").await;
+    ui.click("user-submit").await;
+    let token = ui.wait("the new token", "const e = document.querySelector('[data-testid=new-token]'); return e ? e.value : null", vec![]).await;
+    let token = token.as_str().unwrap().to_string();
+    assert!(token.starts_with("cxb_"), "{token}");
+    assert!(ui.js("return !!document.querySelector('[data-testid=copy-token]')", vec![]).await == json!(true));
+    let zoe = coexist_engine::BridgeClient::new(stack.bridge_url(), &token);
+    assert_eq!(zoe.me().await.unwrap().name, "zoe");
+    ui.wait("zoe listed", "return [...document.querySelectorAll('[data-testid=user-row]')].some(r => r.dataset.name === 'zoe') || null", vec![]).await;
+    let revoke = "const r = [...document.querySelectorAll('[data-testid=user-row]')].find(r => r.dataset.name === 'zoe'); if (!r) return null; r.querySelector('[data-testid=user-revoke]').click(); return true;";
+    ui.js(revoke, vec![]).await; // arms
+    ui.js(revoke, vec![]).await; // confirms
+    ui.wait("zoe gone", "return (document.querySelector('[data-testid=admin-body]').dataset.loaded === 'true' && ![...document.querySelectorAll('[data-testid=user-row]')].some(r => r.dataset.name === 'zoe')) || null", vec![]).await;
+    assert!(zoe.me().await.is_err(), "the revoked token no longer works");
+
+    // Quarantine: the raw body as text, never as markup.
+    ui.click("admin-tab-quarantine").await;
+    ui.loaded().await;
+    let shown = ui.wait("the quarantined body", "const e = document.querySelector('[data-testid=quarantine-body]'); return e ? e.textContent : null", vec![]).await;
+    assert!(shown.as_str().unwrap().contains("<img id=pwned"), "{shown}");
+    assert_eq!(ui.js("return document.getElementById('pwned') === null && document.querySelectorAll('[data-testid=quarantine-body] *').length === 0", vec![]).await, json!(true));
+
+    if let Ok(png) = ui.c.screenshot().await {
+        let path = screenshot_path();
+        let _ = std::fs::create_dir_all(path.parent().unwrap());
+        let _ = std::fs::write(&path, png);
+    }
+    let errors = ui.js("return window.coexistErrors || []", vec![]).await;
+    assert_eq!(errors, json!([]), "no uncaught errors or CSP violations");
+}

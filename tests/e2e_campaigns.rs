@@ -1,0 +1,188 @@
+//! End-to-end for the campaigns panel: the real app binary under Xvfb, driven by tauri-driver +
+//! WebKitWebDriver, against the real sandbox and bridge in this process. A CSV with a duplicate
+//! and bad rows (one of them markup) is checked (ETA shown first), started, paused, resumed and
+//! finished; the sandbox must have each recipient exactly once.
+//!
+//! Run: `xvfb-run -a dbus-run-session -- cargo test -p coexist-inbox --test e2e_campaigns`
+//! Screenshot: target/e2e/campaigns.png.
+
+#[allow(dead_code)]
+mod e2e_support;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use e2e_support::{harness, notifications, stack::Stack};
+use fantoccini::Client;
+use serde_json::{json, Value};
+
+const WAIT: Duration = Duration::from_secs(60);
+const RECIPIENTS: u64 = 120;
+const BASE: u64 = 14_155_570_000;
+
+struct Ui {
+    c: Client,
+}
+
+impl Ui {
+    async fn js(&self, script: &str, args: Vec<Value>) -> Value {
+        self.c.execute(script, args).await.unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+    }
+
+    async fn wait(&self, what: &str, script: &str, args: Vec<Value>) -> Value {
+        let start = std::time::Instant::now();
+        let mut last = Value::Null;
+        while start.elapsed() < WAIT {
+            last = self.js(script, args.clone()).await;
+            if !matches!(last, Value::Null | Value::Bool(false)) {
+                return last;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let body = self.js("return document.body.innerText", vec![]).await;
+        panic!("timed out waiting for {what}; last = {last}\n--- page text ---\n{}", body.as_str().unwrap_or_default());
+    }
+
+    async fn click(&self, testid: &str) {
+        self.wait(&format!("[data-testid={testid}] to click"),
+            "const e = document.querySelector(`[data-testid=${arguments[0]}]`); if (!e || e.disabled) return null; e.click(); return true;",
+            vec![json!(testid)]).await;
+    }
+
+    async fn fill(&self, testid: &str, value: &str) {
+        self.js("const e = document.querySelector(`[data-testid=${arguments[0]}]`); e.value = arguments[1]; e.dispatchEvent(new Event('change')); return true;",
+            vec![json!(testid), json!(value)]).await;
+    }
+
+    /// The campaign row's state (`data-state`) and its counts line.
+    async fn row(&self, what: &str, cond: &str) -> Value {
+        self.wait(what, &format!("const r = document.querySelector('[data-testid=campaign-row]'); if (!r) return null; \
+            const state = r.dataset.state; const counts = r.querySelector('[data-testid=campaign-counts]').innerText; \
+            return ({cond}) ? {{state, counts}} : null;"), vec![]).await
+    }
+}
+
+struct LogOnPanic(PathBuf);
+
+impl Drop for LogOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("--- tauri-driver / app log ---\n{}", std::fs::read_to_string(&self.0).unwrap_or_default());
+        }
+    }
+}
+
+fn screenshot_path() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+    target.join("e2e").join("campaigns.png")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn campaigns_panel_end_to_end() {
+    let tools = harness::tools();
+    let dir = tempfile::tempdir().unwrap();
+    let (_x, display) = harness::start_xvfb(&tools.xvfb).expect("Xvfb");
+    let (_bus, bus_address) = harness::start_dbus(&tools.dbus_daemon).expect("dbus-daemon");
+    let (_notify_conn, _notified) = notifications::serve(&bus_address).await.expect("fake notification server");
+    let stack = Stack::start(dir.path()).await.expect("sandbox + bridge");
+
+    let env: Vec<(String, String)> = vec![
+        ("DISPLAY".into(), display),
+        ("DBUS_SESSION_BUS_ADDRESS".into(), bus_address),
+        ("COEXIST_BRIDGE_URL".into(), stack.bridge_url()),
+        ("COEXIST_TOKEN".into(), stack.token.clone()),
+        ("COEXIST_DATA_DIR".into(), dir.path().join("app-data").display().to_string()),
+        ("WEBKIT_DISABLE_COMPOSITING_MODE".into(), "1".into()),
+        ("RUST_LOG".into(), "info".into()),
+    ];
+    let log = dir.path().join("tauri-driver.log");
+    let _log_on_failure = LogOnPanic(log.clone());
+    let (_driver, port) = harness::start_tauri_driver(&tools, &env, &log).expect("tauri-driver");
+    let app = PathBuf::from(env!("CARGO_BIN_EXE_coexist-inbox"));
+    let ui = Ui { c: harness::connect(port, &app).await.expect("WebDriver session on the app") };
+
+    let result = tokio::time::timeout(Duration::from_secs(240), scenario(&ui, &stack)).await;
+    let _ = ui.c.clone().close().await;
+    stack.shutdown().await;
+    result.expect("the campaigns scenario took longer than 4 minutes");
+}
+
+async fn scenario(ui: &Ui, stack: &Stack) {
+    ui.wait("the app to start", "return document.body.dataset.ready === 'true' || null", vec![]).await;
+    ui.click("open-campaigns").await;
+    // Reopen until the first sync brought the number (the panel asks again on each open).
+    let option = ui.wait("order_update offered", "document.querySelector('[data-testid=open-campaigns]').click(); \
+        const o = [...document.querySelectorAll('[data-testid=campaign-template] option')].find(o => o.textContent === 'order_update (en_US)'); \
+        return o ? o.value : null", vec![]).await;
+    ui.fill("campaign-template", option.as_str().unwrap()).await;
+    ui.fill("campaign-name", "e2e spring").await;
+    ui.fill("campaign-format", "csv").await;
+    let mut csv = String::from("phone,1,2\n");
+    for i in 0..RECIPIENTS {
+        csv.push_str(&format!("+{},Customer {i},#{i}\n", BASE + i));
+    }
+    csv.push_str(&format!("{},Again,#dup\n", BASE + 7)); // line 122: duplicate of line 9
+    csv.push_str("<img id=pwned src=x onerror=alert(1)>,X,#x\n"); // line 123: not a number
+    csv.push_str(&format!("{},OnlyOne\n", BASE + 999)); // line 124: a field short
+    ui.fill("campaign-recipients", &csv).await;
+
+    // Checked first: the ETA at the number's cap, the duplicate, the bad rows (as text).
+    ui.click("campaign-check").await;
+    let eta = ui.wait("the ETA", "const e = document.querySelector('[data-testid=campaign-eta]'); return e ? e.innerText : null", vec![]).await;
+    let eta = eta.as_str().unwrap();
+    assert!(eta.contains("120 recipients at 20 msg/s") && eta.contains("6 s at the cap") && eta.contains("5% guard"), "{eta}");
+    let plan = ui.js("return document.querySelector('[data-testid=campaign-plan]').innerText", vec![]).await;
+    let plan = plan.as_str().unwrap();
+    assert!(plan.contains("1 duplicate") && plan.contains("line 122") && plan.contains("first on line 9"), "{plan}");
+    assert!(plan.contains("line 123") && plan.contains("<img id=pwned") && plan.contains("line 124"), "{plan}");
+    assert_eq!(ui.js("return document.getElementById('pwned') === null", vec![]).await, json!(true));
+
+    // Bad rows refuse the start until skipped.
+    ui.click("campaign-start").await;
+    let err = ui.wait("the refusal", "const e = document.querySelector('[data-testid=campaign-error]'); return e && !e.hidden ? e.innerText : null", vec![]).await;
+    assert!(err.as_str().unwrap().contains("--skip-invalid"), "{err}");
+    ui.js("document.querySelector('[data-testid=campaign-skip-invalid]').checked = true; return true", vec![]).await;
+    ui.click("campaign-check").await;
+    ui.click("campaign-start").await;
+
+    // Running: pause it, see it hold, resume it, see it finish.
+    ui.row("the campaign running", "state === 'running'").await;
+    ui.click("campaign-pause").await;
+    ui.row("the campaign paused", "state === 'paused'").await;
+    let sent_at_pause = sends(stack).await.len();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let held = sends(stack).await.len();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(held, sends(stack).await.len(), "nothing goes out while paused");
+    assert!(held < RECIPIENTS as usize, "paused before the end ({sent_at_pause} / {held})");
+    ui.click("campaign-resume").await;
+    let done = ui.row("every recipient delivered", "state === 'done' && counts.startsWith('120/120 accepted')").await;
+    assert!(done["counts"].as_str().unwrap().contains("failed 0"), "{done}");
+
+    let counts = sends(stack).await;
+    assert_eq!(counts.len(), RECIPIENTS as usize);
+    assert!(counts.values().all(|n| *n == 1), "each recipient exactly once: {counts:?}");
+
+    if let Ok(png) = ui.c.screenshot().await {
+        let path = screenshot_path();
+        let _ = std::fs::create_dir_all(path.parent().unwrap());
+        let _ = std::fs::write(&path, png);
+    }
+    let errors = ui.js("return window.coexistErrors || []", vec![]).await;
+    assert_eq!(errors, json!([]), "no uncaught errors or CSP violations");
+}
+
+/// Campaign sends the sandbox accepted, per recipient.
+async fn sends(stack: &Stack) -> HashMap<String, usize> {
+    let sent = stack.sent().await.unwrap();
+    let mut counts = HashMap::new();
+    for rec in sent["sent"].as_array().unwrap() {
+        if rec["biz_opaque_callback_data"].as_str().is_some_and(|k| k.starts_with("campaign:")) {
+            *counts.entry(rec["to"].as_str().unwrap().to_string()).or_insert(0) += 1;
+        }
+    }
+    counts
+}

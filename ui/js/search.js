@@ -1,0 +1,121 @@
+// Search for managers: words plus every filter the store knows (number, contact, agent, side,
+// date range). A hit opens its conversation scrolled to that message; results export to CSV/JSON.
+
+import { $, h, setChildren } from './dom.js';
+import { api, errorText } from './api.js';
+import { shortTime } from './format.js';
+
+const SIDE_LABEL = { customer: 'Customer', api: 'API', app: 'Business App', history: 'History' };
+
+/** Local day `YYYY-MM-DD` → Unix seconds at its start (or end with `endOfDay`). */
+export function dayToTs(day, endOfDay = false) {
+  if (!day) return null;
+  const [y, m, d] = day.split('-').map(Number);
+  const start = new Date(y, m - 1, d).getTime() / 1000;
+  return endOfDay ? start + 86_399 : start;
+}
+
+export class Search {
+  /** `onOpen(hit)`: open the hit in context; `onSearching(bool)`: results shown or not; `toast(text)`. */
+  constructor({ onOpen, onSearching, toast }) {
+    this.onOpen = onOpen;
+    this.onSearching = onSearching;
+    this.toast = toast;
+    this.input = $('search');
+    this.results = $('search-results');
+    this.timer = 0;
+    this.buildFilters();
+    this.input.addEventListener('input', () => this.schedule());
+  }
+
+  buildFilters() {
+    const field = (label, el) => h('label', { class: 'search-field' }, h('span', { text: label }), el);
+    this.number = h('select', { 'data-testid': 'search-number' }, h('option', { value: '' }, 'Any number'));
+    this.contact = h('input', { type: 'text', 'data-testid': 'search-contact', placeholder: '+15551230001', autocomplete: 'off' });
+    this.agent = h('input', { type: 'text', 'data-testid': 'search-agent', placeholder: 'Agent name', autocomplete: 'off' });
+    this.side = h('select', { 'data-testid': 'search-side' },
+      h('option', { value: '' }, 'Any side'), Object.entries(SIDE_LABEL).map(([v, l]) => h('option', { value: v }, l)));
+    this.from = h('input', { type: 'date', 'data-testid': 'search-from' });
+    this.to = h('input', { type: 'date', 'data-testid': 'search-to' });
+    for (const el of [this.number, this.side, this.from, this.to]) el.addEventListener('change', () => this.schedule());
+    for (const el of [this.contact, this.agent]) el.addEventListener('input', () => this.schedule());
+    this.actions = h('div', { class: 'search-actions', 'data-testid': 'search-actions', hidden: true },
+      h('button', { type: 'button', class: 'link', 'data-testid': 'export-search-csv', onclick: () => this.export('csv') }, 'Export CSV'),
+      h('button', { type: 'button', class: 'link', 'data-testid': 'export-search-json', onclick: () => this.export('json') }, 'Export JSON'));
+    const details = h('details', { class: 'search-filters', 'data-testid': 'search-filters' },
+      h('summary', { text: 'Filters' }),
+      h('div', { class: 'search-grid' },
+        field('Number', this.number), field('Contact', this.contact), field('Agent', this.agent),
+        field('Side', this.side), field('From', this.from), field('To', this.to)));
+    this.input.after(details, this.actions);
+  }
+
+  /** Numbers offered in the filter (from number health). */
+  setNumbers(health) {
+    const current = this.number.value;
+    setChildren(this.number, h('option', { value: '' }, 'Any number'),
+      (health || []).map((n) => h('option', { value: n.phone_number_id }, n.display_number || n.phone_number_id)));
+    this.number.value = current;
+  }
+
+  form() {
+    return {
+      text: this.input.value.trim(),
+      phone_number_id: this.number.value || null,
+      contact: this.contact.value.trim() || null,
+      agent: this.agent.value.trim() || null,
+      side: this.side.value || null,
+      from_ts: dayToTs(this.from.value),
+      to_ts: dayToTs(this.to.value, true),
+    };
+  }
+
+  schedule() {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.run(), 200);
+  }
+
+  clear() {
+    this.input.value = '';
+    this.setSearching(false);
+  }
+
+  setSearching(on) {
+    this.results.hidden = !on;
+    this.actions.hidden = !on;
+    this.onSearching(on);
+  }
+
+  async run() {
+    const form = this.form();
+    this.setSearching(form.text.length > 0);
+    if (!form.text) return;
+    try {
+      const hits = await api.searchMessages(form);
+      if (this.form().text !== form.text) return; // typed on meanwhile
+      this.actions.hidden = hits.length === 0;
+      setChildren(this.results, hits.length ? hits.map((hit) => this.renderHit(hit)) : h('li', { class: 'muted', text: 'No messages match.' }));
+    } catch (e) {
+      this.actions.hidden = true;
+      setChildren(this.results, h('li', { class: 'form-error', text: `Search failed: ${errorText(e)}` }));
+    }
+  }
+
+  renderHit(hit) {
+    return h('li', {
+      class: 'search-hit', 'data-testid': 'search-hit', dataset: { wamid: hit.wamid },
+      onclick: () => { this.clear(); this.onOpen(hit); },
+    }, h('span', { class: 'conv-name', text: hit.contact_name || hit.conversation.contact }),
+    h('span', { class: 'muted', text: `${SIDE_LABEL[hit.side] || hit.side}${hit.agent ? ` · ${hit.agent}` : ''} · ${shortTime(hit.timestamp)}` }),
+    h('span', { class: 'preview' }, (hit.snippet || []).map((part) => (part.matched ? h('mark', { text: part.text }) : part.text))));
+  }
+
+  async export(format) {
+    try {
+      const done = await api.exportSearch(this.form(), format);
+      this.toast(`Exported ${done.rows} messages to ${done.path}`);
+    } catch (e) {
+      this.toast(`Export failed: ${errorText(e)}`);
+    }
+  }
+}
