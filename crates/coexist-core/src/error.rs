@@ -57,8 +57,11 @@ fn strip_position(message: &str) -> String {
 }
 
 /// Deserialize `T` from a JSON value, naming the path of any mismatch.
+///
+/// Path tracking costs more than the parse itself, and almost every body is well formed: parse
+/// plainly first and track the path only to explain a failure.
 pub(crate) fn from_value<T: serde::de::DeserializeOwned>(what: &str, value: &serde_json::Value) -> Result<T, ParseError> {
-    serde_path_to_error::deserialize(value).map_err(|e| ParseError::shape(what, e))
+    T::deserialize(value).or_else(|_| serde_path_to_error::deserialize(value).map_err(|e| ParseError::shape(what, e)))
 }
 
 #[cfg(test)]
