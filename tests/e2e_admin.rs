@@ -100,7 +100,12 @@ async fn admin_panel_end_to_end() {
     let _log_on_failure = LogOnPanic(log.clone());
     let (_driver, port) = harness::start_tauri_driver(&tools, &env, &log).expect("tauri-driver");
     let app = PathBuf::from(env!("CARGO_BIN_EXE_coexist-inbox"));
-    let ui = Ui { c: harness::connect(port, &app).await.expect("WebDriver session on the app") };
+    // WebKitWebDriver can stall creating a session on a loaded machine: bounded, never a hang.
+    let client = tokio::time::timeout(Duration::from_secs(120), harness::connect(port, &app))
+        .await
+        .expect("no WebDriver session on the app within 2 minutes")
+        .expect("WebDriver session on the app");
+    let ui = Ui { c: client };
 
     let result = tokio::time::timeout(Duration::from_secs(180), scenario(&ui, &stack)).await;
     let _ = ui.c.clone().close().await;

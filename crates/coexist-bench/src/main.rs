@@ -3,6 +3,7 @@
 //! Every figure stands beside a limit measured in the same run on the same machine (a bare axum handler,
 //! a raw batched SQLite insert, the cap itself), so a reader can tell the product from the hardware.
 
+mod app;
 mod bridge;
 mod inbox;
 mod limiter;
@@ -32,6 +33,7 @@ async fn main() -> anyhow::Result<()> {
     sync::run(&mut report, args.quick)?;
     inbox::run(&mut report, args.quick)?;
     limiter::run(&mut report, args.quick).await?;
+    app::run(&mut report).await?;
     report.write(&args.out)?;
     println!("wrote {}", args.out.display());
     Ok(())

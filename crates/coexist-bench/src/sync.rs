@@ -27,6 +27,12 @@ pub fn run(report: &mut Report, quick: bool) -> anyhow::Result<()> {
         "≥ 50 % of the raw insert rate",
         store_rate >= raw_rate * 0.5,
     );
+    report.note(
+        "Desktop sync applies every event fully: it parses Meta's JSON into events, dedupes by wamid, folds \
+         ownership/window/unread into the conversation, writes the message and its search-index row. The raw \
+         insert only appends the JSON text. The backlog is the hardest shape: every event is a new inbound message."
+            .into(),
+    );
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

@@ -126,7 +126,8 @@ pub struct FailureCount {
 /// One message as the walks below need it.
 struct Row {
     conversation_id: i64,
-    wamid: String,
+    /// messages.id (the wamid is looked up only for the expired windows listed).
+    id: i64,
     side: Side,
     ts: i64,
     window_len: i64,
@@ -155,7 +156,7 @@ impl Store {
     /// before it; history is never a reply nor a customer writing.
     fn metric_rows(&self, q: &MetricsQuery) -> Result<Vec<Row>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT m.conversation_id, m.wamid, m.side, m.ts, m.kind,
+            "SELECT m.conversation_id, m.id, m.side, m.ts, m.kind,
                     (m.referral IS NOT NULL AND m.referral <> 'null')
              FROM messages m JOIN conversations c ON c.id = m.conversation_id
              WHERE m.side <> 'history' AND m.ts >= ?1 AND m.ts <= ?2
@@ -167,7 +168,7 @@ impl Store {
             let referral: bool = r.get(5)?;
             let row = Row {
                 conversation_id: r.get(0)?,
-                wamid: r.get(1)?,
+                id: r.get(1)?,
                 side: parse_side(&r.get::<_, String>(2)?),
                 ts: r.get(3)?,
                 window_len: if referral { FREE_ENTRY_WINDOW_SECS } else { WINDOW_SECS },
@@ -218,6 +219,11 @@ impl Store {
             out.push(FailureCount { code, count, reason: why.reason, what_to_do: why.what_to_do });
         }
         Ok(out)
+    }
+
+    fn wamid_of(&self, message_id: i64) -> Result<String> {
+        let mut stmt = self.conn.prepare_cached("SELECT wamid FROM messages WHERE id = ?1")?;
+        Ok(stmt.query_row([message_id], |r| r.get(0))?)
     }
 
     fn conversation_key(&self, id: i64) -> Result<ConversationKey> {
@@ -272,7 +278,7 @@ fn replies_per_day(rows: &[Row], q: &MetricsQuery, days: &[i64]) -> Vec<DayRepli
 /// An expired, unanswered window found by the walk (conversation row id, wamid, times).
 struct Expired {
     conversation_id: i64,
-    wamid: String,
+    message_id: i64,
     last_customer_at: i64,
     expired_at: i64,
 }
@@ -332,7 +338,7 @@ fn walk_conversations(rows: &[Row], q: &MetricsQuery, now: i64) -> (Vec<Response
 }
 
 fn expired_of(last: &Row, until: i64) -> Expired {
-    Expired { conversation_id: last.conversation_id, wamid: last.wamid.clone(), last_customer_at: last.ts, expired_at: until }
+    Expired { conversation_id: last.conversation_id, message_id: last.id, last_customer_at: last.ts, expired_at: until }
 }
 
 fn stat(side: Option<Side>, times: &mut [i64]) -> ResponseTimeStat {
@@ -360,13 +366,13 @@ fn expired_windows(mut found: Vec<Expired>, q: &MetricsQuery, days: &[i64], stor
     for e in &found {
         *per_day.entry(local_day(e.expired_at, q)).or_default() += 1;
     }
-    found.sort_by(|a, b| b.expired_at.cmp(&a.expired_at).then_with(|| a.wamid.cmp(&b.wamid)));
+    found.sort_by(|a, b| b.expired_at.cmp(&a.expired_at).then_with(|| b.message_id.cmp(&a.message_id)));
     let total = found.len() as i64;
     let mut windows = Vec::new();
     for e in found.into_iter().take(MAX_LISTED_EXPIRED) {
         windows.push(ExpiredWindow {
             conversation: store.conversation_key(e.conversation_id)?,
-            last_customer_wamid: e.wamid,
+            last_customer_wamid: store.wamid_of(e.message_id)?,
             last_customer_at: e.last_customer_at,
             expired_at: e.expired_at,
         });

@@ -55,8 +55,10 @@ pub fn human(d: Duration) -> String {
     match s {
         0 => format!("{:.1} s", d.as_secs_f64()),
         1..=59 => format!("{s} s"),
-        60..=3599 if s % 60 == 0 => format!("{} min", s / 60),
-        60..=3599 => format!("{} min {} s", s / 60, s % 60),
+        60..=3599 => match (s / 60, s % 60) {
+            (m, 0) => format!("{m} min"),
+            (m, rest) => format!("{m} min {rest} s"),
+        },
         _ => format!("{} h {} min", s / 3600, s % 3600 / 60),
     }
 }

@@ -75,3 +75,15 @@ pub(crate) fn feed_once(shared: &Shared) -> Result<bool, StoreError> {
     }
     Ok(busy)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_is_half_a_second_of_sends() {
+        assert_eq!(window_for(20), 10);
+        assert_eq!(window_for(1000), 500);
+        assert_eq!(window_for(1), 5, "never fewer than 5");
+    }
+}
