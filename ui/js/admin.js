@@ -44,8 +44,8 @@ function renderTokenNotice(token) {
   }
   el.className = 'session-notice';
   if (token?.keyring_unavailable) {
-    setChildren(el, h('span', { 'data-testid': 'keyring-unavailable',
-      text: `${token.keyring_unavailable}. Your token is used for this session only: set COEXIST_TOKEN again next time.` }));
+    setChildren(el, h('span', { 'data-testid': 'keyring-unavailable', title: token.keyring_unavailable,
+      text: 'The system keyring is unavailable, so your bridge token is kept for this session only: set COEXIST_TOKEN again next time.' }));
     el.hidden = false;
   } else if (token?.can_remember) {
     el.classList.add('offer');

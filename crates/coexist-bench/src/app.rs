@@ -50,6 +50,11 @@ pub async fn run(report: &mut Report) -> anyhow::Result<()> {
         "< 150 MB",
         rss < 150 * 1024 * 1024,
     );
+    report.note(
+        "App memory is the resident set of the app process and every WebKit process it starts (web content, \
+         network), each counted whole: shared library pages are counted once per process."
+            .into(),
+    );
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
