@@ -17,6 +17,13 @@ use e2e_support::{
 use fantoccini::{key::Key, Client, Locator};
 use serde_json::{json, Value};
 
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
 const WAIT: Duration = Duration::from_secs(30);
 
 /// The WebDriver session plus small helpers over the UI's `data-testid`s.
@@ -92,32 +99,6 @@ return { status: r.dataset.status, type: r.dataset.type, text: r.innerText, wami
 "#;
 
 /// Prints the app's log (through tauri-driver) when the test fails, to say why.
-struct LogOnPanic(PathBuf);
-
-impl Drop for LogOnPanic {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!(
-                "--- tauri-driver / app log ---\n{}",
-                std::fs::read_to_string(&self.0).unwrap_or_default()
-            );
-        }
-    }
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
-fn screenshot_path() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
-    target.join("e2e").join("inbox.png")
-}
 
 /// One app under WebDriver at a time (each test starts its own X server, bus and driver, but
 /// two WebKit apps at once only slow each other down on a small machine).
@@ -154,7 +135,7 @@ async fn agent_inbox_end_to_end() {
             .expect("WebDriver session on the app"),
     };
 
-    let _log_on_failure = LogOnPanic(log.clone());
+    let _log_on_failure = harness::LogOnPanic(log.clone());
     let result = tokio::time::timeout(
         Duration::from_secs(240),
         scenario(&ui, &stack, &notified, &data_dir),
@@ -436,7 +417,7 @@ async fn scenario(
     );
     ui.js("document.querySelector('#thread [data-testid=message-unsupported] details').open = true; return true", vec![]).await;
     std::fs::write(
-        screenshot_path().with_file_name("message-types.png"),
+        harness::screenshot_path("message-types.png"),
         ui.c.screenshot().await.unwrap(),
     )
     .unwrap();
@@ -526,7 +507,7 @@ async fn scenario(
         vec![],
     )
     .await;
-    let picker = screenshot_path().with_file_name("template-picker.png");
+    let picker = harness::screenshot_path("template-picker.png");
     std::fs::create_dir_all(picker.parent().unwrap()).unwrap();
     ui.testid("template-search")
         .await
@@ -622,7 +603,7 @@ async fn scenario(
     // Main screen screenshot (a conversation open, several in the list).
     ui.open(ana).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let path = screenshot_path();
+    let path = harness::screenshot_path("inbox.png");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, ui.c.screenshot().await.unwrap()).unwrap();
 
@@ -745,7 +726,7 @@ async fn demo_mode_says_it_is_a_sandbox() {
         ("WEBKIT_DISABLE_COMPOSITING_MODE".into(), "1".into()),
     ];
     let log = dir.path().join("tauri-driver.log");
-    let _log_on_failure = LogOnPanic(log.clone());
+    let _log_on_failure = harness::LogOnPanic(log.clone());
     let (_driver, port) = harness::start_tauri_driver(&tools, &env, &log).expect("tauri-driver");
     let app = PathBuf::from(env!("CARGO_BIN_EXE_coexist-inbox"));
     let ui = Ui {
@@ -788,7 +769,7 @@ async fn demo_mode_says_it_is_a_sandbox() {
         vec![],
     )
     .await;
-    let path = screenshot_path().with_file_name("demo.png");
+    let path = harness::screenshot_path("demo.png");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, ui.c.screenshot().await.unwrap()).unwrap();
     let _ = ui.c.clone().close().await;
@@ -817,7 +798,7 @@ async fn managers_reports_end_to_end() {
         ("WEBKIT_DISABLE_COMPOSITING_MODE".into(), "1".into()),
     ];
     let log = dir.path().join("tauri-driver.log");
-    let _log_on_failure = LogOnPanic(log.clone());
+    let _log_on_failure = harness::LogOnPanic(log.clone());
     let (_driver, port) = harness::start_tauri_driver(&tools, &env, &log).expect("tauri-driver");
     let app = PathBuf::from(env!("CARGO_BIN_EXE_coexist-inbox"));
     let ui = Ui {
@@ -872,7 +853,7 @@ async fn reports_scenario(ui: &Ui, stack: &Stack, data_dir: &std::path::Path) {
     assert_eq!(app_row, json!(["0", "1", "1"]), "API none, App one, all one");
     let errors = ui.js("return window.coexistErrors", vec![]).await;
     assert_eq!(errors, json!([]), "no script errors or CSP violations");
-    let path = screenshot_path().with_file_name("reports.png");
+    let path = harness::screenshot_path("reports.png");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, ui.c.screenshot().await.unwrap()).unwrap();
 

@@ -60,22 +60,6 @@ impl Ui {
     }
 }
 
-struct LogOnPanic(PathBuf);
-
-impl Drop for LogOnPanic {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("--- tauri-driver / app log ---\n{}", std::fs::read_to_string(&self.0).unwrap_or_default());
-        }
-    }
-}
-
-fn screenshot_path() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
-    target.join("e2e").join("admin.png")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn admin_panel_end_to_end() {
@@ -98,7 +82,7 @@ async fn admin_panel_end_to_end() {
         ("RUST_LOG".into(), "info".into()),
     ];
     let log = dir.path().join("tauri-driver.log");
-    let _log_on_failure = LogOnPanic(log.clone());
+    let _log_on_failure = harness::LogOnPanic(log.clone());
     let (_driver, port) = harness::start_tauri_driver(&tools, &env, &log).expect("tauri-driver");
     let app = PathBuf::from(env!("CARGO_BIN_EXE_coexist-inbox"));
     // WebKitWebDriver can stall creating a session on a loaded machine: bounded, never a hang.
@@ -193,7 +177,7 @@ async fn scenario(ui: &Ui, stack: &Stack) {
     eprintln!("e2e_admin: all checks passed; taking the screenshot");
     // The screenshot is a convenience: bounded, and not a failure when WebKit cannot take it.
     if let Ok(Ok(png)) = tokio::time::timeout(Duration::from_secs(15), ui.c.screenshot()).await {
-        let path = screenshot_path();
+        let path = harness::screenshot_path("admin.png");
         let _ = std::fs::create_dir_all(path.parent().unwrap());
         let _ = std::fs::write(&path, png);
     }

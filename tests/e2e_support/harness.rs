@@ -221,3 +221,22 @@ pub async fn connect(port: u16, app: &Path) -> anyhow::Result<fantoccini::Client
         last.unwrap_or_default()
     )
 }
+
+/// Prints the tauri-driver / app log when the test fails, so a CI failure explains itself.
+pub struct LogOnPanic(pub PathBuf);
+
+impl Drop for LogOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("--- tauri-driver / app log ---\n{}", std::fs::read_to_string(&self.0).unwrap_or_default());
+        }
+    }
+}
+
+/// Where a screenshot named `name` goes: `target/e2e/NAME`.
+pub fn screenshot_path(name: &str) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+    target.join("e2e").join(name)
+}
