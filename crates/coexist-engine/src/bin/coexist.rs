@@ -22,7 +22,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use coexist_core::{ContactKey, ConversationKey, Side};
 use coexist_engine::export::{self, terminal_safe, ExportFormat};
 use coexist_engine::{
-    display_name, ButtonParam, Engine, EngineConfig, EngineEvent, Notifier, SyncMode, TemplateParams,
+    display_name, Engine, EngineConfig, EngineEvent, Notifier, SyncMode,
 };
 use coexist_store::{ConversationFilter, SearchQuery};
 
@@ -30,6 +30,8 @@ use coexist_store::{ConversationFilter, SearchQuery};
 mod admin_cli;
 #[path = "../cli/campaign.rs"]
 mod campaign_cli;
+#[path = "../cli/template_args.rs"]
+mod template_args;
 
 #[derive(Parser)]
 #[command(name = "coexist", version, about = "Coexist Inbox from the terminal: sync, read, search, send, export")]
@@ -140,21 +142,8 @@ enum SendCommand {
         /// The template's language code.
         #[arg(long, default_value = "en_US")]
         lang: String,
-        /// A body parameter {{1}}, {{2}}, ... (repeat, in order).
-        #[arg(long = "param")]
-        params: Vec<String>,
-        /// A named body parameter NAME=VALUE (repeat).
-        #[arg(long = "named")]
-        named: Vec<String>,
-        /// A TEXT header parameter (repeat, in order).
-        #[arg(long = "header-text")]
-        header_text: Vec<String>,
-        /// A public link for an image/video/document header.
-        #[arg(long = "header-link")]
-        header_link: Option<String>,
-        /// A dynamic button value INDEX=VALUE (repeat).
-        #[arg(long = "button")]
-        buttons: Vec<String>,
+        #[command(flatten)]
+        params: template_args::TemplateArgs,
         #[command(flatten)]
         wait: WaitArgs,
     },
@@ -393,17 +382,8 @@ async fn send(engine: &Engine, cmd: SendCommand) -> Result<()> {
         SendCommand::Text { phone_number_id, contact, text, wait } => {
             (engine.send_text(&key(&phone_number_id, &contact)?, &text)?, wait)
         }
-        SendCommand::Template { phone_number_id, contact, name, lang, params, named, header_text, header_link, buttons, wait } => {
-            let mut p = TemplateParams { body_positional: params, header_text, header_media_link: header_link, ..Default::default() };
-            for kv in named {
-                let (k, v) = kv.split_once('=').ok_or_else(|| anyhow!("--named takes NAME=VALUE, got {kv:?}"))?;
-                p.body_named.insert(k.to_string(), v.to_string());
-            }
-            for kv in buttons {
-                let (i, v) = kv.split_once('=').ok_or_else(|| anyhow!("--button takes INDEX=VALUE, got {kv:?}"))?;
-                let index = i.parse().map_err(|_| anyhow!("--button index must be a number, got {i:?}"))?;
-                p.buttons.push(ButtonParam { index, value: v.to_string() });
-            }
+        SendCommand::Template { phone_number_id, contact, name, lang, params, wait } => {
+            let p = params.to_params()?;
             (engine.send_template(&key(&phone_number_id, &contact)?, &name, &lang, &p)?, wait)
         }
     };

@@ -9,11 +9,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use coexist_engine::campaign::{self, eta::human, CampaignPlan, CampaignProgress, CampaignSpec, RecipientList};
 use coexist_engine::export::terminal_safe;
-use coexist_engine::{ButtonParam, Engine, TemplateParams};
+use coexist_engine::Engine;
 use coexist_store::CampaignState;
 
 #[derive(Subcommand)]
@@ -70,19 +70,9 @@ pub struct CampaignArgs {
     /// A recipient number (repeat); added to the file's.
     #[arg(long = "to")]
     to: Vec<String>,
-    /// A body parameter for everyone (repeat, in order) when the list has no parameter columns.
-    #[arg(long = "param")]
-    params: Vec<String>,
-    /// A named body parameter NAME=VALUE for everyone (repeat).
-    #[arg(long = "named")]
-    named: Vec<String>,
-    #[arg(long = "header-text")]
-    header_text: Vec<String>,
-    #[arg(long = "header-link")]
-    header_link: Option<String>,
-    /// A dynamic button value INDEX=VALUE (repeat).
-    #[arg(long = "button")]
-    buttons: Vec<String>,
+    /// Parameters for everyone (when the list has no parameter columns).
+    #[command(flatten)]
+    shared: crate::template_args::TemplateArgs,
 }
 
 pub async fn run(engine: &Engine, cmd: CampaignCommand) -> Result<()> {
@@ -155,7 +145,7 @@ async fn plan(engine: &Engine, args: &CampaignArgs) -> Result<CampaignPlan> {
         phone_number_id: args.number.trim().to_string(),
         template_name: args.template.clone(),
         language: args.lang.clone(),
-        defaults: defaults(args)?,
+        defaults: args.shared.to_params()?,
     };
     Ok(engine.plan_campaign(&spec, list)?)
 }
@@ -186,25 +176,6 @@ fn recipients(args: &CampaignArgs) -> Result<RecipientList> {
         text.push('\n');
     }
     Ok(campaign::parse_pasted(&text)?)
-}
-
-fn defaults(args: &CampaignArgs) -> Result<TemplateParams> {
-    let mut p = TemplateParams {
-        body_positional: args.params.clone(),
-        header_text: args.header_text.clone(),
-        header_media_link: args.header_link.clone(),
-        ..Default::default()
-    };
-    for kv in &args.named {
-        let (k, v) = kv.split_once('=').ok_or_else(|| anyhow!("--named takes NAME=VALUE, got {kv:?}"))?;
-        p.body_named.insert(k.to_string(), v.to_string());
-    }
-    for kv in &args.buttons {
-        let (i, v) = kv.split_once('=').ok_or_else(|| anyhow!("--button takes INDEX=VALUE, got {kv:?}"))?;
-        let index = i.parse().map_err(|_| anyhow!("--button index must be a number, got {i:?}"))?;
-        p.buttons.push(ButtonParam { index, value: v.to_string() });
-    }
-    Ok(p)
 }
 
 fn print_plan(plan: &CampaignPlan) {
