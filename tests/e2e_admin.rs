@@ -12,49 +12,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use coexist_bridge::Role;
-use e2e_support::{harness, notifications, stack::Stack};
-use fantoccini::Client;
-use serde_json::{json, Value};
+use e2e_support::{harness, notifications, stack::Stack, ui::Ui};
+use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(30);
 const APP_SECRET: &str = "e2e-app-secret";
 
-struct Ui {
-    c: Client,
-}
-
 impl Ui {
-    async fn js(&self, script: &str, args: Vec<Value>) -> Value {
-        self.c.execute(script, args).await.unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
-    }
-
-    async fn wait(&self, what: &str, script: &str, args: Vec<Value>) -> Value {
-        eprintln!("e2e_admin: waiting for {what}");
-        let start = std::time::Instant::now();
-        let mut last = Value::Null;
-        while start.elapsed() < WAIT {
-            last = self.js(script, args.clone()).await;
-            if !matches!(last, Value::Null | Value::Bool(false)) {
-                return last;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        let body = self.js("return document.body.innerText", vec![]).await;
-        panic!("timed out waiting for {what}; last = {last}\n--- page text ---\n{}", body.as_str().unwrap_or_default());
-    }
-
-    /// Click `[data-testid=ID]` (the first one, or the one inside a row matching `within`).
-    async fn click(&self, testid: &str) {
-        self.wait(&format!("[data-testid={testid}] to click"),
-            "const e = document.querySelector(`[data-testid=${arguments[0]}]`); if (!e || e.disabled) return null; e.click(); return true;",
-            vec![json!(testid)]).await;
-    }
-
-    async fn fill(&self, testid: &str, value: &str) {
-        self.js("const e = document.querySelector(`[data-testid=${arguments[0]}]`); e.value = arguments[1]; e.dispatchEvent(new Event('change')); return true;",
-            vec![json!(testid), json!(value)]).await;
-    }
-
     async fn loaded(&self) {
         self.wait("the admin section to load", "return document.querySelector('[data-testid=admin-body]')?.dataset.loaded === 'true' || null", vec![]).await;
     }
@@ -90,7 +54,7 @@ async fn admin_panel_end_to_end() {
         .await
         .expect("no WebDriver session on the app within 2 minutes")
         .expect("WebDriver session on the app");
-    let ui = Ui { c: client };
+    let ui = Ui { c: client, patience: WAIT };
 
     let result = tokio::time::timeout(Duration::from_secs(180), scenario(&ui, &stack)).await;
     // A dead browser would make close() wait forever: bounded.

@@ -13,48 +13,14 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use e2e_support::{harness, notifications, stack::Stack};
-use fantoccini::Client;
+use e2e_support::{harness, notifications, stack::Stack, ui::Ui};
 use serde_json::{json, Value};
 
 const WAIT: Duration = Duration::from_secs(60);
 const RECIPIENTS: u64 = 120;
 const BASE: u64 = 14_155_570_000;
 
-struct Ui {
-    c: Client,
-}
-
 impl Ui {
-    async fn js(&self, script: &str, args: Vec<Value>) -> Value {
-        self.c.execute(script, args).await.unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
-    }
-
-    async fn wait(&self, what: &str, script: &str, args: Vec<Value>) -> Value {
-        let start = std::time::Instant::now();
-        let mut last = Value::Null;
-        while start.elapsed() < WAIT {
-            last = self.js(script, args.clone()).await;
-            if !matches!(last, Value::Null | Value::Bool(false)) {
-                return last;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        let body = self.js("return document.body.innerText", vec![]).await;
-        panic!("timed out waiting for {what}; last = {last}\n--- page text ---\n{}", body.as_str().unwrap_or_default());
-    }
-
-    async fn click(&self, testid: &str) {
-        self.wait(&format!("[data-testid={testid}] to click"),
-            "const e = document.querySelector(`[data-testid=${arguments[0]}]`); if (!e || e.disabled) return null; e.click(); return true;",
-            vec![json!(testid)]).await;
-    }
-
-    async fn fill(&self, testid: &str, value: &str) {
-        self.js("const e = document.querySelector(`[data-testid=${arguments[0]}]`); e.value = arguments[1]; e.dispatchEvent(new Event('change')); return true;",
-            vec![json!(testid), json!(value)]).await;
-    }
-
     /// The campaign row's state (`data-state`) and its counts line.
     async fn row(&self, what: &str, cond: &str) -> Value {
         self.wait(what, &format!("const r = document.querySelector('[data-testid=campaign-row]'); if (!r) return null; \
@@ -86,7 +52,7 @@ async fn campaigns_panel_end_to_end() {
     let _log_on_failure = harness::LogOnPanic(log.clone());
     let (_driver, port) = harness::start_tauri_driver(&tools, &env, &log).expect("tauri-driver");
     let app = PathBuf::from(env!("CARGO_BIN_EXE_coexist-inbox"));
-    let ui = Ui { c: harness::connect(port, &app).await.expect("WebDriver session on the app") };
+    let ui = Ui { c: harness::connect(port, &app).await.expect("WebDriver session on the app"), patience: WAIT };
 
     let result = tokio::time::timeout(Duration::from_secs(240), scenario(&ui, &stack)).await;
     let _ = ui.c.clone().close().await;

@@ -1,3 +1,4 @@
 pub mod harness;
 pub mod notifications;
 pub mod stack;
+pub mod ui;
