@@ -63,10 +63,9 @@ pub async fn run(report: &mut Report, quick: bool) -> anyhow::Result<()> {
         rate >= CAP as f64 * 0.99 && worst <= CAP as usize,
     );
     report.note(
-        "The bridge lets at most `cap` sends leave in any 1 s + 50 ms (`limiter_guard`): the margin absorbs \
-         scheduling and network jitter so no 1-second window at the receiver exceeds the cap, at the price of \
-         about 5 % of the cap. With 10 ms a loaded machine saw 21 arrivals in one second; never exceeding the cap \
-         wins over the last 4 %."
+        "The bridge's limiter lets a send leave one second after the send `cap` places before it was answered by \
+         Graph (or 50 ms after it left, when unanswered): no second at the receiver can hold more than `cap`, and \
+         the rate is `cap` per 1 s + round trip."
             .into(),
     );
     let _ = std::fs::remove_dir_all(&dir);

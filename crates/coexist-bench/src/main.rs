@@ -23,17 +23,40 @@ struct Args {
     /// Where to write the report.
     #[arg(long, default_value = "BENCHMARKS.md")]
     out: std::path::PathBuf,
+    /// Run only these benchmarks (while working on one; the committed report runs them all).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    only: Vec<Bench>,
+}
+
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum Bench {
+    Webhook,
+    Sync,
+    Inbox,
+    Limiter,
+    App,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let mut report = report::Report::new(args.quick);
-    webhook::run(&mut report, args.quick).await?;
-    sync::run(&mut report, args.quick)?;
-    inbox::run(&mut report, args.quick)?;
-    limiter::run(&mut report, args.quick).await?;
-    app::run(&mut report).await?;
+    let runs = |b: Bench| args.only.is_empty() || args.only.contains(&b);
+    if runs(Bench::Webhook) {
+        webhook::run(&mut report, args.quick).await?;
+    }
+    if runs(Bench::Sync) {
+        sync::run(&mut report, args.quick)?;
+    }
+    if runs(Bench::Inbox) {
+        inbox::run(&mut report, args.quick)?;
+    }
+    if runs(Bench::Limiter) {
+        limiter::run(&mut report, args.quick).await?;
+    }
+    if runs(Bench::App) {
+        app::run(&mut report).await?;
+    }
     report.write(&args.out)?;
     println!("wrote {}", args.out.display());
     Ok(())

@@ -32,9 +32,9 @@ pub struct BridgeConfig {
     /// First retry delay; doubles each retry, capped at `retry_max_delay`.
     pub retry_base_delay: Duration,
     pub retry_max_delay: Duration,
-    /// At most `cap` sends leave per `1 s + limiter_guard`, so network jitter between the bridge
-    /// and Meta smaller than the guard cannot squeeze cap+1 sends into one second (see
-    /// `limiter`). Default 50 ms (~95% of the cap); raise it over a jittery WAN.
+    /// How long after a send leaves the limiter assumes it arrived at Meta when no answer came
+    /// back sooner (see `limiter`): a send waits until the send `cap` before it has been answered,
+    /// or is this old, plus one second. Default 50 ms; raise it over a jittery WAN.
     pub limiter_guard: Duration,
     /// Longest `wait` a long-poll may ask for.
     pub max_long_poll: Duration,

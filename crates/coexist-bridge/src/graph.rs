@@ -11,6 +11,7 @@ use reqwest::{Client, Method, RequestBuilder};
 use serde_json::{json, Value};
 
 use crate::config::BridgeConfig;
+use crate::limiter::Departure;
 use crate::metrics::Metrics;
 
 /// Meta's "throughput limit reached" error code.
@@ -80,7 +81,7 @@ impl Graph {
     pub async fn send_message<F, Fut>(&self, phone_number_id: &str, message: &Value, slot: F, metrics: &Metrics) -> Result<Reply, Unreachable>
     where
         F: Fn() -> Fut,
-        Fut: Future<Output = ()>,
+        Fut: Future<Output = Departure>,
     {
         let url = format!("{}/{}/messages", self.base, phone_number_id);
         self.call(|| self.http.request(Method::POST, &url).json(message), slot, metrics).await
@@ -92,7 +93,7 @@ impl Graph {
         let mut url = format!("{first}?limit=100");
         let mut all = Vec::new();
         for _ in 0..MAX_PAGES {
-            let reply = self.call(|| self.http.get(&url), || async {}, metrics).await?;
+            let reply = self.call(|| self.http.get(&url), || async { Departure::unlimited() }, metrics).await?;
             if !reply.is_success() {
                 return Ok(Err(reply));
             }
@@ -130,7 +131,7 @@ impl Graph {
     where
         B: Fn() -> RequestBuilder,
         F: Fn() -> Fut,
-        Fut: Future<Output = ()>,
+        Fut: Future<Output = Departure>,
     {
         let mut last = String::new();
         for attempt in 1..=self.attempts {
@@ -138,9 +139,10 @@ impl Graph {
                 Metrics::inc(&metrics.graph_retries);
                 tokio::time::sleep(self.backoff(attempt - 1)).await;
             }
-            slot().await;
+            let departure = slot().await;
             match build().bearer_auth(&self.token).send().await {
                 Ok(resp) => {
+                    departure.answered();
                     let status = resp.status().as_u16();
                     let text = resp.text().await.unwrap_or_default();
                     let body = serde_json::from_str(&text).unwrap_or_else(|_| {

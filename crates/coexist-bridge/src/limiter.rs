@@ -1,24 +1,25 @@
 //! One Graph send limiter per business number, shared by every agent of the bridge.
 //!
-//! Meta caps a number's sends per second (20 for Coexistence, the tier for standard) and we
-//! want every 1-second window at or under the cap while staying close to it. Two parts:
+//! Meta caps a number's sends per second (20 for Coexistence, the tier for standard) and counts
+//! them where they *arrive*. We want every 1-second window at Meta at or under the cap while
+//! staying close to it. Two parts:
 //!
-//! 1. **Pacing** — governor GCRA with burst 1 and period `W / cap`, `W = 1 s + guard`. A token
-//!    bucket with burst `cap` would let `cap` sends out at once and `cap` more a moment later
-//!    (2×cap in one second); burst 1 spaces sends evenly instead. GCRA schedules from
-//!    *theoretical* times, so a late wake-up does not slow the rate — but it can squeeze the
-//!    gap to the next send, so pacing alone gives no hard bound.
-//! 2. **Window gate** — the hard bound: the actual departure times of the last `cap` sends are
-//!    kept, and a send waits until the oldest is at least `W` old. So no `cap + 1` sends ever
-//!    leave within `W`, whatever the scheduler does.
+//! 1. **Pacing** — governor GCRA with burst 1 and period `1 s / cap`. A token bucket with burst
+//!    `cap` would let `cap` sends out at once and `cap` more a moment later (2×cap in one
+//!    second); burst 1 spaces sends evenly instead. Pacing alone gives no hard bound: a late
+//!    wake-up can squeeze the gap to the next send.
+//! 2. **Arrival gate** — the hard bound. Send `k` may leave only 1 s after send `k - cap` is
+//!    known to have *arrived*. Meta's answer proves arrival, so "arrived by" is the time the
+//!    answer came back; when no answer has come back within `guard` of departure, we assume
+//!    arrival by `departure + guard`. If `cap + 1` sends arrived within one second, the first
+//!    and last of them would be at least `cap` departures apart, and the last left a second
+//!    after the first had arrived: a contradiction. So the bound holds whatever the scheduler
+//!    or the network does, as long as answers come back within `guard` (and beyond that, as
+//!    long as the network does not delay one send by more than `guard` relative to a later one).
 //!
-//! Departures are thus at most `cap` per `1 s + guard`. For Meta to *see* more than `cap` in a
-//! second, the network would have to delay one send by more than `guard` relative to a later
-//! one. Throughput is `cap / (1 s + guard)`. The default guard is 50 ms: ~95% of the cap
-//! (~19/s for Coexistence). Measured on a loaded 2-core box, 10 ms (~98-99%) let the fake
-//! Graph server see 21 sends in one second in 1 of 4 runs of 200 concurrent sends; 50 ms never
-//! did. Tune it with `COEXIST_LIMITER_GUARD_MS` (raise it over a jittery WAN).
-//! Retries take a slot like any send.
+//! Throughput is `cap` per `1 s + round trip` (capped at `1 s + guard`): on a LAN or loopback
+//! over 99% of the cap; over a WAN with a 200 ms round trip, the default 50 ms guard gives ~95%.
+//! Tune it with `COEXIST_LIMITER_GUARD_MS`. Retries take a slot like any send.
 
 use std::collections::{HashMap, VecDeque};
 use std::num::NonZeroU32;
@@ -26,51 +27,106 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::metrics::Metrics;
 
-/// The pacing quota for `cap` sends per `1 s + guard`: evenly spaced, burst 1.
-pub fn quota(cap: u32, guard: Duration) -> Quota {
-    let period = window(guard) / cap.max(1);
+/// The window Meta counts sends in.
+const WINDOW: Duration = Duration::from_secs(1);
+
+/// The pacing quota for `cap` sends per `window`: evenly spaced, burst 1.
+pub fn quota(cap: u32, window: Duration) -> Quota {
+    let period = window / cap.max(1);
     Quota::with_period(period.max(Duration::from_micros(1)))
         .expect("period is positive")
         .allow_burst(NonZeroU32::MIN)
 }
 
-fn window(guard: Duration) -> Duration {
-    Duration::from_secs(1) + guard
+/// A send that left through the limiter. Call [`Departure::answered`] once the server's answer
+/// came back; dropping it without that means "arrival unknown" (assumed by departure + guard).
+pub struct Departure {
+    answered: Option<watch::Sender<Option<Instant>>>,
 }
 
-/// One number's limiter: pacing plus the window gate.
+impl Departure {
+    /// A departure no gate waits on (calls that are not rate limited).
+    pub fn unlimited() -> Self {
+        Departure { answered: None }
+    }
+
+    /// The server answered: the send arrived before now.
+    pub fn answered(self) {
+        if let Some(tx) = &self.answered {
+            let _ = tx.send(Some(Instant::now()));
+        }
+    }
+}
+
+/// What the gate remembers of one of the last `cap` departures.
+struct Sent {
+    departed: Instant,
+    answered: watch::Receiver<Option<Instant>>,
+}
+
+impl Sent {
+    /// When this send is known (or, past `guard`, assumed) to have arrived.
+    async fn arrived_by(mut self, guard: Duration) -> Instant {
+        let deadline = self.departed + guard;
+        match tokio::time::timeout_at(deadline, self.answered.wait_for(Option::is_some)).await {
+            Ok(Ok(at)) => at.expect("waited for Some").min(deadline),
+            // Dropped unanswered, or no answer within the guard.
+            Ok(Err(_)) | Err(_) => deadline,
+        }
+    }
+}
+
+struct Gate {
+    /// The last `cap` departures, oldest first.
+    recent: VecDeque<Sent>,
+    /// The latest "arrived by" among sends older than those in `recent`.
+    arrived_by: Option<Instant>,
+}
+
+/// One number's limiter: pacing plus the arrival gate.
 pub struct NumberLimiter {
     cap: u32,
     window: Duration,
+    guard: Duration,
     pacing: DefaultDirectRateLimiter,
-    /// Departure times of the last `cap` sends, oldest first.
-    departures: tokio::sync::Mutex<VecDeque<Instant>>,
+    gate: tokio::sync::Mutex<Gate>,
 }
 
 impl NumberLimiter {
     pub fn new(cap: u32, guard: Duration) -> Self {
+        Self::with_window(cap, WINDOW, guard)
+    }
+
+    fn with_window(cap: u32, window: Duration, guard: Duration) -> Self {
         let cap = cap.max(1);
         NumberLimiter {
             cap,
-            window: window(guard),
-            pacing: RateLimiter::direct(quota(cap, guard)),
-            departures: tokio::sync::Mutex::new(VecDeque::with_capacity(cap as usize)),
+            window,
+            guard,
+            pacing: RateLimiter::direct(quota(cap, window)),
+            gate: tokio::sync::Mutex::new(Gate { recent: VecDeque::with_capacity(cap as usize), arrived_by: None }),
         }
     }
 
     /// Waits for this number's next send slot and records the departure.
-    pub async fn until_ready(&self) {
+    pub async fn until_ready(&self) -> Departure {
         self.pacing.until_ready().await;
-        let mut departures = self.departures.lock().await;
-        if departures.len() >= self.cap as usize {
-            let oldest = departures.pop_front().expect("non-empty");
-            tokio::time::sleep_until(oldest + self.window).await;
+        let mut gate = self.gate.lock().await;
+        if gate.recent.len() >= self.cap as usize {
+            let oldest = gate.recent.pop_front().expect("non-empty");
+            let arrived = oldest.arrived_by(self.guard).await;
+            let latest = gate.arrived_by.map_or(arrived, |at| at.max(arrived));
+            gate.arrived_by = Some(latest);
+            tokio::time::sleep_until(latest + self.window).await;
         }
-        departures.push_back(Instant::now());
+        let (tx, rx) = watch::channel(None);
+        gate.recent.push_back(Sent { departed: Instant::now(), answered: rx });
+        Departure { answered: Some(tx) }
     }
 }
 
@@ -98,10 +154,10 @@ impl Limiters {
     }
 
     /// Waits for the number's next send slot, counting waits in the metrics.
-    pub async fn until_ready(&self, phone_number_id: &str, cap: u32, metrics: &Metrics) {
+    pub async fn until_ready(&self, phone_number_id: &str, cap: u32, metrics: &Metrics) -> Departure {
         let limiter = self.get(phone_number_id, cap);
         let started = Instant::now();
-        limiter.until_ready().await;
+        let departure = limiter.until_ready().await;
         let waited = started.elapsed();
         if waited >= Duration::from_millis(1) {
             Metrics::inc(&metrics.limiter_waits);
@@ -109,20 +165,21 @@ impl Limiters {
                 .limiter_wait_ms_sum
                 .fetch_add(waited.as_millis() as u64, std::sync::atomic::Ordering::Relaxed);
         }
+        departure
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::Rng;
 
     #[test]
-    fn quota_spaces_sends_evenly_under_the_cap() {
-        let q = quota(20, Duration::from_millis(100));
+    fn quota_spaces_sends_evenly_at_the_cap() {
+        let q = quota(20, WINDOW);
         assert_eq!(q.burst_size().get(), 1);
-        assert_eq!(q.replenish_interval(), Duration::from_millis(55));
-        let q = quota(1000, Duration::from_millis(10));
-        assert_eq!(q.replenish_interval(), Duration::from_micros(1010));
+        assert_eq!(q.replenish_interval(), Duration::from_millis(50));
+        assert_eq!(quota(1000, WINDOW).replenish_interval(), Duration::from_millis(1));
     }
 
     #[test]
@@ -133,23 +190,26 @@ mod tests {
         assert!(!Arc::ptr_eq(&a, &l.get("1", 80)));
     }
 
-    /// The gate alone (pacing made harmless by a huge cap) never lets cap+1 departures into
-    /// one window, even when many tasks race for slots.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn the_window_gate_is_a_hard_bound() {
-        let limiter = Arc::new(NumberLimiter {
-            cap: 5,
-            window: Duration::from_millis(200),
-            pacing: RateLimiter::direct(Quota::per_second(NonZeroU32::new(1_000_000).unwrap())),
-            departures: tokio::sync::Mutex::new(VecDeque::new()),
-        });
+    /// Sends racing through a 5-per-200-ms limiter, each reaching the "server" after a random
+    /// delay and (when `answer`) answered after another; returns the arrival times, sorted.
+    async fn arrivals(answer: bool, guard: Duration) -> Vec<Instant> {
+        let limiter = Arc::new(NumberLimiter::with_window(5, Duration::from_millis(200), guard));
         let stamps = Arc::new(Mutex::new(Vec::new()));
         let tasks: Vec<_> = (0..23)
             .map(|_| {
-                let (l, s) = (limiter.clone(), stamps.clone());
+                let (limiter, stamps) = (limiter.clone(), stamps.clone());
                 tokio::spawn(async move {
-                    l.until_ready().await;
-                    s.lock().unwrap().push(Instant::now());
+                    let departure = limiter.until_ready().await;
+                    let (there, back) = {
+                        let mut rng = rand::thread_rng();
+                        (rng.gen_range(0..guard.as_millis() as u64), rng.gen_range(0..20))
+                    };
+                    tokio::time::sleep(Duration::from_millis(there)).await;
+                    stamps.lock().unwrap().push(Instant::now());
+                    tokio::time::sleep(Duration::from_millis(back)).await;
+                    if answer {
+                        departure.answered();
+                    }
                 })
             })
             .collect();
@@ -158,8 +218,43 @@ mod tests {
         }
         let mut at = stamps.lock().unwrap().clone();
         at.sort();
+        at
+    }
+
+    fn assert_at_most_5_per_200_ms(at: &[Instant]) {
         for i in 0..at.len() - 5 {
-            assert!(at[i + 5] - at[i] >= Duration::from_millis(200), "6 departures within the window");
+            assert!(at[i + 5] - at[i] >= Duration::from_millis(200), "6 arrivals within one window: {:?}", at[i + 5] - at[i]);
         }
+    }
+
+    /// Arrivals delayed by up to the guard, answers delayed more: the answers bound the window.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn answered_sends_never_put_cap_plus_one_arrivals_in_a_window() {
+        assert_at_most_5_per_200_ms(&arrivals(true, Duration::from_millis(30)).await);
+    }
+
+    /// No answers at all: the guard alone bounds the window, for delays within it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn unanswered_sends_are_assumed_arrived_by_the_guard() {
+        assert_at_most_5_per_200_ms(&arrivals(false, Duration::from_millis(30)).await);
+    }
+
+    /// A quick answer frees the next window as soon as the answer is in, not after the guard.
+    #[tokio::test]
+    async fn a_prompt_answer_does_not_wait_for_the_guard() {
+        let window = Duration::from_millis(200);
+        let limiter = NumberLimiter::with_window(2, window, Duration::from_secs(1));
+        let start = Instant::now();
+        for _ in 0..3 {
+            limiter.until_ready().await.answered();
+        }
+        let answered = start.elapsed();
+        assert!(answered >= window && answered < Duration::from_millis(700), "third send after {answered:?}");
+
+        let start = Instant::now();
+        for _ in 0..3 {
+            drop(limiter.until_ready().await);
+        }
+        assert!(start.elapsed() >= Duration::from_secs(1), "an unanswered send counts as arrived at departure + guard");
     }
 }
