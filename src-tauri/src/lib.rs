@@ -20,6 +20,17 @@ use std::sync::Arc;
 
 use tauri::{Emitter, Manager};
 
+/// WebKitGTK without accelerated compositing: an inbox of text has nothing to gain from it, and it
+/// costs ~80 MB in the web process (more where GL falls back to Mesa's software renderer) and
+/// shows blank windows on some GPU drivers. `WEBKIT_DISABLE_COMPOSITING_MODE=0` in the
+/// environment turns it back on (a value already set is left alone).
+pub fn webkit_defaults() {
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
+        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+    }
+}
+
 pub fn run() {
     init_tracing();
     // The token: COEXIST_TOKEN, else the OS keyring's entry for the bridge URL (see token_store).

@@ -2,13 +2,14 @@
 //! desktop never trips Meta's limits on its own:
 //!
 //! - the number's throughput cap: 20 mps for a Coexistence number (cannot be raised), the tier
-//!   (80 by default, up to 1000) for a standard number. Sends are spaced evenly (burst 1) with a
-//!   5 % guard, so no sliding one-second window ever holds more than the cap.
+//!   (80 by default, up to 1000) for a standard number. Sends are spaced evenly (burst 1), 1 %
+//!   under the cap, so one desktop alone never queues at the bridge.
 //! - the pair rate limit: Meta allows about one message every 6 s to the same customer (error
 //!   131056 beyond it). We allow a small burst of [`PAIR_BURST`] (an agent typing three quick lines
 //!   is normal) refilled at one per [`PAIR_PERIOD`].
 //!
-//! The bridge has its own limiter for all desktops together; this one only keeps us polite.
+//! The bridge has its own limiter for all desktops together, and it holds the hard bound (no
+//! second at Meta over the cap, see `coexist_bridge::limiter`); this one only keeps us polite.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -83,9 +84,9 @@ impl SendLimiter {
     }
 }
 
-/// Sends are spaced by `1 s / mps` plus [`PACING_GUARD_PERCENT`]: evenly spaced sends at exactly
-/// the cap would let network jitter put cap + 1 arrivals into one second at Meta.
-pub const PACING_GUARD_PERCENT: u32 = 5;
+/// Sends are spaced by `1 s / mps` plus [`PACING_GUARD_PERCENT`], a little under the bridge's
+/// own pace (`cap` per second plus a round trip), so our sends do not wait in its queue.
+pub const PACING_GUARD_PERCENT: u32 = 1;
 
 fn number_limiter(mps: u32) -> DefaultDirectRateLimiter {
     let period = Duration::from_secs(1) * (100 + PACING_GUARD_PERCENT) / 100 / mps;

@@ -2,8 +2,8 @@
 //!
 //! Two figures: at the cap itself (10,000 recipients at 20 msg/s = 500 s = 8 min 20 s), and at
 //! the pace the engine really sends: the local limiter spaces sends by `1 s / cap` plus a
-//! [`PACING_GUARD_PERCENT`] guard (so jitter never puts cap + 1 messages into one second at
-//! Meta), i.e. 20 msg/s becomes one send every 52.5 ms and 10,000 take 525 s = 8 min 45 s.
+//! [`PACING_GUARD_PERCENT`] guard (just under the bridge's pace), i.e. 20 msg/s becomes one send
+//! every 50.5 ms and 10,000 take 505 s = 8 min 25 s.
 //! Replies the team sends meanwhile share the same cap and stretch it a little more.
 
 use std::fmt;
@@ -71,9 +71,9 @@ mod tests {
     fn ten_thousand_at_twenty_is_eight_minutes_twenty_at_the_cap() {
         let eta = Eta::new(10_000, 20);
         assert_eq!(eta.at_cap, Duration::from_secs(500));
-        assert_eq!(eta.paced, Duration::from_secs(525));
+        assert_eq!(eta.paced, Duration::from_secs(505));
         let text = eta.to_string();
-        assert!(text.contains("8 min 20 s") && text.contains("8 min 45 s") && text.contains("5% guard"), "{text}");
+        assert!(text.contains("8 min 20 s") && text.contains("8 min 25 s") && text.contains("1% guard"), "{text}");
     }
 
     #[test]
