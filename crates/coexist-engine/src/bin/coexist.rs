@@ -58,6 +58,9 @@ enum Command {
         once: bool,
         #[arg(long, value_enum, default_value = "stream")]
         mode: Mode,
+        /// Relay events asked for per request (and applied per transaction).
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        page_size: u32,
     },
     /// List conversations, newest first.
     List {
@@ -238,8 +241,11 @@ async fn run(cli: Cli) -> Result<()> {
         return admin_cli::run(&coexist_engine::BridgeClient::new(&cli.bridge, &cli.token), cmd).await;
     }
     let mut config = EngineConfig::new(&cli.bridge, &cli.token);
-    if let Command::Sync { mode: Mode::LongPoll, .. } = &cli.command {
-        config.sync.mode = SyncMode::LongPoll;
+    if let Command::Sync { mode, page_size, .. } = &cli.command {
+        config.sync.page_size = *page_size;
+        if let Mode::LongPoll = mode {
+            config.sync.mode = SyncMode::LongPoll;
+        }
     }
     let engine = Engine::open(&cli.db, config, Arc::new(PrintNotifier))
         .with_context(|| format!("opening the local inbox {}", cli.db.display()))?;
