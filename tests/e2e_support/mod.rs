@@ -1,4 +1,5 @@
 pub mod harness;
 pub mod notifications;
+pub mod session;
 pub mod stack;
 pub mod ui;

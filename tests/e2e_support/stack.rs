@@ -87,6 +87,21 @@ impl Stack {
         Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
+    /// POST to the sandbox's Graph API as the business (its access token); the JSON answer.
+    pub async fn graph_post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+        let resp = self
+            .http
+            .post(format!("{}/v21.0{path}", self.sandbox.url()))
+            .bearer_auth(ACCESS_TOKEN)
+            .json(&body)
+            .send()
+            .await?;
+        let status = resp.status();
+        let text = resp.text().await?;
+        anyhow::ensure!(status.is_success(), "Graph {path} answered {status}: {text}");
+        Ok(serde_json::from_str(&text)?)
+    }
+
     /// A customer writes to the business (optionally backdated).
     pub async fn customer_says(
         &self,

@@ -1,5 +1,5 @@
 //! The Graph API subset: `POST /{version}/{phone_number_id}/messages`,
-//! `GET /{version}/{waba_id}/message_templates` (paged), `GET /{version}/{waba_id}/phone_numbers`,
+//! `GET`/`POST /{version}/{waba_id}/message_templates` (paged list; create), `GET /{version}/{waba_id}/phone_numbers`,
 //! `GET /{version}/{phone_number_id}`. Every answer, good or bad, is shaped like Meta's.
 
 use std::collections::HashMap;
@@ -20,7 +20,7 @@ use crate::sandbox::{number_listing, Sandbox};
 pub fn routes() -> Router<Arc<Sandbox>> {
     Router::new()
         .route("/{version}/{id}/messages", post(send))
-        .route("/{version}/{id}/message_templates", get(message_templates))
+        .route("/{version}/{id}/message_templates", get(message_templates).post(submit_template))
         .route("/{version}/{id}/phone_numbers", get(phone_numbers))
         .route("/{version}/{id}", get(object))
 }
@@ -179,6 +179,29 @@ async fn message_templates(
     let base = format!("http://{host}/{version}/{id}/message_templates");
     match template_page(&sb, &query, &base) {
         Ok(v) => Json(v).into_response(),
+        Err(e) => graph_error(&sb, e),
+    }
+}
+
+/// Create a template: Meta answers its id, `PENDING` and the category.
+async fn submit_template(
+    State(sb): State<Arc<Sandbox>>,
+    Path((version, id)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(e) = guard(&sb, &version, &headers, &query) {
+        return graph_error(&sb, e);
+    }
+    if id != sb.waba_id() {
+        return graph_error(&sb, GraphError::unknown_object(&id, "post"));
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return graph_error(&sb, GraphError::invalid_parameter("the body must be a JSON object"));
+    };
+    match sb.submit_template(&body) {
+        Ok(t) => Json(json!({"id": t.id, "status": t.status, "category": t.category})).into_response(),
         Err(e) => graph_error(&sb, e),
     }
 }

@@ -57,6 +57,40 @@ impl Template {
     }
 }
 
+const CATEGORIES: &[&str] = &["MARKETING", "UTILITY", "AUTHENTICATION"];
+const MAX_NAME: usize = 512;
+const MAX_BODY: usize = 1024;
+
+/// A template submitted with `POST /{waba_id}/message_templates`, checked as Meta checks it
+/// before review: a lowercase name, a known category, a language, and one BODY with text.
+/// It starts `PENDING`; approving it is a status change (`/sandbox/templates/status`).
+pub fn submitted(id: String, body: &Value) -> Result<Template, GraphError> {
+    let text = |key: &str| body.get(key).and_then(Value::as_str).map(str::trim).filter(|v| !v.is_empty());
+    let name = text("name").ok_or_else(|| GraphError::missing_parameter("name is required"))?;
+    if name.len() > MAX_NAME || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+        return Err(GraphError::invalid_parameter(format!(
+            "name can only contain lowercase letters, digits and underscores, at most {MAX_NAME} characters"
+        )));
+    }
+    let language = text("language").ok_or_else(|| GraphError::missing_parameter("language is required (like en_US)"))?;
+    let category = text("category").ok_or_else(|| GraphError::missing_parameter("category is required"))?.to_ascii_uppercase();
+    if !CATEGORIES.contains(&category.as_str()) {
+        return Err(GraphError::invalid_parameter(format!("category must be one of {}", CATEGORIES.join(", "))));
+    }
+    let parameter_format = match text("parameter_format").map(str::to_ascii_uppercase).as_deref() {
+        None | Some("POSITIONAL") => ParamFormat::Positional,
+        Some("NAMED") => ParamFormat::Named,
+        Some(other) => return Err(GraphError::invalid_parameter(format!("parameter_format must be POSITIONAL or NAMED, got {other:?}"))),
+    };
+    let components = body.get("components").filter(|c| c.is_array()).cloned()
+        .ok_or_else(|| GraphError::missing_parameter("components is required: an array with one BODY component"))?;
+    let template = Template { id, name: name.into(), language: language.into(), category, status: "PENDING".into(), parameter_format, components };
+    match template.component("BODY").and_then(|b| b["text"].as_str()) {
+        Some(body) if !body.trim().is_empty() && body.chars().count() <= MAX_BODY => Ok(template),
+        _ => Err(GraphError::invalid_parameter(format!("components needs one BODY with a text of 1 to {MAX_BODY} characters"))),
+    }
+}
+
 /// The placeholders (`1`, `2` or `customer_name`) in a template text, in order of appearance.
 pub fn placeholders(text: &str) -> Vec<String> {
     let mut out = Vec::new();

@@ -164,6 +164,21 @@ impl Sandbox {
         self.state().payment_valid
     }
 
+    /// Add a submitted template (`PENDING`); the same name and language twice is refused as Meta does.
+    pub fn submit_template(&self, body: &serde_json::Value) -> Result<crate::templates::Template, crate::error::GraphError> {
+        let mut st = self.state();
+        let id = format!("17{:014}", st.templates.len() + 1);
+        let template = crate::templates::submitted(id, body)?;
+        if st.templates.iter().any(|t| t.name == template.name && t.language == template.language) {
+            return Err(crate::error::GraphError::invalid_parameter(format!(
+                "Content in this language already exists: {} ({}) — edit it, or use another name",
+                template.name, template.language
+            )));
+        }
+        st.templates.push(template.clone());
+        Ok(template)
+    }
+
     /// Change a template's status and emit `message_template_status_update`.
     pub fn template_status(
         &self,
