@@ -8,11 +8,10 @@
 #[allow(dead_code)]
 mod e2e_support;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use coexist_bridge::Role;
-use e2e_support::{harness, notifications, stack::Stack, ui::Ui};
+use e2e_support::{harness, session::AppSession, stack::Stack, ui::Ui};
 use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -27,38 +26,12 @@ impl Ui {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn admin_panel_end_to_end() {
-    let tools = harness::tools();
     let dir = tempfile::tempdir().unwrap();
-    let (_x, display) = harness::start_xvfb(&tools.xvfb).expect("Xvfb");
-    let (_bus, bus_address) = harness::start_dbus(&tools.dbus_daemon).expect("dbus-daemon");
-    let (_notify_conn, _notified) = notifications::serve(&bus_address).await.expect("fake notification server");
     let stack = Stack::start(dir.path()).await.expect("sandbox + bridge");
     let admin_token = coexist_bridge::admin::add_user(dir.path().join("bridge.db"), "root", Role::Admin).unwrap();
-
-    let data_dir = dir.path().join("app-data");
-    let env: Vec<(String, String)> = vec![
-        ("DISPLAY".into(), display),
-        ("DBUS_SESSION_BUS_ADDRESS".into(), bus_address),
-        ("COEXIST_BRIDGE_URL".into(), stack.bridge_url()),
-        ("COEXIST_TOKEN".into(), admin_token),
-        ("COEXIST_DATA_DIR".into(), data_dir.display().to_string()),
-        ("WEBKIT_DISABLE_COMPOSITING_MODE".into(), "1".into()),
-        ("RUST_LOG".into(), "info".into()),
-    ];
-    let log = dir.path().join("tauri-driver.log");
-    let _log_on_failure = harness::LogOnPanic(log.clone());
-    let (_driver, port) = harness::start_tauri_driver(&tools, &env, &log).expect("tauri-driver");
-    let app = PathBuf::from(env!("CARGO_BIN_EXE_coexist-inbox"));
-    // WebKitWebDriver can stall creating a session on a loaded machine: bounded, never a hang.
-    let client = tokio::time::timeout(Duration::from_secs(120), harness::connect(port, &app))
-        .await
-        .expect("no WebDriver session on the app within 2 minutes")
-        .expect("WebDriver session on the app");
-    let ui = Ui { c: client, patience: WAIT };
-
-    let result = tokio::time::timeout(Duration::from_secs(180), scenario(&ui, &stack)).await;
-    // A dead browser would make close() wait forever: bounded.
-    let _ = tokio::time::timeout(Duration::from_secs(10), ui.c.clone().close()).await;
+    let app = AppSession::launch(dir.path(), &stack.bridge_url(), &admin_token, WAIT).await;
+    let result = tokio::time::timeout(Duration::from_secs(180), scenario(&app.ui, &stack)).await;
+    app.close().await;
     stack.shutdown().await;
     result.expect("the admin scenario took longer than 3 minutes");
 }

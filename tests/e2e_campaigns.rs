@@ -10,10 +10,9 @@
 mod e2e_support;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::time::Duration;
 
-use e2e_support::{harness, notifications, stack::Stack, ui::Ui};
+use e2e_support::{harness, session::AppSession, stack::Stack, ui::Ui};
 use serde_json::{json, Value};
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -32,30 +31,11 @@ impl Ui {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn campaigns_panel_end_to_end() {
-    let tools = harness::tools();
     let dir = tempfile::tempdir().unwrap();
-    let (_x, display) = harness::start_xvfb(&tools.xvfb).expect("Xvfb");
-    let (_bus, bus_address) = harness::start_dbus(&tools.dbus_daemon).expect("dbus-daemon");
-    let (_notify_conn, _notified) = notifications::serve(&bus_address).await.expect("fake notification server");
     let stack = Stack::start(dir.path()).await.expect("sandbox + bridge");
-
-    let env: Vec<(String, String)> = vec![
-        ("DISPLAY".into(), display),
-        ("DBUS_SESSION_BUS_ADDRESS".into(), bus_address),
-        ("COEXIST_BRIDGE_URL".into(), stack.bridge_url()),
-        ("COEXIST_TOKEN".into(), stack.token.clone()),
-        ("COEXIST_DATA_DIR".into(), dir.path().join("app-data").display().to_string()),
-        ("WEBKIT_DISABLE_COMPOSITING_MODE".into(), "1".into()),
-        ("RUST_LOG".into(), "info".into()),
-    ];
-    let log = dir.path().join("tauri-driver.log");
-    let _log_on_failure = harness::LogOnPanic(log.clone());
-    let (_driver, port) = harness::start_tauri_driver(&tools, &env, &log).expect("tauri-driver");
-    let app = PathBuf::from(env!("CARGO_BIN_EXE_coexist-inbox"));
-    let ui = Ui { c: harness::connect(port, &app).await.expect("WebDriver session on the app"), patience: WAIT };
-
-    let result = tokio::time::timeout(Duration::from_secs(240), scenario(&ui, &stack)).await;
-    let _ = ui.c.clone().close().await;
+    let app = AppSession::launch(dir.path(), &stack.bridge_url(), &stack.token, WAIT).await;
+    let result = tokio::time::timeout(Duration::from_secs(240), scenario(&app.ui, &stack)).await;
+    app.close().await;
     stack.shutdown().await;
     result.expect("the campaigns scenario took longer than 4 minutes");
 }
@@ -83,7 +63,7 @@ async fn scenario(ui: &Ui, stack: &Stack) {
     ui.click("campaign-check").await;
     let eta = ui.wait("the ETA", "const e = document.querySelector('[data-testid=campaign-eta]'); return e ? e.innerText : null", vec![]).await;
     let eta = eta.as_str().unwrap();
-    assert!(eta.contains("120 recipients at 20 msg/s") && eta.contains("6 s at the cap") && eta.contains("5% guard"), "{eta}");
+    assert!(eta.contains("120 recipients at 20 msg/s") && eta.contains("6 s at the cap") && eta.contains("1% guard"), "{eta}");
     let plan = ui.js("return document.querySelector('[data-testid=campaign-plan]').innerText", vec![]).await;
     let plan = plan.as_str().unwrap();
     assert!(plan.contains("1 duplicate") && plan.contains("line 122") && plan.contains("first on line 9"), "{plan}");
