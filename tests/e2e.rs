@@ -5,6 +5,7 @@
 //! Run: `cargo test --test e2e` (needs Xvfb, dbus-daemon, WebKitWebDriver and tauri-driver; the
 //! test fails saying what to install when one is missing). Screenshot: target/e2e/inbox.png.
 
+#[allow(dead_code)] // each e2e file uses part of the support code
 mod e2e_support;
 
 use std::path::PathBuf;
@@ -12,9 +13,11 @@ use std::time::Duration;
 
 use e2e_support::{
     harness, notifications,
+    session::AppSession,
     stack::{Stack, AGENT},
+    ui::Ui,
 };
-use fantoccini::{key::Key, Client, Locator};
+use fantoccini::{key::Key, Locator};
 use serde_json::{json, Value};
 
 fn now() -> i64 {
@@ -26,37 +29,8 @@ fn now() -> i64 {
 
 const WAIT: Duration = Duration::from_secs(30);
 
-/// The WebDriver session plus small helpers over the UI's `data-testid`s.
-struct Ui {
-    c: Client,
-}
-
+/// Helpers over this inbox's `data-testid`s.
 impl Ui {
-    async fn js(&self, script: &str, args: Vec<Value>) -> Value {
-        self.c
-            .execute(script, args)
-            .await
-            .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
-    }
-
-    /// Run `script` until it returns something truthy; panic with `what` after WAIT.
-    async fn wait(&self, what: &str, script: &str, args: Vec<Value>) -> Value {
-        let start = std::time::Instant::now();
-        let mut last = Value::Null;
-        while start.elapsed() < WAIT {
-            last = self.js(script, args.clone()).await;
-            if !matches!(last, Value::Null | Value::Bool(false)) {
-                return last;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        let body = self.js("return document.body.innerText", vec![]).await;
-        panic!(
-            "timed out waiting for {what}; last = {last}\n--- page text ---\n{}",
-            body.as_str().unwrap_or_default()
-        );
-    }
-
     async fn wait_row(&self, what: &str, contact: &str, cond: &str) -> Value {
         let script =
             format!("{ROW_JS_FN} const r = row(arguments[0]); return r && ({cond}) ? r : null;");
@@ -98,8 +72,6 @@ if (!r) return null;
 return { status: r.dataset.status, type: r.dataset.type, text: r.innerText, wamid: r.dataset.wamid };
 "#;
 
-/// Prints the app's log (through tauri-driver) when the test fails, to say why.
-
 /// One app under WebDriver at a time (each test starts its own X server, bus and driver, but
 /// two WebKit apps at once only slow each other down on a small machine).
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -107,41 +79,15 @@ static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(())
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn agent_inbox_end_to_end() {
     let _serial = ONE_AT_A_TIME.lock().await;
-    let tools = harness::tools();
     let dir = tempfile::tempdir().unwrap();
-    let (_x, display) = harness::start_xvfb(&tools.xvfb).expect("Xvfb");
-    let (_bus, bus_address) = harness::start_dbus(&tools.dbus_daemon).expect("dbus-daemon");
-    let (_notify_conn, notified) = notifications::serve(&bus_address)
-        .await
-        .expect("fake notification server");
     let stack = Stack::start(dir.path()).await.expect("sandbox + bridge");
-
-    let data_dir = dir.path().join("app-data");
-    let env: Vec<(String, String)> = vec![
-        ("DISPLAY".into(), display),
-        ("DBUS_SESSION_BUS_ADDRESS".into(), bus_address),
-        ("COEXIST_BRIDGE_URL".into(), stack.bridge_url()),
-        ("COEXIST_TOKEN".into(), stack.token.clone()),
-        ("COEXIST_DATA_DIR".into(), data_dir.display().to_string()),
-        ("WEBKIT_DISABLE_COMPOSITING_MODE".into(), "1".into()),
-        ("RUST_LOG".into(), "info".into()),
-    ];
-    let log = dir.path().join("tauri-driver.log");
-    let (_driver, port) = harness::start_tauri_driver(&tools, &env, &log).expect("tauri-driver");
-    let app = PathBuf::from(env!("CARGO_BIN_EXE_coexist-inbox"));
-    let ui = Ui {
-        c: harness::connect(port, &app)
-            .await
-            .expect("WebDriver session on the app"),
-    };
-
-    let _log_on_failure = harness::LogOnPanic(log.clone());
+    let app = AppSession::launch(dir.path(), &stack.bridge_url(), &stack.token, WAIT).await;
     let result = tokio::time::timeout(
         Duration::from_secs(240),
-        scenario(&ui, &stack, &notified, &data_dir),
+        scenario(&app.ui, &stack, &app.notified, &app.data_dir),
     )
     .await;
-    let _ = ui.c.clone().close().await;
+    app.close().await;
     stack.shutdown().await;
     result.expect("the e2e scenario took longer than 4 minutes");
 }
@@ -709,31 +655,9 @@ async fn scenario(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn demo_mode_says_it_is_a_sandbox() {
     let _serial = ONE_AT_A_TIME.lock().await;
-    let tools = harness::tools();
     let dir = tempfile::tempdir().unwrap();
-    let (_x, display) = harness::start_xvfb(&tools.xvfb).expect("Xvfb");
-    let (_bus, bus_address) = harness::start_dbus(&tools.dbus_daemon).expect("dbus-daemon");
-    let (_notify_conn, _notified) = notifications::serve(&bus_address)
-        .await
-        .expect("fake notification server");
-    let env: Vec<(String, String)> = vec![
-        ("DISPLAY".into(), display),
-        ("DBUS_SESSION_BUS_ADDRESS".into(), bus_address),
-        (
-            "COEXIST_DATA_DIR".into(),
-            dir.path().join("demo-data").display().to_string(),
-        ),
-        ("WEBKIT_DISABLE_COMPOSITING_MODE".into(), "1".into()),
-    ];
-    let log = dir.path().join("tauri-driver.log");
-    let _log_on_failure = harness::LogOnPanic(log.clone());
-    let (_driver, port) = harness::start_tauri_driver(&tools, &env, &log).expect("tauri-driver");
-    let app = PathBuf::from(env!("CARGO_BIN_EXE_coexist-inbox"));
-    let ui = Ui {
-        c: harness::connect(port, &app)
-            .await
-            .expect("WebDriver session on the app"),
-    };
+    let app = AppSession::launch_demo(dir.path(), WAIT).await;
+    let ui = &app.ui;
     ui.wait(
         "the app to start",
         "return document.body.dataset.ready === 'true' || null",
@@ -772,7 +696,7 @@ async fn demo_mode_says_it_is_a_sandbox() {
     let path = harness::screenshot_path("demo.png");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, ui.c.screenshot().await.unwrap()).unwrap();
-    let _ = ui.c.clone().close().await;
+    app.close().await;
 }
 
 /// The managers' view: Reports draws the seeded history, a search hit opens in context, and a
@@ -780,38 +704,15 @@ async fn demo_mode_says_it_is_a_sandbox() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn managers_reports_end_to_end() {
     let _serial = ONE_AT_A_TIME.lock().await;
-    let tools = harness::tools();
     let dir = tempfile::tempdir().unwrap();
-    let (_x, display) = harness::start_xvfb(&tools.xvfb).expect("Xvfb");
-    let (_bus, bus_address) = harness::start_dbus(&tools.dbus_daemon).expect("dbus-daemon");
-    let (_notify_conn, _notified) = notifications::serve(&bus_address)
-        .await
-        .expect("fake notification server");
     let stack = Stack::start(dir.path()).await.expect("sandbox + bridge");
-    let data_dir = dir.path().join("app-data");
-    let env: Vec<(String, String)> = vec![
-        ("DISPLAY".into(), display),
-        ("DBUS_SESSION_BUS_ADDRESS".into(), bus_address),
-        ("COEXIST_BRIDGE_URL".into(), stack.bridge_url()),
-        ("COEXIST_TOKEN".into(), stack.token.clone()),
-        ("COEXIST_DATA_DIR".into(), data_dir.display().to_string()),
-        ("WEBKIT_DISABLE_COMPOSITING_MODE".into(), "1".into()),
-    ];
-    let log = dir.path().join("tauri-driver.log");
-    let _log_on_failure = harness::LogOnPanic(log.clone());
-    let (_driver, port) = harness::start_tauri_driver(&tools, &env, &log).expect("tauri-driver");
-    let app = PathBuf::from(env!("CARGO_BIN_EXE_coexist-inbox"));
-    let ui = Ui {
-        c: harness::connect(port, &app)
-            .await
-            .expect("WebDriver session on the app"),
-    };
+    let app = AppSession::launch(dir.path(), &stack.bridge_url(), &stack.token, WAIT).await;
     let result = tokio::time::timeout(
         Duration::from_secs(180),
-        reports_scenario(&ui, &stack, &data_dir),
+        reports_scenario(&app.ui, &stack, &app.data_dir),
     )
     .await;
-    let _ = ui.c.clone().close().await;
+    app.close().await;
     stack.shutdown().await;
     result.expect("the reports scenario took longer than 3 minutes");
 }

@@ -27,19 +27,28 @@ pub struct AppSession {
 impl AppSession {
     /// Start the app against `bridge_url` as the holder of `token`, its data under `dir`.
     pub async fn launch(dir: &Path, bridge_url: &str, token: &str, patience: Duration) -> AppSession {
+        let connection = vec![("COEXIST_BRIDGE_URL".into(), bridge_url.into()), ("COEXIST_TOKEN".into(), token.into())];
+        Self::start(dir, connection, patience).await
+    }
+
+    /// Start the app with no bridge configured: its sandbox (demo) mode.
+    pub async fn launch_demo(dir: &Path, patience: Duration) -> AppSession {
+        Self::start(dir, Vec::new(), patience).await
+    }
+
+    async fn start(dir: &Path, connection: Vec<(String, String)>, patience: Duration) -> AppSession {
         let tools = harness::tools();
         let (x, display) = harness::start_xvfb(&tools.xvfb).expect("Xvfb");
         let (bus, bus_address) = harness::start_dbus(&tools.dbus_daemon).expect("dbus-daemon");
         let (notifications, notified) = notifications::serve(&bus_address).await.expect("fake notification server");
         let data_dir = dir.join("app-data");
-        let env: Vec<(String, String)> = vec![
+        let mut env: Vec<(String, String)> = vec![
             ("DISPLAY".into(), display),
             ("DBUS_SESSION_BUS_ADDRESS".into(), bus_address),
-            ("COEXIST_BRIDGE_URL".into(), bridge_url.into()),
-            ("COEXIST_TOKEN".into(), token.into()),
             ("COEXIST_DATA_DIR".into(), data_dir.display().to_string()),
             ("RUST_LOG".into(), "info".into()),
         ];
+        env.extend(connection);
         let log = dir.join("tauri-driver.log");
         let log_on_panic = LogOnPanic(log.clone());
         let (driver, port) = harness::start_tauri_driver(&tools, &env, &log).expect("tauri-driver");
