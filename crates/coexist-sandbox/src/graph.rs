@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -72,76 +73,76 @@ fn check_version(version: &str) -> Result<(), GraphError> {
     }
 }
 
-/// Auth first (as Meta does), then the version.
-fn guard(
-    sb: &Sandbox,
-    version: &str,
-    headers: &HeaderMap,
-    query: &HashMap<String, String>,
-) -> Result<(), GraphError> {
-    sb.check_token(token(headers, query))?;
-    check_version(version)
+/// A Graph request that passed Meta's first checks: the token (first, as Meta does), then the
+/// API version. Every Graph handler takes one; a failed check answers Meta's error body.
+struct GraphCall {
+    sb: Arc<Sandbox>,
+    version: String,
+    /// The object the path names: a phone number id or the WABA id.
+    id: String,
+    query: HashMap<String, String>,
+    host: String,
 }
 
-async fn send(
-    State(sb): State<Arc<Sandbox>>,
-    Path((version, id)): Path<(String, String)>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if let Err(e) = guard(&sb, &version, &headers, &query) {
-        return graph_error(&sb, e);
+impl FromRequestParts<Arc<Sandbox>> for GraphCall {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, sb: &Arc<Sandbox>) -> Result<Self, Response> {
+        let reject = |e| graph_error(sb, e);
+        let Path((version, id)) = Path::<(String, String)>::from_request_parts(parts, sb)
+            .await
+            .map_err(|e| reject(GraphError::invalid_parameter(e.body_text())))?;
+        let Query(query) = Query::<HashMap<String, String>>::from_request_parts(parts, sb)
+            .await
+            .map_err(|e| reject(GraphError::invalid_parameter(e.body_text())))?;
+        sb.check_token(token(&parts.headers, &query)).map_err(reject)?;
+        check_version(&version).map_err(reject)?;
+        let host = parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost").to_string();
+        Ok(GraphCall { sb: sb.clone(), version, id, query, host })
     }
-    let value: Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
-        Err(err) => {
-            return graph_error(
-                &sb,
-                GraphError::invalid_parameter(format!("The request body is not valid JSON: {err}")),
-            )
+}
+
+impl GraphCall {
+    /// Meta's answer: the JSON on success, the error body otherwise.
+    fn answer(&self, result: Result<Value, GraphError>) -> Response {
+        match result {
+            Ok(v) => (StatusCode::OK, Json(v)).into_response(),
+            Err(e) => graph_error(&self.sb, e),
         }
-    };
-    match sb.send(&id, &value) {
-        Ok(v) => (StatusCode::OK, Json(v)).into_response(),
-        Err(e) => graph_error(&sb, e),
+    }
+
+    /// The call must name the WABA (template and number listings live there).
+    fn require_waba(&self, method: &str) -> Result<(), GraphError> {
+        if self.id == self.sb.waba_id() {
+            Ok(())
+        } else {
+            Err(GraphError::unknown_object(&self.id, method))
+        }
     }
 }
 
-async fn object(
-    State(sb): State<Arc<Sandbox>>,
-    Path((version, id)): Path<(String, String)>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(e) = guard(&sb, &version, &headers, &query) {
-        return graph_error(&sb, e);
-    }
-    if let Some(v) = sb.number_info(&id) {
-        return Json(v).into_response();
-    }
-    if id == sb.waba_id() {
-        return Json(json!({"id": id, "name": "Sandbox Shop", "currency": "USD", "timezone_id": "1", "message_template_namespace": "sandbox_ns"})).into_response();
-    }
-    graph_error(&sb, GraphError::unknown_object(&id, "get"))
+fn json_body(body: &[u8]) -> Result<Value, GraphError> {
+    serde_json::from_slice(body).map_err(|err| GraphError::invalid_parameter(format!("The request body is not valid JSON: {err}")))
 }
 
-async fn phone_numbers(
-    State(sb): State<Arc<Sandbox>>,
-    Path((version, id)): Path<(String, String)>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(e) = guard(&sb, &version, &headers, &query) {
-        return graph_error(&sb, e);
-    }
-    if id != sb.waba_id() {
-        return graph_error(&sb, GraphError::unknown_object(&id, "get"));
-    }
-    let data: Vec<Value> = sb.numbers().iter().map(number_listing).collect();
-    let last = data.len().saturating_sub(1);
-    Json(json!({"data": data, "paging": {"cursors": {"before": cursor(0), "after": cursor(last)}}}))
-        .into_response()
+async fn send(call: GraphCall, body: Bytes) -> Response {
+    call.answer(json_body(&body).and_then(|value| call.sb.send(&call.id, &value)))
+}
+
+async fn object(call: GraphCall) -> Response {
+    let (sb, id) = (&call.sb, &call.id);
+    let found = sb.number_info(id).or_else(|| {
+        (*id == sb.waba_id()).then(|| json!({"id": id, "name": "Sandbox Shop", "currency": "USD", "timezone_id": "1", "message_template_namespace": "sandbox_ns"}))
+    });
+    call.answer(found.ok_or_else(|| GraphError::unknown_object(id, "get")))
+}
+
+async fn phone_numbers(call: GraphCall) -> Response {
+    call.answer(call.require_waba("get").map(|()| {
+        let data: Vec<Value> = call.sb.numbers().iter().map(number_listing).collect();
+        let last = data.len().saturating_sub(1);
+        json!({"data": data, "paging": {"cursors": {"before": cursor(0), "after": cursor(last)}}})
+    }))
 }
 
 /// Opaque page cursors (base64, like Meta's).
@@ -160,50 +161,15 @@ fn parse_cursor(c: &str) -> Option<usize> {
         .ok()
 }
 
-async fn message_templates(
-    State(sb): State<Arc<Sandbox>>,
-    Path((version, id)): Path<(String, String)>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(e) = guard(&sb, &version, &headers, &query) {
-        return graph_error(&sb, e);
-    }
-    if id != sb.waba_id() {
-        return graph_error(&sb, GraphError::unknown_object(&id, "get"));
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let base = format!("http://{host}/{version}/{id}/message_templates");
-    match template_page(&sb, &query, &base) {
-        Ok(v) => Json(v).into_response(),
-        Err(e) => graph_error(&sb, e),
-    }
+async fn message_templates(call: GraphCall) -> Response {
+    let base = format!("http://{}/{}/{}/message_templates", call.host, call.version, call.id);
+    call.answer(call.require_waba("get").and_then(|()| template_page(&call.sb, &call.query, &base)))
 }
 
 /// Create a template: Meta answers its id, `PENDING` and the category.
-async fn submit_template(
-    State(sb): State<Arc<Sandbox>>,
-    Path((version, id)): Path<(String, String)>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if let Err(e) = guard(&sb, &version, &headers, &query) {
-        return graph_error(&sb, e);
-    }
-    if id != sb.waba_id() {
-        return graph_error(&sb, GraphError::unknown_object(&id, "post"));
-    }
-    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
-        return graph_error(&sb, GraphError::invalid_parameter("the body must be a JSON object"));
-    };
-    match sb.submit_template(&body) {
-        Ok(t) => Json(json!({"id": t.id, "status": t.status, "category": t.category})).into_response(),
-        Err(e) => graph_error(&sb, e),
-    }
+async fn submit_template(call: GraphCall, body: Bytes) -> Response {
+    let submitted = call.require_waba("post").and_then(|()| json_body(&body)).and_then(|body| call.sb.submit_template(&body));
+    call.answer(submitted.map(|t| json!({"id": t.id, "status": t.status, "category": t.category})))
 }
 
 /// One page of templates, filtered by `name`, `status`, `language`, `category`, trimmed to
