@@ -672,6 +672,15 @@ async fn demo_mode_says_it_is_a_sandbox() {
         )
         .await;
     assert_eq!(banner, "Sandbox mode — simulated WhatsApp, no Meta account");
+    // Signing in to a bridge from the demo: a bridge that cannot be reached is said plainly, and
+    // the app stays as it was (nothing saved, no restart).
+    ui.js("document.querySelector('[data-testid=open-connect]').click(); \
+           document.querySelector('[data-testid=connect-url]').value = 'http://127.0.0.1:9'; \
+           document.querySelector('[data-testid=connect-token]').value = 'cxb_anything'; \
+           document.querySelector('[data-testid=connect-submit]').click(); return true", vec![]).await;
+    let refused = ui.wait("the sign-in error", "const e = document.querySelector('[data-testid=connect-error]'); return e && !e.hidden ? e.textContent : null", vec![]).await;
+    assert!(refused.as_str().unwrap().contains("Could not sign in to http://127.0.0.1:9"), "{refused}");
+    assert!(!app.data_dir.join("connection.json").exists(), "a failed sign-in saves nothing");
     assert_eq!(
         ui.js("return document.body.dataset.mode", vec![]).await,
         "demo"

@@ -7,6 +7,7 @@ use coexist_engine::{Engine, EngineConfig, EngineTasks, Notifier};
 use serde::Serialize;
 
 use crate::config::{AppConfig, Mode};
+use crate::token_store::ConnectionOrigin;
 
 /// What the app runs on. Managed as Tauri state; commands reach the engine through it.
 pub struct Backend {
@@ -31,6 +32,10 @@ pub struct AppInfo {
     pub data_dir: PathBuf,
     /// The latest `inbox:sync` payload, for a UI that subscribed after it was emitted.
     pub sync: Option<serde_json::Value>,
+    /// Where the bridge connection came from (the environment, the app's sign-in, or the demo).
+    pub connection: ConnectionOrigin,
+    /// Why a saved connection could not be used, when the app fell back to the demo.
+    pub notice: Option<String>,
 }
 
 pub const INBOX_FILE: &str = "inbox.db";
@@ -54,7 +59,7 @@ pub async fn start(
         Mode::Bridge { url, token } => (
             url.clone(),
             token.clone(),
-            data_dir.join(INBOX_FILE),
+            claim_inbox(data_dir, url)?,
             "bridge",
             None,
         ),
@@ -94,6 +99,8 @@ pub async fn start(
             bridge_url: url,
             data_dir: data_dir.to_path_buf(),
             sync: None,
+            connection: if config.is_demo() { ConnectionOrigin::Demo } else { ConnectionOrigin::Env },
+            notice: None,
         }),
         last_sync: std::sync::Mutex::new(None),
         _tasks: tasks,
@@ -126,6 +133,13 @@ impl Backend {
         self.info().await
     }
 
+    /// Say where the connection came from (decided before the backend started).
+    pub fn set_connection(&self, origin: ConnectionOrigin, notice: Option<String>) {
+        let mut info = self.info.try_lock().expect("set before any command runs");
+        info.connection = origin;
+        info.notice = notice;
+    }
+
     /// Remember the connection state the UI was last told.
     pub fn set_sync(&self, payload: serde_json::Value) {
         *self.last_sync.lock().unwrap_or_else(|p| p.into_inner()) = Some(payload);
@@ -138,6 +152,31 @@ impl Backend {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// Beside the inbox: the URL of the bridge it was synced from. Its cursor and conversations mean
+/// nothing to another bridge, so signing in elsewhere starts a fresh inbox.
+pub const INBOX_OWNER_FILE: &str = "inbox.bridge";
+
+/// The inbox file for `url`: the existing one if it came from this bridge (or predates the
+/// owner file); otherwise the old one is moved aside (kept, never deleted) and a new one starts.
+fn claim_inbox(data_dir: &Path, url: &str) -> anyhow::Result<PathBuf> {
+    let inbox = data_dir.join(INBOX_FILE);
+    let owner = data_dir.join(INBOX_OWNER_FILE);
+    let previous = std::fs::read_to_string(&owner).ok().map(|s| s.trim().to_string());
+    if let Some(previous) = previous.filter(|p| p != url && inbox.exists()) {
+        let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let aside = data_dir.join(format!("inbox-{stamp}.db"));
+        for suffix in ["", "-wal", "-shm"] {
+            let from = PathBuf::from(format!("{}{suffix}", inbox.display()));
+            if from.exists() {
+                std::fs::rename(&from, format!("{}{suffix}", aside.display()))?;
+            }
+        }
+        tracing::warn!(%previous, now = %url, kept = %aside.display(), "the local inbox belongs to another bridge; starting a new one");
+    }
+    std::fs::write(&owner, url)?;
+    Ok(inbox)
 }
 
 /// Ask the bridge to fetch every number's templates from Meta; they arrive through the relay.
@@ -154,4 +193,26 @@ fn spawn_template_sync(engine: Engine) {
             Err(e) => tracing::warn!(error = %e, "could not list the numbers for template sync"),
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_inbox_is_only_resumed_against_its_own_bridge() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        assert_eq!(claim_inbox(d, "https://a.example").unwrap(), d.join(INBOX_FILE));
+        std::fs::write(d.join(INBOX_FILE), "a's inbox").unwrap();
+        claim_inbox(d, "https://a.example").unwrap();
+        assert_eq!(std::fs::read_to_string(d.join(INBOX_FILE)).unwrap(), "a's inbox", "same bridge: resumed");
+
+        claim_inbox(d, "https://b.example").unwrap();
+        assert!(!d.join(INBOX_FILE).exists(), "another bridge starts a new inbox");
+        let kept: Vec<_> = std::fs::read_dir(d).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("inbox-")).collect();
+        assert_eq!(kept.len(), 1, "the old inbox is kept aside: {kept:?}");
+        assert_eq!(std::fs::read_to_string(d.join(INBOX_OWNER_FILE)).unwrap(), "https://b.example");
+    }
 }

@@ -1,4 +1,5 @@
-//! Where the app gets its messages from, decided once at startup from the environment.
+//! Where the app gets its messages from, decided once at startup from the environment (or, when
+//! it names no bridge, from the app's own sign-in: see `connection` and `token_store`).
 //!
 //! `COEXIST_BRIDGE_URL` + `COEXIST_TOKEN` connect to a real bridge. Without them the app runs in
 //! demo mode: a simulated WhatsApp (sandbox) and a bridge started in-process, so anyone can try the
@@ -34,6 +35,11 @@ pub enum ConfigError {
     MissingUrl,
     #[error("{ENV_BRIDGE_URL}={0:?} is not an http:// or https:// URL")]
     BadUrl(String),
+}
+
+/// `COEXIST_DATA_DIR`, when set (the app's data dir otherwise).
+pub fn data_dir_from_env() -> Option<PathBuf> {
+    std::env::var(ENV_DATA_DIR).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).map(PathBuf::from)
 }
 
 impl AppConfig {

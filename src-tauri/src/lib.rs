@@ -9,8 +9,10 @@ pub mod admin_actions;
 pub mod admin_commands;
 pub mod backend;
 pub mod campaign_commands;
+pub mod command_names;
 pub mod commands;
 pub mod config;
+pub mod connection;
 pub mod events;
 pub mod manager;
 pub mod notifier;
@@ -33,16 +35,7 @@ pub fn webkit_defaults() {
 
 pub fn run() {
     init_tracing();
-    // The token: COEXIST_TOKEN, else the OS keyring's entry for the bridge URL (see token_store).
-    let (config, token_session) = match token_store::startup_from_env() {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("Coexist Inbox cannot start: {e}");
-            std::process::exit(2);
-        }
-    };
     let app = tauri::Builder::default()
-        .manage(token_session)
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::list_conversations,
@@ -58,6 +51,8 @@ pub fn run() {
             admin_commands::admin_session,
             admin_commands::remember_token,
             admin_commands::forget_token,
+            admin_commands::connect_bridge,
+            admin_commands::disconnect_bridge,
             admin_commands::admin_users,
             admin_commands::admin_add_user,
             admin_commands::admin_revoke_user,
@@ -81,10 +76,21 @@ pub fn run() {
             campaign_commands::campaign_failures,
         ])
         .setup(move |app| {
-            let data_dir = match &config.data_dir {
-                Some(dir) => dir.clone(),
+            let data_dir = match config::data_dir_from_env() {
+                Some(dir) => dir,
                 None => app.path().app_data_dir()?,
             };
+            // The bridge: COEXIST_BRIDGE_URL, else the one saved by the app's sign-in, else the
+            // demo; its token from COEXIST_TOKEN or the OS keyring (see token_store).
+            let startup = match token_store::startup_from_env(&data_dir) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("Coexist Inbox cannot start: {e}");
+                    std::process::exit(2);
+                }
+            };
+            let config = startup.config;
+            app.manage(startup.token);
             tracing::info!(data_dir = %data_dir.display(), demo = config.is_demo(), "starting");
             let notifier = Arc::new(notifier::DesktopNotifier);
             let backend = match tauri::async_runtime::block_on(backend::start(
@@ -97,6 +103,7 @@ pub fn run() {
                     std::process::exit(1);
                 }
             };
+            backend.set_connection(startup.origin, startup.notice);
             let rx = backend.engine.subscribe();
             app.manage(backend);
             let handle = app.handle().clone();
@@ -128,4 +135,30 @@ fn init_tracing() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    /// A command must be named for its permission, registered, and granted, or the webview's
+    /// call is refused at run time.
+    #[test]
+    fn every_command_is_named_registered_and_granted() {
+        let lib = include_str!("lib.rs");
+        let handler = &lib[lib.find("generate_handler![").expect("the handler list")..];
+        let handler = &handler[..handler.find("])").expect("its end")];
+        let registered: Vec<&str> = handler
+            .split(',')
+            .filter_map(|item| item.trim().rsplit("::").next())
+            .filter(|name| !name.is_empty() && !name.contains('['))
+            .collect();
+        let capability = include_str!("../../capabilities/default.json");
+        for c in super::command_names::COMMANDS {
+            assert!(registered.contains(c), "{c} is named but not in generate_handler!");
+            let grant = format!("\"allow-{}\"", c.replace('_', "-"));
+            assert!(capability.contains(&grant), "{grant} missing from capabilities/default.json");
+        }
+        for r in &registered {
+            assert!(super::command_names::COMMANDS.contains(r), "{r} is registered but not in command_names.rs");
+        }
+    }
 }

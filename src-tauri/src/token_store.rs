@@ -313,12 +313,61 @@ fn no_token(url: &str, keyring: Option<&VaultError>) -> String {
     }
 }
 
-/// The app's startup: the real environment and the OS keyring.
-pub fn startup_from_env() -> Result<(AppConfig, TokenSession), String> {
-    startup(
-        |name| std::env::var(name).ok(),
-        |url| KeyringVault::for_bridge(url).map(|v| Box::new(v) as Box<dyn TokenVault>),
-    )
+/// Where this session's bridge connection came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionOrigin {
+    /// `COEXIST_BRIDGE_URL` (with `COEXIST_TOKEN` or a saved token).
+    Env,
+    /// The app's own sign-in (see `connection`): a saved URL and its keyring token.
+    Saved,
+    Demo,
+}
+
+/// What the app starts on.
+pub struct Startup {
+    pub config: AppConfig,
+    pub token: TokenSession,
+    pub origin: ConnectionOrigin,
+    /// Why a saved connection could not be used (the app then starts as the demo).
+    pub notice: Option<String>,
+}
+
+/// The environment wins; without it, the connection saved by the app's sign-in (its token from
+/// the keyring); without that, the demo. A saved connection that no longer works starts the demo
+/// with a notice instead of refusing to start.
+pub fn startup_with_saved(
+    get: impl Fn(&str) -> Option<String>,
+    saved: Option<crate::connection::SavedConnection>,
+    open_vault: impl Fn(&str) -> Result<Box<dyn TokenVault>, VaultError>,
+) -> Result<Startup, String> {
+    let env_set = [ENV_BRIDGE_URL, ENV_TOKEN].iter().any(|n| get(n).is_some_and(|v| !v.trim().is_empty()));
+    let Some(saved) = saved.filter(|_| !env_set) else {
+        let (config, token) = startup(&get, &open_vault)?;
+        let origin = if config.is_demo() { ConnectionOrigin::Demo } else { ConnectionOrigin::Env };
+        return Ok(Startup { config, token, origin, notice: None });
+    };
+    let url = saved.bridge_url;
+    let with_saved_url = |name: &str| if name == ENV_BRIDGE_URL { Some(url.clone()) } else { get(name) };
+    match startup(with_saved_url, &open_vault) {
+        Ok((config, token)) => Ok(Startup { config, token, origin: ConnectionOrigin::Saved, notice: None }),
+        Err(why) => {
+            tracing::warn!(%url, %why, "the saved bridge connection cannot be used; starting the demo");
+            let (config, token) = startup(&get, &open_vault)?;
+            let notice = Some(format!("Could not sign in to {url} again: {why} Connect again to use it."));
+            Ok(Startup { config, token, origin: ConnectionOrigin::Demo, notice })
+        }
+    }
+}
+
+/// The OS keyring's entry for a bridge URL, as a vault.
+pub fn keyring_vault(url: &str) -> Result<Box<dyn TokenVault>, VaultError> {
+    KeyringVault::for_bridge(url).map(|v| Box::new(v) as Box<dyn TokenVault>)
+}
+
+/// The app's startup: the real environment, the connection saved in `data_dir`, the OS keyring.
+pub fn startup_from_env(data_dir: &std::path::Path) -> Result<Startup, String> {
+    startup_with_saved(|name| std::env::var(name).ok(), crate::connection::load(data_dir), keyring_vault)
 }
 
 #[cfg(test)]
@@ -454,5 +503,35 @@ mod tests {
         assert!(config.is_demo());
         assert_eq!(session.status().source, TokenSource::Demo);
         assert!(session.remember().is_err());
+    }
+
+    fn saved() -> Option<crate::connection::SavedConnection> {
+        Some(crate::connection::SavedConnection { bridge_url: URL.into() })
+    }
+
+    #[test]
+    fn a_saved_connection_signs_in_with_its_keyring_token() {
+        let vault = mock_vault();
+        vault.save("cxb_saved").unwrap();
+        let s = startup_with_saved(env(&[]), saved(), opener(vault)).unwrap();
+        assert_eq!(s.origin, ConnectionOrigin::Saved);
+        assert_eq!(s.config.mode, Mode::Bridge { url: URL.into(), token: "cxb_saved".into() });
+        assert_eq!((s.token.status().source, s.notice), (TokenSource::Keyring, None));
+    }
+
+    #[test]
+    fn the_environment_wins_over_a_saved_connection() {
+        let s = startup_with_saved(env(&[(ENV_BRIDGE_URL, URL), (ENV_TOKEN, "cxb_env")]), saved(), opener(mock_vault())).unwrap();
+        assert_eq!(s.origin, ConnectionOrigin::Env);
+        assert_eq!(s.config.mode, Mode::Bridge { url: URL.into(), token: "cxb_env".into() });
+    }
+
+    #[test]
+    fn a_saved_connection_without_its_token_starts_the_demo_and_says_why() {
+        let s = startup_with_saved(env(&[]), saved(), opener(mock_vault())).unwrap();
+        assert_eq!(s.origin, ConnectionOrigin::Demo);
+        assert!(s.config.is_demo());
+        let notice = s.notice.expect("a notice");
+        assert!(notice.contains(URL) && notice.contains("Connect again"), "{notice}");
     }
 }

@@ -1,6 +1,7 @@
 // Banners: things the agent must know that are not about one message.
 
 import { h, setChildren, $ } from './dom.js';
+import { connectBannerFor } from './connect.js';
 
 const GROUP_CAVEAT = 'Group chats are not synced through the Cloud API — connect the number by QR code as well to see them.';
 
@@ -10,6 +11,8 @@ export function renderBanners(info, health) {
   if (info?.mode === 'demo') {
     banners.push(banner('info', 'banner-demo', 'Sandbox mode — simulated WhatsApp, no Meta account'));
   }
+  const connect = connectBannerFor(info);
+  if (connect) banners.push(connect);
   const numbers = Array.isArray(health) ? health : [];
   if (numbers.some((n) => n.mode === 'coexistence')) {
     banners.push(banner('info', 'banner-groups', GROUP_CAVEAT));

@@ -7,6 +7,7 @@ import { Inbox, paintCountdown, keyId } from './inbox.js';
 import { Thread } from './thread.js';
 import { Composer, sameKey } from './composer.js';
 import { renderBanners } from './banners.js';
+import { signOutButton } from './connect.js';
 import { ownerBadge, oneLine, shortTime, expiresAt, ownerKind } from './format.js';
 import { fromOutbox } from './message.js';
 import { Search } from './search.js';
@@ -253,6 +254,8 @@ async function start() {
   try {
     state.info = await api.appInfo();
     $('agent-name').textContent = state.info.agent ? `Signed in as ${state.info.agent}` : '';
+    const signOut = signOutButton(state.info);
+    if (signOut) $('agent-name').after(signOut);
     document.body.dataset.mode = state.info.mode;
     if (state.info.sync) showSync(state.info.sync);
   } catch (e) {
