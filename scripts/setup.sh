@@ -8,6 +8,8 @@ PACKAGES=(
   libwebkit2gtk-4.1-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev librsvg2-dev
   libdbus-1-dev dbus dbus-x11
   webkit2gtk-driver xvfb xauth
+  # A real Secret Service for the sign-in end-to-end test (the token lives in the OS keyring).
+  gnome-keyring libsecret-tools
 )
 
 missing=()

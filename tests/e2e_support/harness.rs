@@ -139,6 +139,42 @@ pub fn start_dbus(dbus_daemon: &Path) -> anyhow::Result<(Proc, String)> {
     Ok((proc, address))
 }
 
+/// gnome-keyring's Secret Service on the bus at `bus_address`, its files in `home`, the login
+/// keyring created and unlocked (the password goes in on stdin, as a display manager does).
+pub fn start_keyring(bus_address: &str, home: &Path) -> anyhow::Result<Proc> {
+    use std::io::Write;
+    let daemon = require_tool("gnome-keyring-daemon", &[], "`apt-get install gnome-keyring` (scripts/setup.sh does)");
+    for sub in ["data", "cache"] {
+        std::fs::create_dir_all(home.join(sub))?;
+    }
+    let mut cmd = Command::new(daemon);
+    cmd.args(["--foreground", "--unlock", "--components=secrets"])
+        .env("DBUS_SESSION_BUS_ADDRESS", bus_address)
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env_remove("GNOME_KEYRING_CONTROL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut proc = Proc::spawn("gnome-keyring-daemon", &mut cmd)?;
+    let mut stdin = proc.child.stdin.take().context("gnome-keyring-daemon stdin")?;
+    stdin.write_all(b"e2e-login")?;
+    drop(stdin);
+    let registered = || {
+        Command::new("dbus-send")
+            .args([&format!("--bus={bus_address}"), "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus",
+                "org.freedesktop.DBus.NameHasOwner", "string:org.freedesktop.secrets"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).contains("boolean true"))
+            .unwrap_or(false)
+    };
+    if !wait_for(Duration::from_secs(10), registered) {
+        bail!("gnome-keyring-daemon did not offer org.freedesktop.secrets on the test bus");
+    }
+    Ok(proc)
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -1,6 +1,7 @@
-//! One app under test, set up the same way for every end-to-end file: a private X server, a
-//! private D-Bus with the fake notification server, tauri-driver, and a WebDriver session on the
-//! real app binary pointed at a bridge with a token. Dropping it stops everything.
+//! The app under test, set up the same way for every end-to-end file. A [`Desktop`] is a private
+//! X server and D-Bus session (with the fake notification server, and optionally a real Secret
+//! Service); an [`AppSession`] is tauri-driver and a WebDriver session on the real app binary
+//! in it. Dropping them stops everything.
 #![allow(dead_code)] // not every e2e test binary uses it
 
 use std::path::{Path, PathBuf};
@@ -9,6 +10,38 @@ use std::time::Duration;
 use super::harness::{self, LogOnPanic, Proc};
 use super::notifications::{self, Recorder};
 use super::ui::Ui;
+
+pub struct Desktop {
+    pub display: String,
+    pub bus_address: String,
+    /// Every notification an app on this desktop showed.
+    pub notified: Recorder,
+    _keyring: Option<Proc>,
+    _notifications: zbus::Connection,
+    _bus: Proc,
+    _x: Proc,
+}
+
+impl Desktop {
+    /// No Secret Service: the app must say its keyring is unavailable and go on.
+    pub async fn start() -> Desktop {
+        Self::with_keyring_in(None).await
+    }
+
+    /// With gnome-keyring's Secret Service, unlocked, its files under `home`.
+    pub async fn with_keyring(home: &Path) -> Desktop {
+        Self::with_keyring_in(Some(home)).await
+    }
+
+    async fn with_keyring_in(home: Option<&Path>) -> Desktop {
+        let tools = harness::tools();
+        let (x, display) = harness::start_xvfb(&tools.xvfb).expect("Xvfb");
+        let (bus, bus_address) = harness::start_dbus(&tools.dbus_daemon).expect("dbus-daemon");
+        let (notifications, notified) = notifications::serve(&bus_address).await.expect("fake notification server");
+        let keyring = home.map(|home| harness::start_keyring(&bus_address, home).expect("gnome-keyring"));
+        Desktop { display, bus_address, notified, _keyring: keyring, _notifications: notifications, _bus: bus, _x: x }
+    }
+}
 
 pub struct AppSession {
     pub ui: Ui,
@@ -19,39 +52,41 @@ pub struct AppSession {
     // Kept alive for the session; the log is printed if the test panics.
     _log_on_panic: LogOnPanic,
     _driver: Proc,
-    _notifications: zbus::Connection,
-    _bus: Proc,
-    _x: Proc,
+    _desktop: Option<Desktop>,
 }
 
 impl AppSession {
     /// Start the app against `bridge_url` as the holder of `token`, its data under `dir`.
     pub async fn launch(dir: &Path, bridge_url: &str, token: &str, patience: Duration) -> AppSession {
         let connection = vec![("COEXIST_BRIDGE_URL".into(), bridge_url.into()), ("COEXIST_TOKEN".into(), token.into())];
-        Self::start(dir, connection, patience).await
+        let desktop = Desktop::start().await;
+        let mut session = Self::open(&desktop, dir, connection, patience).await;
+        session._desktop = Some(desktop);
+        session
     }
 
     /// Start the app with no bridge configured: its sandbox (demo) mode.
     pub async fn launch_demo(dir: &Path, patience: Duration) -> AppSession {
-        Self::start(dir, Vec::new(), patience).await
+        let desktop = Desktop::start().await;
+        let mut session = Self::open(&desktop, dir, Vec::new(), patience).await;
+        session._desktop = Some(desktop);
+        session
     }
 
-    async fn start(dir: &Path, connection: Vec<(String, String)>, patience: Duration) -> AppSession {
+    /// Start the app on `desktop` (which outlives it) with only `env` beyond the basics.
+    pub async fn open(desktop: &Desktop, dir: &Path, env: Vec<(String, String)>, patience: Duration) -> AppSession {
         let tools = harness::tools();
-        let (x, display) = harness::start_xvfb(&tools.xvfb).expect("Xvfb");
-        let (bus, bus_address) = harness::start_dbus(&tools.dbus_daemon).expect("dbus-daemon");
-        let (notifications, notified) = notifications::serve(&bus_address).await.expect("fake notification server");
         let data_dir = dir.join("app-data");
-        let mut env: Vec<(String, String)> = vec![
-            ("DISPLAY".into(), display),
-            ("DBUS_SESSION_BUS_ADDRESS".into(), bus_address),
+        let mut all: Vec<(String, String)> = vec![
+            ("DISPLAY".into(), desktop.display.clone()),
+            ("DBUS_SESSION_BUS_ADDRESS".into(), desktop.bus_address.clone()),
             ("COEXIST_DATA_DIR".into(), data_dir.display().to_string()),
             ("RUST_LOG".into(), "info".into()),
         ];
-        env.extend(connection);
-        let log = dir.join("tauri-driver.log");
+        all.extend(env);
+        let log = dir.join(format!("tauri-driver-{}.log", harness::free_port()));
         let log_on_panic = LogOnPanic(log.clone());
-        let (driver, port) = harness::start_tauri_driver(&tools, &env, &log).expect("tauri-driver");
+        let (driver, port) = harness::start_tauri_driver(&tools, &all, &log).expect("tauri-driver");
         let app = PathBuf::from(env!("CARGO_BIN_EXE_coexist-inbox"));
         // WebKitWebDriver can stall creating a session on a loaded machine: bounded, never a hang.
         let client = tokio::time::timeout(Duration::from_secs(120), harness::connect(port, &app))
@@ -60,13 +95,11 @@ impl AppSession {
             .expect("WebDriver session on the app");
         AppSession {
             ui: Ui { c: client, patience },
-            notified,
+            notified: desktop.notified.clone(),
             data_dir,
             _log_on_panic: log_on_panic,
             _driver: driver,
-            _notifications: notifications,
-            _bus: bus,
-            _x: x,
+            _desktop: None,
         }
     }
 
