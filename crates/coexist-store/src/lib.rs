@@ -114,12 +114,15 @@ impl Store {
     /// Copy the WAL into the database on another thread; skipped if one is still running.
     fn checkpoint_in_background(&self) {
         let Some(checkpointer) = self.checkpointer.clone() else { return };
-        std::thread::spawn(move || {
+        let spawned = std::thread::Builder::new().name("checkpoint".into()).spawn(move || {
             let Ok(conn) = checkpointer.try_lock() else { return };
             if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
                 tracing::debug!(error = %e, "background checkpoint skipped");
             }
         });
+        if let Err(e) = spawned {
+            tracing::debug!(error = %e, "no checkpoint thread; SQLite checkpoints on its own");
+        }
     }
 
     /// Apply normalized events directly (tests, imports): no relay log, no cursor change.

@@ -104,6 +104,31 @@ fn unparseable_entries_are_kept_as_problems_and_the_rest_applies() {
     assert_eq!(store.problems().unwrap().len(), 2);
 }
 
+/// The local log keeps the JSON of what is not in the projections (problems, fields we do not
+/// model); an entry wholly projected is not written twice (the bridge keeps it as received).
+#[test]
+fn the_log_keeps_the_json_of_what_the_projections_do_not_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inbox.db");
+    let mut store = Store::open(&path).unwrap();
+    let unmodelled = envelope("business_capability_update", json!({"max_daily_conversation_per_phone": 1000}));
+    store
+        .apply_relay_batch(&[
+            hook(1, inbound_webhook("wamid.1", "111", "Ana", T0, "projected")),
+            hook(2, unmodelled.clone()),
+            hook(3, json!({"hello": "not a webhook"})),
+        ])
+        .unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let payload = |seq: i64| -> String {
+        conn.query_row("SELECT payload FROM events WHERE seq = ?1", [seq], |r| r.get(0)).unwrap()
+    };
+    assert_eq!(payload(1), "", "a wholly projected entry");
+    assert_eq!(serde_json::from_str::<Value>(&payload(2)).unwrap(), unmodelled);
+    assert_eq!(serde_json::from_str::<Value>(&payload(3)).unwrap(), json!({"hello": "not a webhook"}));
+    assert_eq!(store.messages(&key("111"), None, 10).unwrap()[0].raw["text"]["body"], "projected", "the message keeps its own JSON");
+}
+
 #[test]
 fn an_outbound_record_reconciles_the_outbox_and_statuses_follow_it() {
     let (_dir, mut store) = open_store();

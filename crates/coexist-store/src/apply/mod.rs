@@ -199,12 +199,13 @@ impl<'c> Batch<'c> {
 pub(crate) const PIPELINE_MIN: usize = 64;
 
 /// Store one relay entry in the log; `false` when its seq was already there (then nothing
-/// else of it is applied again).
-fn log_relay_event(conn: &Connection, ev: &RelayEvent, payload: &str) -> Result<bool> {
+/// else of it is applied again). `payload` is `None` for an entry wholly in the projections:
+/// its JSON is then not written again here (an empty text; the bridge keeps it as received).
+fn log_relay_event(conn: &Connection, ev: &RelayEvent, payload: Option<&str>) -> Result<bool> {
     let mut insert = conn.prepare_cached(
         "INSERT OR IGNORE INTO events (seq, kind, received_at_ms, payload) VALUES (?1, ?2, ?3, ?4)",
     )?;
-    Ok(insert.execute(params![ev.seq, kind_name(ev.kind), ev.received_at_ms, payload])? == 1)
+    Ok(insert.execute(params![ev.seq, kind_name(ev.kind), ev.received_at_ms, payload.unwrap_or("")])? == 1)
 }
 
 fn mark_problem(conn: &Connection, seq: i64, error: &str) -> Result<()> {
@@ -233,7 +234,10 @@ pub(crate) fn apply_relay(conn: &Connection, cache: &mut ConversationCache, batc
     std::thread::scope(|scope| {
         let (applied, to_drop) = mpsc::channel();
         let helper = &shared;
-        scope.spawn(move || helper.help(to_drop));
+        let spawned = std::thread::Builder::new().name("apply-helper".into()).spawn_scoped(scope, move || helper.help(to_drop));
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "no helper thread; the writer prepares every entry itself");
+        }
         let result = apply_prepared(conn, cache, batch, |i| shared.take(i), |done| {
             let _ = applied.send(done);
         });
@@ -255,7 +259,7 @@ fn apply_prepared(
     let mut cursor: i64 = conn.prepare_cached("SELECT cursor FROM sync_state WHERE id = 1")?.query_row([], |r| r.get(0))?;
     for (i, ev) in batch.iter().enumerate() {
         let ready = take(i);
-        if !log_relay_event(conn, ev, &ready.payload)? {
+        if !log_relay_event(conn, ev, ready.payload.as_deref())? {
             state.report.skipped += 1;
             done(ready);
             continue;

@@ -1,4 +1,5 @@
-//! Preparing relay entries (payload as JSON text, parsed events) on both cores at once.
+//! Preparing relay entries (parsed events, and the JSON text when it must be kept) on both cores
+//! at once.
 //!
 //! Parsing is about half the work of applying a webhook. A helper thread prepares entries
 //! ahead of the writer; entries are claimed in order by whichever thread gets there first, so
@@ -13,7 +14,10 @@ use coexist_core::{Event, RelayEvent};
 
 /// A relay entry ready for the database.
 pub(super) struct Prepared {
-    pub payload: String,
+    /// The entry as JSON text, kept only when something of it is not in the projections: it
+    /// could not be parsed, or holds an event we do not model. (The bridge keeps every entry
+    /// as received; a full resync fetches them again.)
+    pub payload: Option<String>,
     /// The entry's events, or why it could not be parsed.
     pub parsed: std::result::Result<Vec<Event>, String>,
 }
@@ -21,16 +25,14 @@ pub(super) struct Prepared {
 /// Serialize and parse one entry. A parser panic (a bug, on some hostile input) becomes a
 /// problem entry like any parse error: the entry is kept and the batch goes on.
 pub(super) fn prepare(ev: &RelayEvent) -> Prepared {
-    let mut payload = Vec::with_capacity(1024);
-    serde_json::to_writer(&mut payload, &ev.payload).expect("a JSON value serializes");
     let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| coexist_core::events_from_relay(ev)));
-    Prepared {
-        payload: String::from_utf8(payload).expect("serde_json writes UTF-8"),
-        parsed: match parsed {
-            Ok(result) => result.map_err(|e| e.to_string()),
-            Err(panic) => Err(format!("the parser crashed on this entry ({}); it is kept for a later version", panic_text(&panic))),
-        },
-    }
+    let parsed = match parsed {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(panic) => Err(format!("the parser crashed on this entry ({}); it is kept for a later version", panic_text(&panic))),
+    };
+    let projected = matches!(&parsed, Ok(events) if !events.iter().any(|e| matches!(e, Event::Unknown { .. })));
+    let payload = (!projected).then(|| serde_json::to_string(&ev.payload).expect("a JSON value serializes"));
+    Prepared { payload, parsed }
 }
 
 fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
@@ -119,8 +121,8 @@ mod tests {
             scope.spawn(move || helper.help(to_drop));
             for i in 0..batch.len() {
                 let ready = shared.take(i);
-                assert_eq!(ready.payload, format!("{{\"n\":{i}}}"));
                 assert!(ready.parsed.is_err(), "not a number record: a problem, not a panic");
+                assert_eq!(ready.payload, Some(format!("{{\"n\":{i}}}")), "a problem keeps its payload");
                 applied.send(ready).unwrap();
             }
             drop(applied);
