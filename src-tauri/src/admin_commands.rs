@@ -11,7 +11,6 @@ use crate::admin_actions::{NumberStatus, Session};
 use crate::backend::Backend;
 use crate::token_store::{TokenSession, TokenStatus};
 
-
 #[tauri::command]
 pub async fn admin_session(backend: State<'_, Backend>, token: State<'_, TokenSession>) -> ActionResult<Session> {
     Ok(backend.admin_session(token.status()).await)

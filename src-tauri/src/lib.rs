@@ -1,6 +1,7 @@
 //! The Coexist Inbox desktop app: a thin Tauri shell over the `coexist-*` crates.
 //!
-//! Startup: read the mode from the environment (see [`config`]), open the local inbox, start the
+//! Startup: pick the bridge (the environment, else the app's own sign-in, else the demo: see
+//! [`config`], [`connection`], [`token_store`]), open the local inbox, start the
 //! engine (sync + outbox), forward its events to the webview (see [`events`]) and serve the
 //! commands in [`commands`]. Notifications go through [`notifier::DesktopNotifier`].
 
