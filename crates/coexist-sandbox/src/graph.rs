@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequestParts, Path, Query};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -24,6 +24,7 @@ pub fn routes() -> Router<Arc<Sandbox>> {
         .route("/{version}/{id}/message_templates", get(message_templates).post(submit_template))
         .route("/{version}/{id}/phone_numbers", get(phone_numbers))
         .route("/{version}/{id}", get(object))
+        .route("/media-download/{id}", get(media_download))
 }
 
 fn graph_error(sb: &Sandbox, e: GraphError) -> Response {
@@ -131,10 +132,29 @@ async fn send(call: GraphCall, body: Bytes) -> Response {
 
 async fn object(call: GraphCall) -> Response {
     let (sb, id) = (&call.sb, &call.id);
-    let found = sb.number_info(id).or_else(|| {
-        (*id == sb.waba_id()).then(|| json!({"id": id, "name": "Sandbox Shop", "currency": "USD", "timezone_id": "1", "message_template_namespace": "sandbox_ns"}))
-    });
+    let found = sb
+        .number_info(id)
+        .or_else(|| sb.media_info(id, format!("http://{}/media-download/{id}", call.host)))
+        .or_else(|| {
+            (*id == sb.waba_id()).then(|| json!({"id": id, "name": "Sandbox Shop", "currency": "USD", "timezone_id": "1", "message_template_namespace": "sandbox_ns"}))
+        });
     call.answer(found.ok_or_else(|| GraphError::unknown_object(id, "get")))
+}
+
+/// The download URL of a media file: the bytes, to a request with the access token.
+async fn media_download(
+    State(sb): State<Arc<Sandbox>>,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(e) = sb.check_token(token(&headers, &query)) {
+        return graph_error(&sb, e);
+    }
+    match sb.media_file(&id) {
+        Some((mime, bytes)) => ([(header::CONTENT_TYPE, mime)], bytes).into_response(),
+        None => graph_error(&sb, GraphError::unknown_object(&id, "get")),
+    }
 }
 
 async fn phone_numbers(call: GraphCall) -> Response {

@@ -145,7 +145,9 @@ pub fn build(m: &CustomerMessage, ids: &mut IdGen, business_digits: &str, ts: i6
 }
 
 fn media(ids: &mut IdGen, mime: &str) -> Value {
-    json!({"mime_type": mime, "sha256": ids.lower_hex(64), "id": ids.numeric_id(16)})
+    // The sandbox serves a real file for the types it has a sample of (see `media`).
+    let sha256 = crate::media::sample(mime).map(crate::media::sha256).unwrap_or_else(|| ids.lower_hex(64));
+    json!({"mime_type": mime, "sha256": sha256, "id": ids.numeric_id(16)})
 }
 
 fn default_content(m: &CustomerMessage, ids: &mut IdGen) -> Value {
@@ -158,10 +160,10 @@ fn default_content(m: &CustomerMessage, ids: &mut IdGen) -> Value {
     };
     match m.kind.as_str() {
         "text" => json!({"body": text.unwrap_or_default()}),
-        "image" => with_caption(media(ids, "image/jpeg")),
+        "image" => with_caption(media(ids, crate::media::PHOTO_MIME)),
         "video" => with_caption(media(ids, "video/mp4")),
         "document" => {
-            let mut v = with_caption(media(ids, "application/pdf"));
+            let mut v = with_caption(media(ids, crate::media::DOCUMENT_MIME));
             v["filename"] = json!("invoice.pdf");
             v
         }

@@ -27,6 +27,7 @@ pub mod graph;
 pub mod history;
 pub mod ids;
 pub mod inbound;
+pub mod media;
 pub mod payloads;
 pub mod sandbox;
 pub mod scenario;

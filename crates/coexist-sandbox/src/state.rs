@@ -132,6 +132,8 @@ pub struct State {
     pub inbound: HashMap<String, (String, String)>,
     pub templates: Vec<Template>,
     pub payment_valid: bool,
+    /// Media ids customers sent → their mime type (served when there is a sample, see `media`).
+    pub media: HashMap<String, String>,
 }
 
 impl State {
@@ -153,6 +155,7 @@ impl State {
             inbound: HashMap::new(),
             templates: default_catalog(),
             payment_valid: true,
+            media: HashMap::new(),
         }
     }
 

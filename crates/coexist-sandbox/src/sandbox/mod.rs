@@ -329,6 +329,18 @@ impl Sandbox {
     }
 
     /// `GET /{version}/{phone_number_id}`: the number's profile as Meta shows it.
+    /// A media file's metadata (`GET /{version}/{media_id}`), its bytes at `download_url`.
+    pub fn media_info(&self, id: &str, download_url: String) -> Option<Value> {
+        let mime = self.state().media.get(id).cloned()?;
+        crate::media::metadata(id, &mime, download_url)
+    }
+
+    /// A media file's type and bytes, for the download URL.
+    pub fn media_file(&self, id: &str) -> Option<(String, &'static [u8])> {
+        let mime = self.state().media.get(id).cloned()?;
+        crate::media::sample(&mime).map(|bytes| (mime, bytes))
+    }
+
     pub fn number_info(&self, id: &str) -> Option<Value> {
         let st = self.state();
         st.number(id).map(number_json)

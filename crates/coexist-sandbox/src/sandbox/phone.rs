@@ -121,6 +121,9 @@ impl Sandbox {
             }
         }
         for ((m, number, v), wamid) in items.iter().zip(&wamids) {
+            if let Some((id, mime)) = crate::media::ids_in(v) {
+                st.media.insert(id, mime);
+            }
             let pnid = number.spec.phone_number_id.clone();
             st.inbound
                 .insert(wamid.clone(), (pnid.clone(), m.from.clone()));
