@@ -48,6 +48,12 @@ impl Reply {
     }
 }
 
+/// A downloaded media file.
+pub struct MediaFile {
+    pub mime_type: String,
+    pub bytes: axum::body::Bytes,
+}
+
 /// `error.code` of a Graph error body.
 pub fn meta_error_code(body: &Value) -> Option<i64> {
     body.get("error")?.get("code")?.as_i64()
@@ -112,6 +118,47 @@ impl Graph {
         }
         tracing::warn!(waba_id, pages = MAX_PAGES, "stopped following template pages");
         Ok(Ok(all))
+    }
+
+    /// A media file a customer sent: its metadata (`GET /{media_id}`), then its bytes from the
+    /// URL Meta gives, fetched with the token. `Ok(Err(reply))` is Meta's refusal (an unknown or
+    /// expired id). The token only goes to an https URL or to our own Graph host.
+    pub async fn media(&self, media_id: &str, max_bytes: usize, metrics: &Metrics) -> Result<Result<MediaFile, Reply>, Unreachable> {
+        let url = format!("{}/{media_id}", self.base);
+        let reply = self.call(|| self.http.get(&url), || async { Departure::unlimited() }, metrics).await?;
+        if !reply.is_success() {
+            return Ok(Err(reply));
+        }
+        let bad = |message: String| Ok(Err(Reply { status: 502, body: json!({"error": {"message": message, "type": "bridge"}}), transient: false }));
+        let Some(download) = reply.body.get("url").and_then(Value::as_str) else {
+            return bad("Meta's media answer has no `url`".into());
+        };
+        if !(download.starts_with("https://") || download.starts_with(&format!("{}/", self.origin()))) {
+            return bad("Meta's media URL is neither https nor on the Graph host; not sending the token there".into());
+        }
+        let unreachable = |e: reqwest::Error| Unreachable { attempts: 1, last: e.without_url().to_string() };
+        let resp = self.http.get(download).bearer_auth(&self.token).send().await.map_err(unreachable)?;
+        let status = resp.status().as_u16();
+        if !(200..300).contains(&status) {
+            let body = resp.json().await.unwrap_or_else(|_| json!({"error": {"message": format!("the media download answered HTTP {status}"), "type": "bridge"}}));
+            return Ok(Err(Reply { status, body, transient: status >= 500 }));
+        }
+        if resp.content_length().is_some_and(|n| n as usize > max_bytes) {
+            return bad(format!("the file is larger than {max_bytes} bytes"));
+        }
+        let mime_type = reply.body.get("mime_type").and_then(Value::as_str).unwrap_or("application/octet-stream").to_string();
+        let bytes = resp.bytes().await.map_err(unreachable)?;
+        if bytes.len() > max_bytes {
+            return bad(format!("the file is larger than {max_bytes} bytes"));
+        }
+        Ok(Ok(MediaFile { mime_type, bytes }))
+    }
+
+    /// `scheme://host[:port]` of the Graph URL.
+    fn origin(&self) -> &str {
+        let after_scheme = self.graph_url.find("://").map_or(0, |i| i + 3);
+        let end = self.graph_url[after_scheme..].find('/').map_or(self.graph_url.len(), |i| after_scheme + i);
+        &self.graph_url[..end]
     }
 
     /// The next page: Meta's `paging.next` when it points at our Graph URL (the token must not

@@ -28,6 +28,7 @@ mod envelope;
 mod error;
 pub mod graph;
 mod idempotency;
+mod media;
 pub mod limiter;
 pub mod metrics;
 pub mod numbers;

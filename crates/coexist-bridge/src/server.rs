@@ -23,7 +23,7 @@ use crate::idempotency::KeyLocks;
 use crate::limiter::Limiters;
 use crate::metrics::Metrics;
 use crate::writer::Writer;
-use crate::{admin_http, relay, send, templates, webhook};
+use crate::{admin_http, media, relay, send, templates, webhook};
 
 /// Everything a handler needs. Cheap to clone.
 #[derive(Clone)]
@@ -123,6 +123,7 @@ pub fn router(state: AppState) -> Router {
         .route("/stream", get(relay::stream))
         .route("/numbers/{id}/messages", post(send::send))
         .route("/numbers/{id}/templates/sync", post(templates::sync))
+        .route("/media/{id}", get(media::get))
         .route("/admin/users", get(admin_http::users).post(admin_http::add_user))
         .route("/admin/users/{name}", delete(admin_http::revoke_user))
         .route("/admin/numbers", get(admin_http::admin_numbers).post(admin_http::add_number))

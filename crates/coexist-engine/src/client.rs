@@ -23,6 +23,9 @@ mod routes {
     pub fn messages(phone_number_id: &str) -> String {
         format!("/v1/numbers/{phone_number_id}/messages")
     }
+    pub fn media(media_id: &str) -> String {
+        format!("/v1/media/{media_id}")
+    }
     pub fn sync_templates(phone_number_id: &str) -> String {
         format!("/v1/numbers/{phone_number_id}/templates/sync")
     }
@@ -57,6 +60,13 @@ pub struct Me {
 }
 
 /// Connection to one bridge as one agent.
+/// A downloaded media file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MediaFile {
+    pub mime_type: String,
+    pub bytes: Vec<u8>,
+}
+
 #[derive(Clone, Debug)]
 pub struct BridgeClient {
     base_url: String,
@@ -177,6 +187,23 @@ impl BridgeClient {
     pub async fn numbers(&self) -> Result<Vec<NumberSettings>, ClientError> {
         let resp = self.get(routes::NUMBERS).send().await.map_err(ClientError::from_transport)?;
         json_or_error(resp).await
+    }
+
+    /// A file a customer sent (by the media id in the message), fetched by the bridge from Meta.
+    pub async fn media(&self, media_id: &str) -> Result<MediaFile, ClientError> {
+        if media_id.is_empty() || !media_id.chars().all(|c| c.is_ascii_digit()) {
+            return Err(ClientError::Http { status: 400, message: format!("{media_id:?} is not a media id: Meta's are numeric") });
+        }
+        let resp = self.get(&routes::media(media_id)).send().await.map_err(ClientError::from_transport)?;
+        let resp = ok_or_error(resp).await?;
+        let mime_type = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/octet-stream")
+            .to_string();
+        let bytes = resp.bytes().await.map_err(|e| ClientError::Offline(format!("the file did not arrive whole: {e}")))?;
+        Ok(MediaFile { mime_type, bytes: bytes.to_vec() })
     }
 
     /// Who this token belongs to.

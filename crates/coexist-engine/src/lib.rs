@@ -32,7 +32,7 @@ pub mod outbox;
 mod shared;
 pub mod sync;
 
-pub use client::{BridgeClient, EventsPage, Me, SendAccepted};
+pub use client::{BridgeClient, EventsPage, MediaFile, Me, SendAccepted};
 pub use compose::{ButtonParam, ComposeError, TemplateParams};
 pub use decide::{display_name, MAX_NOTIFY_AGE_SECS};
 pub use engine::{Engine, EngineConfig, EngineError, EngineTasks};
