@@ -104,6 +104,17 @@ async fn scenario(ui: &Ui) {
     assert!(thread.matches(TEXT).count() >= 2, "the quote repeats the first message as text");
     assert_inert(ui, "the thread").await;
 
+    // The document saved under the customer's file name: as a plain file in one folder.
+    ui.js("[...document.querySelectorAll('#thread [data-testid=message-media]')].find(c => c.textContent.includes('pwn4')).querySelector('[data-testid=media-save]').click(); return true", vec![]).await;
+    let saved = ui.wait("the document to be saved", "return [...document.querySelectorAll('#thread [data-testid=media-status]')].map(s => s.dataset.path).find(Boolean) || null", vec![]).await;
+    let saved = std::path::PathBuf::from(saved.as_str().unwrap());
+    assert_eq!(saved.file_name().unwrap().to_str().unwrap(), FILE_NAME, "the name, as text, in the chosen folder");
+    assert!(std::fs::read(&saved).unwrap().starts_with(b"%PDF"), "the sandbox's PDF, byte for byte");
+    std::fs::remove_file(&saved).unwrap();
+    ui.js("document.querySelector('#thread [data-testid=media-show]').click(); return true", vec![]).await;
+    ui.wait("the photo to be drawn", "const i = document.querySelector('#thread [data-testid=media-preview]'); return i && i.complete && i.naturalWidth > 0 || null", vec![]).await;
+    assert_inert(ui, "the thread with its photo").await;
+
     ui.js("const s = document.querySelector('[data-testid=search]'); s.value = 'pwn3'; s.dispatchEvent(new Event('input')); return true", vec![]).await;
     let hit = ui.wait("a search hit for the caption", "const h = document.querySelector('[data-testid=search-hit]'); return h ? h.textContent : null", vec![]).await;
     assert!(hit.as_str().unwrap().contains("pwn3"), "{hit}");

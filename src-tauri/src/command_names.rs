@@ -15,6 +15,8 @@ pub const COMMANDS: &[&str] = &[
     "mark_read",
     "search",
     "number_health",
+    "media_preview",
+    "save_media",
     // The managers' view (src-tauri/src/manager.rs)
     "metrics",
     "search_messages",

@@ -143,3 +143,26 @@ pub async fn export_search(
 ) -> ActionResult<crate::manager::ExportResult> {
     backend.export_search(&form, format).await
 }
+
+/// A customer's photo as a `data:` URL.
+#[tauri::command]
+pub async fn media_preview(backend: State<'_, Backend>, media_id: String) -> ActionResult<String> {
+    backend.media_preview(&media_id).await
+}
+
+/// Save a customer's file in the Downloads folder (or the app's data folder when there is none).
+#[tauri::command]
+pub async fn save_media(
+    app: tauri::AppHandle,
+    backend: State<'_, Backend>,
+    media_id: String,
+    file_name: Option<String>,
+) -> ActionResult<String> {
+    use tauri::Manager;
+    let dir = match app.path().download_dir() {
+        Ok(dir) => dir,
+        Err(_) => backend.info().await.data_dir.join("downloads"),
+    };
+    let path = backend.save_media(&media_id, file_name.as_deref(), &dir).await?;
+    Ok(path.display().to_string())
+}

@@ -16,6 +16,7 @@ pub mod config;
 pub mod connection;
 pub mod events;
 pub mod manager;
+pub mod media;
 pub mod notifier;
 pub mod token_store;
 
@@ -49,6 +50,8 @@ pub fn run() {
             commands::mark_read,
             commands::search,
             commands::number_health,
+            commands::media_preview,
+            commands::save_media,
             admin_commands::admin_session,
             admin_commands::remember_token,
             admin_commands::forget_token,

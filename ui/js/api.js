@@ -20,6 +20,8 @@ export const api = {
   markRead: (conversation) => invoke('mark_read', { conversation }),
   search: (query) => invoke('search', { query }),
   numberHealth: () => invoke('number_health'),
+  mediaPreview: (mediaId) => invoke('media_preview', { mediaId }),
+  saveMedia: (mediaId, fileName) => invoke('save_media', { mediaId, fileName }),
   // The managers' view.
   metrics: (query) => invoke('metrics', { query }),
   searchMessages: (form) => invoke('search_messages', { form }),

@@ -4,6 +4,7 @@
 
 import { h } from './dom.js';
 import { senderLabel, statusLabel, previewOf, oneLine, shortTime, fullTime } from './format.js';
+import { mediaCard } from './media.js';
 
 /** Stable row key: the wamid, or the outbox idempotency key while Meta has not accepted it. */
 export const messageKey = (m) => m.wamid || `outbox-${m.idempotency_key}`;
@@ -100,27 +101,16 @@ function status(m, ctx) {
   return wrap;
 }
 
-function media(kind, b, reason) {
-  const m = b.media || {};
-  return h('div', { class: 'media-card', 'data-testid': 'message-media' },
-    h('span', { class: 'media-kind', text: kind }),
-    m.filename ? h('span', { class: 'media-name', text: m.filename }) : null,
-    m.mime_type ? h('span', { class: 'muted', text: m.mime_type }) : null,
-    h('span', { class: 'placeholder', text: reason }),
-    m.caption ? h('p', { class: 'text', text: m.caption }) : null);
-}
-
-const NO_PREVIEW = 'Preview not shown: media files stay on Meta\'s servers until downloaded through the bridge.';
 
 function body(m) {
   const b = m.body || {};
   switch (b.type) {
     case 'text': return h('p', { class: 'text', 'data-testid': 'message-text', text: b.body });
-    case 'image': return media('📷 Photo', b, NO_PREVIEW);
-    case 'video': return media('🎬 Video', b, NO_PREVIEW);
-    case 'document': return media('📄 Document', b, NO_PREVIEW);
-    case 'sticker': return media('Sticker', b, NO_PREVIEW);
-    case 'audio': return media(b.voice ? '🎤 Voice message' : '🎵 Audio', b, NO_PREVIEW);
+    case 'image': return mediaCard('📷 Photo', b);
+    case 'video': return mediaCard('🎬 Video', b);
+    case 'document': return mediaCard('📄 Document', b);
+    case 'sticker': return mediaCard('Sticker', b);
+    case 'audio': return mediaCard(b.voice ? '🎤 Voice message' : '🎵 Audio', b);
     case 'location':
       return h('div', { class: 'card' },
         h('strong', { text: `📍 ${b.name || 'Shared location'}` }),

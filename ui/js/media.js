@@ -1,0 +1,61 @@
+// A customer's photo, document, voice note or video in the thread: what it is, its caption, and
+// the way to see it — "Show photo" fetches it through the bridge and shows it inline; anything
+// else is saved to the Downloads folder. Loaded photos are kept for re-renders of the thread.
+
+import { h, setChildren } from './dom.js';
+import { api, errorText } from './api.js';
+
+const shown = new Map(); // media id → data: URL
+
+/** The media card for a message body `b` of type `kind` (label like '📷 Photo'). */
+export function mediaCard(label, b) {
+  const m = b.media || {};
+  const isPhoto = ['image', 'sticker'].includes(b.type);
+  const status = h('span', { class: 'placeholder', 'data-testid': 'media-status' });
+  const preview = h('div', { class: 'media-preview-slot' });
+  const card = h('div', { class: 'media-card', 'data-testid': 'message-media' },
+    h('span', { class: 'media-kind', text: label }),
+    m.filename ? h('span', { class: 'media-name', text: m.filename }) : null,
+    m.mime_type ? h('span', { class: 'muted', text: m.mime_type }) : null,
+    preview,
+    m.id ? (isPhoto ? showButton(m, b, preview, status) : saveButton(m, status)) : h('span', { class: 'placeholder', text: 'No file came with this message.' }),
+    status,
+    m.caption ? h('p', { class: 'text', text: m.caption }) : null);
+  if (isPhoto && shown.has(m.id)) showImage(preview, shown.get(m.id), b);
+  return card;
+}
+
+function showButton(m, b, preview, status) {
+  return h('button', { type: 'button', class: 'link-button', 'data-testid': 'media-show', text: 'Show photo', onclick: async (e) => {
+    e.currentTarget.disabled = true;
+    status.textContent = 'Loading…';
+    try {
+      const url = await api.mediaPreview(m.id);
+      shown.set(m.id, url);
+      showImage(preview, url, b);
+      status.textContent = '';
+    } catch (err) {
+      status.textContent = errorText(err);
+      e.currentTarget.disabled = false;
+    }
+  } });
+}
+
+function saveButton(m, status) {
+  return h('button', { type: 'button', class: 'link-button', 'data-testid': 'media-save', text: 'Save to Downloads', onclick: async (e) => {
+    e.currentTarget.disabled = true;
+    status.textContent = 'Saving…';
+    try {
+      const path = await api.saveMedia(m.id, m.filename || null);
+      status.textContent = `Saved to ${path}`;
+      status.dataset.path = path;
+    } catch (err) {
+      status.textContent = errorText(err);
+    }
+    e.currentTarget.disabled = false;
+  } });
+}
+
+function showImage(slot, url, b) {
+  setChildren(slot, h('img', { class: 'media-preview', 'data-testid': 'media-preview', src: url, alt: b.media?.caption || 'Photo from the customer' }));
+}
