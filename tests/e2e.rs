@@ -456,7 +456,6 @@ async fn scenario(
     )
     .await;
     let picker = harness::screenshot_path("template-picker.png");
-    std::fs::create_dir_all(picker.parent().unwrap()).unwrap();
     ui.testid("template-search")
         .await
         .send_keys("order")
@@ -552,7 +551,6 @@ async fn scenario(
     ui.open(ana).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let path = harness::screenshot_path("inbox.png");
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, ui.c.screenshot().await.unwrap()).unwrap();
 
     // 7. Notifications on the session bus: one per fresh inbound customer message; none for the
@@ -705,7 +703,6 @@ async fn demo_mode_says_it_is_a_sandbox() {
     )
     .await;
     let path = harness::screenshot_path("demo.png");
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, ui.c.screenshot().await.unwrap()).unwrap();
     app.close().await;
 }
@@ -766,7 +763,6 @@ async fn reports_scenario(ui: &Ui, stack: &Stack, data_dir: &std::path::Path) {
     let errors = ui.js("return window.coexistErrors", vec![]).await;
     assert_eq!(errors, json!([]), "no script errors or CSP violations");
     let path = harness::screenshot_path("reports.png");
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, ui.c.screenshot().await.unwrap()).unwrap();
 
     // A filtered search hit opens its conversation scrolled to that message, highlighted.

@@ -98,7 +98,6 @@ async fn scenario(ui: &Ui, stack: &Stack) {
 
     if let Ok(png) = ui.c.screenshot().await {
         let path = harness::screenshot_path("campaigns.png");
-        let _ = std::fs::create_dir_all(path.parent().unwrap());
         let _ = std::fs::write(&path, png);
     }
     let errors = ui.js("return window.coexistErrors || []", vec![]).await;

@@ -269,10 +269,12 @@ impl Drop for LogOnPanic {
     }
 }
 
-/// Where a screenshot named `name` goes: `target/e2e/NAME`.
+/// Where a screenshot named `name` goes: `target/e2e/NAME` (the folder is created).
 pub fn screenshot_path(name: &str) -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
-    target.join("e2e").join(name)
+    let dir = target.join("e2e");
+    std::fs::create_dir_all(&dir).expect("creating target/e2e for screenshots");
+    dir.join(name)
 }
