@@ -13,17 +13,6 @@ use tauri::State;
 use crate::actions::ActionResult;
 use crate::backend::Backend;
 
-/// Every command here, for build.rs's permission list.
-pub const COMMANDS: &[&str] = &[
-    "campaign_plan",
-    "campaign_start",
-    "campaign_list",
-    "campaign_progress",
-    "campaign_pause",
-    "campaign_resume",
-    "campaign_failures",
-];
-
 /// How many bad or duplicate rows the panel lists (the counts are always complete).
 const ROWS_SHOWN: usize = 50;
 
