@@ -1,6 +1,7 @@
 //! Signing in from the app, for real: on a desktop with gnome-keyring's Secret Service, the demo's
 //! banner signs in to a bridge and the app restarts on it; the next start signs in by itself
-//! from the saved bridge and the keyring; "Sign out" forgets both, and the next start is the demo.
+//! from the saved bridge and the keyring; "Sign out" forgets both, and the next start is the demo;
+//! a saved bridge without its token starts the demo with a notice saying why.
 //!
 //! Run: `cargo test -p coexist-inbox --test e2e_sign_in` (needs gnome-keyring; scripts/setup.sh
 //! installs it).
@@ -60,6 +61,17 @@ async fn sign_in_from_the_demo_then_start_signed_in_then_sign_out() {
     assert_eq!(keyring_token(&desktop, &stack.bridge_url()), None, "the token is gone from the keyring");
     signed_in.close().await;
     drop(signed_in);
+    stop_apps_using(&data_dir);
+
+    // 4. A saved bridge whose token is no longer in the keyring: the demo starts, and says why.
+    std::fs::write(&saved_file, json!({"bridge_url": stack.bridge_url()}).to_string()).unwrap();
+    let fallback = AppSession::open(&desktop, dir.path(), Vec::new(), WAIT).await;
+    let notice = fallback.ui.wait("the notice", "return document.querySelector('[data-testid=connect-notice]')?.textContent || null", vec![]).await;
+    let notice = notice.as_str().unwrap();
+    assert!(notice.contains(&stack.bridge_url()) && notice.contains("Connect again"), "{notice}");
+    assert_eq!(fallback.ui.js("return document.body.dataset.mode", vec![]).await, "demo");
+    fallback.close().await;
+    drop(fallback);
     stop_apps_using(&data_dir);
     stack.shutdown().await;
 }
