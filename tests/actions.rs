@@ -1,12 +1,10 @@
 //! The app's commands (as `Backend` methods) against a real engine, local inbox, bridge and
 //! sandbox — everything but the window. The e2e test covers the same through the UI.
 
-#[allow(dead_code)]
-#[path = "e2e_support/stack.rs"]
-mod stack;
+mod app_support;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use coexist_core::{ContactKey, ConversationKey, Side};
 use coexist_engine::CollectingNotifier;
@@ -15,28 +13,10 @@ use coexist_inbox::backend::{self, Backend};
 use coexist_inbox::config::{AppConfig, Mode};
 use coexist_store::OutboxState;
 use serde_json::json;
-use stack::{Stack, AGENT};
+use app_support::stack::{Stack, AGENT};
+use app_support::{backend_on, eventually, now};
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
 
-async fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = check() {
-            return v;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 struct Setup {
     stack: Stack,
@@ -48,17 +28,8 @@ struct Setup {
 async fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let stack = Stack::start(dir.path()).await.unwrap();
-    let config = AppConfig {
-        mode: Mode::Bridge {
-            url: stack.bridge_url(),
-            token: stack.token.clone(),
-        },
-        data_dir: None,
-    };
     let notifier = CollectingNotifier::default();
-    let backend = backend::start(&config, &dir.path().join("app"), Arc::new(notifier.clone()))
-        .await
-        .unwrap();
+    let backend = backend_on(&stack, &stack.token, &dir.path().join("app"), &notifier).await;
     Setup {
         stack,
         backend,

@@ -1,12 +1,8 @@
 //! The admin panel's commands (as `Backend` methods) against a real engine, local inbox, bridge
 //! and sandbox — everything but the window.
 
-#[allow(dead_code)]
-#[path = "e2e_support/stack.rs"]
-mod stack;
+mod app_support;
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use coexist_bridge::Role;
 use coexist_core::{ContactKey, ConversationKey, NumberMode};
@@ -14,30 +10,17 @@ use coexist_engine::admin::{NumberEdit, NumberInput};
 use coexist_engine::{BridgeClient, CollectingNotifier};
 use coexist_inbox::actions::TemplateSend;
 use coexist_inbox::admin_actions::{AppActivity, Connection, NumberStatus};
-use coexist_inbox::backend::{self, Backend};
-use coexist_inbox::config::{AppConfig, Mode};
+use coexist_inbox::backend::Backend;
 use coexist_inbox::token_store::{TokenSource, TokenStatus};
 use serde_json::json;
-use stack::Stack;
+use app_support::stack::Stack;
+use app_support::{backend_on, eventually, now};
 
 /// The stack's app secret (tests/e2e_support/stack.rs), to sign a webhook the bridge will quarantine.
 const APP_SECRET: &str = "e2e-app-secret";
 const DAY: i64 = 86_400;
 
-fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
-}
 
-async fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = check() {
-            return v;
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 struct Setup {
     stack: Stack,
@@ -50,8 +33,7 @@ fn token_status() -> TokenStatus {
 }
 
 async fn backend_for(stack: &Stack, token: &str, dir: &std::path::Path) -> Backend {
-    let config = AppConfig { mode: Mode::Bridge { url: stack.bridge_url(), token: token.into() }, data_dir: None };
-    backend::start(&config, dir, Arc::new(CollectingNotifier::default())).await.unwrap()
+    backend_on(stack, token, dir, &CollectingNotifier::default()).await
 }
 
 async fn setup() -> Setup {

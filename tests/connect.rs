@@ -2,16 +2,14 @@
 //! is kept; then the URL is saved and the token is in the vault, and the next start signs in
 //! with them. Signing out forgets both.
 
-#[allow(dead_code)]
-#[path = "e2e_support/stack.rs"]
-mod stack;
+mod app_support;
 
 use std::sync::{Arc, Mutex};
 
 use coexist_inbox::config::Mode;
 use coexist_inbox::connection::{self, SavedConnection};
 use coexist_inbox::token_store::{startup_with_saved, ConnectionOrigin, TokenVault, VaultError};
-use stack::{Stack, AGENT};
+use app_support::stack::{Stack, AGENT};
 
 /// A vault in memory; `None` inside makes it behave like a missing keyring service.
 #[derive(Clone, Default)]

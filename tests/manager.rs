@@ -1,37 +1,21 @@
 //! The managers' commands (as `Backend` methods) against a real engine, local inbox, bridge and
 //! sandbox: metrics, filtered search, a hit in context, history progress, exports.
 
-#[allow(dead_code)]
-#[path = "e2e_support/stack.rs"]
-mod stack;
+mod app_support;
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use coexist_core::{ContactKey, ConversationKey, Side};
 use coexist_engine::export::ExportFormat;
 use coexist_engine::CollectingNotifier;
-use coexist_inbox::backend::{self, Backend};
-use coexist_inbox::config::{AppConfig, Mode};
+use coexist_inbox::backend::Backend;
 use coexist_inbox::manager::SearchForm;
 use coexist_store::MetricsQuery;
 use serde_json::json;
-use stack::{Stack, AGENT};
+use app_support::stack::{Stack, AGENT};
+use app_support::{backend_on, eventually, now};
 
-fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
-}
 
-async fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = check() {
-            return v;
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 fn form(text: &str) -> SearchForm {
     SearchForm { text: text.into(), ..Default::default() }
@@ -41,10 +25,9 @@ fn form(text: &str) -> SearchForm {
 async fn managers_view_over_the_real_stack() {
     let dir = tempfile::tempdir().unwrap();
     let stack = Stack::start(dir.path()).await.unwrap();
-    let config = AppConfig { mode: Mode::Bridge { url: stack.bridge_url(), token: stack.token.clone() }, data_dir: None };
     let notifier = CollectingNotifier::default();
     let data_dir = dir.path().join("app");
-    let b: Backend = backend::start(&config, &data_dir, Arc::new(notifier.clone())).await.unwrap();
+    let b: Backend = backend_on(&stack, &stack.token, &data_dir, &notifier).await;
     let pnid = stack.sandbox.phone_number_id.clone();
     let key = |c: &str| ConversationKey { phone_number_id: pnid.clone(), contact: ContactKey::from_wa_id(c) };
     let t = now();
