@@ -32,8 +32,9 @@ const BUTTON_TITLE: &str = "<b id=pwn13>Yes please</b>";
 const REPLY: &str = "<i id=pwn14>about that</i>";
 const RAW: &str = "<img id=pwn15 src=x onerror=window.__pwned=15>";
 
-/// Nothing became markup or ran: no `pwn*` element anywhere, `window.__pwned` never set.
-const INERT_JS: &str = "return { elements: document.querySelectorAll('[id^=pwn]').length, pwned: window.__pwned ?? null }";
+/// Nothing became markup or ran: no `pwn*` element anywhere, `window.__pwned` never set, no
+/// script error or CSP violation recorded by the page.
+const INERT_JS: &str = "return { elements: document.querySelectorAll('[id^=pwn]').length, pwned: window.__pwned ?? null, errors: window.coexistErrors }";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn hostile_text_is_inert_everywhere_the_app_shows_it() {
@@ -142,7 +143,7 @@ async fn assert_inert(ui: &Ui, where_: &str) {
     // Give any onerror/onload a moment to fire, had markup slipped through.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let inert = ui.js(INERT_JS, vec![]).await;
-    assert_eq!(inert, json!({"elements": 0, "pwned": null}), "markup came alive in {where_}");
+    assert_eq!(inert, json!({"elements": 0, "pwned": null, "errors": []}), "markup came alive, or a script failed, in {where_}");
 }
 
 fn now() -> i64 {

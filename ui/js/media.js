@@ -26,8 +26,9 @@ export function mediaCard(label, b) {
 }
 
 function showButton(m, b, preview, status) {
-  return h('button', { type: 'button', class: 'link-button', 'data-testid': 'media-show', text: 'Show photo', onclick: async (e) => {
-    e.currentTarget.disabled = true;
+  const button = h('button', { type: 'button', class: 'link-button', 'data-testid': 'media-show', text: 'Show photo' });
+  button.addEventListener('click', async () => {
+    button.disabled = true;
     status.textContent = 'Loading…';
     try {
       const url = await api.mediaPreview(m.id);
@@ -36,14 +37,16 @@ function showButton(m, b, preview, status) {
       status.textContent = '';
     } catch (err) {
       status.textContent = errorText(err);
-      e.currentTarget.disabled = false;
+      button.disabled = false;
     }
-  } });
+  });
+  return button;
 }
 
 function saveButton(m, status) {
-  return h('button', { type: 'button', class: 'link-button', 'data-testid': 'media-save', text: 'Save to Downloads', onclick: async (e) => {
-    e.currentTarget.disabled = true;
+  const button = h('button', { type: 'button', class: 'link-button', 'data-testid': 'media-save', text: 'Save to Downloads' });
+  button.addEventListener('click', async () => {
+    button.disabled = true;
     status.textContent = 'Saving…';
     try {
       const path = await api.saveMedia(m.id, m.filename || null);
@@ -52,8 +55,9 @@ function saveButton(m, status) {
     } catch (err) {
       status.textContent = errorText(err);
     }
-    e.currentTarget.disabled = false;
-  } });
+    button.disabled = false;
+  });
+  return button;
 }
 
 function showImage(slot, url, b) {
