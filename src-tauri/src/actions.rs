@@ -22,14 +22,16 @@ pub const DEFAULT_PAGE: u32 = 50;
 pub const MAX_PAGE: u32 = 500;
 const SEARCH_LIMIT: u32 = 50;
 
-fn now() -> i64 {
+/// Now, in Unix seconds (Meta's timestamps).
+pub(crate) fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
 }
 
-fn err(e: impl std::fmt::Display) -> String {
+/// An error as the plain sentence the UI shows.
+pub(crate) fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 

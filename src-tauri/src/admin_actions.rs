@@ -7,7 +7,7 @@ use coexist_engine::admin::{NewUser, NumberEdit, NumberInput, NumberSaved, Quara
 use coexist_store::NumberHealth;
 use serde::Serialize;
 
-use crate::actions::ActionResult;
+use crate::actions::{err, now, ActionResult};
 use crate::backend::Backend;
 use crate::token_store::TokenStatus;
 
@@ -111,17 +111,6 @@ pub fn number_status(health: NumberHealth, settings: Option<&NumberSettings>) ->
         tier_mps: settings.map(|s| s.tier_mps),
         health,
     }
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
-fn err(e: impl std::fmt::Display) -> String {
-    e.to_string()
 }
 
 impl Backend {

@@ -9,7 +9,7 @@ use coexist_engine::export::{self, ExportFormat, ExportRow};
 use coexist_store::{HistoryProgress, Metrics, MetricsQuery, SearchHit, SearchQuery};
 use serde::{Deserialize, Serialize};
 
-use crate::actions::{ActionResult, MessagePage};
+use crate::actions::{err, now, ActionResult, MessagePage};
 use crate::backend::Backend;
 
 /// Exports go to `<data dir>/exports/`.
@@ -20,17 +20,6 @@ pub const SEARCH_LIMIT: u32 = 200;
 pub const CONTEXT_BEFORE: u32 = 20;
 /// A hit with more newer messages than this cannot open in context (the thread would be huge).
 pub const MAX_CONTEXT_PAGE: i64 = 5000;
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
-fn err(e: impl std::fmt::Display) -> String {
-    e.to_string()
-}
 
 /// The search form: every field optional except the words. Empty strings mean "any".
 #[derive(Clone, Debug, Default, Deserialize)]
