@@ -37,6 +37,11 @@ impl Ui {
         self.wait(what, &script, vec![json!(contact)]).await
     }
 
+    /// How many message rows of the open thread are in the DOM (it is virtualized).
+    async fn thread_rows(&self) -> u64 {
+        self.js("return document.querySelectorAll('#thread [data-testid=message]').length", vec![]).await.as_u64().unwrap()
+    }
+
     async fn open(&self, contact: &str) {
         self.js(
             "const li = [...document.querySelectorAll('[data-testid=conversation-item]')].find(e => e.dataset.contact === arguments[0]); li.click(); return true;",
@@ -254,14 +259,7 @@ async fn scenario(
     .await;
     ui.open(vic).await;
     ui.wait("the newest history line", "return [...document.querySelectorAll('#thread [data-testid=message-text]')].some(t => t.textContent === 'History line 150') || null", vec![]).await;
-    let rendered = ui
-        .js(
-            "return document.querySelectorAll('#thread [data-testid=message]').length",
-            vec![],
-        )
-        .await
-        .as_u64()
-        .unwrap();
+    let rendered = ui.thread_rows().await;
     assert!(
         rendered > 0 && rendered < 60,
         "virtualized: {rendered} of 150 rows in the DOM"
@@ -281,14 +279,7 @@ async fn scenario(
         vec![],
     )
     .await;
-    let rendered = ui
-        .js(
-            "return document.querySelectorAll('#thread [data-testid=message]').length",
-            vec![],
-        )
-        .await
-        .as_u64()
-        .unwrap();
+    let rendered = ui.thread_rows().await;
     assert!(
         rendered < 60,
         "still virtualized at the top: {rendered} rows"

@@ -51,3 +51,17 @@ pub struct TemplateCatalog {
     /// Meta's template objects as-is (`name`, `language`, `status`, `category`, `components`, `id`).
     pub templates: Vec<Value>,
 }
+
+/// A signed webhook body the bridge could not parse: kept there (never relayed) for admins to
+/// look at (`GET /v1/admin/quarantine`). `body` is raw text from the internet: show it as text
+/// only. At most the first 64 KiB of it (`truncated` then says so), invalid UTF-8 replaced.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuarantinedWebhook {
+    pub id: i64,
+    pub received_at_ms: i64,
+    pub reason: String,
+    pub body_hash: String,
+    pub size: usize,
+    pub body: String,
+    pub truncated: bool,
+}

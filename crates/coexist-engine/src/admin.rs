@@ -122,18 +122,7 @@ pub struct NumberSaved {
     pub seq: i64,
 }
 
-/// A signed webhook the bridge could not parse (kept, not relayed). `body` is raw text from the
-/// internet: show it as text only.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct QuarantinedWebhook {
-    pub id: i64,
-    pub received_at_ms: i64,
-    pub reason: String,
-    pub body_hash: String,
-    pub size: usize,
-    pub body: String,
-    pub truncated: bool,
-}
+pub use coexist_core::QuarantinedWebhook;
 
 impl BridgeClient {
     /// Everyone with a token on this bridge.

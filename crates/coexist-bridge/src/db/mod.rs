@@ -90,19 +90,8 @@ pub struct User {
     pub created_at_ms: i64,
 }
 
-/// A signed webhook body that did not parse, for admins to look at.
-#[derive(Debug, Clone, Serialize)]
-pub struct Quarantined {
-    pub id: i64,
-    pub received_at_ms: i64,
-    pub reason: String,
-    pub body_hash: String,
-    pub size: usize,
-    /// The body as text (invalid UTF-8 replaced), JSON-escaped by the response encoder; at
-    /// most the first 64 KiB (`truncated` then says so).
-    pub body: String,
-    pub truncated: bool,
-}
+/// A signed webhook body that did not parse, for admins to look at (the relay contract's type).
+pub use coexist_core::QuarantinedWebhook as Quarantined;
 
 #[async_trait]
 pub trait Database: Send + Sync + 'static {
