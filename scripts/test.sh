@@ -6,5 +6,7 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 export RUST_BACKTRACE=1
+# A clean clone builds once: the incremental cache would only take disk (4 GB).
+export CARGO_INCREMENTAL=0
 cargo build --workspace --all-targets
 exec xvfb-run -a -s "-screen 0 1400x900x24" dbus-run-session -- cargo test --workspace --no-fail-fast "$@"
