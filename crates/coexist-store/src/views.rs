@@ -112,7 +112,8 @@ pub struct MessageView {
     pub edited_at: Option<i64>,
     pub revoked: bool,
     pub revoked_at: Option<i64>,
-    /// The message object exactly as Meta sent it.
+    /// The message object exactly as Meta sent it when its body is `Unsupported`; `Null` for
+    /// a message the body models (the bridge keeps every webhook as received).
     pub raw: Value,
 }
 

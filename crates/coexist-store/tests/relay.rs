@@ -126,7 +126,20 @@ fn the_log_keeps_the_json_of_what_the_projections_do_not_hold() {
     assert_eq!(payload(1), "", "a wholly projected entry");
     assert_eq!(serde_json::from_str::<Value>(&payload(2)).unwrap(), unmodelled);
     assert_eq!(serde_json::from_str::<Value>(&payload(3)).unwrap(), json!({"hello": "not a webhook"}));
-    assert_eq!(store.messages(&key("111"), None, 10).unwrap()[0].raw["text"]["body"], "projected", "the message keeps its own JSON");
+    assert_eq!(store.messages(&key("111"), None, 10).unwrap()[0].raw, Value::Null, "a modelled message is not stored twice");
+}
+
+/// A message type Coexist does not model keeps Meta's object: the thread shows it as raw JSON.
+#[test]
+fn an_unsupported_message_keeps_its_own_json() {
+    let (_dir, mut store) = open_store();
+    let mut hook_json = inbound_webhook("wamid.u", "111", "Ana", T0, "unused");
+    let message = json!({"from": "111", "id": "wamid.u", "timestamp": T0.to_string(), "type": "hologram", "hologram": {"frames": 3}});
+    hook_json["entry"][0]["changes"][0]["value"]["messages"][0] = message.clone();
+    store.apply_relay_batch(&[hook(1, hook_json)]).unwrap();
+    let stored = &store.messages(&key("111"), None, 10).unwrap()[0];
+    assert!(matches!(stored.body, MessageBody::Unsupported { .. }), "{:?}", stored.body);
+    assert_eq!(stored.raw, message);
 }
 
 #[test]

@@ -202,10 +202,21 @@ impl Batch<'_> {
     }
 }
 
+/// The JSON stored beside a message: Meta's own object only when the body could not model it
+/// (the thread shows it as "unsupported"); `null` otherwise, since the body holds what is shown
+/// and the bridge keeps every webhook as received. Writing it for every message cost a fifth
+/// of the sync rate (BENCHMARKS.md).
+fn kept_raw(m: &Message) -> String {
+    match m.body {
+        MessageBody::Unsupported { .. } => serde_json::to_string(&m.raw).expect("a JSON value serializes"),
+        _ => "null".to_string(),
+    }
+}
+
 /// Insert a message row; `false` when the wamid is already stored.
 fn insert_message(conn: &rusqlite::Connection, conv_id: i64, m: &Message, seq: Option<i64>) -> Result<bool> {
     let body = serde_json::to_string(&m.body).expect("MessageBody serializes");
-    let raw = serde_json::to_string(&m.raw).expect("a JSON value serializes");
+    let raw = kept_raw(m);
     let referral = m.referral.as_ref().filter(|r| !r.is_null()).map(|r| r.to_string());
     let mut insert = conn.prepare_cached(
         "INSERT OR IGNORE INTO messages (wamid, conversation_id, side, from_business, ts, kind, body, raw, text,
