@@ -93,6 +93,31 @@ impl Graph {
         self.call(|| self.http.request(Method::POST, &url).json(message), slot, metrics).await
     }
 
+    /// `POST {graph_url}/{version}/{phone_number_id}/media`: upload a file an agent sends.
+    /// Meta answers `{"id": MEDIA_ID}`. Uploads do not count against the messaging throughput.
+    pub async fn upload_media(
+        &self,
+        phone_number_id: &str,
+        file_name: &str,
+        mime_type: axum::http::HeaderValue,
+        bytes: axum::body::Bytes,
+        metrics: &Metrics,
+    ) -> Result<Reply, Unreachable> {
+        let url = format!("{}/{}/media", self.base, phone_number_id);
+        let type_text = mime_type.to_str().unwrap_or_default().to_string();
+        let form = || {
+            let headers = reqwest::header::HeaderMap::from_iter([(reqwest::header::CONTENT_TYPE, mime_type.clone())]);
+            let file = reqwest::multipart::Part::stream_with_length(bytes.clone(), bytes.len() as u64)
+                .file_name(file_name.to_string())
+                .headers(headers);
+            reqwest::multipart::Form::new()
+                .text("messaging_product", "whatsapp")
+                .text("type", type_text.clone())
+                .part("file", file)
+        };
+        self.call(|| self.http.post(&url).multipart(form()), || async { Departure::unlimited() }, metrics).await
+    }
+
     /// Every page of `/{waba_id}/message_templates`. `Err(reply)` is Meta's final error.
     pub async fn templates(&self, waba_id: &str, metrics: &Metrics) -> Result<Result<Vec<Value>, Reply>, Unreachable> {
         let first = format!("{}/{}/message_templates", self.base, waba_id);

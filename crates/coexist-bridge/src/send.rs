@@ -38,10 +38,7 @@ pub async fn send(
     require_access_token(&state)?;
     let key = idempotency_key(&headers)?;
     let mut message = parse_message(&body)?;
-    numbers::check_id("phone_number_id", &phone_number_id).map_err(ApiError::bad_request)?;
-    let number = state.db.number(&phone_number_id).await?.ok_or_else(|| {
-        ApiError::not_found(format!("number {phone_number_id} is not on this bridge; an admin adds it with POST /v1/admin/numbers"))
-    })?;
+    let number = known_number(&state, &phone_number_id).await?;
     let request_hash = crate::sha256_hex(format!("{phone_number_id}\n{}", Value::Object(message.clone())).as_bytes());
 
     let _key_guard = state.key_locks.lock(&key).await;
@@ -141,6 +138,14 @@ async fn refused(state: &AppState, mut record: SendRecord, reply: Reply) -> Resu
 }
 
 /// Without an access token every Graph call would fail with Meta's 190; say so up front.
+/// The number a send or an upload names, when this bridge serves it.
+pub async fn known_number(state: &AppState, phone_number_id: &str) -> Result<coexist_core::NumberSettings, ApiError> {
+    numbers::check_id("phone_number_id", phone_number_id).map_err(ApiError::bad_request)?;
+    state.db.number(phone_number_id).await?.ok_or_else(|| {
+        ApiError::not_found(format!("number {phone_number_id} is not on this bridge; an admin adds it with POST /v1/admin/numbers"))
+    })
+}
+
 pub fn require_access_token(state: &AppState) -> Result<(), ApiError> {
     if state.config.access_token.is_empty() {
         return Err(ApiError::new(

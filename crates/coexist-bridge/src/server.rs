@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header::CONTENT_TYPE, Request, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, post, put};
@@ -124,6 +124,7 @@ pub fn router(state: AppState) -> Router {
         .route("/numbers/{id}/messages", post(send::send))
         .route("/numbers/{id}/templates/sync", post(templates::sync))
         .route("/media/{id}", get(media::get))
+        .route("/numbers/{id}/media", post(media::upload).layer(DefaultBodyLimit::max(media::MAX_MEDIA_BYTES)))
         .route("/admin/users", get(admin_http::users).post(admin_http::add_user))
         .route("/admin/users/{name}", delete(admin_http::revoke_user))
         .route("/admin/numbers", get(admin_http::admin_numbers).post(admin_http::add_number))

@@ -9,6 +9,7 @@
 pub mod body;
 pub mod error;
 pub mod event;
+pub mod media_types;
 pub mod meta_error;
 pub mod parse;
 pub mod relay;
@@ -19,6 +20,7 @@ pub mod webhook;
 pub use body::{parse_body, unsupported_reason};
 pub use error::ParseError;
 pub use event::*;
+pub use media_types::{sendable_kind, SendableKind, MAX_CAPTION_LEN};
 pub use meta_error::{explain_meta_error, ErrorExplanation};
 pub use parse::{contact_key, is_phone_like, parse_webhook, parse_webhook_value, phone_key};
 pub use relay::*;

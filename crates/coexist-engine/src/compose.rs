@@ -52,11 +52,21 @@ pub enum ComposeError {
     NotApproved { name: String, status: String },
     #[error("template {name}: {problem}")]
     Params { name: String, problem: String },
+    #[error("{name} is {mime_type}, which WhatsApp cannot send; it takes {}", coexist_core::media_types::SENDABLE_DESCRIPTION)]
+    UnsupportedFile { name: String, mime_type: String },
+    #[error("{0} is empty; pick the file again")]
+    EmptyFile(String),
+    #[error("{name} is {size_mb:.1} MB; WhatsApp takes a {kind} of at most {max_mb} MB")]
+    FileTooLarge { name: String, kind: &'static str, size_mb: f64, max_mb: usize },
+    #[error("the caption is {0} characters; WhatsApp allows at most {max}", max = coexist_core::MAX_CAPTION_LEN)]
+    CaptionTooLong(usize),
+    #[error("WhatsApp sends {0} without a caption; send the text as its own message")]
+    CaptionNotAllowed(&'static str),
 }
 
 /// The Graph envelope addressed to a contact. A contact known only by a business-scoped user id
 /// (`user:<id>`, Meta hid the phone number) cannot be addressed through the bridge's `to`.
-fn envelope(contact: &ContactKey) -> Result<serde_json::Map<String, Value>, ComposeError> {
+pub(crate) fn envelope(contact: &ContactKey) -> Result<serde_json::Map<String, Value>, ComposeError> {
     if contact.as_str().starts_with("user:") || contact.as_str().trim().is_empty() {
         return Err(ComposeError::HiddenNumber(contact.as_str().to_string()));
     }

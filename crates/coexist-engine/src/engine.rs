@@ -11,6 +11,7 @@ use coexist_store::{NewOutboxItem, OutboxItem, Store, StoreError};
 use tokio::sync::{broadcast, Notify};
 use tokio::task::JoinHandle;
 
+use crate::attachment::{self, OutgoingFile};
 use crate::client::BridgeClient;
 use crate::compose::{self, ComposeError, TemplateParams};
 use crate::error::ClientError;
@@ -30,6 +31,9 @@ pub enum EngineError {
     Bridge(#[from] ClientError),
     #[error(transparent)]
     Compose(#[from] ComposeError),
+    /// A file could not be uploaded (the bridge or Meta refused it, or is unreachable).
+    #[error("the file was not uploaded: {0}")]
+    Upload(crate::error::SendError),
     /// Free text is refused locally while the 24 h window is closed.
     #[error("the 24-hour window is closed: {0} Use `send template` (an approved template) instead of free text.")]
     WindowClosed(String),
@@ -161,6 +165,23 @@ impl Engine {
     pub fn send_text(&self, conversation: &ConversationKey, text: &str) -> Result<OutboxItem, EngineError> {
         self.require_open_window(conversation)?;
         let message = compose::text_message(&conversation.contact, text)?;
+        self.enqueue(conversation, message)
+    }
+
+    /// Send a file (with an optional caption): checked against Meta's types and sizes, uploaded
+    /// through the bridge, then queued like a text. Like free text it needs the open window.
+    /// The upload needs the bridge now; an agent offline hears so at once (nothing is queued).
+    pub async fn send_file(&self, conversation: &ConversationKey, file: OutgoingFile, caption: &str) -> Result<OutboxItem, EngineError> {
+        self.require_open_window(conversation)?;
+        let kind = file.kind()?;
+        attachment::check_caption(kind, caption)?;
+        let name = file.base_name().to_string();
+        let media_id = self
+            .client()
+            .upload_media(&conversation.phone_number_id, &name, &file.mime_type, file.bytes)
+            .await
+            .map_err(EngineError::Upload)?;
+        let message = attachment::media_message(&conversation.contact, kind, &name, &media_id, caption)?;
         self.enqueue(conversation, message)
     }
 

@@ -16,6 +16,7 @@
 //! ```
 
 pub mod admin;
+pub mod attachment;
 pub mod backoff;
 pub mod campaign;
 pub mod client;
@@ -32,6 +33,7 @@ pub mod outbox;
 mod shared;
 pub mod sync;
 
+pub use attachment::OutgoingFile;
 pub use client::{BridgeClient, EventsPage, MediaFile, Me, SendAccepted};
 pub use compose::{ButtonParam, ComposeError, TemplateParams};
 pub use decide::{display_name, MAX_NOTIFY_AGE_SECS};

@@ -3,6 +3,10 @@
 
 mod common;
 
+use std::time::Duration;
+
+use coexist_core::MessageBody;
+use coexist_engine::{EngineError, OutgoingFile};
 use common::*;
 use serde_json::{json, Value};
 
@@ -35,5 +39,83 @@ async fn photos_and_documents_come_through_the_bridge_byte_for_byte() {
     assert!(bad.to_string().contains("numeric"), "{bad}");
     let direct = s.http.get(format!("{}/v1/media/abc", s.demo.bridge_url)).bearer_auth(&s.demo.token).send().await.unwrap();
     assert_eq!(direct.status(), 400, "the bridge checks the id itself too");
+    s.demo.shutdown().await;
+}
+
+const PHOTO: &[u8] = include_bytes!("../../coexist-sandbox/assets/photo.png");
+
+/// An agent sends a photo with a caption and a document: uploaded through the bridge, sent by
+/// media id, shown in the thread as the business's, and the customer's copy is the same bytes.
+#[tokio::test]
+async fn an_agent_sends_a_photo_and_a_document() {
+    let s = stack().await;
+    let (engine, _) = s.engine("send-media", coexist_engine::SyncMode::LongPoll);
+    s.customer_says("14155550177", "Dora", "can you send the invoice?", None).await;
+    let key = s.conversation("14155550177");
+    sync_until_conversation(&engine, &key).await;
+
+    let photo = OutgoingFile { name: "/home/agent/Pictures/shelf.png".into(), mime_type: "image/png".into(), bytes: PHOTO.to_vec() };
+    let pdf = OutgoingFile { name: "Invoice 7.pdf".into(), mime_type: "application/pdf".into(), bytes: b"%PDF-1.4 invoice 7".to_vec() };
+    let photo_item = engine.send_file(&key, photo, "Here is the shelf").await.unwrap();
+    let pdf_item = engine.send_file(&key, pdf, "").await.unwrap();
+    assert_eq!(engine.drain_outbox(Duration::from_secs(10)).await.unwrap().sent, 2);
+
+    let sent = s.sent().await;
+    let request = |item: &coexist_store::OutboxItem| -> Value {
+        sent.iter().find(|r| r["biz_opaque_callback_data"] == item.idempotency_key.as_str()).expect("sent to Meta")["request"].clone()
+    };
+    let image = request(&photo_item)["image"].clone();
+    assert_eq!(image["caption"], "Here is the shelf");
+    let document = request(&pdf_item)["document"].clone();
+    assert_eq!(document["filename"], "Invoice 7.pdf");
+    let on_meta = engine.client().media(image["id"].as_str().unwrap()).await.unwrap();
+    assert_eq!((on_meta.mime_type.as_str(), on_meta.bytes.as_slice()), ("image/png", PHOTO), "the customer gets the bytes the agent picked");
+
+    let thread = eventually(15, "both files in the thread", || async {
+        engine.sync_once().await.unwrap();
+        let msgs = engine.store().lock().unwrap().messages(&key, None, 10).unwrap();
+        (msgs.iter().filter(|m| m.from_business).count() == 2).then_some(msgs)
+    })
+    .await;
+    let shown: Vec<&MessageBody> = thread.iter().filter(|m| m.from_business).map(|m| &m.body).collect();
+    assert!(matches!(shown[0], MessageBody::Image { media } if media.id == image["id"].as_str().map(String::from)), "{shown:?}");
+    assert!(matches!(shown[1], MessageBody::Document { media } if media.filename.as_deref() == Some("Invoice 7.pdf")), "{shown:?}");
+    s.demo.shutdown().await;
+}
+
+/// What Meta would refuse is refused before anything is uploaded, in words that say what to do.
+#[tokio::test]
+async fn files_meta_cannot_take_are_refused_before_upload() {
+    let s = stack().await;
+    let (engine, _) = s.engine("refuse-media", coexist_engine::SyncMode::LongPoll);
+    s.customer_says("14155550178", "Eli", "hi", None).await;
+    let key = s.conversation("14155550178");
+    sync_until_conversation(&engine, &key).await;
+    let file = |name: &str, mime: &str, len: usize| OutgoingFile { name: name.into(), mime_type: mime.into(), bytes: vec![7; len] };
+
+    let gif = engine.send_file(&key, file("a.gif", "image/gif", 10), "").await.unwrap_err();
+    assert!(gif.to_string().contains("cannot send") && gif.to_string().contains("PNG"), "{gif}");
+    let big = engine.send_file(&key, file("big.jpg", "image/jpeg", 6 * 1024 * 1024), "").await.unwrap_err();
+    assert!(big.to_string().contains("at most 5 MB"), "{big}");
+    let voice = engine.send_file(&key, file("v.mp3", "audio/mpeg", 10), "listen").await.unwrap_err();
+    assert!(voice.to_string().contains("without a caption"), "{voice}");
+    let stranger = s.conversation("14155550999");
+    let closed = engine.send_file(&stranger, file("p.png", "image/png", 10), "").await.unwrap_err();
+    assert!(matches!(closed, EngineError::WindowClosed(_)), "{closed}");
+    assert!(engine.store().lock().unwrap().outbox_ready(10).unwrap().is_empty(), "nothing queued");
+
+    // The bridge passes Meta's own refusal on, explained (a type the desktop would not even try).
+    let direct = s
+        .http
+        .post(format!("{}/v1/numbers/{}/media", s.demo.bridge_url, key.phone_number_id))
+        .bearer_auth(&s.demo.token)
+        .header("content-type", "image/gif")
+        .body(vec![1u8; 10])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(direct.status(), 400);
+    let answer: Value = direct.json().await.unwrap();
+    assert_eq!(answer["error"]["code"], 100, "{answer}");
     s.demo.shutdown().await;
 }

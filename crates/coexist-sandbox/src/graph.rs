@@ -1,4 +1,4 @@
-//! The Graph API subset: `POST /{version}/{phone_number_id}/messages`,
+//! The Graph API subset: `POST /{version}/{phone_number_id}/messages`, `POST .../media` (upload),
 //! `GET`/`POST /{version}/{waba_id}/message_templates` (paged list; create), `GET /{version}/{waba_id}/phone_numbers`,
 //! `GET /{version}/{phone_number_id}`. Every answer, good or bad, is shaped like Meta's.
 
@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -21,6 +21,7 @@ use crate::sandbox::{number_listing, Sandbox};
 pub fn routes() -> Router<Arc<Sandbox>> {
     Router::new()
         .route("/{version}/{id}/messages", post(send))
+        .route("/{version}/{id}/media", post(upload_media).layer(DefaultBodyLimit::max(MAX_UPLOAD_REQUEST)))
         .route("/{version}/{id}/message_templates", get(message_templates).post(submit_template))
         .route("/{version}/{id}/phone_numbers", get(phone_numbers))
         .route("/{version}/{id}", get(object))
@@ -128,6 +129,43 @@ fn json_body(body: &[u8]) -> Result<Value, GraphError> {
 
 async fn send(call: GraphCall, body: Bytes) -> Response {
     call.answer(json_body(&body).and_then(|value| call.sb.send(&call.id, &value)))
+}
+
+/// Meta's largest file (a 100 MB document) and the form around it.
+const MAX_UPLOAD_REQUEST: usize = 101 * 1024 * 1024;
+
+/// `POST /{version}/{phone_number_id}/media`: a multipart form with `messaging_product`,
+/// `type` (the file's MIME type) and `file`.
+async fn upload_media(call: GraphCall, form: Multipart) -> Response {
+    let result = match read_upload_form(form).await {
+        Ok((mime, bytes)) => call.sb.upload_media(&call.id, &mime, bytes),
+        Err(e) => Err(e),
+    };
+    call.answer(result)
+}
+
+async fn read_upload_form(mut form: Multipart) -> Result<(String, Bytes), GraphError> {
+    let unreadable = |e: axum::extract::multipart::MultipartError| GraphError::invalid_parameter(format!("The upload form could not be read: {}", e.body_text()));
+    let (mut product, mut declared, mut file) = (None, None, None);
+    while let Some(field) = form.next_field().await.map_err(unreadable)? {
+        match field.name().unwrap_or_default() {
+            "messaging_product" => product = Some(field.text().await.map_err(unreadable)?),
+            "type" => declared = Some(field.text().await.map_err(unreadable)?),
+            "file" => {
+                let part_type = field.content_type().map(str::to_string);
+                file = Some((part_type, field.bytes().await.map_err(unreadable)?));
+            }
+            _ => {}
+        }
+    }
+    match product.as_deref() {
+        Some("whatsapp") => {}
+        Some(other) => return Err(GraphError::invalid_value(format!("messaging_product must be whatsapp, got {other:?}"))),
+        None => return Err(GraphError::missing_parameter("The parameter messaging_product is required.")),
+    }
+    let (part_type, bytes) = file.ok_or_else(|| GraphError::missing_parameter("The parameter file is required."))?;
+    let mime = declared.or(part_type).ok_or_else(|| GraphError::missing_parameter("The parameter type is required."))?;
+    Ok((mime, bytes))
 }
 
 async fn object(call: GraphCall) -> Response {

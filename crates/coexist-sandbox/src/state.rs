@@ -134,6 +134,8 @@ pub struct State {
     pub payment_valid: bool,
     /// Media ids customers sent → their mime type (served when there is a sample, see `media`).
     pub media: HashMap<String, String>,
+    /// Files the business uploaded (`POST /{phone_number_id}/media`), by media id.
+    pub uploads: HashMap<String, crate::media::Upload>,
 }
 
 impl State {
@@ -156,6 +158,7 @@ impl State {
             templates: default_catalog(),
             payment_valid: true,
             media: HashMap::new(),
+            uploads: HashMap::new(),
         }
     }
 

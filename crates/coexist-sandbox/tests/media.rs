@@ -42,3 +42,56 @@ async fn a_photo_is_fetched_by_id_then_url_with_the_token() {
     let unknown: Value = get(&h, &h.url("/v21.0/999000111"), Some(TOKEN)).await.json().await.unwrap();
     assert_eq!(unknown["error"]["code"], 100, "{unknown}");
 }
+
+fn upload_form(mime: &str, bytes: Vec<u8>) -> reqwest::multipart::Form {
+    let file = reqwest::multipart::Part::bytes(bytes).file_name("upload.bin").mime_str(mime).unwrap();
+    reqwest::multipart::Form::new().text("messaging_product", "whatsapp").text("type", mime.to_string()).part("file", file)
+}
+
+async fn upload(h: &Harness, phone_number_id: &str, token: &str, form: reqwest::multipart::Form) -> (u16, Value) {
+    let resp = h.http.post(h.url(&format!("/v21.0/{phone_number_id}/media"))).bearer_auth(token).multipart(form).send().await.unwrap();
+    (resp.status().as_u16(), resp.json().await.unwrap())
+}
+
+/// The business uploads a file and gets a media id; the id then serves the same bytes, as
+/// Meta serves an uploaded file.
+#[tokio::test]
+async fn an_uploaded_file_gets_a_media_id_that_serves_its_bytes() {
+    let h = start().await;
+    let pnid = h.sandbox.phone_number_id.clone();
+    let pdf = b"%PDF-1.4 an invoice".to_vec();
+    let (status, answer) = upload(&h, &pnid, TOKEN, upload_form("application/pdf", pdf.clone())).await;
+    assert_eq!(status, 200, "{answer}");
+    let id = answer["id"].as_str().unwrap();
+    assert!(id.chars().all(|c| c.is_ascii_digit()), "{id}");
+
+    let meta: Value = get(&h, &h.url(&format!("/v21.0/{id}")), Some(TOKEN)).await.json().await.unwrap();
+    assert_eq!(meta["mime_type"], "application/pdf");
+    assert_eq!(meta["file_size"], pdf.len());
+    let file = get(&h, meta["url"].as_str().unwrap(), Some(TOKEN)).await;
+    assert_eq!(file.bytes().await.unwrap().to_vec(), pdf);
+}
+
+fn details(answer: &Value) -> &str {
+    answer["error"]["error_data"]["details"].as_str().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn uploads_meta_refuses() {
+    let h = start().await;
+    let pnid = h.sandbox.phone_number_id.clone();
+    let (status, bad_token) = upload(&h, &pnid, "wrong", upload_form("image/png", vec![1; 10])).await;
+    assert_eq!((status, bad_token["error"]["code"].as_i64()), (401, Some(190)), "{bad_token}");
+    let (status, gif) = upload(&h, &pnid, TOKEN, upload_form("image/gif", vec![1; 10])).await;
+    assert_eq!((status, gif["error"]["code"].as_i64()), (400, Some(100)), "{gif}");
+    let (_, big) = upload(&h, &pnid, TOKEN, upload_form("image/png", vec![1; 5 * 1024 * 1024 + 1])).await;
+    assert!(details(&big).contains("at most"), "{big}");
+    let (_, unknown) = upload(&h, "999", TOKEN, upload_form("image/png", vec![1; 10])).await;
+    assert_eq!(unknown["error"]["code"], 100, "{unknown}");
+    let no_product = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(vec![1]).mime_str("image/png").unwrap());
+    let (_, missing) = upload(&h, &pnid, TOKEN, no_product).await;
+    assert!(details(&missing).contains("messaging_product"), "{missing}");
+    let no_file = reqwest::multipart::Form::new().text("messaging_product", "whatsapp").text("type", "image/png");
+    let (_, missing) = upload(&h, &pnid, TOKEN, no_file).await;
+    assert!(details(&missing).contains("file"), "{missing}");
+}

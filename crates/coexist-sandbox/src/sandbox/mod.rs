@@ -13,6 +13,7 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use axum::body::Bytes;
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde_json::{json, Value};
 
@@ -331,14 +332,35 @@ impl Sandbox {
     /// `GET /{version}/{phone_number_id}`: the number's profile as Meta shows it.
     /// A media file's metadata (`GET /{version}/{media_id}`), its bytes at `download_url`.
     pub fn media_info(&self, id: &str, download_url: String) -> Option<Value> {
-        let mime = self.state().media.get(id).cloned()?;
+        let st = self.state();
+        if let Some(upload) = st.uploads.get(id) {
+            return Some(crate::media::upload_metadata(id, upload, download_url));
+        }
+        let mime = st.media.get(id).cloned()?;
         crate::media::metadata(id, &mime, download_url)
     }
 
     /// A media file's type and bytes, for the download URL.
-    pub fn media_file(&self, id: &str) -> Option<(String, &'static [u8])> {
-        let mime = self.state().media.get(id).cloned()?;
-        crate::media::sample(&mime).map(|bytes| (mime, bytes))
+    pub fn media_file(&self, id: &str) -> Option<(String, Bytes)> {
+        let st = self.state();
+        if let Some(upload) = st.uploads.get(id) {
+            return Some((upload.mime_type.clone(), upload.bytes.clone()));
+        }
+        let mime = st.media.get(id).cloned()?;
+        crate::media::sample(&mime).map(|bytes| (mime, Bytes::from_static(bytes)))
+    }
+
+    /// `POST /{version}/{phone_number_id}/media`: keep a file the business uploads, after
+    /// Meta's checks; the answer names its media id.
+    pub fn upload_media(&self, phone_number_id: &str, mime_type: &str, bytes: Bytes) -> Result<Value, GraphError> {
+        if self.state().number(phone_number_id).is_none() {
+            return Err(GraphError::unknown_object(phone_number_id, "post"));
+        }
+        crate::media::check_upload(mime_type, bytes.len())?;
+        let id = self.ids().numeric_id(16);
+        let upload = crate::media::Upload { phone_number_id: phone_number_id.to_string(), mime_type: mime_type.to_string(), bytes };
+        self.state().uploads.insert(id.clone(), upload);
+        Ok(json!({ "id": id }))
     }
 
     pub fn number_info(&self, id: &str) -> Option<Value> {
