@@ -10,6 +10,7 @@ pub const COMMANDS: &[&str] = &[
     "messages",
     "send_text",
     "send_template",
+    "send_file",
     "retry_send",
     "templates",
     "mark_read",

@@ -59,6 +59,18 @@ pub async fn send_template(
     backend.send_template(&conversation, &template)
 }
 
+/// A file from the composer: the bytes are the raw body, the rest is in
+/// [`crate::attach::FILE_HEADER`].
+#[tauri::command]
+pub async fn send_file(backend: State<'_, Backend>, request: tauri::ipc::Request<'_>) -> ActionResult<OutboxItem> {
+    let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
+        return Err("the file must come as raw bytes, not JSON".into());
+    };
+    let header = request.headers().get(crate::attach::FILE_HEADER).and_then(|v| v.to_str().ok());
+    let send = crate::attach::FileSend::from_header(header)?;
+    backend.send_file(send, bytes.clone()).await
+}
+
 #[tauri::command]
 pub async fn retry_send(
     backend: State<'_, Backend>,

@@ -8,6 +8,7 @@
 pub mod actions;
 pub mod admin_actions;
 pub mod admin_commands;
+pub mod attach;
 pub mod backend;
 pub mod campaign_commands;
 pub mod command_names;
@@ -45,6 +46,7 @@ pub fn run() {
             commands::messages,
             commands::send_text,
             commands::send_template,
+            commands::send_file,
             commands::retry_send,
             commands::templates,
             commands::mark_read,

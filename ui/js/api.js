@@ -3,9 +3,21 @@
 
 const tauri = window.__TAURI__;
 
-function invoke(cmd, args = {}) {
+function invoke(cmd, args = {}, options = undefined) {
   if (!tauri) return Promise.reject(new Error('Coexist Inbox must run inside the desktop app.'));
-  return tauri.core.invoke(cmd, args);
+  return tauri.core.invoke(cmd, args, options);
+}
+
+/** Base64 of a string's UTF-8 (a header carries no raw UTF-8; names and captions are anything). */
+function base64Utf8(text) {
+  return btoa(Array.from(new TextEncoder().encode(text), (b) => String.fromCharCode(b)).join(''));
+}
+
+/** The file's bytes go as the raw body; where it goes and what it is, in one header. */
+async function sendFile(conversation, file, caption) {
+  const about = { conversation, name: file.name, mime_type: file.type, caption };
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  return invoke('send_file', bytes, { headers: { 'x-coexist-file': base64Utf8(JSON.stringify(about)) } });
 }
 
 export const api = {
@@ -15,6 +27,7 @@ export const api = {
   messages: (conversation, before, limit) => invoke('messages', { conversation, before, limit }),
   sendText: (conversation, text) => invoke('send_text', { conversation, text }),
   sendTemplate: (conversation, template) => invoke('send_template', { conversation, template }),
+  sendFile,
   retrySend: (outboxId) => invoke('retry_send', { outboxId }),
   templates: (phoneNumberId) => invoke('templates', { phoneNumberId }),
   markRead: (conversation) => invoke('mark_read', { conversation }),

@@ -1,16 +1,18 @@
-// The composer: free text while the customer-service window is open; once it is closed (or Meta
-// answered 131047) it becomes the template picker: approved templates of the number, one field
-// per parameter, a live preview and validation before anything is sent.
+// The composer: free text, or a photo or file with a caption, while the customer-service window
+// is open; once it is closed (or Meta answered 131047) it becomes the template picker: approved
+// templates of the number, one field per parameter, a live preview and validation before
+// anything is sent.
 
 import { h, setChildren, $ } from './dom.js';
 import { windowState, expiresAt } from './format.js';
 import { describe, preview, validate, build, filterTemplates } from './templates.js';
 
 export class Composer {
-  constructor({ sendText, sendTemplate, loadTemplates }) {
+  constructor({ sendText, sendTemplate, sendFile, loadTemplates }) {
     this.el = $('composer');
     this.sendText = sendText;
     this.sendTemplate = sendTemplate;
+    this.sendFile = sendFile;
     this.loadTemplates = loadTemplates;
     this.conv = null;
     this.mode = null;
@@ -42,18 +44,27 @@ export class Composer {
 
   textMode() {
     const input = h('textarea', { id: 'composer-text', 'data-testid': 'composer-text', rows: '2',
-      placeholder: 'Write a reply… (Enter to send, Shift+Enter for a new line)', 'aria-label': 'Reply' });
+      placeholder: TEXT_PLACEHOLDER, 'aria-label': 'Reply' });
     const error = h('p', { class: 'form-error', 'data-testid': 'composer-error', hidden: true });
+    const attachment = new Attachment(input, error);
     const send = async () => {
       const text = input.value;
-      if (!text.trim()) return;
-      if (text.length > 4096) { showError(error, 'A WhatsApp text can be at most 4096 characters.'); return; }
+      const file = attachment.file;
+      if (!file && !text.trim()) return;
+      if (!file && text.length > 4096) { showError(error, 'A WhatsApp text can be at most 4096 characters.'); return; }
       button.disabled = true;
       try {
-        await this.sendText(this.conv, text);
+        if (file) {
+          attachment.status('Uploading…');
+          await this.sendFile(this.conv, file, text);
+          attachment.clear();
+        } else {
+          await this.sendText(this.conv, text);
+        }
         input.value = '';
         error.hidden = true;
       } catch (e) {
+        attachment.status('');
         showError(error, e);
       } finally {
         button.disabled = false;
@@ -64,7 +75,7 @@ export class Composer {
     input.addEventListener('keydown', (e) => {
       if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); send(); }
     });
-    setChildren(this.el, h('div', { class: 'composer-row' }, input, button), error);
+    setChildren(this.el, attachment.chip, h('div', { class: 'composer-row' }, attachment.button, attachment.picker, input, button), error);
   }
 
   async templateMode() {
@@ -158,6 +169,62 @@ export class Composer {
       h('div', { class: 'preview-box' }, h('span', { class: 'muted', text: 'Preview' }), previewText, previewButtons),
       errors, send);
   }
+}
+
+const TEXT_PLACEHOLDER = 'Write a reply… (Enter to send, Shift+Enter for a new line)';
+/** WhatsApp's largest file (a document); the desktop checks the rest before uploading. */
+const MAX_FILE_BYTES = 100 * 1024 * 1024;
+/** What the picker offers: the types the Cloud API sends (the desktop checks them again). */
+const SENDABLE = 'image/jpeg,image/png,application/pdf,text/plain,.doc,.docx,.xls,.xlsx,.ppt,.pptx,audio/aac,audio/amr,audio/mpeg,audio/mp4,audio/ogg,video/mp4,video/3gpp';
+
+/** The file picked for the next send: the paperclip, the hidden picker and the chip naming it. */
+class Attachment {
+  constructor(input, error) {
+    this.input = input;
+    this.error = error;
+    this.file = null;
+    this.picker = h('input', { type: 'file', hidden: true, accept: SENDABLE, 'data-testid': 'composer-file' });
+    this.button = h('button', { type: 'button', class: 'attach', 'data-testid': 'attach-file', title: 'Attach a photo or file',
+      'aria-label': 'Attach a photo or file', text: '📎', onclick: () => this.picker.click() });
+    this.chip = h('div', { class: 'attachment', 'data-testid': 'attachment', hidden: true });
+    this.picker.addEventListener('change', () => this.pick(this.picker.files[0]));
+  }
+
+  pick(file) {
+    this.picker.value = '';
+    if (!file) return;
+    if (file.size > MAX_FILE_BYTES) {
+      showError(this.error, `${file.name} is ${megabytes(file.size)}; WhatsApp takes files of at most 100 MB.`);
+      return;
+    }
+    this.error.hidden = true;
+    this.file = file;
+    this.statusEl = h('span', { class: 'muted', 'data-testid': 'attachment-status' });
+    setChildren(this.chip,
+      h('span', { class: 'attachment-name', 'data-testid': 'attachment-name', text: `📎 ${file.name}` }),
+      h('span', { class: 'muted', text: megabytes(file.size) }),
+      this.statusEl,
+      h('button', { type: 'button', class: 'link-button', 'data-testid': 'attachment-remove', 'aria-label': `Remove ${file.name}`,
+        text: 'Remove', onclick: () => this.clear() }));
+    this.chip.hidden = false;
+    this.input.placeholder = 'Add a caption… (Enter to send)';
+    this.input.focus();
+  }
+
+  status(text) {
+    if (this.statusEl) this.statusEl.textContent = text;
+  }
+
+  clear() {
+    this.file = null;
+    this.chip.hidden = true;
+    setChildren(this.chip);
+    this.input.placeholder = TEXT_PLACEHOLDER;
+  }
+}
+
+function megabytes(bytes) {
+  return bytes < 1024 * 1024 ? `${Math.max(1, Math.round(bytes / 1024))} KB` : `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }
 
 function showError(el, e) {

@@ -30,6 +30,7 @@ const thread = new Thread({ onNeedOlder: () => loadOlder(), onRetry: (m) => retr
 const composer = new Composer({
   sendText: async (conv, text) => { upsertOwn(await api.sendText(conv.conversation, text)); },
   sendTemplate: async (conv, template) => { upsertOwn(await api.sendTemplate(conv.conversation, template)); },
+  sendFile: async (conv, file, caption) => { upsertOwn(await api.sendFile(conv.conversation, file, caption)); },
   loadTemplates: (conv) => api.templates(conv.conversation.phone_number_id),
 });
 

@@ -1,4 +1,4 @@
-// A customer's photo, document, voice note or video in the thread: what it is, its caption, and
+// A photo, document, voice note or video in the thread (the customer's or one we sent): what it is, its caption, and
 // the way to see it — "Show photo" fetches it through the bridge and shows it inline; anything
 // else is saved to the Downloads folder. Loaded photos are kept for re-renders of the thread.
 
@@ -61,5 +61,5 @@ function saveButton(m, status) {
 }
 
 function showImage(slot, url, b) {
-  setChildren(slot, h('img', { class: 'media-preview', 'data-testid': 'media-preview', src: url, alt: b.media?.caption || 'Photo from the customer' }));
+  setChildren(slot, h('img', { class: 'media-preview', 'data-testid': 'media-preview', src: url, alt: b.media?.caption || 'Photo' }));
 }

@@ -15,6 +15,7 @@ export function fromOutbox(item, agent) {
   let body;
   if (msg.type === 'text') body = { type: 'text', body: msg.text?.body || '' };
   else if (msg.type === 'template') body = { type: 'template', name: msg.template?.name || '', language: msg.template?.language?.code || '', rendered: item.rendered || null };
+  else if (['image', 'document', 'audio', 'video'].includes(msg.type)) body = { type: msg.type, media: { ...msg[msg.type] } };
   else body = { type: 'unsupported', type_name: String(msg.type || 'unknown'), reason: 'Queued message of a type the inbox does not preview.' };
   const failed = item.state === 'failed';
   return {

@@ -20,15 +20,18 @@ impl OutgoingFile {
     /// How this file goes out, or why it cannot.
     pub fn kind(&self) -> Result<SendableKind, ComposeError> {
         let kind = sendable_kind(&self.mime_type).ok_or_else(|| ComposeError::UnsupportedFile {
-            name: self.name.clone(),
-            mime_type: self.mime_type.clone(),
+            name: self.base_name().to_string(),
+            mime_type: match self.mime_type.trim() {
+                "" => "of a type the desktop could not tell".to_string(),
+                known => known.to_string(),
+            },
         })?;
         if self.bytes.is_empty() {
-            return Err(ComposeError::EmptyFile(self.name.clone()));
+            return Err(ComposeError::EmptyFile(self.base_name().to_string()));
         }
         if self.bytes.len() > kind.max_bytes {
             return Err(ComposeError::FileTooLarge {
-                name: self.name.clone(),
+                name: self.base_name().to_string(),
                 kind: kind.message_type,
                 size_mb: self.bytes.len() as f64 / (1024.0 * 1024.0),
                 max_mb: kind.max_bytes / (1024 * 1024),
