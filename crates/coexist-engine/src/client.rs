@@ -156,22 +156,13 @@ impl BridgeClient {
         message: &Value,
         idempotency_key: &str,
     ) -> Result<SendAccepted, SendError> {
-        let resp = self
-            .http
-            .post(self.url(&routes::messages(phone_number_id)))
-            .bearer_auth(&self.token)
+        let request = self
+            .request(reqwest::Method::POST, &routes::messages(phone_number_id))
             .header(IDEMPOTENCY_HEADER, idempotency_key)
             .json(message)
-            .timeout(Duration::from_secs(60))
-            .send()
-            .await
-            .map_err(|e| SendError::Offline(ClientError::from_transport(e).to_string()))?;
-        let status = resp.status();
-        let body = resp.bytes().await.map_err(|e| SendError::Offline(e.to_string()))?;
-        if status.is_success() {
-            return parse_accepted(&body).map_err(SendError::Rejected);
-        }
-        Err(SendError::from_answer(status.as_u16(), &body))
+            .timeout(Duration::from_secs(60));
+        let body = send_answer(request).await?;
+        parse_accepted(&body).map_err(SendError::Rejected)
     }
 
     /// Ask the bridge to re-fetch the number's templates from Meta; they arrive as a relay event.
@@ -212,20 +203,13 @@ impl BridgeClient {
     /// Upload a file for `phone_number_id` through the bridge (Meta's `POST /{id}/media`);
     /// the answer is the media id a message then names. Nothing is sent to the customer yet.
     pub async fn upload_media(&self, phone_number_id: &str, file_name: &str, mime_type: &str, bytes: Vec<u8>) -> Result<String, SendError> {
-        let resp = self
+        let request = self
             .request(reqwest::Method::POST, &routes::upload(phone_number_id))
             .query(&[("filename", file_name)])
             .header(reqwest::header::CONTENT_TYPE, mime_type)
             .body(bytes)
-            .timeout(Duration::from_secs(300))
-            .send()
-            .await
-            .map_err(|e| SendError::Offline(ClientError::from_transport(e).to_string()))?;
-        let status = resp.status();
-        let body = resp.bytes().await.map_err(|e| SendError::Offline(e.to_string()))?;
-        if !status.is_success() {
-            return Err(SendError::from_answer(status.as_u16(), &body));
-        }
+            .timeout(Duration::from_secs(300));
+        let body = send_answer(request).await?;
         let answer: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
         match answer.get("id").and_then(Value::as_str) {
             Some(id) if !id.is_empty() => Ok(id.to_string()),
@@ -247,6 +231,19 @@ fn parse_sse_event(kind: &str, data: &str) -> Option<Result<RelayEvent, ClientEr
         return None;
     }
     Some(serde_json::from_str(data).map_err(|e| ClientError::Decode(format!("a streamed event is not a relay event: {e}"))))
+}
+
+/// Send a request whose failure the agent must hear about as a [`SendError`]: the answer's
+/// body when the bridge said yes, its refusal (or "offline") classified otherwise.
+async fn send_answer(request: reqwest::RequestBuilder) -> Result<Vec<u8>, SendError> {
+    let resp = request.send().await.map_err(|e| SendError::Offline(ClientError::from_transport(e).to_string()))?;
+    let status = resp.status();
+    let body = resp.bytes().await.map_err(|e| SendError::Offline(e.to_string()))?;
+    if status.is_success() {
+        Ok(body.to_vec())
+    } else {
+        Err(SendError::from_answer(status.as_u16(), &body))
+    }
 }
 
 fn parse_accepted(body: &[u8]) -> Result<SendAccepted, String> {
