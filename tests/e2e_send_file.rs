@@ -1,8 +1,8 @@
 //! An agent sends a photo with a caption from the real app: picked in the composer (the page's
 //! own file input, filled as a drop or a file dialog fills it), its bytes through the app's raw
 //! command body, the bridge and the sandbox's Graph upload, sent by media id, then shown in the
-//! thread and drawn from Meta's copy. A type WhatsApp cannot send is refused in words, and a
-//! file name made of markup stays text.
+//! thread and drawn from Meta's copy. A type WhatsApp cannot send is refused in words, a pasted
+//! screenshot is attached like a picked file, and a file name made of markup stays text.
 //!
 //! Run: `xvfb-run -a dbus-run-session -- cargo test -p coexist-inbox --test e2e_send_file`
 
@@ -29,6 +29,15 @@ const dt = new DataTransfer();
 dt.items.add(file);
 input.files = dt.files;
 input.dispatchEvent(new Event('change'));
+return true;
+"#;
+
+/// Paste a file into the reply box, as the clipboard does with a screenshot.
+const PASTE_JS: &str = r#"
+const bytes = Uint8Array.from(atob(arguments[0]), (c) => c.charCodeAt(0));
+const dt = new DataTransfer();
+dt.items.add(new File([bytes], arguments[1], { type: arguments[2] }));
+document.querySelector('[data-testid=composer-text]').dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
 return true;
 "#;
 
@@ -61,6 +70,12 @@ async fn scenario(ui: &Ui) {
     ui.click("send-text").await;
     let refused = ui.wait("the GIF to be refused", "const e = document.querySelector('[data-testid=composer-error]'); return e && !e.hidden ? e.textContent : null", vec![]).await;
     assert!(refused.as_str().unwrap().contains("cannot send") && refused.as_str().unwrap().contains("PNG"), "{refused}");
+    ui.click("attachment-remove").await;
+
+    // A screenshot pasted into the reply box is attached as if picked.
+    ui.js(PASTE_JS, vec![json!(gif), json!("screenshot.png"), json!("image/png")]).await;
+    let pasted = ui.wait("the pasted screenshot's chip", "const c = document.querySelector('[data-testid=attachment]'); return c && !c.hidden ? c.querySelector('[data-testid=attachment-name]').textContent : null", vec![]).await;
+    assert_eq!(pasted, "📎 screenshot.png");
     ui.click("attachment-remove").await;
 
     // The photo: its markup name shown as text in the chip, the caption typed, sent.

@@ -188,6 +188,16 @@ class Attachment {
       'aria-label': 'Attach a photo or file', text: '📎', onclick: () => this.picker.click() });
     this.chip = h('div', { class: 'attachment', 'data-testid': 'attachment', hidden: true });
     this.picker.addEventListener('change', () => this.pick(this.picker.files[0]));
+    // A screenshot pasted into the reply box, or a file dropped on it, is attached too.
+    input.addEventListener('paste', (e) => {
+      const file = e.clipboardData?.files?.[0];
+      if (file) { e.preventDefault(); this.pick(file); }
+    });
+    input.addEventListener('dragover', (e) => { if (e.dataTransfer?.types?.includes('Files')) e.preventDefault(); });
+    input.addEventListener('drop', (e) => {
+      const file = e.dataTransfer?.files?.[0];
+      if (file) { e.preventDefault(); this.pick(file); }
+    });
   }
 
   pick(file) {
