@@ -29,8 +29,8 @@ pub fn run(report: &mut Report, quick: bool) -> anyhow::Result<()> {
     );
     report.note(
         "Desktop sync applies every event fully: it parses Meta's JSON into events, dedupes by wamid, folds \
-         ownership/window/unread into the conversation, writes the message (with its own JSON) and its search-index \
-         row, and logs the entry's seq (its whole JSON only when something of it is not projected: the bridge keeps \
+         ownership/window/unread into the conversation, writes the message (Meta's JSON beside it only when the body \
+         could not model it) and its search-index row, and logs the entry's seq (its whole JSON only when something of it is not projected: the bridge keeps \
          every webhook as received). The raw insert only appends the JSON text. The backlog is the hardest shape: \
          every event is a new inbound message."
             .into(),

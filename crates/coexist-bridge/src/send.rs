@@ -137,7 +137,6 @@ async fn refused(state: &AppState, mut record: SendRecord, reply: Reply) -> Resu
     }
 }
 
-/// Without an access token every Graph call would fail with Meta's 190; say so up front.
 /// The number a send or an upload names, when this bridge serves it.
 pub async fn known_number(state: &AppState, phone_number_id: &str) -> Result<coexist_core::NumberSettings, ApiError> {
     numbers::check_id("phone_number_id", phone_number_id).map_err(ApiError::bad_request)?;
@@ -146,6 +145,7 @@ pub async fn known_number(state: &AppState, phone_number_id: &str) -> Result<coe
     })
 }
 
+/// Without an access token every Graph call would fail with Meta's 190; say so up front.
 pub fn require_access_token(state: &AppState) -> Result<(), ApiError> {
     if state.config.access_token.is_empty() {
         return Err(ApiError::new(

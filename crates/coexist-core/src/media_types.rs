@@ -47,7 +47,7 @@ pub fn sendable_kind(mime: &str) -> Option<SendableKind> {
     }
 }
 
-/// The file types an agent can send, for the file picker and for error messages.
+/// The file types an agent can send, in words, for refusals.
 pub const SENDABLE_DESCRIPTION: &str =
     "JPEG or PNG photos (5 MB), PDF, Word, Excel, PowerPoint or text documents (100 MB), AAC, AMR, MP3, M4A or OGG audio and MP4 or 3GP video (16 MB)";
 

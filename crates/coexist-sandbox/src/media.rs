@@ -14,7 +14,6 @@ use crate::error::GraphError;
 /// A file the business uploaded.
 #[derive(Clone, Debug)]
 pub struct Upload {
-    pub phone_number_id: String,
     pub mime_type: String,
     pub bytes: Bytes,
 }

@@ -329,7 +329,6 @@ impl Sandbox {
         self.state().templates.clone()
     }
 
-    /// `GET /{version}/{phone_number_id}`: the number's profile as Meta shows it.
     /// A media file's metadata (`GET /{version}/{media_id}`), its bytes at `download_url`.
     pub fn media_info(&self, id: &str, download_url: String) -> Option<Value> {
         let st = self.state();
@@ -358,11 +357,12 @@ impl Sandbox {
         }
         crate::media::check_upload(mime_type, bytes.len())?;
         let id = self.ids().numeric_id(16);
-        let upload = crate::media::Upload { phone_number_id: phone_number_id.to_string(), mime_type: mime_type.to_string(), bytes };
+        let upload = crate::media::Upload { mime_type: mime_type.to_string(), bytes };
         self.state().uploads.insert(id.clone(), upload);
         Ok(json!({ "id": id }))
     }
 
+    /// `GET /{version}/{phone_number_id}`: the number's profile as Meta shows it.
     pub fn number_info(&self, id: &str) -> Option<Value> {
         let st = self.state();
         st.number(id).map(number_json)
