@@ -14,6 +14,9 @@ use crate::report::Report;
 /// The line the app logs once, when the webview first asks for the inbox page.
 const FIRST_PAGE_LOG: &str = "inbox first page served";
 const DISPLAY: &str = ":87";
+/// Launches measured; the median of each figure is reported (start times on a shared machine
+/// vary by half from one launch to the next).
+const LAUNCHES: usize = 3;
 
 pub async fn run(report: &mut Report) -> anyhow::Result<()> {
     let Some(binary) = app_binary() else {
@@ -28,23 +31,27 @@ pub async fn run(report: &mut Report) -> anyhow::Result<()> {
     let mut xvfb = Command::new("Xvfb").args([DISPLAY, "-screen", "0", "1280x800x24"]).stderr(Stdio::null()).spawn()?;
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    let (cold_start, memory) = tokio::task::spawn_blocking({
+    let runs = tokio::task::spawn_blocking({
         let (binary, dir) = (binary.clone(), dir.clone());
-        move || measure(&binary, &dir, &format!("http://{bridge}"), &token)
+        move || -> anyhow::Result<Vec<(Duration, TreeMemory)>> {
+            // Each launch with a new, empty inbox: every one is a first start.
+            (0..LAUNCHES).map(|i| measure(&binary, &dir.join(format!("launch-{i}")), &format!("http://{bridge}"), &token)).collect()
+        }
     })
     .await??;
     let _ = xvfb.kill();
+    let (cold_start, memory) = medians(runs);
 
     let build = if binary.to_string_lossy().contains("/release/") { "release" } else { "debug" };
     report.row(
-        &format!("app ({build} build): cold start to the first inbox page served to the webview, under Xvfb"),
+        &format!("app ({build} build): cold start to the first inbox page served to the webview, under Xvfb (median of {LAUNCHES} launches)"),
         format!("{:.0} ms", cold_start.as_secs_f64() * 1000.0),
         "—".into(),
         "< 1.5 s",
         cold_start < Duration::from_millis(1500),
     );
     report.row(
-        &format!("app ({build} build): idle memory, 10 s after start (PSS of the app and its WebKit processes)"),
+        &format!("app ({build} build): idle memory, 10 s after start (PSS of the app and its WebKit processes; median of {LAUNCHES} launches)"),
         format!("{:.0} MB", mb(memory.pss)),
         format!("the same processes' RSS summed, shared pages counted once per process: {:.0} MB", mb(memory.rss)),
         "< 150 MB",
@@ -59,6 +66,15 @@ pub async fn run(report: &mut Report) -> anyhow::Result<()> {
     ));
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
+}
+
+/// The median start time, and the launch with the median memory.
+fn medians(mut runs: Vec<(Duration, TreeMemory)>) -> (Duration, TreeMemory) {
+    let mut starts: Vec<Duration> = runs.iter().map(|(start, _)| *start).collect();
+    starts.sort();
+    runs.sort_by_key(|(_, memory)| memory.pss);
+    let middle = runs.len() / 2;
+    (starts[middle], runs.swap_remove(middle).1)
 }
 
 fn app_binary() -> Option<PathBuf> {
