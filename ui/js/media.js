@@ -1,6 +1,7 @@
-// A photo, document, voice note or video in the thread (the customer's or one we sent): what it is, its caption, and
-// the way to see it — "Show photo" fetches it through the bridge and shows it inline; anything
-// else is saved to the Downloads folder. Loaded photos are kept for re-renders of the thread.
+// A photo, document, voice note or video in the thread (the customer's or one we sent): what it
+// is, its caption, and the way to see it — "Show photo" fetches it through the bridge and shows
+// it inline; anything else is saved to the Downloads folder. Loaded photos are kept for
+// re-renders of the thread.
 
 import { h, setChildren } from './dom.js';
 import { api, errorText } from './api.js';
