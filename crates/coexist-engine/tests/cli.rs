@@ -137,3 +137,35 @@ async fn sync_follows_live_and_prints_new_messages() {
     child.kill().await.unwrap();
     s.demo.shutdown().await;
 }
+
+/// `coexist send file`: the type from the extension (or `--type`), checked, uploaded, sent.
+#[tokio::test]
+async fn a_file_is_sent_from_the_terminal() {
+    let s = stack().await;
+    let db = s.dir.path().join("cli.db");
+    let pnid = s.demo.phone_number_id.clone();
+    s.customer_says("14155550402", "Bea", "Could you send the price list?", None).await;
+    eventually(15, "the conversation in the CLI's inbox", || async {
+        let out = coexist(&s, &db, &["sync", "--once"]).await;
+        out.stdout.contains("1 new messages").then_some(())
+    })
+    .await;
+
+    let pdf = s.dir.path().join("Price list.pdf");
+    std::fs::write(&pdf, b"%PDF-1.4 prices").unwrap();
+    let out = coexist(&s, &db, &["send", "file", &pnid, "14155550402", pdf.to_str().unwrap(), "--caption", "Our prices"]).await;
+    assert!(out.ok, "{}", out.stderr);
+    assert!(out.stdout.contains("Sent as wamid"), "{}", out.stdout);
+    let sent = s.sent().await;
+    let document = sent.iter().find(|r| r["request"]["type"] == "document").expect("the document reached Meta")["request"]["document"].clone();
+    assert_eq!((document["filename"].as_str(), document["caption"].as_str()), (Some("Price list.pdf"), Some("Our prices")));
+
+    let unknown = s.dir.path().join("notes.qqq7");
+    std::fs::write(&unknown, b"?").unwrap();
+    let out = coexist(&s, &db, &["send", "file", &pnid, "14155550402", unknown.to_str().unwrap()]).await;
+    assert!(!out.ok);
+    assert!(out.stderr.contains("notes.qqq7") && out.stderr.contains("could not tell"), "{}", out.stderr);
+    let out = coexist(&s, &db, &["send", "file", &pnid, "14155550402", unknown.to_str().unwrap(), "--type", "text/plain"]).await;
+    assert!(out.ok, "--type names what the extension does not: {}", out.stderr);
+    s.demo.shutdown().await;
+}

@@ -12,7 +12,7 @@
 //! coexist export --search shirt --format csv --out hits.csv
 //! ```
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,7 +22,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use coexist_core::{ContactKey, ConversationKey, Side};
 use coexist_engine::export::{self, terminal_safe, ExportFormat};
 use coexist_engine::{
-    display_name, Engine, EngineConfig, EngineEvent, Notifier, SyncMode,
+    display_name, Engine, EngineConfig, EngineEvent, Notifier, OutgoingFile, SyncMode,
 };
 use coexist_store::{ConversationFilter, SearchQuery};
 
@@ -147,6 +147,23 @@ enum SendCommand {
         lang: String,
         #[command(flatten)]
         params: template_args::TemplateArgs,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// A photo, document, audio or video file (only while the window is open), uploaded through
+    /// the bridge; JPEG/PNG up to 5 MB, PDF/Office/text up to 100 MB, audio and video up to 16 MB.
+    File {
+        /// The business number's Meta phone_number_id.
+        phone_number_id: String,
+        /// The customer's number (digits, country code first).
+        contact: String,
+        path: PathBuf,
+        /// Text shown under the photo, video or document.
+        #[arg(long, default_value = "")]
+        caption: String,
+        /// The file's MIME type, when its extension does not tell (e.g. application/pdf).
+        #[arg(long = "type")]
+        mime_type: Option<String>,
         #[command(flatten)]
         wait: WaitArgs,
     },
@@ -392,6 +409,10 @@ async fn send(engine: &Engine, cmd: SendCommand) -> Result<()> {
             let p = params.to_params()?;
             (engine.send_template(&key(&phone_number_id, &contact)?, &name, &lang, &p)?, wait)
         }
+        SendCommand::File { phone_number_id, contact, path, caption, mime_type, wait } => {
+            let file = outgoing_file(&path, mime_type)?;
+            (engine.send_file(&key(&phone_number_id, &contact)?, file, &caption).await?, wait)
+        }
     };
     println!("queued {}", item.idempotency_key);
     if !wait.no_wait {
@@ -403,6 +424,14 @@ async fn send(engine: &Engine, cmd: SendCommand) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A file from disk, its type from `--type` or else its extension.
+fn outgoing_file(path: &Path, mime_type: Option<String>) -> Result<OutgoingFile> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mime_type = mime_type.unwrap_or_else(|| mime_guess::from_path(path).first_raw().unwrap_or_default().to_string());
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    Ok(OutgoingFile { name, mime_type, bytes })
 }
 
 fn print_item_state(engine: &Engine, key: &str) -> Result<()> {
