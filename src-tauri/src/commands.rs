@@ -63,12 +63,15 @@ pub async fn send_template(
 /// [`crate::attach::FILE_HEADER`].
 #[tauri::command]
 pub async fn send_file(backend: State<'_, Backend>, request: tauri::ipc::Request<'_>) -> ActionResult<OutboxItem> {
-    let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
-        return Err("the file must come as raw bytes, not JSON".into());
-    };
-    let header = request.headers().get(crate::attach::FILE_HEADER).and_then(|v| v.to_str().ok());
-    let send = crate::attach::FileSend::from_header(header)?;
-    backend.send_file(send, bytes.clone()).await
+    let (send, bytes) = crate::attach::from_request(&request)?;
+    backend.send_file(send, bytes).await
+}
+
+/// A template header's file: uploaded now; the answer is its media id.
+#[tauri::command]
+pub async fn upload_header_file(backend: State<'_, Backend>, request: tauri::ipc::Request<'_>) -> ActionResult<String> {
+    let (header, bytes) = crate::attach::from_request(&request)?;
+    backend.upload_header_file(header, bytes).await
 }
 
 #[tauri::command]

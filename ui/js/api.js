@@ -13,11 +13,11 @@ function base64Utf8(text) {
   return btoa(Array.from(new TextEncoder().encode(text), (b) => String.fromCharCode(b)).join(''));
 }
 
-/** The file's bytes go as the raw body; where it goes and what it is, in one header. */
-async function sendFile(conversation, file, caption) {
-  const about = { conversation, name: file.name, mime_type: file.type, caption };
+/** A file command: the file's bytes go as the raw body; what it is and where it goes, in one header. */
+async function withFile(cmd, file, about) {
   const bytes = new Uint8Array(await file.arrayBuffer());
-  return invoke('send_file', bytes, { headers: { 'x-coexist-file': base64Utf8(JSON.stringify(about)) } });
+  const description = { name: file.name, mime_type: file.type, ...about };
+  return invoke(cmd, bytes, { headers: { 'x-coexist-file': base64Utf8(JSON.stringify(description)) } });
 }
 
 export const api = {
@@ -27,7 +27,8 @@ export const api = {
   messages: (conversation, before, limit) => invoke('messages', { conversation, before, limit }),
   sendText: (conversation, text) => invoke('send_text', { conversation, text }),
   sendTemplate: (conversation, template) => invoke('send_template', { conversation, template }),
-  sendFile,
+  sendFile: (conversation, file, caption) => withFile('send_file', file, { conversation, caption }),
+  uploadHeaderFile: (phoneNumberId, file, kind) => withFile('upload_header_file', file, { phone_number_id: phoneNumberId, kind }),
   retrySend: (outboxId) => invoke('retry_send', { outboxId }),
   templates: (phoneNumberId) => invoke('templates', { phoneNumberId }),
   markRead: (conversation) => invoke('mark_read', { conversation }),

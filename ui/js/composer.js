@@ -5,14 +5,15 @@
 
 import { h, setChildren, $ } from './dom.js';
 import { windowState, expiresAt } from './format.js';
-import { describe, preview, validate, build, filterTemplates } from './templates.js';
+import { describe, preview, validate, build, filterTemplates, uploadedKey } from './templates.js';
 
 export class Composer {
-  constructor({ sendText, sendTemplate, sendFile, loadTemplates }) {
+  constructor({ sendText, sendTemplate, sendFile, uploadHeader, loadTemplates }) {
     this.el = $('composer');
     this.sendText = sendText;
     this.sendTemplate = sendTemplate;
     this.sendFile = sendFile;
+    this.uploadHeader = uploadHeader;
     this.loadTemplates = loadTemplates;
     this.conv = null;
     this.mode = null;
@@ -136,7 +137,8 @@ export class Composer {
       const input = h('input', { type: f.kind === 'media' ? 'url' : 'text', 'data-testid': 'template-param',
         dataset: { param: f.key }, placeholder: f.example || '', 'aria-label': f.label });
       input.addEventListener('input', () => { values[f.key] = input.value; refresh(); });
-      return h('label', { class: 'field' }, h('span', { text: f.label }), input);
+      const label = h('label', { class: 'field' }, h('span', { text: f.label }), input);
+      return f.kind === 'media' ? h('div', {}, label, this.headerUpload(f, input, values, refresh)) : label;
     });
     const send = h('button', { type: 'button', class: 'primary', 'data-testid': 'send-template', text: 'Send template' });
     send.addEventListener('click', async () => {
@@ -152,9 +154,7 @@ export class Composer {
         const payload = build(template, desc, values);
         payload.rendered = preview(desc, values).text;
         await this.sendTemplate(this.conv, payload);
-        fields.forEach((l) => { l.querySelector('input').value = ''; });
-        Object.keys(values).forEach((k) => delete values[k]);
-        refresh();
+        this.templateForm(form, template); // empty again, for the next send
       } catch (e) {
         setChildren(errors, h('li', { text: String(e) }));
         errors.hidden = false;
@@ -169,8 +169,44 @@ export class Composer {
       h('div', { class: 'preview-box' }, h('span', { class: 'muted', text: 'Preview' }), previewText, previewButtons),
       errors, send);
   }
+
+  /** A media header takes a public link, or a file uploaded now (its media id goes with the template). */
+  headerUpload(f, linkInput, values, refresh) {
+    const picker = h('input', { type: 'file', hidden: true, accept: HEADER_ACCEPT[f.media] || '', 'data-testid': 'header-file' });
+    const status = h('span', { class: 'muted', 'data-testid': 'header-file-status' });
+    const button = h('button', { type: 'button', class: 'link-button', 'data-testid': 'header-upload',
+      text: `…or upload the ${f.media} instead`, onclick: () => picker.click() });
+    picker.addEventListener('change', async () => {
+      const file = picker.files[0];
+      picker.value = '';
+      if (!file) return;
+      button.disabled = true;
+      status.textContent = `Uploading ${file.name}…`;
+      delete values[uploadedKey(f)];
+      try {
+        values[uploadedKey(f)] = await this.uploadHeader(this.conv, file, f.media);
+        values[f.key] = '';
+        linkInput.value = '';
+        linkInput.disabled = true;
+        status.textContent = `📎 ${file.name} uploaded`;
+      } catch (e) {
+        linkInput.disabled = false;
+        status.textContent = typeof e === 'string' ? e : (e?.message || String(e));
+      } finally {
+        button.disabled = false;
+        refresh();
+      }
+    });
+    return h('div', { class: 'header-upload' }, button, picker, status);
+  }
 }
 
+/** What a template's media header takes, by its format. */
+const HEADER_ACCEPT = {
+  image: 'image/jpeg,image/png',
+  video: 'video/mp4,video/3gpp',
+  document: 'application/pdf,text/plain,.doc,.docx,.xls,.xlsx,.ppt,.pptx',
+};
 const TEXT_PLACEHOLDER = 'Write a reply… (Enter to send, Shift+Enter for a new line)';
 /** WhatsApp's largest file (a document); the desktop checks the rest before uploading. */
 const MAX_FILE_BYTES = 100 * 1024 * 1024;

@@ -85,7 +85,8 @@ export function validate(desc, values) {
   if (desc.unsupported) errors.push(desc.unsupported);
   for (const f of desc.fields) {
     const v = String(values[f.key] || '');
-    if (!v.trim()) { errors.push(`${f.label}: required.`); continue; }
+    if (f.kind === 'media' && values[uploadedKey(f)]) continue;
+    if (!v.trim()) { errors.push(f.kind === 'media' ? `${f.label}: required, or upload a file.` : `${f.label}: required.`); continue; }
     if (f.kind === 'media') {
       let url = null;
       try { url = new URL(v.trim()); } catch { /* reported below */ }
@@ -101,14 +102,16 @@ export function validate(desc, values) {
 
 /**
  * What `send_template` takes: `{ name, language, params }`, `params` being the engine's
- * TemplateParams (`body_positional`, `body_named`, `header_text`, `header_media_link`, `buttons`).
+ * TemplateParams (`body_positional`, `body_named`, `header_text`, `header_media_link` or
+ * `header_media_id`, `buttons`).
  */
 export function build(template, desc, values) {
   const value = (f) => String(values[f.key] || '').trim();
-  const params = { body_positional: [], body_named: {}, header_text: [], header_media_link: null, buttons: [] };
+  const params = { body_positional: [], body_named: {}, header_text: [], header_media_link: null, header_media_id: null, buttons: [] };
   const header = desc.fields.filter((f) => f.section === 'header');
   for (const f of sortPositional(header)) {
-    if (f.kind === 'media') params.header_media_link = value(f);
+    if (f.kind === 'media' && values[uploadedKey(f)]) params.header_media_id = values[uploadedKey(f)];
+    else if (f.kind === 'media') params.header_media_link = value(f);
     else params.header_text.push(value(f));
   }
   for (const f of sortPositional(desc.fields.filter((x) => x.section === 'body'))) {
@@ -118,6 +121,9 @@ export function build(template, desc, values) {
   for (const f of desc.fields.filter((x) => x.section === 'button')) params.buttons.push({ index: f.index, value: value(f) });
   return { name: template.name, language: template.language, params };
 }
+
+/** Where a media field keeps the media id of a file uploaded for it (instead of a link). */
+export const uploadedKey = (f) => `${f.key}.id`;
 
 /** Positional parameters go in numeric order ({{1}}, {{2}}, …); named ones keep their order. */
 function sortPositional(fields) {

@@ -23,9 +23,12 @@ pub struct TemplateParams {
     /// Parameters of a TEXT header with placeholders.
     #[serde(default)]
     pub header_text: Vec<String>,
-    /// A public link for an IMAGE / VIDEO / DOCUMENT header.
+    /// A public link for an IMAGE / VIDEO / DOCUMENT header...
     #[serde(default)]
     pub header_media_link: Option<String>,
+    /// ...or the media id of a file uploaded for it (`Engine::upload_file`).
+    #[serde(default)]
+    pub header_media_id: Option<String>,
     /// Dynamic button values (URL suffix, coupon code, quick-reply payload), by button index.
     #[serde(default)]
     pub buttons: Vec<ButtonParam>,
@@ -171,9 +174,12 @@ impl TemplateShape {
         if p.header_text.len() != self.header_text_params {
             return Err(format!("the header needs {} parameter(s); got {}", self.header_text_params, p.header_text.len()));
         }
-        match (&self.header_media, &p.header_media_link) {
-            (Some(kind), None) => return Err(format!("the header needs a {kind} link")),
-            (None, Some(_)) => return Err("this template has no media header; remove the header link".into()),
+        match (&self.header_media, &p.header_media_link, &p.header_media_id) {
+            (Some(kind), None, None) => return Err(format!("the header needs a {kind}: a public link or an uploaded file")),
+            (Some(_), Some(_), Some(_)) => return Err("the header takes a link or an uploaded file, not both".into()),
+            (None, Some(_), _) | (None, _, Some(_)) => {
+                return Err("this template has no media header; remove the header link or file".into())
+            }
             _ => {}
         }
         let wanted: BTreeSet<usize> = self.dynamic_buttons.iter().map(|(i, _)| *i).collect();
@@ -189,8 +195,12 @@ impl TemplateShape {
 
     fn components(&self, p: &TemplateParams) -> Vec<Value> {
         let mut out = Vec::new();
-        if let (Some(kind), Some(link)) = (&self.header_media, &p.header_media_link) {
-            out.push(json!({ "type": "header", "parameters": [{ "type": kind, kind.as_str(): { "link": link } }] }));
+        if let Some(kind) = &self.header_media {
+            let media = match (&p.header_media_id, &p.header_media_link) {
+                (Some(id), _) => json!({ "id": id }),
+                (None, link) => json!({ "link": link }),
+            };
+            out.push(json!({ "type": "header", "parameters": [{ "type": kind, kind.as_str(): media }] }));
         } else if !p.header_text.is_empty() {
             let params: Vec<Value> = p.header_text.iter().map(|t| json!({ "type": "text", "text": t })).collect();
             out.push(json!({ "type": "header", "parameters": params }));
@@ -310,8 +320,13 @@ mod tests {
         let err = template_message(&c, &t, &p).unwrap_err();
         assert!(err.to_string().contains("needs 2 parameter(s); got 1"), "{err}");
         p.body_positional.push("A-1".into());
-        assert!(template_message(&c, &t, &p).unwrap_err().to_string().contains("image link"));
+        assert!(template_message(&c, &t, &p).unwrap_err().to_string().contains("needs a image"));
+        p.header_media_id = Some("4490".into());
+        let uploaded = template_message(&c, &t, &TemplateParams { buttons: vec![ButtonParam { index: 1, value: "A-1".into() }], ..p.clone() }).unwrap();
+        assert_eq!(uploaded["template"]["components"][0]["parameters"][0]["image"], json!({"id": "4490"}));
         p.header_media_link = Some("https://x.test/a.png".into());
+        assert!(template_message(&c, &t, &p).unwrap_err().to_string().contains("not both"));
+        p.header_media_id = None;
         assert!(template_message(&c, &t, &p).unwrap_err().to_string().contains("buttons"));
         p.buttons.push(ButtonParam { index: 1, value: "A-1".into() });
         let v = template_message(&c, &t, &p).unwrap();

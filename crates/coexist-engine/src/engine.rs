@@ -176,13 +176,17 @@ impl Engine {
         let kind = file.kind()?;
         attachment::check_caption(kind, caption)?;
         let name = file.base_name().to_string();
-        let media_id = self
-            .client()
-            .upload_media(&conversation.phone_number_id, &name, &file.mime_type, file.bytes)
-            .await
-            .map_err(EngineError::Upload)?;
+        let media_id = self.upload_file(&conversation.phone_number_id, file).await?;
         let message = attachment::media_message(&conversation.contact, kind, &name, &media_id, caption)?;
         self.enqueue(conversation, message)
+    }
+
+    /// Check a file against Meta's types and sizes and upload it for `phone_number_id`; the
+    /// media id names it in a message or a template's media header (`TemplateParams::header_media_id`).
+    pub async fn upload_file(&self, phone_number_id: &str, file: OutgoingFile) -> Result<String, EngineError> {
+        file.kind()?;
+        let name = file.base_name().to_string();
+        self.client().upload_media(phone_number_id, &name, &file.mime_type, file.bytes).await.map_err(EngineError::Upload)
     }
 
     /// Queue an approved template, checked against the template's components first.
