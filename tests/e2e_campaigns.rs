@@ -1,7 +1,8 @@
 //! End-to-end for the campaigns panel: the real app binary under Xvfb, driven by tauri-driver +
 //! WebKitWebDriver, against the real sandbox and bridge in this process. A CSV with a duplicate
 //! and bad rows (one of them markup) is checked (ETA shown first), started, paused, resumed and
-//! finished; the sandbox must have each recipient exactly once.
+//! finished; the sandbox must have each recipient exactly once. A second campaign's template
+//! has an image header, uploaded from the desktop.
 //!
 //! Run: `xvfb-run -a dbus-run-session -- cargo test -p coexist-inbox --test e2e_campaigns`
 //! Screenshot: target/e2e/campaigns.png.
@@ -18,6 +19,7 @@ use serde_json::{json, Value};
 const WAIT: Duration = Duration::from_secs(60);
 const RECIPIENTS: u64 = 120;
 const BASE: u64 = 14_155_570_000;
+const PHOTO: &[u8] = include_bytes!("../crates/coexist-sandbox/assets/photo.png");
 
 impl Ui {
     /// The campaign row's state (`data-state`) and its counts line.
@@ -96,12 +98,42 @@ async fn scenario(ui: &Ui, stack: &Stack) {
     assert_eq!(counts.len(), RECIPIENTS as usize);
     assert!(counts.values().all(|n| *n == 1), "each recipient exactly once: {counts:?}");
 
+    campaign_with_an_uploaded_header(ui, stack).await;
+
     if let Ok(png) = ui.c.screenshot().await {
         let path = harness::screenshot_path("campaigns.png");
         let _ = std::fs::write(&path, png);
     }
     let errors = ui.js("return window.coexistErrors || []", vec![]).await;
     assert_eq!(errors, json!([]), "no uncaught errors or CSP violations");
+}
+
+/// A template with an image header: the image uploaded from the desktop once, its media id in
+/// every recipient's message.
+async fn campaign_with_an_uploaded_header(ui: &Ui, stack: &Stack) {
+    let option = ui.wait("spring_sale offered", "const o = [...document.querySelectorAll('[data-testid=campaign-template] option')].find(o => o.textContent === 'spring_sale (en_US)'); return o ? o.value : null", vec![]).await;
+    ui.fill("campaign-template", option.as_str().unwrap()).await;
+    ui.wait("the header field", "const r = document.querySelector('[data-testid=campaign-header]'); return r && !r.hidden || null", vec![]).await;
+    ui.fill("campaign-name", "e2e sale with a photo").await;
+    ui.fill("campaign-format", "list").await;
+    ui.fill("campaign-recipients", "+14155579001\n+14155579002").await;
+    ui.fill("campaign-params", "friend | 20%").await;
+    ui.pick_file("[data-testid=campaign-header] [data-testid=header-file]", PHOTO, "sale.png", "image/png").await;
+    ui.wait("the photo uploaded", "const s = document.querySelector('[data-testid=campaign-header] [data-testid=header-file-status]'); return s && s.textContent.includes('uploaded') || null", vec![]).await;
+    ui.click("campaign-check").await;
+    ui.click("campaign-start").await;
+    let deadline = std::time::Instant::now() + WAIT;
+    let sales = loop {
+        let sent = stack.sent().await.unwrap();
+        let sales: Vec<Value> = sent["sent"].as_array().unwrap().iter().filter(|r| r["request"]["template"]["name"] == "spring_sale").cloned().collect();
+        if sales.len() >= 2 || std::time::Instant::now() > deadline {
+            break sales;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert_eq!(sales.len(), 2, "both recipients got the sale: {sales:?}");
+    let ids: Vec<&Value> = sales.iter().map(|r| &r["request"]["template"]["components"][0]["parameters"][0]["image"]["id"]).collect();
+    assert!(ids[0].as_str().is_some_and(|id| !id.is_empty()) && ids[0] == ids[1], "one upload, named in each: {sales:?}");
 }
 
 /// Campaign sends the sandbox accepted, per recipient.

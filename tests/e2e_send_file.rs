@@ -22,18 +22,7 @@ const LAPSED: &str = "15551238002";
 const PHOTO: &[u8] = include_bytes!("../crates/coexist-sandbox/assets/photo.png");
 const PHOTO_NAME: &str = "<img id=pwn1 src=x onerror=window.__pwned=1>.png";
 const CAPTION: &str = "Here is the shelf — 3rd row 👋";
-
-/// Put a file in the composer's picker, as the file dialog does, and fire its `change`.
-const PICK_JS: &str = r#"
-const bytes = Uint8Array.from(atob(arguments[0]), (c) => c.charCodeAt(0));
-const file = new File([bytes], arguments[1], { type: arguments[2] });
-const input = document.querySelector('[data-testid=composer-file]');
-const dt = new DataTransfer();
-dt.items.add(file);
-input.files = dt.files;
-input.dispatchEvent(new Event('change'));
-return true;
-"#;
+const COMPOSER_FILE: &str = "[data-testid=composer-file]";
 
 /// Paste a file into the reply box, as the clipboard does with a screenshot.
 const PASTE_JS: &str = r#"
@@ -75,22 +64,21 @@ async fn scenario(ui: &Ui) {
     ui.wait("the text composer", "return document.querySelector('[data-testid=attach-file]') ? true : null", vec![]).await;
 
     // A GIF: WhatsApp cannot send it, and the agent is told which files it can.
-    let gif = base64::engine::general_purpose::STANDARD.encode(b"GIF89a tiny");
-    ui.js(PICK_JS, vec![json!(gif), json!("party.gif"), json!("image/gif")]).await;
+    ui.pick_file(COMPOSER_FILE, b"GIF89a tiny", "party.gif", "image/gif").await;
     ui.click("send-text").await;
     let refused = ui.wait("the GIF to be refused", "const e = document.querySelector('[data-testid=composer-error]'); return e && !e.hidden ? e.textContent : null", vec![]).await;
     assert!(refused.as_str().unwrap().contains("cannot send") && refused.as_str().unwrap().contains("PNG"), "{refused}");
     ui.click("attachment-remove").await;
 
     // A screenshot pasted into the reply box is attached as if picked.
-    ui.js(PASTE_JS, vec![json!(gif), json!("screenshot.png"), json!("image/png")]).await;
+    let screenshot = base64::engine::general_purpose::STANDARD.encode(b"\x89PNG tiny");
+    ui.js(PASTE_JS, vec![json!(screenshot), json!("screenshot.png"), json!("image/png")]).await;
     let pasted = ui.wait("the pasted screenshot's chip", "const c = document.querySelector('[data-testid=attachment]'); return c && !c.hidden ? c.querySelector('[data-testid=attachment-name]').textContent : null", vec![]).await;
     assert_eq!(pasted, "📎 screenshot.png");
     ui.click("attachment-remove").await;
 
     // The photo: its markup name shown as text in the chip, the caption typed, sent.
-    let photo = base64::engine::general_purpose::STANDARD.encode(PHOTO);
-    ui.js(PICK_JS, vec![json!(&photo), json!(PHOTO_NAME), json!("image/png")]).await;
+    ui.pick_file(COMPOSER_FILE, PHOTO, PHOTO_NAME, "image/png").await;
     let chip = ui.wait("the chip naming the file", "const c = document.querySelector('[data-testid=attachment]'); return c && !c.hidden ? c.querySelector('[data-testid=attachment-name]').textContent : null", vec![]).await;
     assert_eq!(chip, format!("📎 {PHOTO_NAME}"));
     ui.fill("composer-text", CAPTION).await;
@@ -111,20 +99,19 @@ async fn scenario(ui: &Ui) {
     let inert = ui.js("return { elements: document.querySelectorAll('[id^=pwn]').length, pwned: window.__pwned ?? null, errors: window.coexistErrors }", vec![]).await;
     assert_eq!(inert, json!({"elements": 0, "pwned": null, "errors": []}), "the file name stayed text");
 
-    template_with_an_uploaded_header(ui, &photo).await;
+    template_with_an_uploaded_header(ui).await;
 }
 
 /// The window is closed: a template with an image header, the image uploaded from the desktop
 /// instead of a public link.
-async fn template_with_an_uploaded_header(ui: &Ui, photo: &str) {
+async fn template_with_an_uploaded_header(ui: &Ui) {
     ui.js("document.querySelector(`[data-testid=conversation-item][data-contact='${arguments[0]}']`).click(); return true", vec![json!(LAPSED)]).await;
     ui.wait("the template picker", "return document.querySelector('[data-testid=template-option][data-name=spring_sale]') ? true : null", vec![]).await;
     ui.js("document.querySelector('[data-testid=template-option][data-name=spring_sale]').click(); return true", vec![]).await;
     ui.wait("the header upload", "return document.querySelector('[data-testid=header-file]') ? true : null", vec![]).await;
     ui.js("const i = document.querySelector(`[data-param='${arguments[0]}']`); i.value = arguments[1]; i.dispatchEvent(new Event('input')); return true", vec![json!("body.1"), json!("Hana")]).await;
     ui.js("const i = document.querySelector(`[data-param='${arguments[0]}']`); i.value = arguments[1]; i.dispatchEvent(new Event('input')); return true", vec![json!("body.2"), json!("20%")]).await;
-    let pick = PICK_JS.replace("composer-file", "header-file");
-    ui.js(&pick, vec![json!(photo), json!("sale.png"), json!("image/png")]).await;
+    ui.pick_file("[data-testid=header-file]", PHOTO, "sale.png", "image/png").await;
     let status = ui.wait("the header photo uploaded", "const s = document.querySelector('[data-testid=header-file-status]'); return s && s.textContent.includes('uploaded') ? s.textContent : null", vec![]).await;
     assert_eq!(status, "📎 sale.png uploaded");
     ui.click("send-template").await;

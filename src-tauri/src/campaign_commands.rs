@@ -30,6 +30,12 @@ pub struct CampaignForm {
     /// Body parameters for everyone, when the list has no parameter columns.
     #[serde(default)]
     pub params: Vec<String>,
+    /// A media header for everyone: a public link...
+    #[serde(default)]
+    pub header_media_link: Option<String>,
+    /// ...or the media id of a file uploaded for it (`upload_header_file`).
+    #[serde(default)]
+    pub header_media_id: Option<String>,
 }
 
 /// A plan as the panel shows it (not the built messages).
@@ -57,7 +63,12 @@ fn plan(backend: &Backend, form: &CampaignForm) -> ActionResult<CampaignPlan> {
         phone_number_id: form.phone_number_id.clone(),
         template_name: form.template_name.clone(),
         language: form.language.clone(),
-        defaults: TemplateParams { body_positional: form.params.clone(), ..Default::default() },
+        defaults: TemplateParams {
+            body_positional: form.params.clone(),
+            header_media_link: form.header_media_link.clone(),
+            header_media_id: form.header_media_id.clone(),
+            ..Default::default()
+        },
     };
     backend.engine.plan_campaign(&spec, list).map_err(|e| e.to_string())
 }

@@ -41,6 +41,22 @@ impl Ui {
             vec![json!(testid)]).await;
     }
 
+    /// Put a file in the `<input type=file>` at `selector`, as the file dialog does, and fire
+    /// its `change` (WebDriver's own file upload is not offered by WebKitWebDriver).
+    pub async fn pick_file(&self, selector: &str, bytes: &[u8], name: &str, mime: &str) {
+        use base64::Engine as _;
+        let script = r#"
+            const bytes = Uint8Array.from(atob(arguments[0]), (c) => c.charCodeAt(0));
+            const dt = new DataTransfer();
+            dt.items.add(new File([bytes], arguments[1], { type: arguments[2] }));
+            const input = document.querySelector(arguments[3]);
+            input.files = dt.files;
+            input.dispatchEvent(new Event('change'));
+            return true;"#;
+        let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+        self.js(script, vec![json!(data), json!(name), json!(mime), json!(selector)]).await;
+    }
+
     pub async fn fill(&self, testid: &str, value: &str) {
         self.js("const e = document.querySelector(`[data-testid=${arguments[0]}]`); e.value = arguments[1]; e.dispatchEvent(new Event('change')); return true;",
             vec![json!(testid), json!(value)]).await;

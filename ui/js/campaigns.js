@@ -7,6 +7,8 @@
 
 import { h, setChildren, $ } from './dom.js';
 import { errorText } from './api.js';
+import { describe } from './templates.js';
+import { headerUpload } from './header_media.js';
 
 function invoke(cmd, args = {}) {
   const tauri = window.__TAURI__;
@@ -71,7 +73,24 @@ function buildBody() {
   const skip = h('input', { type: 'checkbox', 'data-testid': 'campaign-skip-invalid' });
   const planBox = h('div', { class: 'campaign-plan', 'data-testid': 'campaign-plan', hidden: true });
   const error = h('p', { class: 'form-error', 'data-testid': 'campaign-error', hidden: true });
+  const headerRow = h('div', { class: 'wide', 'data-testid': 'campaign-header', hidden: true });
   let templates = [];
+  let header = { link: null, id: null };
+
+  // A template with a media header needs one for everyone: a link, or a file uploaded now.
+  const showHeader = () => {
+    const t = templates[Number(template.value)];
+    const media = t ? describe(t).fields.find((f) => f.kind === 'media') : null;
+    header = { link: null, id: null };
+    headerRow.hidden = !media;
+    if (!media) { setChildren(headerRow); return; }
+    const link = h('input', { type: 'url', 'data-testid': 'campaign-header-link', placeholder: 'https://…', 'aria-label': `Header ${media.media} link` });
+    link.addEventListener('input', () => { header.link = link.value.trim() || null; });
+    const onChange = (id) => { header = { link: id ? null : header.link, id }; };
+    setChildren(headerRow, h('label', { text: `Header ${media.media} for everyone (a public https:// link)` }), link,
+      headerUpload({ kind: media.media, phoneNumberId: () => number.value, linkInput: link, onChange }));
+  };
+  template.addEventListener('change', showHeader);
 
   const form = () => {
     const t = templates[Number(template.value)] || {};
@@ -79,6 +98,7 @@ function buildBody() {
       name: name.value, phone_number_id: number.value, template_name: t.name || '', language: t.language || '',
       recipients: recipients.value, format: format.value,
       params: params.value.trim() ? params.value.split('|').map((p) => p.trim()) : [],
+      header_media_link: header.link, header_media_id: header.id,
     };
   };
   const fail = (e) => { error.textContent = errorText(e); error.hidden = false; };
@@ -86,6 +106,7 @@ function buildBody() {
     try {
       templates = (await campaignApi.templates(number.value)).filter((t) => String(t.status).toUpperCase() === 'APPROVED');
       setChildren(template, templates.map((t, i) => h('option', { value: String(i) }, `${t.name} (${t.language})`)));
+      showHeader();
     } catch (e) { fail(e); }
   };
   number.addEventListener('change', loadTemplates);
@@ -109,7 +130,7 @@ function buildBody() {
     h('div', { class: 'campaign-form' },
       field('Name', name), field('Number', number), field('Template', template),
       field('Recipients', format), h('span'), file, h('div', { class: 'wide' }, recipients),
-      field('Same for everyone', params),
+      field('Same for everyone', params), headerRow,
       field('Skip bad rows', skip),
       h('div', { class: 'wide' }, check)),
     error, planBox,

@@ -6,14 +6,14 @@
 import { h, setChildren, $ } from './dom.js';
 import { windowState, expiresAt } from './format.js';
 import { describe, preview, validate, build, filterTemplates, uploadedKey } from './templates.js';
+import { headerUpload } from './header_media.js';
 
 export class Composer {
-  constructor({ sendText, sendTemplate, sendFile, uploadHeader, loadTemplates }) {
+  constructor({ sendText, sendTemplate, sendFile, loadTemplates }) {
     this.el = $('composer');
     this.sendText = sendText;
     this.sendTemplate = sendTemplate;
     this.sendFile = sendFile;
-    this.uploadHeader = uploadHeader;
     this.loadTemplates = loadTemplates;
     this.conv = null;
     this.mode = null;
@@ -138,7 +138,12 @@ export class Composer {
         dataset: { param: f.key }, placeholder: f.example || '', 'aria-label': f.label });
       input.addEventListener('input', () => { values[f.key] = input.value; refresh(); });
       const label = h('label', { class: 'field' }, h('span', { text: f.label }), input);
-      return f.kind === 'media' ? h('div', {}, label, this.headerUpload(f, input, values, refresh)) : label;
+      if (f.kind !== 'media') return label;
+      const onChange = (id) => {
+        if (id) { values[uploadedKey(f)] = id; values[f.key] = ''; } else delete values[uploadedKey(f)];
+        refresh();
+      };
+      return h('div', {}, label, headerUpload({ kind: f.media, phoneNumberId: () => this.conv.conversation.phone_number_id, linkInput: input, onChange }));
     });
     const send = h('button', { type: 'button', class: 'primary', 'data-testid': 'send-template', text: 'Send template' });
     send.addEventListener('click', async () => {
@@ -169,44 +174,8 @@ export class Composer {
       h('div', { class: 'preview-box' }, h('span', { class: 'muted', text: 'Preview' }), previewText, previewButtons),
       errors, send);
   }
-
-  /** A media header takes a public link, or a file uploaded now (its media id goes with the template). */
-  headerUpload(f, linkInput, values, refresh) {
-    const picker = h('input', { type: 'file', hidden: true, accept: HEADER_ACCEPT[f.media] || '', 'data-testid': 'header-file' });
-    const status = h('span', { class: 'muted', 'data-testid': 'header-file-status' });
-    const button = h('button', { type: 'button', class: 'link-button', 'data-testid': 'header-upload',
-      text: `…or upload the ${f.media} instead`, onclick: () => picker.click() });
-    picker.addEventListener('change', async () => {
-      const file = picker.files[0];
-      picker.value = '';
-      if (!file) return;
-      button.disabled = true;
-      status.textContent = `Uploading ${file.name}…`;
-      delete values[uploadedKey(f)];
-      try {
-        values[uploadedKey(f)] = await this.uploadHeader(this.conv, file, f.media);
-        values[f.key] = '';
-        linkInput.value = '';
-        linkInput.disabled = true;
-        status.textContent = `📎 ${file.name} uploaded`;
-      } catch (e) {
-        linkInput.disabled = false;
-        status.textContent = typeof e === 'string' ? e : (e?.message || String(e));
-      } finally {
-        button.disabled = false;
-        refresh();
-      }
-    });
-    return h('div', { class: 'header-upload' }, button, picker, status);
-  }
 }
 
-/** What a template's media header takes, by its format. */
-const HEADER_ACCEPT = {
-  image: 'image/jpeg,image/png',
-  video: 'video/mp4,video/3gpp',
-  document: 'application/pdf,text/plain,.doc,.docx,.xls,.xlsx,.ppt,.pptx',
-};
 const TEXT_PLACEHOLDER = 'Write a reply… (Enter to send, Shift+Enter for a new line)';
 /** WhatsApp's largest file (a document); the desktop checks the rest before uploading. */
 const MAX_FILE_BYTES = 100 * 1024 * 1024;

@@ -31,7 +31,6 @@ const composer = new Composer({
   sendText: async (conv, text) => { upsertOwn(await api.sendText(conv.conversation, text)); },
   sendTemplate: async (conv, template) => { upsertOwn(await api.sendTemplate(conv.conversation, template)); },
   sendFile: async (conv, file, caption) => { upsertOwn(await api.sendFile(conv.conversation, file, caption)); },
-  uploadHeader: (conv, file, kind) => api.uploadHeaderFile(conv.conversation.phone_number_id, file, kind),
   loadTemplates: (conv) => api.templates(conv.conversation.phone_number_id),
 });
 
