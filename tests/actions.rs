@@ -279,3 +279,17 @@ async fn starts_offline_when_the_bridge_is_unreachable() {
     .expect("an offline status for the UI");
     assert!(offline.unwrap().starts_with("Offline: "));
 }
+
+/// A template header's file must be of the header's kind; the right one gets a media id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_header_file_is_checked_against_the_header_then_uploaded() {
+    use coexist_inbox::attach::HeaderFile;
+    let s = setup().await;
+    let pnid = s.stack.sandbox.phone_number_id.clone();
+    let header = |name: &str, mime: &str, kind: &str| HeaderFile { phone_number_id: pnid.clone(), name: name.into(), mime_type: mime.into(), kind: kind.into() };
+    let wrong = s.backend.upload_header_file(header("terms.pdf", "application/pdf", "image"), b"%PDF-1.4".to_vec()).await.unwrap_err();
+    assert!(wrong.contains("takes image files") && wrong.contains("terms.pdf"), "{wrong}");
+    let id = s.backend.upload_header_file(header("terms.pdf", "application/pdf", "document"), b"%PDF-1.4".to_vec()).await.unwrap();
+    assert!(!id.is_empty() && id.chars().all(|c| c.is_ascii_digit()), "{id}");
+    s.stack.shutdown().await;
+}

@@ -70,7 +70,7 @@ impl Backend {
         let file = OutgoingFile { name: header.name, mime_type: header.mime_type, bytes };
         let kind = file.kind().map_err(err)?.message_type;
         if kind != header.kind {
-            return Err(format!("this template's header takes a {}; {} is a {kind}", header.kind, file.base_name()));
+            return Err(format!("this template's header takes {} files; {} would go as {kind}", header.kind, file.base_name()));
         }
         self.engine.upload_file(&header.phone_number_id, file).await.map_err(err)
     }

@@ -59,7 +59,7 @@ pub enum ComposeError {
     UnsupportedFile { name: String, mime_type: String },
     #[error("{0} is empty; pick the file again")]
     EmptyFile(String),
-    #[error("{name} is {size_mb:.1} MB; WhatsApp takes a {kind} of at most {max_mb} MB")]
+    #[error("{name} is {size_mb:.1} MB; WhatsApp takes {kind} files of at most {max_mb} MB")]
     FileTooLarge { name: String, kind: &'static str, size_mb: f64, max_mb: usize },
     #[error("the caption is {0} characters; WhatsApp allows at most {max}", max = coexist_core::MAX_CAPTION_LEN)]
     CaptionTooLong(usize),
