@@ -153,8 +153,8 @@ impl Backend {
 
     /// Retry a failed send. Refused before Meta accepted it: the same item goes again (same
     /// idempotency key, so it can never go out twice). Accepted and then failed at Meta: a text
-    /// is sent again as a new message (window rules apply); anything else goes again from the
-    /// composer.
+    /// or a file is sent again as a new message (window rules apply); a template goes again
+    /// from the picker.
     pub fn retry_send(&self, idempotency_key: &str) -> ActionResult<OutboxItem> {
         let item = self
             .store()
@@ -167,10 +167,7 @@ impl Backend {
         if item.state != OutboxState::Sent {
             return self.engine.retry(idempotency_key).map_err(err);
         }
-        match item.message.pointer("/text/body").and_then(|v| v.as_str()) {
-            Some(text) if item.message["type"] == "text" => self.send_text(&item.conversation, text),
-            _ => Err("WhatsApp accepted this message and then failed it; send it again from the composer".into()),
-        }
+        self.engine.send_again(&item.conversation, &item.message).map_err(err)
     }
 
     /// Approved templates of a number. When none are known yet, ask the bridge to fetch them

@@ -65,6 +65,8 @@ pub enum ComposeError {
     CaptionTooLong(usize),
     #[error("WhatsApp sends {0} without a caption; send the text as its own message")]
     CaptionNotAllowed(&'static str),
+    #[error("only a text or a file can be sent again as it was; send a template again from the picker")]
+    NotResendable,
 }
 
 /// The Graph envelope addressed to a contact. A contact known only by a business-scoped user id

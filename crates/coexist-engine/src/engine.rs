@@ -205,6 +205,24 @@ impl Engine {
         self.enqueue(conversation, message)
     }
 
+    /// Send again, as a new message with a new key, a text or file that Meta accepted and then
+    /// failed (the first key is spent: Meta took it). A file goes by the same media id (Meta
+    /// keeps uploads 30 days). Like any free-form message it needs the open window; a template
+    /// goes again from the picker, with its parameters checked anew.
+    pub fn send_again(&self, conversation: &ConversationKey, message: &serde_json::Value) -> Result<OutboxItem, EngineError> {
+        match message.get("type").and_then(serde_json::Value::as_str) {
+            Some("text" | "image" | "document" | "audio" | "video") => {
+                self.require_open_window(conversation)?;
+                let mut message = message.clone();
+                if let Some(fields) = message.as_object_mut() {
+                    fields.remove("biz_opaque_callback_data");
+                }
+                self.enqueue(conversation, message)
+            }
+            _ => Err(ComposeError::NotResendable.into()),
+        }
+    }
+
     /// Try a failed item again, with its original key (so it still cannot go out twice).
     pub fn retry(&self, idempotency_key: &str) -> Result<OutboxItem, EngineError> {
         let item = self.shared.store().outbox_retry(idempotency_key)?;

@@ -119,3 +119,36 @@ async fn files_meta_cannot_take_are_refused_before_upload() {
     assert_eq!(answer["error"]["code"], 100, "{answer}");
     s.demo.shutdown().await;
 }
+
+/// Meta accepted a photo and then failed it (the customer was unreachable): sent again as a new
+/// message by the same media id, no second upload; a template is not resent this way.
+#[tokio::test]
+async fn a_file_meta_failed_after_accepting_is_sent_again_by_its_media_id() {
+    let s = stack().await;
+    let (engine, _) = s.engine("send-again", coexist_engine::SyncMode::LongPoll);
+    s.customer_says("14155550179", "Ivo", "photo please", None).await;
+    let key = s.conversation("14155550179");
+    sync_until_conversation(&engine, &key).await;
+    s.control("/sandbox/customers/unreachable", json!({"wa_id": "14155550179", "unreachable": true})).await;
+    let photo = OutgoingFile { name: "shelf.png".into(), mime_type: "image/png".into(), bytes: PHOTO.to_vec() };
+    let first = engine.send_file(&key, photo, "the shelf").await.unwrap();
+    assert_eq!(engine.drain_outbox(Duration::from_secs(10)).await.unwrap().sent, 1, "Meta accepts it first");
+    let failed = eventually(15, "the failed status", || async {
+        engine.sync_once().await.unwrap();
+        let it = engine.store().lock().unwrap().outbox_item(&first.idempotency_key).unwrap().unwrap();
+        (it.delivery_status == Some(coexist_core::StatusKind::Failed)).then_some(it)
+    })
+    .await;
+
+    s.control("/sandbox/customers/unreachable", json!({"wa_id": "14155550179", "unreachable": false})).await;
+    let again = engine.send_again(&key, &failed.message).unwrap();
+    assert_ne!(again.idempotency_key, first.idempotency_key, "a new message: Meta spent the first key");
+    assert_eq!(engine.drain_outbox(Duration::from_secs(10)).await.unwrap().sent, 1);
+    let ids: Vec<Value> = s.sent().await.iter().filter(|r| r["request"]["type"] == "image").map(|r| r["request"]["image"].clone()).collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert_eq!(ids[0], ids[1], "the same media id and caption, no second upload");
+
+    let template = json!({"type": "template", "template": {"name": "order_update"}});
+    assert!(engine.send_again(&key, &template).unwrap_err().to_string().contains("from the picker"));
+    s.demo.shutdown().await;
+}
