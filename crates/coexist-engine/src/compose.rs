@@ -177,7 +177,7 @@ impl TemplateShape {
             return Err(format!("the header needs {} parameter(s); got {}", self.header_text_params, p.header_text.len()));
         }
         match (&self.header_media, &p.header_media_link, &p.header_media_id) {
-            (Some(kind), None, None) => return Err(format!("the header needs a {kind}: a public link or an uploaded file")),
+            (Some(kind), None, None) => return Err(format!("the header needs its {kind}: a public link or an uploaded file")),
             (Some(_), Some(_), Some(_)) => return Err("the header takes a link or an uploaded file, not both".into()),
             (None, Some(_), _) | (None, _, Some(_)) => {
                 return Err("this template has no media header; remove the header link or file".into())
@@ -322,7 +322,7 @@ mod tests {
         let err = template_message(&c, &t, &p).unwrap_err();
         assert!(err.to_string().contains("needs 2 parameter(s); got 1"), "{err}");
         p.body_positional.push("A-1".into());
-        assert!(template_message(&c, &t, &p).unwrap_err().to_string().contains("needs a image"));
+        assert!(template_message(&c, &t, &p).unwrap_err().to_string().contains("needs its image"));
         p.header_media_id = Some("4490".into());
         let uploaded = template_message(&c, &t, &TemplateParams { buttons: vec![ButtonParam { index: 1, value: "A-1".into() }], ..p.clone() }).unwrap();
         assert_eq!(uploaded["template"]["components"][0]["parameters"][0]["image"], json!({"id": "4490"}));
