@@ -52,7 +52,9 @@ async fn managers_view_over_the_real_stack() {
     let m = b.metrics(&q).unwrap();
     let total = |f: fn(&coexist_store::DayReplies) -> i64| m.replies_per_day.iter().map(f).sum::<i64>();
     assert_eq!((total(|d| d.customer), total(|d| d.api), total(|d| d.app)), (2, 1, 1));
-    assert_eq!(m.replies_per_day.len(), 4, "{:?}", m.replies_per_day);
+    // One row per UTC day the range touches, empty days included (4, or 5 when the hour after now is tomorrow).
+    let days = (q.to_ts.div_euclid(86_400) - q.from_ts.div_euclid(86_400) + 1) as usize;
+    assert_eq!(m.replies_per_day.len(), days, "{:?}", m.replies_per_day);
     let app = &m.first_response[1];
     assert_eq!((app.side, app.answered), (Some(Side::App), 1));
     let waited = app.median_secs.unwrap();
