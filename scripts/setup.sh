@@ -10,6 +10,8 @@ PACKAGES=(
   webkit2gtk-driver xvfb xauth
   # A real Secret Service for the sign-in end-to-end test (the token lives in the OS keyring).
   gnome-keyring libsecret-tools
+  # The UI marks media and attachments with emoji (📷 📎); a minimal system has no font for them.
+  fonts-noto-color-emoji
 )
 
 missing=()

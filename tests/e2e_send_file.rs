@@ -6,6 +6,7 @@
 //! window closed, a template's image header is a file uploaded from the desktop, not a link.
 //!
 //! Run: `xvfb-run -a dbus-run-session -- cargo test -p coexist-inbox --test e2e_send_file`
+//! Screenshot: target/e2e/send-file.png (the chip and the caption, before sending).
 
 #[allow(dead_code)]
 mod e2e_support;
@@ -13,7 +14,7 @@ mod e2e_support;
 use std::time::Duration;
 
 use base64::Engine as _;
-use e2e_support::{session::AppSession, stack::Stack, ui::Ui};
+use e2e_support::{harness, session::AppSession, stack::Stack, ui::Ui};
 use serde_json::{json, Value};
 
 const CUSTOMER: &str = "15551238001";
@@ -82,6 +83,9 @@ async fn scenario(ui: &Ui) {
     let chip = ui.wait("the chip naming the file", "const c = document.querySelector('[data-testid=attachment]'); return c && !c.hidden ? c.querySelector('[data-testid=attachment-name]').textContent : null", vec![]).await;
     assert_eq!(chip, format!("📎 {PHOTO_NAME}"));
     ui.fill("composer-text", CAPTION).await;
+    if let Ok(png) = ui.c.screenshot().await {
+        let _ = std::fs::write(harness::screenshot_path("send-file.png"), png);
+    }
     ui.click("send-text").await;
 
     let sent = ui.wait("our photo to be accepted by Meta", r#"

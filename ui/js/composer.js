@@ -190,7 +190,7 @@ class Attachment {
     this.file = null;
     this.picker = h('input', { type: 'file', hidden: true, accept: SENDABLE, 'data-testid': 'composer-file' });
     this.button = h('button', { type: 'button', class: 'attach', 'data-testid': 'attach-file', title: 'Attach a photo or file',
-      'aria-label': 'Attach a photo or file', text: '📎', onclick: () => this.picker.click() });
+      'aria-label': 'Attach a photo or file', text: '📎 Attach', onclick: () => this.picker.click() });
     this.chip = h('div', { class: 'attachment', 'data-testid': 'attachment', hidden: true });
     this.picker.addEventListener('change', () => this.pick(this.picker.files[0]));
     // A screenshot pasted into the reply box, or a file dropped on it, is attached too.
