@@ -1,7 +1,8 @@
 //! Media. As on Meta: `GET /{version}/{media_id}` answers the file's metadata with a download
 //! URL, and that URL answers the bytes to a request carrying the access token. Customers' files
-//! are served from one sample per kind the sandbox has: photos (PNG) and documents (PDF); other
-//! media ids are unknown objects, like an expired media id on Meta. Files the business uploads
+//! are served from one real sample per kind: photos (PNG), stickers (512×512 WebP), documents
+//! (PDF), voice notes (Ogg Opus) and videos (H.264/AAC MP4); other media ids are unknown objects,
+//! like an expired media id on Meta. Files the business uploads
 //! (`POST /{version}/{phone_number_id}/media`) are kept whole and served as uploaded, after the
 //! checks Meta makes: the file's type and its size for that type.
 
@@ -74,19 +75,24 @@ pub fn upload_metadata(id: &str, upload: &Upload, download_url: String) -> Value
 }
 
 const PHOTO: &[u8] = include_bytes!("../assets/photo.png");
+const STICKER: &[u8] = include_bytes!("../assets/sticker.webp");
 const DOCUMENT: &[u8] = include_bytes!("../assets/invoice.pdf");
+const VOICE: &[u8] = include_bytes!("../assets/voice.ogg");
+const VIDEO: &[u8] = include_bytes!("../assets/clip.mp4");
 
 pub const PHOTO_MIME: &str = "image/png";
 pub const DOCUMENT_MIME: &str = "application/pdf";
 
 /// The bytes served for a file of this type, when the sandbox has a sample of it.
 pub fn sample(mime_type: &str) -> Option<&'static [u8]> {
-    if mime_type.starts_with("image/") {
-        Some(PHOTO)
-    } else if mime_type == DOCUMENT_MIME {
-        Some(DOCUMENT)
-    } else {
-        None
+    let essence = mime_type.split(';').next().unwrap_or_default().trim();
+    match essence {
+        "image/webp" => Some(STICKER),
+        DOCUMENT_MIME => Some(DOCUMENT),
+        other if other.starts_with("image/") => Some(PHOTO),
+        other if other.starts_with("audio/") => Some(VOICE),
+        other if other.starts_with("video/") => Some(VIDEO),
+        _ => None,
     }
 }
 
@@ -126,7 +132,11 @@ mod tests {
         assert!(sample(PHOTO_MIME).unwrap().starts_with(b"\x89PNG"));
         assert!(sample("image/jpeg").is_some(), "a photo is served whatever image type was claimed");
         assert!(sample(DOCUMENT_MIME).unwrap().starts_with(b"%PDF"));
-        assert!(sample("audio/ogg").is_none());
+        assert!(sample("audio/ogg; codecs=opus").unwrap().starts_with(b"OggS"));
+        assert_eq!(&sample("video/mp4").unwrap()[4..8], b"ftyp");
+        let sticker = sample("image/webp").unwrap();
+        assert!(sticker.starts_with(b"RIFF") && &sticker[8..12] == b"WEBP" && sticker.len() <= 100 * 1024, "a static sticker");
+        assert!(sample("application/zip").is_none());
         let m = metadata("123", PHOTO_MIME, "http://x/media/123".into()).unwrap();
         assert_eq!(m["file_size"], PHOTO.len());
         assert_eq!(m["sha256"].as_str().unwrap().len(), 64);

@@ -43,6 +43,22 @@ async fn a_photo_is_fetched_by_id_then_url_with_the_token() {
     assert_eq!(unknown["error"]["code"], 100, "{unknown}");
 }
 
+/// Every kind a customer sends is a real file behind its id, with the hash its webhook announced.
+#[tokio::test]
+async fn voice_notes_videos_stickers_and_documents_are_served_too() {
+    let h = start().await;
+    for (kind, magic_at, magic) in [("audio", 0, &b"OggS"[..]), ("video", 4, b"ftyp"), ("sticker", 8, b"WEBP"), ("document", 0, b"%PDF")] {
+        let (status, sent) = h.control("/sandbox/customers/messages", json!({"from": "15551230041", "type": kind})).await;
+        assert_eq!(status, 200, "{sent}");
+        let hook = h.wait_for(kind, |v| v["entry"][0]["changes"][0]["value"]["messages"][0]["type"] == kind).await;
+        let media = hook["entry"][0]["changes"][0]["value"]["messages"][0][kind].clone();
+        let meta: Value = get(&h, &h.url(&format!("/v21.0/{}", media["id"].as_str().unwrap())), Some(TOKEN)).await.json().await.unwrap();
+        let bytes = get(&h, meta["url"].as_str().unwrap(), Some(TOKEN)).await.bytes().await.unwrap();
+        assert_eq!(&bytes[magic_at..magic_at + magic.len()], magic, "{kind}");
+        assert_eq!(hex::encode(Sha256::digest(&bytes)), media["sha256"].as_str().unwrap(), "{kind}: the webhook's hash is the file's");
+    }
+}
+
 fn upload_form(mime: &str, bytes: Vec<u8>) -> reqwest::multipart::Form {
     let file = reqwest::multipart::Part::bytes(bytes).file_name("upload.bin").mime_str(mime).unwrap();
     reqwest::multipart::Form::new().text("messaging_product", "whatsapp").text("type", mime.to_string()).part("file", file)
