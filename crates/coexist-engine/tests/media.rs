@@ -44,15 +44,21 @@ async fn photos_and_documents_come_through_the_bridge_byte_for_byte() {
 
 const PHOTO: &[u8] = include_bytes!("../../coexist-sandbox/assets/photo.png");
 
+/// An engine on the stack, and a customer who just wrote in: the window is open.
+async fn open_window(s: &Stack, engine: &str, contact: &str, name: &str, says: &str) -> (coexist_engine::Engine, coexist_core::ConversationKey) {
+    let (engine, _) = s.engine(engine, coexist_engine::SyncMode::LongPoll);
+    s.customer_says(contact, name, says, None).await;
+    let key = s.conversation(contact);
+    sync_until_conversation(&engine, &key).await;
+    (engine, key)
+}
+
 /// An agent sends a photo with a caption and a document: uploaded through the bridge, sent by
 /// media id, shown in the thread as the business's, and the customer's copy is the same bytes.
 #[tokio::test]
 async fn an_agent_sends_a_photo_and_a_document() {
     let s = stack().await;
-    let (engine, _) = s.engine("send-media", coexist_engine::SyncMode::LongPoll);
-    s.customer_says("14155550177", "Dora", "can you send the invoice?", None).await;
-    let key = s.conversation("14155550177");
-    sync_until_conversation(&engine, &key).await;
+    let (engine, key) = open_window(&s, "send-media", "14155550177", "Dora", "can you send the invoice?").await;
 
     let photo = OutgoingFile { name: "/home/agent/Pictures/shelf.png".into(), mime_type: "image/png".into(), bytes: PHOTO.to_vec() };
     let pdf = OutgoingFile { name: "Invoice 7.pdf".into(), mime_type: "application/pdf".into(), bytes: b"%PDF-1.4 invoice 7".to_vec() };
@@ -87,10 +93,7 @@ async fn an_agent_sends_a_photo_and_a_document() {
 #[tokio::test]
 async fn files_meta_cannot_take_are_refused_before_upload() {
     let s = stack().await;
-    let (engine, _) = s.engine("refuse-media", coexist_engine::SyncMode::LongPoll);
-    s.customer_says("14155550178", "Eli", "hi", None).await;
-    let key = s.conversation("14155550178");
-    sync_until_conversation(&engine, &key).await;
+    let (engine, key) = open_window(&s, "refuse-media", "14155550178", "Eli", "hi").await;
     let file = |name: &str, mime: &str, len: usize| OutgoingFile { name: name.into(), mime_type: mime.into(), bytes: vec![7; len] };
 
     let gif = engine.send_file(&key, file("a.gif", "image/gif", 10), "").await.unwrap_err();
@@ -125,10 +128,7 @@ async fn files_meta_cannot_take_are_refused_before_upload() {
 #[tokio::test]
 async fn a_file_meta_failed_after_accepting_is_sent_again_by_its_media_id() {
     let s = stack().await;
-    let (engine, _) = s.engine("send-again", coexist_engine::SyncMode::LongPoll);
-    s.customer_says("14155550179", "Ivo", "photo please", None).await;
-    let key = s.conversation("14155550179");
-    sync_until_conversation(&engine, &key).await;
+    let (engine, key) = open_window(&s, "send-again", "14155550179", "Ivo", "photo please").await;
     s.control("/sandbox/customers/unreachable", json!({"wa_id": "14155550179", "unreachable": true})).await;
     let photo = OutgoingFile { name: "shelf.png".into(), mime_type: "image/png".into(), bytes: PHOTO.to_vec() };
     let first = engine.send_file(&key, photo, "the shelf").await.unwrap();
