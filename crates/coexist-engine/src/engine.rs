@@ -213,11 +213,7 @@ impl Engine {
         match message.get("type").and_then(serde_json::Value::as_str) {
             Some("text" | "image" | "document" | "audio" | "video") => {
                 self.require_open_window(conversation)?;
-                let mut message = message.clone();
-                if let Some(fields) = message.as_object_mut() {
-                    fields.remove("biz_opaque_callback_data");
-                }
-                self.enqueue(conversation, message)
+                self.enqueue(conversation, message.clone())
             }
             _ => Err(ComposeError::NotResendable.into()),
         }
