@@ -78,7 +78,7 @@ impl Backend {
     pub async fn list_conversations(&self, filter: &str) -> ActionResult<Vec<ConversationSummary>> {
         let agent = self.info().await.agent;
         let filter = filter_for(filter, &agent)?;
-        let page = self.store().conversations(&filter, now()).map_err(err);
+        let page = self.reader().conversations(&filter, now()).map_err(err);
         // The benchmark's cold-start mark: the webview has asked for, and now gets, its first page.
         static FIRST_PAGE: std::sync::Once = std::sync::Once::new();
         FIRST_PAGE.call_once(|| tracing::info!("inbox first page served"));
@@ -89,7 +89,7 @@ impl Backend {
         &self,
         conversation: &ConversationKey,
     ) -> ActionResult<ConversationSummary> {
-        self.store()
+        self.reader()
             .conversation(conversation, now())
             .map_err(err)?
             .ok_or_else(|| {
@@ -108,7 +108,7 @@ impl Backend {
         limit: Option<u32>,
     ) -> ActionResult<MessagePage> {
         let limit = limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
-        let store = self.store();
+        let store = self.reader();
         // One more than asked tells whether an older page exists.
         let mut messages = store
             .messages(conversation, before, limit + 1)
@@ -173,7 +173,7 @@ impl Backend {
     /// Approved templates of a number. When none are known yet, ask the bridge to fetch them
     /// from Meta and pull them in before answering.
     pub async fn templates(&self, phone_number_id: &str) -> ActionResult<Vec<Template>> {
-        let known = self.store().templates(phone_number_id).map_err(err)?;
+        let known = self.reader().templates(phone_number_id).map_err(err)?;
         if !known.is_empty() {
             return Ok(known);
         }
@@ -183,7 +183,7 @@ impl Backend {
             .await
             .map_err(err)?;
         self.engine.sync_once().await.map_err(err)?;
-        self.store().templates(phone_number_id).map_err(err)
+        self.reader().templates(phone_number_id).map_err(err)
     }
 
     pub fn mark_read(&self, conversation: &ConversationKey) -> ActionResult<()> {
@@ -199,11 +199,11 @@ impl Backend {
             limit: SEARCH_LIMIT,
             ..Default::default()
         };
-        self.store().search(&q).map_err(err)
+        self.reader().search(&q).map_err(err)
     }
 
     pub fn number_health(&self) -> ActionResult<Vec<NumberHealth>> {
-        let store = self.store();
+        let store = self.reader();
         let now = now();
         let numbers = store.numbers().map_err(err)?;
         numbers

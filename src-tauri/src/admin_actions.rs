@@ -166,7 +166,7 @@ impl Backend {
     /// Every number this inbox knows, with Business App activity reminders, connection state,
     /// recent 131042 payment failures, mode and throughput cap.
     pub fn admin_number_health(&self) -> ActionResult<Vec<NumberStatus>> {
-        let store = self.store();
+        let store = self.reader();
         let now = now();
         let numbers = store.numbers().map_err(err)?;
         numbers

@@ -12,6 +12,9 @@ use crate::token_store::ConnectionOrigin;
 /// What the app runs on. Managed as Tauri state; commands reach the engine through it.
 pub struct Backend {
     pub engine: Engine,
+    /// A second, read-only connection for the UI's queries: a large batch being synced never
+    /// makes the list, a thread or a search wait.
+    reader: std::sync::Mutex<coexist_store::Store>,
     info: tokio::sync::Mutex<AppInfo>,
     /// The latest `inbox:sync` payload (see [`AppInfo::sync`]).
     last_sync: std::sync::Mutex<Option<serde_json::Value>>,
@@ -76,6 +79,8 @@ pub async fn start(
     };
     let engine = Engine::open(&inbox, EngineConfig::new(url.clone(), token), notifier)
         .map_err(|e| anyhow::anyhow!("cannot open the local inbox {}: {e}", inbox.display()))?;
+    let reader = coexist_store::Store::open_reader(&inbox)
+        .map_err(|e| anyhow::anyhow!("cannot read the local inbox {}: {e}", inbox.display()))?;
     let agent = match tokio::time::timeout(ME_TIMEOUT, engine.client().me()).await {
         Ok(Ok(me)) => me.name,
         Ok(Err(e)) => {
@@ -93,6 +98,7 @@ pub async fn start(
     spawn_template_sync(engine.clone());
     Ok(Backend {
         engine,
+        reader: std::sync::Mutex::new(reader),
         info: tokio::sync::Mutex::new(AppInfo {
             mode,
             agent,
@@ -143,6 +149,12 @@ impl Backend {
     /// Remember the connection state the UI was last told.
     pub fn set_sync(&self, payload: serde_json::Value) {
         *self.last_sync.lock().unwrap_or_else(|p| p.into_inner()) = Some(payload);
+    }
+
+    /// The local inbox for queries, on the read-only connection; writes go through
+    /// [`Backend::store`].
+    pub fn reader(&self) -> std::sync::MutexGuard<'_, coexist_store::Store> {
+        self.reader.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The local inbox (a short lock; never held across an `.await`).

@@ -98,7 +98,7 @@ pub struct ExportResult {
 impl Backend {
     /// The managers' metrics (see coexist_store::metrics for the definitions).
     pub fn metrics(&self, query: &MetricsQuery) -> ActionResult<Metrics> {
-        self.store().metrics(query, now()).map_err(err)
+        self.reader().metrics(query, now()).map_err(err)
     }
 
     /// Search with every filter; an empty text finds nothing (use the filters with words).
@@ -107,14 +107,14 @@ impl Backend {
         if query.text.trim().is_empty() {
             return Ok(Vec::new());
         }
-        self.store().search(&query).map_err(err)
+        self.reader().search(&query).map_err(err)
     }
 
     /// The newest messages of the hit's conversation down to [`CONTEXT_BEFORE`] messages before
     /// the hit, so the thread can open scrolled to it (older pages still load on scroll).
     pub fn message_context(&self, wamid: &str) -> ActionResult<MessageContext> {
         let position = self
-            .store()
+            .reader()
             .message_position(wamid)
             .map_err(err)?
             .ok_or_else(|| "this message is no longer in the local inbox; search again".to_string())?;
@@ -130,7 +130,7 @@ impl Backend {
 
     /// [`Backend::messages`] without its page cap (the context page is bounded above).
     fn messages_unbounded(&self, key: &ConversationKey, limit: u32) -> ActionResult<MessagePage> {
-        let mut messages = self.store().messages(key, None, limit + 1).map_err(err)?;
+        let mut messages = self.reader().messages(key, None, limit + 1).map_err(err)?;
         let has_more = messages.len() > limit as usize;
         if has_more {
             messages.remove(0);
@@ -143,12 +143,12 @@ impl Backend {
 
     /// Where each number's onboarding history import stands (empty when none ran).
     pub fn history_progress(&self) -> ActionResult<Vec<HistoryProgress>> {
-        self.store().history_progress().map_err(err)
+        self.reader().history_progress().map_err(err)
     }
 
     /// Every message of a conversation, oldest first, written to `<data dir>/exports/`.
     pub async fn export_conversation(&self, key: &ConversationKey, format: ExportFormat) -> ActionResult<ExportResult> {
-        let rows = export::conversation_rows(&self.store(), key).map_err(err)?;
+        let rows = export::conversation_rows(&self.reader(), key).map_err(err)?;
         if rows.is_empty() {
             return Err(format!("there is no conversation with {} to export", key.contact.as_str()));
         }

@@ -9,7 +9,8 @@ use coexist_store::Store;
 use crate::load::webhook_for;
 use crate::report::Report;
 
-const BATCH: usize = 1_000;
+/// The batch the desktop applies a backlog in (both sides of the comparison use it).
+const BATCH: usize = coexist_store::BACKLOG_BATCH;
 
 pub fn run(report: &mut Report, quick: bool) -> anyhow::Result<()> {
     let total = if quick { 50_000 } else { 1_000_000 };
@@ -21,7 +22,7 @@ pub fn run(report: &mut Report, quick: bool) -> anyhow::Result<()> {
     let raw_rate = total as f64 / raw.as_secs_f64();
     let store_rate = total as f64 / store.as_secs_f64();
     report.row(
-        &format!("desktop sync: {total} relay events applied (messages, conversations, FTS kept current)"),
+        &format!("desktop sync: {total} relay events applied {BATCH} per transaction (messages, conversations, FTS kept current)"),
         format!("{store_rate:.0} events/s ({:.1} s)", store.as_secs_f64()),
         format!("raw batched SQLite insert of the same rows: {raw_rate:.0} rows/s ({:.1} s)", raw.as_secs_f64()),
         "≥ 50 % of the raw insert rate",

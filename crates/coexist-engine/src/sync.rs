@@ -12,6 +12,7 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use crate::backoff::Backoff;
+use crate::client::EventsPage;
 use crate::decide;
 use crate::events::{ConnectionState, EngineEvent};
 use crate::shared::{now_secs, Shared};
@@ -31,17 +32,20 @@ pub enum SyncMode {
 #[derive(Clone, Debug)]
 pub struct SyncConfig {
     pub mode: SyncMode,
-    /// Relay entries per long-poll page.
+    /// Relay entries per long-poll page (the bridge serves at most 1,000).
     pub page_size: u32,
     /// Long-poll wait, seconds.
     pub wait_secs: u32,
-    /// The SSE stream is applied in batches of whatever arrived together, up to this many.
-    pub stream_batch: usize,
+    /// The most relay entries applied in one transaction. Live traffic goes in as it arrives;
+    /// a backlog (full pages, or a stream with more waiting) is gathered up to this many,
+    /// because each transaction rewrites the index pages its conversations share: a backlog
+    /// applied 20,000 at a time goes in about half again as fast as 1,000 at a time.
+    pub max_batch: usize,
 }
 
 impl Default for SyncConfig {
     fn default() -> Self {
-        SyncConfig { mode: SyncMode::Stream, page_size: 500, wait_secs: 25, stream_batch: 500 }
+        SyncConfig { mode: SyncMode::Stream, page_size: 1_000, wait_secs: 25, max_batch: coexist_store::BACKLOG_BATCH }
     }
 }
 
@@ -73,7 +77,7 @@ impl Syncer {
             if page.events.is_empty() {
                 return Ok(report);
             }
-            let applied = self.apply(page.events).await?;
+            let applied = self.apply(self.gather(page).await?).await?;
             report.applied += applied.applied;
             report.new_inbound += applied.new_inbound.len();
             report.problems.extend(applied.problems.iter().copied());
@@ -109,7 +113,7 @@ impl Syncer {
             let page = self.shared.client.events(cursor, self.config.page_size, self.config.wait_secs).await?;
             self.online(backoff, state);
             if !page.events.is_empty() {
-                self.apply(page.events).await?;
+                self.apply(self.gather(page).await?).await?;
             }
         }
     }
@@ -118,7 +122,7 @@ impl Syncer {
         let cursor = self.shared.store().cursor()?;
         let stream = self.shared.client.stream(cursor).await?;
         self.online(backoff, state);
-        let mut batches = Box::pin(stream.ready_chunks(self.config.stream_batch.max(1)));
+        let mut batches = Box::pin(stream.ready_chunks(self.config.max_batch.max(1)));
         while let Some(chunk) = batches.next().await {
             let mut events = Vec::with_capacity(chunk.len());
             let mut broke = None;
@@ -156,6 +160,21 @@ impl Syncer {
             *last = Some(next.clone());
             self.shared.publish(EngineEvent::Connection { state: next });
         }
+    }
+
+    /// `first` and the pages after it, fetched without waiting while they come back full, up to
+    /// `max_batch` entries: a backlog goes into the store in few large transactions.
+    async fn gather(&self, first: EventsPage) -> Result<Vec<RelayEvent>, EngineError> {
+        let page_size = self.config.page_size as usize;
+        let mut full = first.events.len() >= page_size;
+        let (mut events, mut next) = (first.events, first.next);
+        while full && events.len() + page_size <= self.config.max_batch {
+            let page = self.shared.client.events(next, self.config.page_size, 0).await?;
+            full = page.events.len() >= page_size;
+            next = page.next;
+            events.extend(page.events);
+        }
+        Ok(events)
     }
 
     /// Apply one batch, publish what changed, notify, and check closing windows. Runs on the

@@ -17,7 +17,8 @@ const PER_WEBHOOK: u64 = 4;
 
 fn sync_command(s: &Stack, db: &Path) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_coexist"));
-    cmd.args(["sync", "--once", "--mode", "long-poll", "--page-size", "10"])
+    // Small pages and batches: many commits to be killed between and during.
+    cmd.args(["sync", "--once", "--mode", "long-poll", "--page-size", "10", "--max-batch", "10"])
         .env("COEXIST_BRIDGE_URL", &s.demo.bridge_url)
         .env("COEXIST_TOKEN", &s.demo.token)
         .env("COEXIST_DB", db)

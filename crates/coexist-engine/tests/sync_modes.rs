@@ -101,6 +101,49 @@ impl Link {
     }
 }
 
+/// A backlog of many small pages goes into the store as one batch (one transaction, one
+/// list refresh), up to `max_batch`; with `max_batch` at the page size, page by page.
+#[tokio::test]
+async fn a_backlog_is_gathered_from_full_pages_into_one_batch() {
+    let s = stack().await;
+    let contacts: Vec<String> = (0..10).map(|i| format!("1415555030{i}")).collect();
+    for contact in &contacts {
+        s.customer_says(contact, "Backlog", "hello", None).await;
+    }
+    let probe = s.engine("probe", SyncMode::LongPoll).0;
+    eventually(15, "the bridge to hold every message", || async {
+        let page = probe.client().events(0, 1000, 0).await.unwrap();
+        let texts = page.events.iter().filter(|e| e.payload.to_string().contains("\"hello\"")).count();
+        (texts == contacts.len()).then_some(())
+    })
+    .await;
+
+    let list_refreshes = |max_batch: usize, name: &str| {
+        let (engine, _) = s.engine_with(&s.dir.path().join(format!("{name}.db")), |config| {
+            config.sync.page_size = 2;
+            config.sync.max_batch = max_batch;
+        });
+        async move {
+            let mut events = engine.subscribe();
+            let report = engine.sync_once().await.unwrap();
+            let mut refreshes = Vec::new();
+            while let Ok(event) = events.try_recv() {
+                if let EngineEvent::ConversationsChanged { list, .. } = event {
+                    refreshes.push(list.len());
+                }
+            }
+            (report, refreshes)
+        }
+    };
+    let (gathered, refreshes) = list_refreshes(1_000, "gathered").await;
+    assert!(gathered.applied >= contacts.len(), "{gathered:?}");
+    assert_eq!(refreshes, vec![contacts.len()], "one batch touched every conversation");
+
+    let (paged, refreshes) = list_refreshes(2, "paged").await;
+    assert_eq!(paged.cursor, gathered.cursor);
+    assert!(refreshes.len() >= contacts.len() / 2, "page by page: {refreshes:?}");
+}
+
 #[tokio::test]
 async fn the_stream_reconnects_after_a_cut_and_resumes_from_the_cursor() {
     let s = stack().await;

@@ -260,3 +260,29 @@ fn a_large_batch_with_problems_and_repeated_seqs_applies_each_entry_once() {
     let total: usize = (0..9).map(|c| store.messages(&key(&format!("{}", 200 + c)), None, 1000).unwrap().len()).sum();
     assert_eq!(total, 294);
 }
+
+/// The UI reads through its own connection: it sees what is committed and never waits for a
+/// batch being written.
+#[test]
+fn a_reader_sees_committed_batches_without_waiting_for_a_writer() {
+    let (dir, mut store) = open_store();
+    let path = dir.path().join("inbox.db");
+    store.apply_relay_batch(&[hook(1, inbound_webhook("wamid.1", "111", "Ana", T0, "hi"))]).unwrap();
+    let reader = Store::open_reader(&path).unwrap();
+    let all = ConversationFilter { limit: 50, ..Default::default() };
+    assert_eq!(reader.conversations(&all, T0).unwrap().len(), 1);
+
+    // Another connection holds the write lock mid-transaction: the reader answers at once,
+    // with the last committed state.
+    let writer = rusqlite::Connection::open(&path).unwrap();
+    writer.execute_batch("BEGIN IMMEDIATE; INSERT INTO conversations (phone_number_id, contact) VALUES ('1000', '999');").unwrap();
+    let started = std::time::Instant::now();
+    assert_eq!(reader.conversations(&all, T0).unwrap().len(), 1, "uncommitted changes are not seen");
+    assert!(started.elapsed() < std::time::Duration::from_secs(1), "the reader did not wait for the writer");
+    writer.execute_batch("ROLLBACK").unwrap();
+
+    store.apply_relay_batch(&[hook(2, inbound_webhook("wamid.2", "222", "Bea", T0 + 1, "hello"))]).unwrap();
+    assert_eq!(reader.conversations(&all, T0).unwrap().len(), 2, "a committed batch is seen at once");
+    let query = SearchQuery { text: "hello".into(), limit: 10, ..Default::default() };
+    assert_eq!(reader.search(&query).unwrap().len(), 1);
+}

@@ -58,9 +58,12 @@ enum Command {
         once: bool,
         #[arg(long, value_enum, default_value = "stream")]
         mode: Mode,
-        /// Relay events asked for per request (and applied per transaction).
-        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        /// Relay events asked for per request.
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1000))]
         page_size: u32,
+        /// The most relay events applied in one transaction while catching up a backlog.
+        #[arg(long, default_value_t = coexist_store::BACKLOG_BATCH as u32, value_parser = clap::value_parser!(u32).range(1..))]
+        max_batch: u32,
     },
     /// List conversations, newest first.
     List {
@@ -258,8 +261,9 @@ async fn run(cli: Cli) -> Result<()> {
         return admin_cli::run(&coexist_engine::BridgeClient::new(&cli.bridge, &cli.token), cmd).await;
     }
     let mut config = EngineConfig::new(&cli.bridge, &cli.token);
-    if let Command::Sync { mode, page_size, .. } = &cli.command {
+    if let Command::Sync { mode, page_size, max_batch, .. } = &cli.command {
         config.sync.page_size = *page_size;
+        config.sync.max_batch = *max_batch as usize;
         if let Mode::LongPoll = mode {
             config.sync.mode = SyncMode::LongPoll;
         }

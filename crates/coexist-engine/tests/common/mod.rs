@@ -32,10 +32,15 @@ impl Stack {
     }
 
     pub fn engine_at(&self, db: &Path, mode: SyncMode) -> (Engine, CollectingNotifier) {
+        self.engine_with(db, |config| config.sync.mode = mode)
+    }
+
+    /// An engine whose sync settings `adjust` changes (after the tests' defaults).
+    pub fn engine_with(&self, db: &Path, adjust: impl FnOnce(&mut EngineConfig)) -> (Engine, CollectingNotifier) {
         let notifier = CollectingNotifier::default();
         let mut config = EngineConfig::new(&self.demo.bridge_url, &self.demo.token);
-        config.sync.mode = mode;
         config.sync.wait_secs = 2;
+        adjust(&mut config);
         let engine = Engine::open(db, config, Arc::new(notifier.clone())).expect("engine opens");
         (engine, notifier)
     }
