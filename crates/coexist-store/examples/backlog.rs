@@ -1,4 +1,4 @@
-//! Measures how fast a relay backlog applies: `cargo run --release -p coexist-store --example backlog -- [EVENTS] [BATCH]`.
+//! Measures how fast a relay backlog applies: `cargo run --release -p coexist-store --example backlog -- [EVENTS] [BATCH]` (BATCH: the store's `BACKLOG_BATCH` unless given).
 //!
 //! Builds Meta-shaped webhook bodies (inbound texts with contacts, App echoes, statuses of
 //! earlier sends) for 20,000 contacts, applies them in relay-sized batches to a fresh file
@@ -147,7 +147,7 @@ fn main() {
     let inbound_only = args.iter().any(|a| a == "--inbound");
     let nums: Vec<u64> = args.iter().filter_map(|a| a.parse().ok()).collect();
     let total = nums.first().copied().unwrap_or(1_000_000);
-    let batch = nums.get(1).copied().unwrap_or(1_000);
+    let batch = nums.get(1).copied().unwrap_or(coexist_store::BACKLOG_BATCH as u64);
     let dir = tempfile::tempdir().expect("temp dir");
     let mut store = Store::open(dir.path().join("backlog.db")).expect("open store");
 
