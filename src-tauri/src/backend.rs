@@ -12,8 +12,8 @@ use crate::token_store::ConnectionOrigin;
 /// What the app runs on. Managed as Tauri state; commands reach the engine through it.
 pub struct Backend {
     pub engine: Engine,
-    /// A second, read-only connection for the UI's queries: a large batch being synced never
-    /// makes the list, a thread or a search wait.
+    /// A second connection, for the UI's queries only: a large batch being synced never makes
+    /// the list, a thread or a search wait.
     reader: std::sync::Mutex<coexist_store::Store>,
     info: tokio::sync::Mutex<AppInfo>,
     /// The latest `inbox:sync` payload (see [`AppInfo::sync`]).
@@ -151,7 +151,7 @@ impl Backend {
         *self.last_sync.lock().unwrap_or_else(|p| p.into_inner()) = Some(payload);
     }
 
-    /// The local inbox for queries, on the read-only connection; writes go through
+    /// The local inbox for queries, on the second connection; writes go through
     /// [`Backend::store`].
     pub fn reader(&self) -> std::sync::MutexGuard<'_, coexist_store::Store> {
         self.reader.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
