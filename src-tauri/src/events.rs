@@ -2,7 +2,7 @@
 //!
 //! - `inbox:changed` `{ "conversations": [ConversationKey] }` (empty = reload everything)
 //! - `inbox:health`  `{ "phone_number_ids": [..] }` (numbers, templates, account state)
-//! - `inbox:sync`    `{ "state": "connected" | "offline" | "reconnecting", "detail": ".." }`
+//! - `inbox:sync`    `{ "state": "connected" | "catching_up" | "offline" | "reconnecting", "detail": ".." }`
 //! - `engine:event`  the engine's event as-is (diagnostics)
 
 use coexist_core::ConversationKey;
@@ -65,6 +65,14 @@ pub fn to_ui(event: &EngineEvent) -> Option<UiEvent> {
                 state: "connected",
                 detail: None,
             },
+            ConnectionState::CatchingUp { applied, total } => UiEvent::Sync {
+                state: "catching_up",
+                detail: Some(format!(
+                    "Catching up: {} of {} updates",
+                    thousands(*applied),
+                    thousands(*total)
+                )),
+            },
             ConnectionState::Offline { reason } => UiEvent::Sync {
                 state: "offline",
                 detail: Some(format!("Offline: {reason}")),
@@ -101,6 +109,19 @@ pub async fn forward(mut rx: Receiver<EngineEvent>, emit: impl Fn(&str, serde_js
             Err(RecvError::Closed) => return,
         }
     }
+}
+
+/// `1234567` as `1,234,567`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -144,6 +165,23 @@ mod tests {
             serde_json::to_value(&ui).unwrap(),
             serde_json::json!({"state": "reconnecting", "detail": "Reconnecting in 2 s (attempt 3)"})
         );
+    }
+
+    #[test]
+    fn catching_up_says_how_far_in_words() {
+        let e = EngineEvent::Connection {
+            state: ConnectionState::CatchingUp {
+                applied: 12_000,
+                total: 1_250_000,
+            },
+        };
+        assert_eq!(
+            serde_json::to_value(to_ui(&e).unwrap()).unwrap(),
+            serde_json::json!({"state": "catching_up", "detail": "Catching up: 12,000 of 1,250,000 updates"})
+        );
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
     }
 
     #[tokio::test]

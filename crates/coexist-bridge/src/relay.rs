@@ -40,6 +40,9 @@ pub struct EventsPage {
     pub events: Vec<RelayEvent>,
     /// Pass as `after` next time: the last seq returned, or `after` when there was none.
     pub next: i64,
+    /// The newest seq in the log when the page was read: `last_seq - next` entries are still to
+    /// come (a desktop catching up shows its progress with it).
+    pub last_seq: i64,
 }
 
 /// `GET /v1/events?after=SEQ&limit=N&wait=SECONDS`.
@@ -63,7 +66,8 @@ pub async fn events(
         if !events.is_empty() || now >= deadline || *shutdown.borrow() {
             let next = events.last().map_or(q.after, |e| e.seq);
             state.metrics.relayed(events.iter().map(|e| e.received_at_ms), next);
-            return Ok(Json(EventsPage { events, next }));
+            let last_seq = (*seq_rx.borrow()).max(next);
+            return Ok(Json(EventsPage { events, next, last_seq }));
         }
         let nap = (deadline - now).min(RECHECK);
         tokio::select! {

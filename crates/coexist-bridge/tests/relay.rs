@@ -54,6 +54,7 @@ async fn paging_with_next_visits_every_event_once() {
         }
         seen.extend(events.iter().map(|e| e["seq"].as_i64().unwrap()));
         after = page["next"].as_i64().unwrap();
+        assert_eq!(page["last_seq"], 25, "every page says how far the log goes");
     }
     assert_eq!(seen, (1..=25).collect::<Vec<_>>());
     h.shutdown().await;

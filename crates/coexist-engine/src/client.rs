@@ -46,6 +46,9 @@ pub struct EventsPage {
     pub events: Vec<RelayEvent>,
     /// The cursor to ask with next (`after=next`).
     pub next: i64,
+    /// The newest seq the bridge had (0 from a bridge too old to say).
+    #[serde(default)]
+    pub last_seq: i64,
 }
 
 /// The bridge accepted a send and Meta gave it a wamid.

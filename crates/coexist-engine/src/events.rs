@@ -52,6 +52,8 @@ pub enum SendState {
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum ConnectionState {
     Online,
+    /// Connected and applying a backlog: `applied` of its `total` entries are in.
+    CatchingUp { applied: u64, total: u64 },
     /// Not connected; `reason` says why in plain words.
     Offline { reason: String },
     /// Waiting `delay_ms` before attempt number `attempt`.

@@ -19,6 +19,7 @@ pub mod admin;
 pub mod attachment;
 pub mod backoff;
 pub mod campaign;
+mod catch_up;
 pub mod client;
 pub mod compose;
 mod decide;

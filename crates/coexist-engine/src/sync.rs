@@ -12,6 +12,7 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use crate::backoff::Backoff;
+use crate::catch_up::{CatchUp, SHOW_PROGRESS_OVER};
 use crate::client::EventsPage;
 use crate::decide;
 use crate::events::{ConnectionState, EngineEvent};
@@ -41,11 +42,15 @@ pub struct SyncConfig {
     /// because each transaction rewrites the index pages its conversations share: a backlog
     /// applied 20,000 at a time goes in about half again as fast as 1,000 at a time.
     pub max_batch: usize,
+    /// Backlogs of more entries than this are announced as `ConnectionState::CatchingUp`.
+    pub show_progress_over: i64,
 }
 
 impl Default for SyncConfig {
     fn default() -> Self {
-        SyncConfig { mode: SyncMode::Stream, page_size: 1_000, wait_secs: 25, max_batch: coexist_store::BACKLOG_BATCH }
+        SyncConfig { mode: SyncMode::Stream, page_size: 1_000, wait_secs: 25, max_batch: coexist_store::BACKLOG_BATCH,
+            show_progress_over: SHOW_PROGRESS_OVER,
+        }
     }
 }
 
@@ -77,7 +82,8 @@ impl Syncer {
             if page.events.is_empty() {
                 return Ok(report);
             }
-            let applied = self.apply(self.gather(page).await?).await?;
+            let (events, _) = self.gather(page).await?;
+            let applied = self.apply(events).await?;
             report.applied += applied.applied;
             report.new_inbound += applied.new_inbound.len();
             report.problems.extend(applied.problems.iter().copied());
@@ -108,13 +114,20 @@ impl Syncer {
     }
 
     async fn follow_long_poll(&self, backoff: &mut Backoff, state: &mut Option<ConnectionState>) -> Result<(), EngineError> {
+        let mut catch_up: Option<CatchUp> = None;
         loop {
             let cursor = self.shared.store().cursor()?;
             let page = self.shared.client.events(cursor, self.config.page_size, self.config.wait_secs).await?;
             self.online(backoff, state);
-            if !page.events.is_empty() {
-                self.apply(self.gather(page).await?).await?;
+            let catch_up = catch_up.get_or_insert_with(|| CatchUp::new(cursor, page.last_seq, self.config.show_progress_over));
+            if page.events.is_empty() {
+                continue;
             }
+            let (events, last_seq) = self.gather(page).await?;
+            catch_up.extend(last_seq);
+            self.set_state(state, catch_up.state(cursor));
+            let report = self.apply(events).await?;
+            self.set_state(state, catch_up.state(report.cursor));
         }
     }
 
@@ -122,6 +135,10 @@ impl Syncer {
         let cursor = self.shared.store().cursor()?;
         let stream = self.shared.client.stream(cursor).await?;
         self.online(backoff, state);
+        // The stream does not say how far the log goes; one entry of a page does.
+        let last_seq = self.shared.client.events(cursor, 1, 0).await?.last_seq;
+        let mut catch_up = CatchUp::new(cursor, last_seq, self.config.show_progress_over);
+        self.set_state(state, catch_up.state(cursor));
         let mut batches = Box::pin(stream.ready_chunks(self.config.max_batch.max(1)));
         while let Some(chunk) = batches.next().await {
             let mut events = Vec::with_capacity(chunk.len());
@@ -136,7 +153,8 @@ impl Syncer {
                 }
             }
             if !events.is_empty() {
-                self.apply(events).await?;
+                let report = self.apply(events).await?;
+                self.set_state(state, catch_up.state(report.cursor));
             }
             if let Some(e) = broke {
                 return Err(e.into());
@@ -147,11 +165,12 @@ impl Syncer {
 
     fn online(&self, backoff: &mut Backoff, state: &mut Option<ConnectionState>) {
         backoff.reset();
-        if state.as_ref() != Some(&ConnectionState::Online) {
-            // The bridge is back: held sends may go now.
-            self.shared.online_epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            self.shared.outbox_wake.notify_one();
+        if let Some(ConnectionState::Online | ConnectionState::CatchingUp { .. }) = state {
+            return;
         }
+        // The bridge is back: held sends may go now.
+        self.shared.online_epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.shared.outbox_wake.notify_one();
         self.set_state(state, ConnectionState::Online);
     }
 
@@ -163,18 +182,19 @@ impl Syncer {
     }
 
     /// `first` and the pages after it, fetched without waiting while they come back full, up to
-    /// `max_batch` entries: a backlog goes into the store in few large transactions.
-    async fn gather(&self, first: EventsPage) -> Result<Vec<RelayEvent>, EngineError> {
+    /// `max_batch` entries: a backlog goes into the store in few large transactions. Also the
+    /// newest seq the bridge reported.
+    async fn gather(&self, first: EventsPage) -> Result<(Vec<RelayEvent>, i64), EngineError> {
         let page_size = self.config.page_size as usize;
         let mut full = first.events.len() >= page_size;
-        let (mut events, mut next) = (first.events, first.next);
+        let (mut events, mut next, mut last_seq) = (first.events, first.next, first.last_seq);
         while full && events.len() + page_size <= self.config.max_batch {
             let page = self.shared.client.events(next, self.config.page_size, 0).await?;
             full = page.events.len() >= page_size;
-            next = page.next;
+            (next, last_seq) = (page.next, last_seq.max(page.last_seq));
             events.extend(page.events);
         }
-        Ok(events)
+        Ok((events, last_seq))
     }
 
     /// Apply one batch, publish what changed, notify, and check closing windows. Runs on the

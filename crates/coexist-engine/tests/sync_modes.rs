@@ -144,6 +144,58 @@ async fn a_backlog_is_gathered_from_full_pages_into_one_batch() {
     assert!(refreshes.len() >= contacts.len() / 2, "page by page: {refreshes:?}");
 }
 
+/// A backlog larger than `show_progress_over` is announced as catching up, batch by batch,
+/// then the engine is plainly online; in both sync modes.
+#[tokio::test]
+async fn a_large_backlog_shows_its_progress_then_online() {
+    let s = stack().await;
+    for i in 0..12 {
+        s.customer_says(&format!("1415555040{i:02}"), "Backlog", "catch me up", None).await;
+    }
+    let probe = s.engine("probe", SyncMode::LongPoll).0;
+    let last_seq = eventually(15, "the bridge to hold every message", || async {
+        let page = probe.client().events(0, 1000, 0).await.unwrap();
+        let texts = page.events.iter().filter(|e| e.payload.to_string().contains("catch me up")).count();
+        (texts == 12).then_some(page.last_seq)
+    })
+    .await;
+
+    for mode in [SyncMode::Stream, SyncMode::LongPoll] {
+        let (engine, _) = s.engine_with(&s.dir.path().join(format!("{mode:?}.db")), |config| {
+            config.sync.mode = mode;
+            config.sync.page_size = 2;
+            config.sync.max_batch = 4;
+            config.sync.show_progress_over = 5;
+        });
+        let mut events = engine.subscribe();
+        let _tasks = engine.start();
+        let mut states = Vec::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let event = tokio::time::timeout_at(deadline, events.recv()).await.expect("states arrive").unwrap();
+            if let EngineEvent::Connection { state } = event {
+                let caught_up = state == ConnectionState::Online && states.len() > 1;
+                states.push(state);
+                if caught_up {
+                    break;
+                }
+            }
+        }
+        let progress: Vec<(u64, u64)> = states
+            .iter()
+            .filter_map(|s| match s {
+                ConnectionState::CatchingUp { applied, total } => Some((*applied, *total)),
+                _ => None,
+            })
+            .collect();
+        assert!(progress.len() >= 3, "{mode:?}: progress batch by batch: {states:?}");
+        assert!(progress.iter().all(|(_, total)| *total == last_seq as u64), "{mode:?}: {states:?}");
+        assert!(progress.windows(2).all(|w| w[0].0 < w[1].0), "{mode:?}: only forward: {states:?}");
+        assert_eq!(progress[0].0, 0, "{mode:?}: {states:?}");
+        assert_eq!(engine.store().lock().unwrap().cursor().unwrap(), last_seq, "{mode:?}");
+    }
+}
+
 #[tokio::test]
 async fn the_stream_reconnects_after_a_cut_and_resumes_from_the_cursor() {
     let s = stack().await;
