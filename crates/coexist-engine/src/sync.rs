@@ -38,9 +38,9 @@ pub struct SyncConfig {
     /// Long-poll wait, seconds.
     pub wait_secs: u32,
     /// The most relay entries applied in one transaction. Live traffic goes in as it arrives;
-    /// a backlog (full pages, or a stream with more waiting) is gathered up to this many,
-    /// because each transaction rewrites the index pages its conversations share: a backlog
-    /// applied 20,000 at a time goes in about half again as fast as 1,000 at a time.
+    /// a backlog (pulled as pages, also in stream mode, before the stream is followed) is
+    /// gathered up to this many, because each transaction rewrites the index pages its
+    /// conversations share: 20,000 at a time go in about half again as fast as 1,000.
     pub max_batch: usize,
     /// Backlogs of more entries than this are announced as `ConnectionState::CatchingUp`.
     pub show_progress_over: i64,
@@ -76,18 +76,38 @@ impl Syncer {
 
     /// Pull everything the bridge has after our cursor, apply it, and return (the CLI's `sync --once`).
     pub async fn sync_once(&self) -> Result<SyncReport, EngineError> {
+        self.drain(None).await
+    }
+
+    /// Apply pages from our cursor until the bridge has nothing newer, gathered into large
+    /// batches. In the sync loop (`live`), also mark the bridge reachable and announce a large
+    /// backlog's progress.
+    async fn drain(&self, mut live: Option<(&mut Backoff, &mut Option<ConnectionState>)>) -> Result<SyncReport, EngineError> {
         let mut report = SyncReport { cursor: self.shared.store().cursor()?, ..Default::default() };
+        let mut catch_up: Option<CatchUp> = None;
         loop {
             let page = self.shared.client.events(report.cursor, self.config.page_size, 0).await?;
+            let catch_up =
+                catch_up.get_or_insert_with(|| CatchUp::new(report.cursor, page.last_seq, self.config.show_progress_over));
+            if let Some((backoff, state)) = live.as_mut() {
+                self.online(backoff, state);
+            }
             if page.events.is_empty() {
                 return Ok(report);
             }
-            let (events, _) = self.gather(page).await?;
+            let (events, last_seq) = self.gather(page).await?;
+            catch_up.extend(last_seq);
+            if let Some((_, state)) = live.as_mut() {
+                self.set_state(state, catch_up.state(report.cursor));
+            }
             let applied = self.apply(events).await?;
             report.applied += applied.applied;
             report.new_inbound += applied.new_inbound.len();
             report.problems.extend(applied.problems.iter().copied());
             report.cursor = applied.cursor;
+            if let Some((_, state)) = live.as_mut() {
+                self.set_state(state, catch_up.state(report.cursor));
+            }
         }
     }
 
@@ -114,31 +134,22 @@ impl Syncer {
     }
 
     async fn follow_long_poll(&self, backoff: &mut Backoff, state: &mut Option<ConnectionState>) -> Result<(), EngineError> {
-        let mut catch_up: Option<CatchUp> = None;
         loop {
-            let cursor = self.shared.store().cursor()?;
+            let cursor = self.drain(Some((&mut *backoff, &mut *state))).await?.cursor;
+            // Caught up: wait for what comes next.
             let page = self.shared.client.events(cursor, self.config.page_size, self.config.wait_secs).await?;
-            self.online(backoff, state);
-            let catch_up = catch_up.get_or_insert_with(|| CatchUp::new(cursor, page.last_seq, self.config.show_progress_over));
-            if page.events.is_empty() {
-                continue;
+            if !page.events.is_empty() {
+                let (events, _) = self.gather(page).await?;
+                self.apply(events).await?;
             }
-            let (events, last_seq) = self.gather(page).await?;
-            catch_up.extend(last_seq);
-            self.set_state(state, catch_up.state(cursor));
-            let report = self.apply(events).await?;
-            self.set_state(state, catch_up.state(report.cursor));
         }
     }
 
     async fn follow_stream(&self, backoff: &mut Backoff, state: &mut Option<ConnectionState>) -> Result<(), EngineError> {
-        let cursor = self.shared.store().cursor()?;
+        // A backlog goes in faster as pages gathered into large batches than as the stream's
+        // trickle (whatever arrived while the last batch was applied): drain it first.
+        let cursor = self.drain(Some((backoff, state))).await?.cursor;
         let stream = self.shared.client.stream(cursor).await?;
-        self.online(backoff, state);
-        // The stream does not say how far the log goes; one entry of a page does.
-        let last_seq = self.shared.client.events(cursor, 1, 0).await?.last_seq;
-        let mut catch_up = CatchUp::new(cursor, last_seq, self.config.show_progress_over);
-        self.set_state(state, catch_up.state(cursor));
         let mut batches = Box::pin(stream.ready_chunks(self.config.max_batch.max(1)));
         while let Some(chunk) = batches.next().await {
             let mut events = Vec::with_capacity(chunk.len());
@@ -153,8 +164,7 @@ impl Syncer {
                 }
             }
             if !events.is_empty() {
-                let report = self.apply(events).await?;
-                self.set_state(state, catch_up.state(report.cursor));
+                self.apply(events).await?;
             }
             if let Some(e) = broke {
                 return Err(e.into());
