@@ -2,7 +2,9 @@
 //!
 //! - new inbound customer message: "{sender}" / plain preview. Not for messages older than
 //!   [`MAX_NOTIFY_AGE_SECS`] (a fresh desktop replaying the bridge's log must not show hundreds
-//!   of old messages; they are in the list as unread).
+//!   of old messages; they are in the list as unread). More than
+//!   [`MAX_SEPARATE_NOTIFICATIONS`] in one batch show as one: "7 new messages" / "From Ana, Ben,
+//!   Cleo and 2 others".
 //! - window closing within [`CLOSING_WARNING_SECS`] on a conversation whose customer is still
 //!   waiting for an answer.
 //! - failed send of this desktop (refused by the bridge/Meta, or a `failed` status later).
@@ -19,6 +21,10 @@ use crate::shared::Shared;
 
 /// Inbound messages older than this (Meta time vs now) are not notified.
 pub const MAX_NOTIFY_AGE_SECS: i64 = 3600;
+
+/// More new messages than this in one batch (back online after a while, a burst) are shown as
+/// one notification naming the senders, not one each.
+pub const MAX_SEPARATE_NOTIFICATIONS: usize = 3;
 
 /// Ledger kinds (`notification_claim(kind, key)`).
 pub mod kinds {
@@ -62,6 +68,7 @@ pub(crate) fn after_batch(shared: &Shared, report: &ApplyReport, now: i64) -> Re
             detail,
         });
     }
+    let mut fresh = Vec::new();
     for m in &report.new_inbound {
         let sender = match &m.contact_name {
             Some(name) => display_name(Some(name), &m.conversation),
@@ -75,9 +82,10 @@ pub(crate) fn after_batch(shared: &Shared, report: &ApplyReport, now: i64) -> Re
             preview: preview.clone(),
         });
         if m.timestamp >= now - MAX_NOTIFY_AGE_SECS && shared.store().notification_claim(kinds::MESSAGE, &m.wamid)? {
-            shared.notifier.notify(&sender, &preview);
+            fresh.push((sender, preview));
         }
     }
+    notify_inbound(shared, fresh);
     for st in report.statuses.iter().filter(|st| st.status == StatusKind::Failed) {
         // Only this desktop's own sends: every agent's desktop sees every status.
         let Some(key) = &st.idempotency_key else { continue };
@@ -117,6 +125,37 @@ pub(crate) fn closing_windows(shared: &Shared, now: i64) -> Result<usize, StoreE
 }
 
 /// A send refused for good (not retryable): notify once per outbox item.
+/// New customer messages, `(sender, preview)` each: one notification apiece, or one for a burst.
+fn notify_inbound(shared: &Shared, fresh: Vec<(String, String)>) {
+    if fresh.len() <= MAX_SEPARATE_NOTIFICATIONS {
+        for (sender, preview) in fresh {
+            shared.notifier.notify(&sender, &preview);
+        }
+        return;
+    }
+    let senders = burst_senders(fresh.iter().map(|(sender, _)| sender.as_str()));
+    shared.notifier.notify(&format!("{} new messages", fresh.len()), &senders);
+}
+
+/// "From Ana, Ben and Cleo", or "From Ana, Ben, Cleo and 4 others": each sender once, in order.
+fn burst_senders<'a>(senders: impl Iterator<Item = &'a str>) -> String {
+    const NAMED: usize = 3;
+    let mut distinct: Vec<&str> = Vec::new();
+    for sender in senders {
+        if !distinct.contains(&sender) {
+            distinct.push(sender);
+        }
+    }
+    let others = distinct.len().saturating_sub(NAMED);
+    let named = &distinct[..distinct.len().min(NAMED)];
+    match (named, others) {
+        ([one], 0) => format!("From {one}"),
+        ([first @ .., last], 0) => format!("From {} and {last}", first.join(", ")),
+        (_, 1) => format!("From {} and 1 other", named.join(", ")),
+        _ => format!("From {} and {others} others", named.join(", ")),
+    }
+}
+
 pub(crate) fn failed_send(shared: &Shared, key: &str, conversation: &ConversationKey, detail: &str) -> Result<(), StoreError> {
     if shared.store().notification_claim(kinds::FAILED_SEND, key)? {
         let who = sender_name(shared, conversation, crate::shared::now_secs())?;
@@ -137,4 +176,18 @@ pub fn display_name(name: Option<&str>, key: &ConversationKey) -> String {
         Some(_) => "A customer".to_string(),
         None => format!("+{}", key.contact.as_str()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::burst_senders;
+
+    #[test]
+    fn a_burst_names_its_senders_once_each() {
+        assert_eq!(burst_senders(["Ana", "Ana", "Ana", "Ana"].into_iter()), "From Ana");
+        assert_eq!(burst_senders(["Ana", "Ben", "Ana", "Ana"].into_iter()), "From Ana and Ben");
+        assert_eq!(burst_senders(["Ana", "Ben", "Cleo", "Ben"].into_iter()), "From Ana, Ben and Cleo");
+        assert_eq!(burst_senders(["Ana", "Ben", "Cleo", "Dan"].into_iter()), "From Ana, Ben, Cleo and 1 other");
+        assert_eq!(burst_senders(["Ana", "Ben", "Cleo", "Dan", "Eve", "Dan"].into_iter()), "From Ana, Ben, Cleo and 2 others");
+    }
 }

@@ -181,6 +181,37 @@ async fn notifications_are_decided_once_per_message_and_never_for_echoes() {
     s.demo.shutdown().await;
 }
 
+/// Back online after a while: the messages that came meanwhile arrive in one batch and show as
+/// one notification naming their senders; the next message on its own shows as itself.
+#[tokio::test]
+async fn a_burst_of_new_messages_notifies_once_naming_the_senders() {
+    let s = stack().await;
+    let (engine, notes) = s.engine("inbox", SyncMode::LongPoll);
+    let burst = [("14155550301", "Ana"), ("14155550301", "Ana"), ("14155550302", "Ben"), ("14155550303", "Cleo"), ("14155550304", "Dan")];
+    for (number, name) in burst {
+        s.customer_says(number, name, "while you were away", None).await;
+    }
+    eventually(15, "the bridge to hold the burst", || async {
+        let page = engine.client().events(0, 1000, 0).await.unwrap();
+        let n = page.events.iter().filter(|e| e.payload.to_string().contains("while you were away")).count();
+        (n == burst.len()).then_some(())
+    })
+    .await;
+    engine.sync_once().await.unwrap();
+    assert_eq!(notes.take(), vec![("5 new messages".to_string(), "From Ana, Ben, Cleo and 1 other".to_string())]);
+
+    s.customer_says("14155550301", "Ana", "one more thing", None).await;
+    eventually(15, "Ana's next message", || async {
+        engine.sync_once().await.unwrap();
+        (notes.count() > 0).then_some(())
+    })
+    .await;
+    assert_eq!(notes.take(), vec![("Ana".to_string(), "one more thing".to_string())]);
+    engine.sync_once().await.unwrap();
+    assert!(notes.take().is_empty(), "each message is claimed once, the burst's included");
+    s.demo.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_closing_window_on_an_unanswered_conversation_warns_once() {
     let s = stack().await;
