@@ -13,7 +13,7 @@ async fn long_poll_returns_at_once_when_there_is_nothing_and_wait_is_zero() {
     let h = Harness::start(None, |_| {}).await;
     let (s, page) = h.get_json("/v1/events?after=0", &h.agent).await;
     assert_eq!(s, 200);
-    assert_eq!(page, serde_json::json!({"events": [], "next": 0}));
+    assert_eq!(page, serde_json::json!({"events": [], "next": 0, "last_seq": 0}));
     assert_eq!(h.get_json("/v1/events?after=-1", &h.agent).await.0, 400);
     h.shutdown().await;
 }
