@@ -124,7 +124,6 @@ pub(crate) fn closing_windows(shared: &Shared, now: i64) -> Result<usize, StoreE
     Ok(shown)
 }
 
-/// A send refused for good (not retryable): notify once per outbox item.
 /// New customer messages, `(sender, preview)` each: one notification apiece, or one for a burst.
 fn notify_inbound(shared: &Shared, fresh: Vec<(String, String)>) {
     if fresh.len() <= MAX_SEPARATE_NOTIFICATIONS {
@@ -156,6 +155,7 @@ fn burst_senders<'a>(senders: impl Iterator<Item = &'a str>) -> String {
     }
 }
 
+/// A send refused for good (not retryable): notify once per outbox item.
 pub(crate) fn failed_send(shared: &Shared, key: &str, conversation: &ConversationKey, detail: &str) -> Result<(), StoreError> {
     if shared.store().notification_claim(kinds::FAILED_SEND, key)? {
         let who = sender_name(shared, conversation, crate::shared::now_secs())?;

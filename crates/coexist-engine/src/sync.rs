@@ -48,7 +48,11 @@ pub struct SyncConfig {
 
 impl Default for SyncConfig {
     fn default() -> Self {
-        SyncConfig { mode: SyncMode::Stream, page_size: 1_000, wait_secs: 25, max_batch: coexist_store::BACKLOG_BATCH,
+        SyncConfig {
+            mode: SyncMode::Stream,
+            page_size: 1_000,
+            wait_secs: 25,
+            max_batch: coexist_store::BACKLOG_BATCH,
             show_progress_over: SHOW_PROGRESS_OVER,
         }
     }
