@@ -31,6 +31,7 @@ const TEMPLATE_BUTTON: &str = "<u id=pwn12>Yes</u>";
 const BUTTON_TITLE: &str = "<b id=pwn13>Yes please</b>";
 const REPLY: &str = "<i id=pwn14>about that</i>";
 const RAW: &str = "<img id=pwn15 src=x onerror=window.__pwned=15>";
+const LIVE_TEXT: &str = "<img id=pwn16 src=x onerror=window.__pwned=16>";
 
 /// Nothing became markup or ran: no `pwn*` element anywhere, `window.__pwned` never set, no
 /// script error or CSP violation recorded by the page.
@@ -46,13 +47,23 @@ async fn hostile_text_is_inert_everywhere_the_app_shows_it() {
 
     let app = AppSession::launch(dir.path(), &stack.bridge_url(), &stack.token, Duration::from_secs(30)).await;
     let result = tokio::time::timeout(Duration::from_secs(180), scenario(&app.ui)).await;
+    // One more message while the app is up: notified on its own, its text in the body.
+    stack.customer_says(MALLORY, NAME, LIVE_TEXT, None).await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !app.notified.all().iter().any(|n| n.body.contains("pwn16")) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let notified = app.notified.all();
     app.close().await;
     stack.shutdown().await;
     result.expect("the hostile-input scenario took longer than 3 minutes");
 
-    let note = notified.iter().find(|n| n.body.contains("pwn2")).expect("a notification for the hostile message");
-    assert!(note.body.contains("&lt;img id=pwn2") && !note.body.contains('<'), "markup escaped for the server: {}", note.body);
+    // The eight messages that came before the app started arrive as one burst: one notification
+    // naming the sender, whose name is markup.
+    let burst = notified.iter().find(|n| n.summary.ends_with("new messages")).expect("one notification for the burst");
+    assert!(burst.body.contains("&lt;svg id=pwn1") && !burst.body.contains('<'), "markup escaped for the server: {}", burst.body);
+    let live = notified.iter().find(|n| n.body.contains("pwn16")).expect("a notification for the live hostile message");
+    assert!(live.body.contains("&lt;img id=pwn16") && !live.body.contains('<'), "markup escaped for the server: {}", live.body);
 }
 
 /// A template whose every text is markup, submitted through the Graph API and approved.
