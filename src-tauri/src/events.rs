@@ -3,7 +3,9 @@
 //! - `inbox:changed` `{ "conversations": [ConversationKey] }` (empty = reload everything)
 //! - `inbox:health`  `{ "phone_number_ids": [..] }` (numbers, templates, account state)
 //! - `inbox:sync`    `{ "state": "connected" | "catching_up" | "offline" | "reconnecting", "detail": ".." }`
-//! - `engine:event`  the engine's event as-is (diagnostics)
+//!
+//! One batch of the sync is one `inbox:changed` (its list and timelines), however many messages
+//! it holds: a 20,000-entry batch must not become 20,000 reloads in the webview.
 
 use coexist_core::ConversationKey;
 use coexist_engine::{ConnectionState, EngineEvent};
@@ -13,7 +15,6 @@ use tokio::sync::broadcast::{error::RecvError, Receiver};
 pub const CHANGED: &str = "inbox:changed";
 pub const HEALTH: &str = "inbox:health";
 pub const SYNC: &str = "inbox:sync";
-pub const RAW: &str = "engine:event";
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -52,8 +53,9 @@ pub fn to_ui(event: &EngineEvent) -> Option<UiEvent> {
             }
             UiEvent::Changed { conversations }
         }
-        EngineEvent::NewInbound { conversation, .. }
-        | EngineEvent::SendState { conversation, .. }
+        // Its batch's ConversationsChanged, published first, already names the conversation.
+        EngineEvent::NewInbound { .. } => return None,
+        EngineEvent::SendState { conversation, .. }
         | EngineEvent::WindowClosing { conversation, .. } => UiEvent::Changed {
             conversations: vec![conversation.clone()],
         },
@@ -94,9 +96,6 @@ pub async fn forward(mut rx: Receiver<EngineEvent>, emit: impl Fn(&str, serde_js
     loop {
         match rx.recv().await {
             Ok(event) => {
-                if let Ok(raw) = serde_json::to_value(&event) {
-                    emit(RAW, raw);
-                }
                 if let Some(ui) = to_ui(&event) {
                     emit(ui.name(), serde_json::to_value(&ui).unwrap_or_default());
                 }
@@ -152,6 +151,17 @@ mod tests {
     }
 
     #[test]
+    fn a_new_message_adds_no_reload_of_its_own() {
+        let e = EngineEvent::NewInbound {
+            conversation: key("a"),
+            wamid: "wamid.1".into(),
+            sender: "Ana".into(),
+            preview: "hi".into(),
+        };
+        assert_eq!(to_ui(&e), None);
+    }
+
+    #[test]
     fn connection_states_become_plain_words() {
         let e = EngineEvent::Connection {
             state: ConnectionState::Reconnecting {
@@ -204,8 +214,8 @@ mod tests {
         let seen = seen.lock().unwrap();
         let names: Vec<&str> = seen.iter().map(|(n, _)| n.as_str()).collect();
         // The first event was lost to lag: a full reload is asked for, then the two kept ones.
-        assert_eq!(names, [CHANGED, HEALTH, RAW, CHANGED, RAW, CHANGED]);
+        assert_eq!(names, [CHANGED, HEALTH, CHANGED, CHANGED]);
         assert_eq!(seen[0].1, serde_json::json!({"conversations": []}));
-        assert_eq!(seen[3].1["conversations"][0]["contact"], "b");
+        assert_eq!(seen[2].1["conversations"][0]["contact"], "b");
     }
 }

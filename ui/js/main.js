@@ -42,7 +42,29 @@ function toast(text) {
   toast.timer = setTimeout(() => { el.hidden = true; }, 6000);
 }
 
-async function refreshList() {
+/**
+ * Reload the list. Asked again while a reload runs (a sync burst), it runs once more after it
+ * instead of stacking reloads; every caller's promise settles on a list at least as new as its ask.
+ */
+function refreshList() {
+  if (refreshList.running) {
+    refreshList.again = true;
+    return refreshList.running;
+  }
+  refreshList.running = (async () => {
+    try {
+      do {
+        refreshList.again = false;
+        await loadList();
+      } while (refreshList.again);
+    } finally {
+      refreshList.running = null;
+    }
+  })();
+  return refreshList.running;
+}
+
+async function loadList() {
   try {
     inbox.filter = state.filter;
     inbox.setItems(await api.listConversations(state.filter));

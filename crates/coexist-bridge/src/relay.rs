@@ -66,7 +66,8 @@ pub async fn events(
         if !events.is_empty() || now >= deadline || *shutdown.borrow() {
             let next = events.last().map_or(q.after, |e| e.seq);
             state.metrics.relayed(events.iter().map(|e| e.received_at_ms), next);
-            let last_seq = (*seq_rx.borrow()).max(next);
+            // From the file, not the writer's watch: another process (the CLI) may append too.
+            let last_seq = state.db.last_seq().await?.max(next);
             return Ok(Json(EventsPage { events, next, last_seq }));
         }
         let nap = (deadline - now).min(RECHECK);
