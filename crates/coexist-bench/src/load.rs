@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hmac::{Hmac, Mac};
+use rand::{Rng, SeedableRng};
 use sha2::Sha256;
 
 pub struct LoadResult {
@@ -46,8 +47,16 @@ const WORDS: [&str; 16] = [
 ];
 
 /// Message `i` of a backlog spread over `customers` conversations, its text varied for search.
+///
+/// Shaped like real traffic, not like a loop counter: each message comes from a customer drawn
+/// at random (a backlog interleaves conversations; taking them in turn would walk the store's
+/// indexes in key order) and has a wamid like Meta's (the customer's number, then a random id,
+/// from the sandbox's generator), so wamids do not arrive in sorted order either.
 pub fn webhook_for(i: usize, customers: usize) -> Vec<u8> {
-    let customer = i % customers;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(i as u64);
+    let customer = rng.gen_range(0..customers);
+    let wa_id = format!("1555{customer:07}");
+    let wamid = coexist_sandbox::ids::IdGen::new(i as u64).wamid(&wa_id, coexist_sandbox::ids::Direction::Inbound);
     let text = format!(
         "Hello! About my {} and the {} — {} please, the {} one. Ref {i}",
         WORDS[i % 16], WORDS[(i / 16) % 16], WORDS[(i / 256) % 16], WORDS[(i / 7) % 16]
@@ -61,10 +70,10 @@ pub fn webhook_for(i: usize, customers: usize) -> Vec<u8> {
                 "value": {
                     "messaging_product": "whatsapp",
                     "metadata": {"display_phone_number": "15550100", "phone_number_id": "106540352242922"},
-                    "contacts": [{"profile": {"name": format!("Customer {customer}")}, "wa_id": format!("1555{customer:07}")}],
+                    "contacts": [{"profile": {"name": format!("Customer {customer}")}, "wa_id": wa_id}],
                     "messages": [{
-                        "from": format!("1555{customer:07}"),
-                        "id": format!("wamid.HBgLMTU1NTAxMDAwMDAVAgASGBQzQTg{i:012}AA=="),
+                        "from": wa_id,
+                        "id": wamid,
                         "timestamp": (1_764_000_000 + i as i64).to_string(),
                         "text": {"body": text},
                         "type": "text"

@@ -23,7 +23,7 @@ impl Store {
     pub fn message_position(&self, wamid: &str) -> Result<Option<MessagePosition>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT c.phone_number_id, c.contact, m.ts, m.id, m.conversation_id
-             FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.wamid = ?1",
+             FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.wamid_key = wamid_key(?1) AND m.wamid = ?1",
         )?;
         let found = stmt
             .query_row([wamid], |r| {

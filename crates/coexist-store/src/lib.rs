@@ -38,6 +38,7 @@ mod queries;
 mod schema;
 mod search;
 mod settings;
+mod wamid_key;
 pub mod text;
 mod views;
 
@@ -226,5 +227,6 @@ fn configure(conn: &Connection) -> Result<()> {
     // After a large backlog, give the disk back: the WAL file is truncated to 64 MB.
     conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
     conn.set_prepared_statement_cache_capacity(128);
+    wamid_key::register(conn)?;
     Ok(())
 }

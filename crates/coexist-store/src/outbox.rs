@@ -270,7 +270,7 @@ impl Store {
         list(
             &self.conn,
             "WHERE o.phone_number_id = ?1 AND o.contact = ?2
-               AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.wamid = o.wamid)
+               AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.wamid_key = wamid_key(o.wamid) AND m.wamid = o.wamid)
              ORDER BY o.id",
             params![key.phone_number_id, key.contact.as_str()],
         )

@@ -244,7 +244,7 @@ fn reactions(conn: &Connection, wamid: &str) -> Result<Vec<ReactionView>> {
 }
 
 fn quoted(conn: &Connection, wamid: &str) -> Result<QuotedMessage> {
-    let mut stmt = conn.prepare_cached("SELECT side, body, revoked_at FROM messages WHERE wamid = ?1")?;
+    let mut stmt = conn.prepare_cached("SELECT side, body, revoked_at FROM messages WHERE wamid_key = wamid_key(?1) AND wamid = ?1")?;
     let found: Option<(String, String, Option<i64>)> =
         stmt.query_row([wamid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()?;
     Ok(match found {

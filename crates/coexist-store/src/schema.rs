@@ -230,14 +230,101 @@ CREATE TABLE notifications (
 /// (see search.rs).
 const V2: &str = "CREATE VIRTUAL TABLE messages_vocab USING fts5vocab(messages_fts, 'row');";
 
+/// Version 4: messages are found by a compact key instead of a unique index on the wamid
+/// (see wamid_key.rs). SQLite cannot drop a column's UNIQUE, so the table is rebuilt (ids kept:
+/// the search index refers to them); `wamid_key()` is registered on every connection.
+const V4: &str = r#"
+DROP TRIGGER messages_fts_update;
+DROP TRIGGER messages_fts_delete;
+CREATE TABLE messages_v4 (
+    id              INTEGER PRIMARY KEY,
+    wamid           TEXT NOT NULL,
+    wamid_key       INTEGER NOT NULL,
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+    side            TEXT NOT NULL,
+    from_business   INTEGER NOT NULL,
+    ts              INTEGER NOT NULL,
+    kind            TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    raw             TEXT NOT NULL,
+    text            TEXT,
+    reply_to        TEXT,
+    referral        TEXT,
+    agent           TEXT,
+    idempotency_key TEXT,
+    relay_seq       INTEGER,
+    edited_at       INTEGER,
+    revoked_at      INTEGER
+);
+INSERT INTO messages_v4 (id, wamid, wamid_key, conversation_id, side, from_business, ts, kind, body, raw, text,
+                         reply_to, referral, agent, idempotency_key, relay_seq, edited_at, revoked_at)
+    SELECT id, wamid, wamid_key(wamid), conversation_id, side, from_business, ts, kind, body, raw, text,
+           reply_to, referral, agent, idempotency_key, relay_seq, edited_at, revoked_at
+    FROM messages ORDER BY id;
+DROP TABLE messages;
+ALTER TABLE messages_v4 RENAME TO messages;
+CREATE INDEX messages_by_wamid ON messages(wamid_key);
+CREATE INDEX messages_timeline ON messages(conversation_id, ts, id);
+CREATE INDEX messages_by_idempotency ON messages(idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, text) SELECT 'delete', old.id, old.text WHERE old.text IS NOT NULL;
+    INSERT INTO messages_fts (rowid, text) SELECT new.id, new.text WHERE new.text IS NOT NULL;
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.text IS NOT NULL BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+"#;
+
 pub(crate) fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(crate::campaigns::MIGRATION)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(crate::campaigns::MIGRATION), M::up(V4)])
 }
 
 #[cfg(test)]
 mod tests {
+    use rusqlite::Connection;
+
+    fn connection() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        crate::wamid_key::register(&conn).unwrap();
+        conn
+    }
+
     #[test]
-    fn migrations_are_valid() {
-        super::migrations().validate().expect("migrations apply to an empty database");
+    fn migrations_apply_to_an_empty_database() {
+        super::migrations().to_latest(&mut connection()).expect("migrations apply to an empty database");
+    }
+
+    #[test]
+    fn version_4_keeps_every_message_its_id_and_its_search_entry() {
+        let mut conn = connection();
+        let v3 = super::Migrations::new(vec![super::M::up(super::V1), super::M::up(super::V2), super::M::up(crate::campaigns::MIGRATION)]);
+        v3.to_latest(&mut conn).unwrap();
+        conn.execute_batch(
+            "INSERT INTO conversations (id, phone_number_id, contact) VALUES (1, 'pn', '1555');
+             INSERT INTO messages (id, wamid, conversation_id, side, from_business, ts, kind, body, raw, text)
+                 VALUES (7, 'wamid.A', 1, 'customer', 0, 100, 'text', '{}', 'null', 'parcel arrived'),
+                        (9, 'wamid.B', 1, 'api', 1, 101, 'text', '{}', 'null', 'glad to hear');
+             INSERT INTO messages_fts (rowid, text) SELECT id, text FROM messages;",
+        )
+        .unwrap();
+
+        super::migrations().to_latest(&mut conn).unwrap();
+
+        let by_key = |wamid: &str| -> Option<i64> {
+            conn.query_row("SELECT id FROM messages WHERE wamid_key = wamid_key(?1) AND wamid = ?1", [wamid], |r| r.get(0)).ok()
+        };
+        assert_eq!((by_key("wamid.A"), by_key("wamid.B"), by_key("wamid.C")), (Some(7), Some(9), None));
+        let hit = |word: &str| -> Vec<i64> {
+            let mut stmt = conn.prepare("SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1").unwrap();
+            stmt.query_map([word], |r| r.get(0)).unwrap().collect::<rusqlite::Result<_>>().unwrap()
+        };
+        assert_eq!(hit("parcel"), vec![7]);
+        // The triggers came back with the table: an edit moves the message in the index.
+        conn.execute("UPDATE messages SET text = 'parcel lost' WHERE id = 9", []).unwrap();
+        assert_eq!((hit("parcel"), hit("glad")), (vec![7, 9], vec![]));
+        let plan: String = conn
+            .query_row("EXPLAIN QUERY PLAN SELECT id FROM messages WHERE wamid_key = wamid_key('x') AND wamid = 'x'", [], |r| r.get(3))
+            .unwrap();
+        assert!(plan.contains("messages_by_wamid"), "{plan}");
     }
 }

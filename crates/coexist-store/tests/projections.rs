@@ -21,6 +21,32 @@ fn a_duplicate_message_is_stored_once_and_notified_once() {
     assert_eq!(store.conversation(&key("111"), T0).unwrap().unwrap().unread, 1);
 }
 
+/// Two wamids whose index keys are the same (found by search; see wamid_key.rs).
+const SAME_KEY: [&str; 2] = ["wamid.collide.100594", "wamid.collide.116144"];
+
+#[test]
+fn wamids_that_share_an_index_key_are_still_two_messages() {
+    let (_dir, mut store) = open_store();
+    store.apply_events(&[inbound(SAME_KEY[0], "111", T0, "first"), inbound(SAME_KEY[1], "111", T0 + 1, "second")]).unwrap();
+    let again = store.apply_events(&[inbound(SAME_KEY[1], "111", T0 + 1, "second")]).unwrap();
+    assert!(again.new_inbound.is_empty(), "still a duplicate");
+    store
+        .apply_events(&[Event::MessageEdited {
+            wamid: SAME_KEY[1].into(),
+            conversation: key("111"),
+            timestamp: T0 + 5,
+            body: MessageBody::Text { body: "second, edited".into() },
+        }])
+        .unwrap();
+    let texts: Vec<MessageBody> = store.messages(&key("111"), None, 10).unwrap().into_iter().map(|m| m.body).collect();
+    assert_eq!(
+        texts,
+        [MessageBody::Text { body: "first".into() }, MessageBody::Text { body: "second, edited".into() }],
+        "each message found by its own wamid"
+    );
+    assert_eq!(store.message_position(SAME_KEY[0]).unwrap().map(|p| (p.timestamp, p.newer)), Some((T0, 1)));
+}
+
 #[test]
 fn statuses_only_move_forward_whatever_the_arrival_order() {
     let (_dir, mut store) = open_store();

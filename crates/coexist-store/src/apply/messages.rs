@@ -7,6 +7,7 @@ use super::{Batch, NewInbound};
 use crate::error::{decode, Result};
 use crate::text::{preview, searchable_text, REVOKED_PREVIEW};
 use crate::views::side_name;
+use crate::wamid_key::wamid_key;
 
 /// The `type` tag of a body, stored so queries can skip reactions without parsing JSON.
 pub(crate) fn body_kind(body: &MessageBody) -> &'static str {
@@ -130,21 +131,21 @@ impl Batch<'_> {
         self.sync_search_index()?;
         let body_json = serde_json::to_string(body).expect("MessageBody serializes");
         let mut update =
-            self.conn.prepare_cached("UPDATE messages SET body = ?2, kind = ?3, text = ?4, edited_at = ?5 WHERE wamid = ?1")?;
+            self.conn.prepare_cached("UPDATE messages SET body = ?2, kind = ?3, text = ?4, edited_at = ?5 WHERE wamid_key = wamid_key(?1) AND wamid = ?1")?;
         update.execute(params![wamid, body_json, body_kind(body), searchable_text(body), ts])?;
         self.refresh_preview(wamid, conversation, preview(body))
     }
 
     /// `(last edit, revoked)` of a stored message; `None` when it has not arrived yet.
     fn edit_state(&self, wamid: &str) -> Result<Option<(Option<Timestamp>, bool)>> {
-        let mut select = self.conn.prepare_cached("SELECT edited_at, revoked_at IS NOT NULL FROM messages WHERE wamid = ?1")?;
+        let mut select = self.conn.prepare_cached("SELECT edited_at, revoked_at IS NOT NULL FROM messages WHERE wamid_key = wamid_key(?1) AND wamid = ?1")?;
         Ok(select.query_row([wamid], |r| Ok((r.get(0)?, r.get(1)?))).optional()?)
     }
 
     pub(super) fn revoke(&mut self, wamid: &str, conversation: &ConversationKey, ts: Timestamp) -> Result<()> {
         self.sync_search_index()?;
         let mut update =
-            self.conn.prepare_cached("UPDATE messages SET revoked_at = ?2, text = NULL WHERE wamid = ?1 AND revoked_at IS NULL")?;
+            self.conn.prepare_cached("UPDATE messages SET revoked_at = ?2, text = NULL WHERE wamid_key = wamid_key(?1) AND wamid = ?1 AND revoked_at IS NULL")?;
         if update.execute(params![wamid, ts])? == 0 {
             if !self.message_exists(wamid)? {
                 self.defer_patch(wamid, "revoke", ts, None)?;
@@ -166,7 +167,7 @@ impl Batch<'_> {
     }
 
     fn message_exists(&self, wamid: &str) -> Result<bool> {
-        let mut exists = self.conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM messages WHERE wamid = ?1)")?;
+        let mut exists = self.conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM messages WHERE wamid_key = wamid_key(?1) AND wamid = ?1)")?;
         Ok(exists.query_row([wamid], |r| r.get(0))?)
     }
 
@@ -213,18 +214,25 @@ fn kept_raw(m: &Message) -> String {
     }
 }
 
-/// Insert a message row; `false` when the wamid is already stored.
+/// Insert a message row; `false` when the wamid is already stored (looked up by its key: the
+/// table has no unique index on the wamid, see wamid_key.rs).
 fn insert_message(conn: &rusqlite::Connection, conv_id: i64, m: &Message, seq: Option<i64>) -> Result<bool> {
+    let key = wamid_key(&m.wamid);
+    let mut stored = conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM messages WHERE wamid_key = ?1 AND wamid = ?2)")?;
+    if stored.query_row(params![key, m.wamid], |r| r.get(0))? {
+        return Ok(false);
+    }
     let body = serde_json::to_string(&m.body).expect("MessageBody serializes");
     let raw = kept_raw(m);
     let referral = m.referral.as_ref().filter(|r| !r.is_null()).map(|r| r.to_string());
     let mut insert = conn.prepare_cached(
-        "INSERT OR IGNORE INTO messages (wamid, conversation_id, side, from_business, ts, kind, body, raw, text,
+        "INSERT INTO messages (wamid, wamid_key, conversation_id, side, from_business, ts, kind, body, raw, text,
              reply_to, referral, agent, idempotency_key, relay_seq)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?;
-    let inserted = insert.execute(params![
+    insert.execute(params![
         m.wamid,
+        key,
         conv_id,
         side_name(m.side),
         m.from_business,
@@ -239,5 +247,5 @@ fn insert_message(conn: &rusqlite::Connection, conv_id: i64, m: &Message, seq: O
         m.idempotency_key,
         seq
     ])?;
-    Ok(inserted == 1)
+    Ok(true)
 }
