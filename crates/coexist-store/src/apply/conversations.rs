@@ -97,6 +97,12 @@ impl ConversationCache {
         true
     }
 
+    /// The contact's name as this cache last wrote it, when it wrote one: the database then
+    /// holds the same (a profile without a name keeps the stored one).
+    pub fn written_name(&self, key: &ConversationKey) -> Option<&str> {
+        self.contacts.get(&key.phone_number_id)?.get(key.contact.as_str())?.name.as_deref()
+    }
+
     /// The conversation, loaded from (or created in) the database on first use.
     pub fn get(&mut self, conn: &Connection, key: &ConversationKey) -> Result<&mut CachedConversation> {
         if !self.entries.contains_key(key) {

@@ -60,7 +60,7 @@ impl<'b> Shared<'b> {
 
     /// The helper: prepare claimed entries until none are left, then drop the applied ones
     /// the writer sends back until it closes the channel.
-    pub fn help(&self, applied: mpsc::Receiver<Prepared>) {
+    pub fn help(&self, applied: mpsc::Receiver<Vec<Prepared>>) {
         while !self.stop.load(Ordering::Relaxed) {
             let i = self.next.fetch_add(1, Ordering::AcqRel);
             let Some(ev) = self.batch.get(i) else { break };
@@ -123,7 +123,7 @@ mod tests {
                 let ready = shared.take(i);
                 assert!(ready.parsed.is_err(), "not a number record: a problem, not a panic");
                 assert_eq!(ready.payload, Some(format!("{{\"n\":{i}}}")), "a problem keeps its payload");
-                applied.send(ready).unwrap();
+                applied.send(vec![ready]).unwrap();
             }
             drop(applied);
         });
