@@ -3,19 +3,30 @@
 //! Builds Meta-shaped webhook bodies (inbound texts with contacts, App echoes, statuses of
 //! earlier sends) for 20,000 contacts, applies them in relay-sized batches to a fresh file
 //! and prints events/s. `--normalized` skips the relay log and parser (store cost only).
+//!
+//! Shaped like real traffic: each message's contact is drawn at random and its wamid is like
+//! Meta's (the sandbox's generator), so neither arrives in index order.
 
 use std::time::Instant;
 
 use coexist_core::{ContactKey, ConversationKey, Event, Message, MessageBody, RelayEvent, RelayKind, Side, StatusKind, StatusUpdate};
 use coexist_store::Store;
+use coexist_sandbox::ids::{Direction, IdGen};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
 const PNID: &str = "1000";
 const CONTACTS: u64 = 20_000;
 const T0: i64 = 1_700_000_000;
 
-fn contact_of(i: u64) -> String {
-    format!("1555{:07}", (i * 7919) % CONTACTS)
+/// The contact of message `i`, drawn at random among `contacts`.
+fn contact_of(i: u64, contacts: u64) -> String {
+    format!("1555{:07}", StdRng::seed_from_u64(i).gen_range(0..contacts))
+}
+
+fn wamid_of(i: u64, contact: &str, direction: Direction) -> String {
+    IdGen::new(i).wamid(contact, direction)
 }
 
 fn envelope(field: &str, value: Value) -> Value {
@@ -27,25 +38,27 @@ fn metadata() -> Value {
 }
 
 fn webhook(i: u64, inbound_only: bool) -> Value {
-    let to = if inbound_only { format!("1555{:07}", i % 5_000) } else { contact_of(i) };
+    let to = if inbound_only { contact_of(i, 5_000) } else { contact_of(i, CONTACTS) };
     let ts = (T0 + i as i64).to_string();
     match if inbound_only { 0 } else { i % 10 } {
         0..=4 => envelope("messages", json!({
             "messaging_product": "whatsapp", "metadata": metadata(),
             "contacts": [{"profile": {"name": format!("Customer {to}")}, "wa_id": to}],
-            "messages": [{"from": to, "id": format!("wamid.in.{i}"), "timestamp": ts, "type": "text",
+            "messages": [{"from": to, "id": wamid_of(i, &to, Direction::Inbound), "timestamp": ts, "type": "text",
                           "text": {"body": format!("Hello, I have a question about order {i}, can you help me please?")}}]
         })),
         5 => envelope("smb_message_echoes", json!({
             "messaging_product": "whatsapp", "metadata": metadata(),
-            "message_echoes": [{"from": "15550100", "to": to, "id": format!("wamid.echo.{i}"), "timestamp": ts,
+            "message_echoes": [{"from": "15550100", "to": to, "id": wamid_of(i, &to, Direction::Outbound), "timestamp": ts,
                                 "type": "text", "text": {"body": format!("Sure, order {i} ships tomorrow")}}]
         })),
         _ => {
             let status = ["sent", "delivered", "read", "read"][(i % 10 - 6) as usize];
+            let echo = i - i % 10 + 5;
+            let to = contact_of(echo, CONTACTS);
             envelope("messages", json!({
             "messaging_product": "whatsapp", "metadata": metadata(),
-            "statuses": [{"id": format!("wamid.echo.{}", i - i % 10 + 5), "status": status,
+            "statuses": [{"id": wamid_of(echo, &to, Direction::Outbound), "status": status,
                           "timestamp": ts, "recipient_id": to}]
             }))
         }
@@ -53,7 +66,7 @@ fn webhook(i: u64, inbound_only: bool) -> Value {
 }
 
 fn normalized(i: u64) -> Event {
-    let to = contact_of(i);
+    let to = contact_of(i, CONTACTS);
     let conversation = ConversationKey { phone_number_id: PNID.into(), contact: ContactKey(to) };
     let ts = T0 + i as i64;
     match i % 10 {
@@ -130,7 +143,7 @@ fn report_queries(store: &Store) {
     let filtered = median(&|| {
         let query = coexist_store::SearchQuery {
             text: "order".into(),
-            contact: Some(ContactKey(contact_of(3))),
+            contact: Some(ContactKey(contact_of(3, CONTACTS))),
             limit: 50,
             ..Default::default()
         };
