@@ -60,9 +60,12 @@ pub async fn run(report: &mut Report) -> anyhow::Result<()> {
     report.note(format!(
         "App memory is the proportional set size (PSS) of the app and every WebKit process it starts, from \
          /proc/PID/smaps_rollup: a page shared by n processes counts 1/n in each, so the sum is what the app \
-         costs the machine. Per process: {}. Under Xvfb WebKit renders with Mesa's llvmpipe (libLLVM mapped into \
-         the app and web processes); on a desktop with a GPU driver that share differs.",
-        memory.per_process.join(", ")
+         costs the machine. Per process: {}. Of the total, {:.0} MB is libLLVM: WebKitGTK will not start without an \
+         EGL display, Mesa's driver (software under Xvfb, and the same library file for most GPUs on Debian 12) links \
+         libLLVM, and loading it runs the static initializers of the whole library (its code is touched and its \
+         relocations written in each process that loads it), whichever renderer is chosen (llvmpipe or softpipe).",
+        memory.per_process.join(", "),
+        mb(memory.llvm_pss)
     ));
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
@@ -125,6 +128,8 @@ struct TreeMemory {
     rss: u64,
     /// "name N MB" per process, by PSS.
     per_process: Vec<String>,
+    /// PSS of libLLVM's mappings, summed (Mesa's software renderer links it).
+    llvm_pss: u64,
 }
 
 /// PSS and RSS of `root` and all its descendants, from /proc.
@@ -137,8 +142,27 @@ fn tree_memory(root: u32) -> TreeMemory {
         memory.per_process.push(format!("{} {:.0} MB", name.trim(), mb(pss * 1024)));
         memory.pss += pss * 1024;
         memory.rss += rss * 1024;
+        memory.llvm_pss += library_pss(pid, "/libLLVM") * 1024;
     }
     memory
+}
+
+/// PSS in kB of the mappings of `pid` whose path contains `library`, from /proc/PID/smaps.
+fn library_pss(pid: u32, library: &str) -> u64 {
+    let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
+    let mut in_library = false;
+    let mut total = 0;
+    for line in smaps.lines() {
+        if let Some(pss) = line.strip_prefix("Pss:") {
+            if in_library {
+                total += pss.split_whitespace().next().and_then(|n| n.parse::<u64>().ok()).unwrap_or(0);
+            }
+        } else if line.split_whitespace().next().is_some_and(|first| !first.ends_with(':')) {
+            // A mapping's header line ("start-end perms offset dev inode [path]"), not a "Field: value" one.
+            in_library = line.contains(library);
+        }
+    }
+    total
 }
 
 /// `root` and every process below it.
