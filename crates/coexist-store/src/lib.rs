@@ -97,7 +97,7 @@ impl Store {
     /// Open (or create) the inbox at `path` and bring its schema up to date.
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
         let mut conn = connect(path.as_ref())?;
-        schema::migrations().to_latest(&mut conn)?;
+        schema::migrate(&mut conn)?;
         let checkpointer = Connection::open(path.as_ref())
             .map_err(|e| tracing::warn!(error = %e, "no background checkpoints; the writer will do them"))
             .ok()

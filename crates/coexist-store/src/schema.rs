@@ -275,6 +275,20 @@ CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.text IS NOT
 END;
 "#;
 
+/// Bring the database to the latest version, saying so when that changed anything: rebuilding
+/// a large table (version 4) takes seconds per million messages, once.
+pub(crate) fn migrate(conn: &mut rusqlite::Connection) -> Result<(), rusqlite_migration::Error> {
+    let migrations = migrations();
+    let before = migrations.current_version(conn)?;
+    let started = std::time::Instant::now();
+    migrations.to_latest(conn)?;
+    let after = migrations.current_version(conn)?;
+    if before != after && before != rusqlite_migration::SchemaVersion::NoneSet {
+        tracing::info!(from = %before, to = %after, secs = started.elapsed().as_secs_f64(), "inbox database upgraded");
+    }
+    Ok(())
+}
+
 pub(crate) fn migrations() -> Migrations<'static> {
     Migrations::new(vec![M::up(V1), M::up(V2), M::up(crate::campaigns::MIGRATION), M::up(V4)])
 }
