@@ -37,10 +37,25 @@ pub async fn send(
     caller.require_send()?;
     require_access_token(&state)?;
     let key = idempotency_key(&headers)?;
-    let mut message = parse_message(&body)?;
+    let message = parse_message(&body)?;
     let number = known_number(&state, &phone_number_id).await?;
-    let request_hash = crate::sha256_hex(format!("{phone_number_id}\n{}", Value::Object(message.clone())).as_bytes());
+    // The send goes on as its own task: a client that hangs up (a desktop killed mid-send)
+    // cancels this handler, and a send cancelled between Graph's answer and its record would
+    // go out a second time when the client retries with the same key.
+    let relay = tokio::spawn(relay(state, caller.name, phone_number_id, key, message, number));
+    relay.await.map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("the send stopped unexpectedly: {e}")))?
+}
 
+/// Send once per key: the stored answer when there is one, else call Graph and record.
+async fn relay(
+    state: AppState,
+    agent: String,
+    phone_number_id: String,
+    key: String,
+    mut message: Map<String, Value>,
+    number: coexist_core::NumberSettings,
+) -> Result<Response, ApiError> {
+    let request_hash = crate::sha256_hex(format!("{phone_number_id}\n{}", Value::Object(message.clone())).as_bytes());
     let _key_guard = state.key_locks.lock(&key).await;
     if let Some(stored) = state.db.send_answer(&key).await? {
         return replay(&state, stored, &phone_number_id, &request_hash);
@@ -68,7 +83,7 @@ pub async fn send(
         idempotency_key: key.clone(),
         phone_number_id: phone_number_id.clone(),
         request_hash,
-        agent: caller.name.clone(),
+        agent,
         status: reply.status,
         answer: Value::Null,
         outbound: None,

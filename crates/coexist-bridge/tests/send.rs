@@ -59,6 +59,35 @@ async fn the_same_key_makes_one_graph_call_even_concurrently() {
     h.shutdown().await;
 }
 
+/// A desktop killed mid-send drops its connection while Graph is answering; it retries with the
+/// same key when it comes back. The first send must still be finished and recorded, so the
+/// retry gets its answer instead of sending the message a second time.
+#[tokio::test]
+async fn a_client_that_hangs_up_mid_send_gets_the_same_send_on_retry() {
+    let g = FakeGraph::start().await;
+    g.state.delay_ms.store(400, Ordering::SeqCst);
+    let h = Harness::start(Some(g.url.clone()), |_| {}).await;
+    h.add_number(NumberMode::Coexistence, 20);
+    let msg = text_message("15551234567", "once only");
+    let hung_up = h
+        .http
+        .post(h.url(&format!("/v1/numbers/{NUMBER}/messages")))
+        .bearer_auth(&h.agent)
+        .header("idempotency-key", "hang-up")
+        .json(&msg)
+        .timeout(Duration::from_millis(100))
+        .send()
+        .await;
+    assert!(hung_up.is_err(), "the client gave up before Graph answered");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let (status, answer) = h.send(&h.agent, Some("hang-up"), &msg).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(g.sends().len(), 1, "the retry got the first send's answer");
+    assert_eq!(answer["wamid"], "wamid.out.0");
+    assert_eq!(h.events(0).await.iter().filter(|e| e["kind"] == "outbound").count(), 1);
+    h.shutdown().await;
+}
+
 #[tokio::test]
 async fn retries_5xx_and_130429_then_succeeds() {
     let g = FakeGraph::start().await;
