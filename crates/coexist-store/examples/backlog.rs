@@ -2,7 +2,8 @@
 //!
 //! Builds Meta-shaped webhook bodies (inbound texts with contacts, App echoes, statuses of
 //! earlier sends) for 20,000 contacts, applies them in relay-sized batches to a fresh file
-//! and prints events/s. `--normalized` skips the relay log and parser (store cost only).
+//! and prints events/s. `--normalized` skips the relay log and parser (store cost only);
+//! `--inbound` sends only customer texts, `--campaign` only delivery statuses.
 //!
 //! Shaped like real traffic: each message's contact is drawn at random and its wamid is like
 //! Meta's (the sandbox's generator), so neither arrives in index order.
@@ -35,6 +36,19 @@ fn envelope(field: &str, value: Value) -> Value {
 
 fn metadata() -> Value {
     json!({"display_phone_number": "15550100", "phone_number_id": PNID})
+}
+
+/// A campaign's delivery reports: sent, delivered and read for each of its messages, to random
+/// contacts (statuses only).
+fn campaign_status(i: u64) -> Value {
+    let send = i / 3;
+    let to = contact_of(send, CONTACTS);
+    let status = ["sent", "delivered", "read"][(i % 3) as usize];
+    envelope("messages", json!({
+        "messaging_product": "whatsapp", "metadata": metadata(),
+        "statuses": [{"id": wamid_of(send, &to, Direction::Outbound), "status": status,
+                      "timestamp": (T0 + i as i64).to_string(), "recipient_id": to}]
+    }))
 }
 
 fn webhook(i: u64, inbound_only: bool) -> Value {
@@ -158,6 +172,8 @@ fn main() {
     let normalized_only = args.iter().any(|a| a == "--normalized");
     // `--inbound`: only customer texts, round-robin over 5,000 contacts (no echoes, no statuses).
     let inbound_only = args.iter().any(|a| a == "--inbound");
+    // `--campaign`: only delivery statuses (three per message sent).
+    let campaign = args.iter().any(|a| a == "--campaign");
     let nums: Vec<u64> = args.iter().filter_map(|a| a.parse().ok()).collect();
     let total = nums.first().copied().unwrap_or(1_000_000);
     let batch = nums.get(1).copied().unwrap_or(coexist_store::BACKLOG_BATCH as u64);
@@ -180,7 +196,7 @@ fn main() {
             apply_cpu += cpu_secs() - cpu;
         } else {
             let events: Vec<RelayEvent> = (next..end)
-                .map(|i| RelayEvent { seq: i as i64 + 1, kind: RelayKind::Webhook, received_at_ms: 0, payload: webhook(i, inbound_only) })
+                .map(|i| RelayEvent { seq: i as i64 + 1, kind: RelayKind::Webhook, received_at_ms: 0, payload: if campaign { campaign_status(i) } else { webhook(i, inbound_only) } })
                 .collect();
             let (cpu, writer, t) = (cpu_secs(), thread_cpu_secs(), Instant::now());
             let report = store.apply_relay_batch(&events).expect("apply");
@@ -192,7 +208,9 @@ fn main() {
         }
         next = end;
     }
-    report_queries(&store);
+    if !campaign {
+        report_queries(&store);
+    }
     let file = std::fs::metadata(dir.path().join("backlog.db")).map(|m| m.len()).unwrap_or(0);
     println!(
         "{applied} events applied in {secs:.2}s wall: {:.0} events/s; \

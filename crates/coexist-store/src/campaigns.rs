@@ -335,7 +335,7 @@ impl Store {
                 count(*)
              FROM campaign_recipients r
              LEFT JOIN outbox o ON o.idempotency_key = r.idempotency_key
-             LEFT JOIN statuses s ON s.wamid = o.wamid
+             LEFT JOIN statuses s ON s.wamid_key = wamid_key(o.wamid) AND s.wamid = o.wamid
              WHERE r.campaign = ?1
              GROUP BY bucket",
         )?;
@@ -367,7 +367,7 @@ impl Store {
                     r.recipient
              FROM campaign_recipients r
              JOIN outbox o ON o.idempotency_key = r.idempotency_key
-             LEFT JOIN statuses s ON s.wamid = o.wamid
+             LEFT JOIN statuses s ON s.wamid_key = wamid_key(o.wamid) AND s.wamid = o.wamid
              WHERE r.campaign = ?1 AND (o.state = 'failed' OR s.status = 'failed')
              ORDER BY r.position",
         )?;

@@ -187,7 +187,7 @@ impl Store {
             "SELECT json_extract(m.body, '$.name') AS name, COUNT(*),
                     SUM(CASE WHEN s.status = 'failed' THEN 1 ELSE 0 END)
              FROM messages m JOIN conversations c ON c.id = m.conversation_id
-             LEFT JOIN statuses s ON s.wamid = m.wamid
+             LEFT JOIN statuses s ON s.wamid_key = m.wamid_key AND s.wamid = m.wamid
              WHERE m.kind = 'template' AND m.side IN ('api', 'app') AND m.ts >= ?1 AND m.ts <= ?2
                AND (?3 IS NULL OR c.phone_number_id = ?3)
              GROUP BY name ORDER BY COUNT(*) DESC, name",

@@ -91,7 +91,7 @@ pub struct OutboxItem {
 const ITEM_COLUMNS: &str = "SELECT o.idempotency_key, o.phone_number_id, o.contact, o.recipient, o.message, o.campaign,
         o.state, o.attempts, o.wamid, o.error_code, o.error_message, o.next_attempt_at_ms, o.created_at_ms,
         o.updated_at_ms, s.status
-    FROM outbox o LEFT JOIN statuses s ON s.wamid = o.wamid";
+    FROM outbox o LEFT JOIN statuses s ON s.wamid_key = wamid_key(o.wamid) AND s.wamid = o.wamid";
 
 fn item_from_row(row: &Row<'_>) -> rusqlite::Result<Result<OutboxItem>> {
     let message: String = row.get(4)?;

@@ -127,7 +127,7 @@ impl Store {
             "SELECT m.id, m.wamid, m.side, m.from_business, m.ts, m.body, m.raw, m.text, m.reply_to, m.referral,
                     m.agent, m.idempotency_key, m.edited_at, m.revoked_at,
                     s.state, s.error_code, s.error_title, s.error_message, s.error_details
-             FROM messages m LEFT JOIN statuses s ON s.wamid = m.wamid
+             FROM messages m LEFT JOIN statuses s ON s.wamid_key = m.wamid_key AND s.wamid = m.wamid
              WHERE m.conversation_id = (SELECT id FROM conversations WHERE phone_number_id = ?1 AND contact = ?2)
                AND m.kind <> 'reaction'
                AND (?3 IS NULL OR m.ts < ?3 OR (m.ts = ?3 AND m.id < ?4))

@@ -230,9 +230,10 @@ CREATE TABLE notifications (
 /// (see search.rs).
 const V2: &str = "CREATE VIRTUAL TABLE messages_vocab USING fts5vocab(messages_fts, 'row');";
 
-/// Version 4: messages are found by a compact key instead of a unique index on the wamid
-/// (see wamid_key.rs). SQLite cannot drop a column's UNIQUE, so the table is rebuilt (ids kept:
-/// the search index refers to them); `wamid_key()` is registered on every connection.
+/// Version 4: messages and statuses are found by a compact key instead of a unique index on the
+/// wamid (see wamid_key.rs). SQLite cannot drop a UNIQUE or a primary key, so both tables are
+/// rebuilt (message ids kept: the search index refers to them); `wamid_key()` is registered on
+/// every connection.
 const V4: &str = r#"
 DROP TRIGGER messages_fts_update;
 DROP TRIGGER messages_fts_delete;
@@ -273,6 +274,33 @@ END;
 CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.text IS NOT NULL BEGIN
     INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
 END;
+
+CREATE TABLE statuses_v4 (
+    id              INTEGER PRIMARY KEY,
+    wamid           TEXT NOT NULL,
+    wamid_key       INTEGER NOT NULL,
+    phone_number_id TEXT NOT NULL,
+    contact         TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    error_code      INTEGER,
+    error_title     TEXT,
+    error_message   TEXT,
+    error_details   TEXT,
+    callback_data   TEXT,
+    conversation_info TEXT,
+    pricing         TEXT,
+    updated_ts      INTEGER NOT NULL
+);
+INSERT INTO statuses_v4 (wamid, wamid_key, phone_number_id, contact, status, state, error_code, error_title,
+                         error_message, error_details, callback_data, conversation_info, pricing, updated_ts)
+    SELECT wamid, wamid_key(wamid), phone_number_id, contact, status, state, error_code, error_title,
+           error_message, error_details, callback_data, conversation_info, pricing, updated_ts
+    FROM statuses;
+DROP TABLE statuses;
+ALTER TABLE statuses_v4 RENAME TO statuses;
+CREATE INDEX statuses_by_wamid ON statuses(wamid_key);
+CREATE INDEX statuses_by_callback ON statuses(callback_data) WHERE callback_data IS NOT NULL;
 "#;
 
 /// Bring the database to the latest version, saying so when that changed anything: rebuilding
@@ -309,7 +337,7 @@ mod tests {
     }
 
     #[test]
-    fn version_4_keeps_every_message_its_id_and_its_search_entry() {
+    fn version_4_keeps_every_message_its_id_its_search_entry_and_its_status() {
         let mut conn = connection();
         let v3 = super::Migrations::new(vec![super::M::up(super::V1), super::M::up(super::V2), super::M::up(crate::campaigns::MIGRATION)]);
         v3.to_latest(&mut conn).unwrap();
@@ -318,7 +346,9 @@ mod tests {
              INSERT INTO messages (id, wamid, conversation_id, side, from_business, ts, kind, body, raw, text)
                  VALUES (7, 'wamid.A', 1, 'customer', 0, 100, 'text', '{}', 'null', 'parcel arrived'),
                         (9, 'wamid.B', 1, 'api', 1, 101, 'text', '{}', 'null', 'glad to hear');
-             INSERT INTO messages_fts (rowid, text) SELECT id, text FROM messages;",
+             INSERT INTO messages_fts (rowid, text) SELECT id, text FROM messages;
+             INSERT INTO statuses (wamid, phone_number_id, contact, status, state, callback_data, updated_ts)
+                 VALUES ('wamid.B', 'pn', '1555', 'read', '{}', 'key-9', 102);",
         )
         .unwrap();
 
@@ -328,6 +358,12 @@ mod tests {
             conn.query_row("SELECT id FROM messages WHERE wamid_key = wamid_key(?1) AND wamid = ?1", [wamid], |r| r.get(0)).ok()
         };
         assert_eq!((by_key("wamid.A"), by_key("wamid.B"), by_key("wamid.C")), (Some(7), Some(9), None));
+        let status: (String, String) = conn
+            .query_row("SELECT status, callback_data FROM statuses WHERE wamid_key = wamid_key('wamid.B') AND wamid = 'wamid.B'", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!(status, ("read".to_string(), "key-9".to_string()));
         let hit = |word: &str| -> Vec<i64> {
             let mut stmt = conn.prepare("SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1").unwrap();
             stmt.query_map([word], |r| r.get(0)).unwrap().collect::<rusqlite::Result<_>>().unwrap()

@@ -1,12 +1,12 @@
-//! The compact key messages are found by.
+//! The compact key messages and statuses are found by.
 //!
 //! A wamid is a ~60-character string in no useful order (Meta's hold the customer's number and
 //! then a random id), so a unique index on it is large and a backlog inserts all over it: every
 //! batch dirtied most of its pages, and at 1M messages that index alone halved the sync rate.
-//! Messages are indexed by a 32-bit hash of their wamid instead (an eighth of the entry size);
-//! lookups say `wamid_key = wamid_key(?1) AND wamid = ?1`, the second test settling the rare
-//! keys two wamids share. Uniqueness is kept by the insert (see apply/messages.rs), which looks
-//! the wamid up this way first.
+//! Messages and statuses are indexed by a 32-bit hash of their wamid instead (about a fifth of
+//! the entry size); lookups say `wamid_key = wamid_key(?1) AND wamid = ?1`, the second test
+//! settling the rare keys two wamids share. Uniqueness is kept by the writers (apply/messages.rs,
+//! apply/statuses.rs), which look the wamid up this way before they insert.
 
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::ValueRef;

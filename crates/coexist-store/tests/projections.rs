@@ -38,11 +38,22 @@ fn wamids_that_share_an_index_key_are_still_two_messages() {
             body: MessageBody::Text { body: "second, edited".into() },
         }])
         .unwrap();
-    let texts: Vec<MessageBody> = store.messages(&key("111"), None, 10).unwrap().into_iter().map(|m| m.body).collect();
+    store
+        .apply_events(&[
+            status(SAME_KEY[0], "111", StatusKind::Read, T0 + 6, None),
+            status(SAME_KEY[1], "111", StatusKind::Delivered, T0 + 6, None),
+            status(SAME_KEY[1], "111", StatusKind::Sent, T0 + 7, None),
+        ])
+        .unwrap();
+    let shown: Vec<(MessageBody, Option<StatusKind>)> =
+        store.messages(&key("111"), None, 10).unwrap().into_iter().map(|m| (m.body, m.status)).collect();
     assert_eq!(
-        texts,
-        [MessageBody::Text { body: "first".into() }, MessageBody::Text { body: "second, edited".into() }],
-        "each message found by its own wamid"
+        shown,
+        [
+            (MessageBody::Text { body: "first".into() }, Some(StatusKind::Read)),
+            (MessageBody::Text { body: "second, edited".into() }, Some(StatusKind::Delivered)),
+        ],
+        "each message and each status found by its own wamid"
     );
     assert_eq!(store.message_position(SAME_KEY[0]).unwrap().map(|p| (p.timestamp, p.newer)), Some((T0, 1)));
 }

@@ -8,18 +8,20 @@ use super::messages::now_ms;
 use super::{Batch, FailedMessage, StatusChange};
 use crate::error::{decode, Result};
 use crate::views::status_name;
+use crate::wamid_key::wamid_key;
 
 /// Meta's error code for a payment problem on the WABA (no valid payment method, ...).
 pub const PAYMENT_ERROR: i64 = 131042;
 
 impl Batch<'_> {
     pub(super) fn status(&mut self, event: &Event, s: &StatusUpdate) -> Result<()> {
-        let current = self.load_status(&s.wamid)?;
+        let key = wamid_key(&s.wamid);
+        let current = self.load_status(key, &s.wamid)?;
         let was_failed = current.as_ref().is_some_and(MessageStatus::is_failed);
         let before = current.clone();
         let folded = fold_status(current, s);
         if before.as_ref() != Some(&folded) {
-            self.save_status(s, &folded)?;
+            self.save_status(key, s, &folded, before.is_some())?;
             self.timeline_touched(&s.conversation);
         }
         if let (Some(now), true) = (folded.status, before.as_ref().and_then(|b| b.status) != folded.status) {
@@ -53,28 +55,29 @@ impl Batch<'_> {
         Ok(())
     }
 
-    fn load_status(&self, wamid: &str) -> Result<Option<MessageStatus>> {
-        let mut select = self.conn.prepare_cached("SELECT state FROM statuses WHERE wamid = ?1")?;
-        let json: Option<String> = select.query_row([wamid], |r| r.get(0)).optional()?;
+    fn load_status(&self, key: i64, wamid: &str) -> Result<Option<MessageStatus>> {
+        let mut select = self.conn.prepare_cached("SELECT state FROM statuses WHERE wamid_key = ?1 AND wamid = ?2")?;
+        let json: Option<String> = select.query_row(params![key, wamid], |r| r.get(0)).optional()?;
         json.map(|j| decode("message status", &j)).transpose()
     }
 
-    fn save_status(&self, s: &StatusUpdate, state: &MessageStatus) -> Result<()> {
+    /// Write the folded status: the stored row updated when there is one (`stored`), else a
+    /// new row. Details a later status leaves out (callback data, pricing) are kept.
+    fn save_status(&self, key: i64, s: &StatusUpdate, state: &MessageStatus, stored: bool) -> Result<()> {
+        let sql = if stored {
+            "UPDATE statuses SET status = ?4, state = ?5, error_code = ?6, error_title = ?7, error_message = ?8,
+                 error_details = ?9, callback_data = coalesce(?10, callback_data),
+                 conversation_info = coalesce(?11, conversation_info), pricing = coalesce(?12, pricing),
+                 updated_ts = max(?13, updated_ts)
+             WHERE wamid_key = ?14 AND wamid = ?1"
+        } else {
+            "INSERT INTO statuses (wamid, phone_number_id, contact, status, state, error_code, error_title, error_message,
+                 error_details, callback_data, conversation_info, pricing, updated_ts, wamid_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+        };
         let error = state.errors.first();
         let current = state.status.unwrap_or(s.status);
-        let mut upsert = self.conn.prepare_cached(
-            "INSERT INTO statuses (wamid, phone_number_id, contact, status, state, error_code, error_title, error_message,
-                 error_details, callback_data, conversation_info, pricing, updated_ts)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-             ON CONFLICT (wamid) DO UPDATE SET status = excluded.status, state = excluded.state,
-                 error_code = excluded.error_code, error_title = excluded.error_title,
-                 error_message = excluded.error_message, error_details = excluded.error_details,
-                 callback_data = coalesce(excluded.callback_data, statuses.callback_data),
-                 conversation_info = coalesce(excluded.conversation_info, statuses.conversation_info),
-                 pricing = coalesce(excluded.pricing, statuses.pricing),
-                 updated_ts = max(excluded.updated_ts, statuses.updated_ts)",
-        )?;
-        upsert.execute(params![
+        self.conn.prepare_cached(sql)?.execute(params![
             s.wamid,
             s.conversation.phone_number_id,
             s.conversation.contact.as_str(),
@@ -87,7 +90,8 @@ impl Batch<'_> {
             s.biz_opaque_callback_data,
             s.conversation_info.as_ref().map(|v| v.to_string()),
             s.pricing.as_ref().map(|v| v.to_string()),
-            s.timestamp
+            s.timestamp,
+            key
         ])?;
         Ok(())
     }
