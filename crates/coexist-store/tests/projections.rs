@@ -21,6 +21,28 @@ fn a_duplicate_message_is_stored_once_and_notified_once() {
     assert_eq!(store.conversation(&key("111"), T0).unwrap().unwrap().unread, 1);
 }
 
+#[test]
+fn a_new_message_names_its_sender_whoever_wrote_the_name() {
+    let (dir, mut store) = open_store();
+    let names = |r: &ApplyReport| r.new_inbound.iter().map(|n| n.contact_name.clone()).collect::<Vec<_>>();
+    // Named in the same batch, and a batch later by a profile without a name.
+    let r = store.apply_events(&[contact("111", "Ana <b>"), inbound("w1", "111", T0, "hi")]).unwrap();
+    assert_eq!(names(&r), [Some("Ana <b>".to_string())]);
+    let unnamed = Event::Contact(ContactProfile {
+        phone_number_id: PNID.into(),
+        contact: ContactKey::from_wa_id("111"),
+        name: None,
+        wa_id: Some("111".into()),
+        user_id: None,
+    });
+    let r = store.apply_events(&[unnamed, inbound("w2", "111", T0 + 1, "again")]).unwrap();
+    assert_eq!(names(&r), [Some("Ana <b>".to_string())], "the stored name, not the nameless profile");
+    // Renamed by another writer of the same file: this store's cache is dropped, the file read.
+    Store::open(dir.path().join("inbox.db")).unwrap().apply_events(&[contact("111", "Ana Silva")]).unwrap();
+    let r = store.apply_events(&[inbound("w3", "111", T0 + 2, "third")]).unwrap();
+    assert_eq!(names(&r), [Some("Ana Silva".to_string())]);
+}
+
 /// Two wamids whose index keys are the same (found by search; see wamid_key.rs).
 const SAME_KEY: [&str; 2] = ["wamid.collide.100594", "wamid.collide.116144"];
 
