@@ -23,7 +23,7 @@ window.addEventListener('error', (e) => recordError(`error: ${e.message}`));
 window.addEventListener('unhandledrejection', (e) => recordError(`unhandled: ${e.reason}`));
 document.addEventListener('securitypolicyviolation', (e) => recordError(`CSP: ${e.violatedDirective} ${e.blockedURI}`));
 
-const state = { filter: 'all', info: null, health: null, open: null, searching: false };
+const state = { filter: 'all', info: null, health: null, open: null, opening: null, searching: false };
 
 const inbox = new Inbox({ onOpen: (conv) => openConversation(conv) });
 const thread = new Thread({ onNeedOlder: () => loadOlder(), onRetry: (m) => retry(m) });
@@ -110,13 +110,17 @@ function showHeader(conv) {
 }
 
 async function openConversation(conv) {
+  state.opening = conv.conversation;
   $('empty-state').hidden = true;
   $('thread').hidden = false;
   try {
     const detail = await api.openConversation(conv.conversation);
-    showHeader(detail);
     const page = await api.messages(conv.conversation, null, PAGE);
-    if (!state.open || !sameKey(state.open.conversation, conv.conversation)) return;
+    // Clicked another conversation meanwhile: that one is shown, not this one.
+    if (!sameKey(state.opening, conv.conversation)) return;
+    // Header and messages change together: the last customer's messages never show, even for
+    // a moment, under this one's name.
+    showHeader(detail);
     thread.reset(detail.contact_name || '', rows(page), page.has_more);
     if (detail.unread > 0 || conv.unread > 0) await markRead(conv.conversation);
   } catch (e) {
@@ -205,6 +209,7 @@ async function openMessage(wamid) {
   try {
     const ctx = await api.messageContext(wamid);
     const detail = await api.openConversation(ctx.conversation);
+    state.opening = ctx.conversation;
     $('empty-state').hidden = true;
     $('thread').hidden = false;
     showHeader(detail);
