@@ -57,7 +57,8 @@ async fn inbox_commands_over_the_real_stack() {
 
     // A customer writes: listed, unread, unowned, window open; filters agree; one notification.
     let ana = key(&s, "15551230001");
-    s.stack
+    let asked = s
+        .stack
         .customer_says("15551230001", "Ana", "Where is my parcel?", None)
         .await
         .unwrap();
@@ -99,9 +100,18 @@ async fn inbox_commands_over_the_real_stack() {
         vec![("Ana".to_string(), "Where is my parcel?".to_string())]
     );
 
-    // mark_read clears the unread count.
+    // mark_read clears the unread count, and marks Ana's message read at Meta (her blue ticks).
     s.backend.mark_read(&ana).unwrap();
     assert_eq!(s.backend.open_conversation(&ana).unwrap().unread, 0);
+    let marks = eventually("the read mark at Meta", || {
+        let marks = s.stack.sandbox.sandbox().read_marks();
+        (!marks.is_empty()).then_some(marks)
+    })
+    .await;
+    assert_eq!((marks[0].message_id.as_str(), marks[0].wa_id.as_str()), (asked.as_str(), "15551230001"));
+    s.backend.mark_read(&ana).unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(s.stack.sandbox.sandbox().read_marks().len(), 1, "read once: nothing new to mark");
 
     // A reply is pending at once, then stored, owned by us, and delivered.
     let item = s.backend.send_text(&ana, "It ships today").unwrap();

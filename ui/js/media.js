@@ -1,12 +1,14 @@
 // A photo, document, voice note or video in the thread (the customer's or one we sent): what it
 // is, its caption, and the way to see it — "Show photo" fetches it through the bridge and shows
 // it inline; anything else is saved to the Downloads folder. Loaded photos are kept for
-// re-renders of the thread.
+// re-renders of the thread, and a re-render while a photo loads follows the same load (the
+// thread re-renders on every engine event: the photo must not fall back to "Show photo").
 
 import { h, setChildren } from './dom.js';
 import { api, errorText } from './api.js';
 
 const shown = new Map(); // media id → data: URL
+const loading = new Map(); // media id → Promise of its data: URL
 
 /** The media card for a message body `b` of type `kind` (label like '📷 Photo'). */
 export function mediaCard(label, b) {
@@ -28,20 +30,31 @@ export function mediaCard(label, b) {
 
 function showButton(m, b, preview, status) {
   const button = h('button', { type: 'button', class: 'link-button', 'data-testid': 'media-show', text: 'Show photo' });
-  button.addEventListener('click', async () => {
+  const follow = async (load) => {
     button.disabled = true;
     status.textContent = 'Loading…';
     try {
-      const url = await api.mediaPreview(m.id);
-      shown.set(m.id, url);
-      showImage(preview, url, b);
+      showImage(preview, await load, b);
       status.textContent = '';
     } catch (err) {
       status.textContent = errorText(err);
       button.disabled = false;
     }
-  });
+  };
+  button.addEventListener('click', () => follow(loadPhoto(m.id)));
+  if (loading.has(m.id)) follow(loading.get(m.id));
   return button;
+}
+
+/** One fetch per photo, however many cards wait for it. */
+function loadPhoto(id) {
+  if (!loading.has(id)) {
+    const load = api.mediaPreview(id)
+      .then((url) => { shown.set(id, url); return url; })
+      .finally(() => loading.delete(id));
+    loading.set(id, load);
+  }
+  return loading.get(id);
 }
 
 function saveButton(m, status) {

@@ -60,11 +60,7 @@ pub async fn upload(
     }
     let file_name = query.filename.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| "file".to_string());
     match state.graph.upload_media(&phone_number_id, &file_name, mime_type, body, &state.metrics).await {
-        Ok(reply) => {
-            let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::BAD_GATEWAY);
-            let body = if reply.is_success() { reply.body } else { crate::send::with_explanation(reply.body) };
-            Ok((status, Json(body)).into_response())
-        }
+        Ok(reply) => Ok(crate::send::meta_answer(reply)),
         Err(e) => Err(ApiError::new(StatusCode::GATEWAY_TIMEOUT, format!("{e}; nothing was sent, try again later"))),
     }
 }

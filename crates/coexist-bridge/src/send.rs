@@ -199,6 +199,12 @@ fn replay(state: &AppState, stored: StoredSend, phone_number_id: &str, request_h
     Ok(answer(stored.status, stored.answer))
 }
 
+/// Meta's answer passed on with its status: as-is on success, with plain words on an error.
+pub fn meta_answer(reply: Reply) -> Response {
+    let body = if reply.is_success() { reply.body } else { with_explanation(reply.body) };
+    answer(reply.status, body)
+}
+
 fn answer(status: u16, body: Value) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
     (status, Json(body)).into_response()

@@ -65,6 +65,13 @@
 //! see [`ConversationState::unread_threshold`] and [`counts_as_unread`]. History and Meta's
 //! `system` notices never count.
 //!
+//! # Read receipts — the customer's blue ticks
+//! When an agent's read mark newly covers the latest inbound customer message, that message is
+//! marked read at Meta ([`ConversationState::read_receipt`]); Meta marks every earlier message of
+//! the conversation read with it. Only live customer messages (never history) and only within
+//! Meta's [`READ_RECEIPT_MAX_AGE_SECS`] (30 days; older ones Meta refuses). A conversation
+//! answered from the phone needs none from us: the Business App sent its own.
+//!
 //! # Order
 //! Messages are shown by Meta timestamp; ties by arrival (the bridge's relay sequence) — see
 //! [`order_key`]. Arrival is never used to decide ownership or the window.
@@ -79,6 +86,8 @@ pub const WINDOW_SECS: i64 = 24 * 60 * 60;
 pub const FREE_ENTRY_WINDOW_SECS: i64 = 72 * 60 * 60;
 /// Meta's error code for "more than 24 hours have passed since the customer last replied".
 pub const WINDOW_CLOSED_ERROR: i64 = 131047;
+/// Meta marks an incoming message read only within 30 days of receiving it.
+pub const READ_RECEIPT_MAX_AGE_SECS: i64 = 30 * 24 * 60 * 60;
 
 /// Who answers a conversation: the side of the latest business reply.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -231,6 +240,21 @@ impl ConversationState {
     /// The agent read the conversation up to `timestamp` (Meta time of the newest message shown).
     pub fn mark_read(&mut self, timestamp: Timestamp) -> bool {
         keep_max(&mut self.read_mark, timestamp)
+    }
+
+    /// The customer message to mark read at Meta when the agent reads up to `timestamp` (call
+    /// before [`Self::mark_read`]): the latest inbound customer message, when this mark newly
+    /// covers it, nobody answered it from the phone (the Business App marks what it shows read
+    /// itself; a reply through the API does not) and Meta still accepts it at `now`.
+    pub fn read_receipt(&self, timestamp: Timestamp, now: Timestamp) -> Option<&Mark> {
+        let inbound = self.last_inbound.as_ref()?;
+        let covered = inbound.timestamp <= timestamp;
+        let read_here = self.read_mark.is_some_and(|t| t >= inbound.timestamp);
+        let read_on_phone =
+            self.last_reply.as_ref().is_some_and(|r| r.owner == Owner::App && r.at.timestamp >= inbound.timestamp);
+        let already = read_here || read_on_phone;
+        let recent = now.saturating_sub(inbound.timestamp) < READ_RECEIPT_MAX_AGE_SECS;
+        (covered && !already && recent).then_some(inbound)
     }
 
     /// Who answers this conversation now.
@@ -594,6 +618,30 @@ mod tests {
         assert!(f.is_failed());
         assert_eq!(f.errors[0].code, 131026);
         assert_eq!(f.errors[0].details.as_deref(), Some("d"));
+    }
+
+    #[test]
+    fn a_read_receipt_goes_once_for_the_latest_customer_message() {
+        let mut s = state(&[Event::Message(msg("in1", Side::Customer, T)), Event::Message(msg("in2", Side::Customer, T + 5))]);
+        assert_eq!(s.read_receipt(T + 4, T + 60), None, "the mark does not reach the latest message yet");
+        assert_eq!(s.read_receipt(T + 60, T + 60).map(|m| m.wamid.as_str()), Some("in2"), "the latest covers the earlier");
+        s.mark_read(T + 60);
+        assert_eq!(s.read_receipt(T + 70, T + 70), None, "already marked read");
+        s.apply(&Event::Message(msg("in3", Side::Customer, T + 80)));
+        assert_eq!(s.read_receipt(T + 90, T + 90).map(|m| m.wamid.as_str()), Some("in3"), "a new message is due again");
+    }
+
+    #[test]
+    fn no_read_receipt_after_a_phone_reply_for_history_or_past_thirty_days() {
+        let replied = state(&[Event::Message(msg("in", Side::Customer, T)), Event::Message(msg("app", Side::App, T + 10))]);
+        assert_eq!(replied.read_receipt(T + 60, T + 60), None, "the phone that replied marked it read");
+        let api = state(&[Event::Message(msg("in", Side::Customer, T)), Event::Message(msg("api", Side::Api, T + 10))]);
+        assert!(api.read_receipt(T + 60, T + 60).is_some(), "a reply through the API marks nothing read");
+        let history = state(&[Event::Message(msg("old", Side::History, T))]);
+        assert_eq!(history.read_receipt(T + 60, T + 60), None, "history is never receipted");
+        let old = state(&[Event::Message(msg("in", Side::Customer, T))]);
+        assert_eq!(old.read_receipt(T + READ_RECEIPT_MAX_AGE_SECS, T + READ_RECEIPT_MAX_AGE_SECS), None, "Meta refuses after 30 days");
+        assert!(old.read_receipt(T + READ_RECEIPT_MAX_AGE_SECS - 1, T + READ_RECEIPT_MAX_AGE_SECS - 1).is_some());
     }
 
     #[test]

@@ -32,6 +32,9 @@ mod routes {
     pub fn sync_templates(phone_number_id: &str) -> String {
         format!("/v1/numbers/{phone_number_id}/templates/sync")
     }
+    pub fn read(phone_number_id: &str) -> String {
+        format!("/v1/numbers/{phone_number_id}/read")
+    }
 }
 
 /// The header that carries an outbox item's idempotency key; the bridge dedupes by it.
@@ -178,6 +181,20 @@ impl BridgeClient {
             .await
             .map_err(ClientError::from_transport)?;
         json_or_error(resp).await
+    }
+
+    /// Mark a customer's message read at Meta through the bridge: the customer sees blue ticks
+    /// on it and on every earlier message of the chat.
+    pub async fn mark_read(&self, phone_number_id: &str, wamid: &str) -> Result<(), ClientError> {
+        let resp = self
+            .http
+            .post(self.url(&routes::read(phone_number_id)))
+            .bearer_auth(&self.token)
+            .json(&serde_json::json!({ "message_id": wamid }))
+            .send()
+            .await
+            .map_err(ClientError::from_transport)?;
+        ok_or_error(resp).await.map(drop)
     }
 
     /// The numbers this bridge serves.

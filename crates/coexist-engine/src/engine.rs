@@ -161,6 +161,25 @@ impl Engine {
         Ok(crate::decide::closing_windows(&self.shared, now_secs())?)
     }
 
+    /// The agent read the conversation up to `timestamp`: its unread count drops and, when the
+    /// mark newly covers the customer's latest message, that message is marked read at Meta in
+    /// the background (the customer's blue ticks; core rules, read receipts). A receipt that
+    /// cannot go (offline, Meta refused) is logged, not retried: marking a later message read
+    /// covers the earlier ones.
+    pub fn mark_read(&self, conversation: &ConversationKey, timestamp: i64) -> Result<(), EngineError> {
+        let receipt = self.shared.store().mark_read(conversation, timestamp)?;
+        let (Some(wamid), Ok(runtime)) = (receipt, tokio::runtime::Handle::try_current()) else { return Ok(()) };
+        let client = self.client().clone();
+        let number = conversation.phone_number_id.clone();
+        runtime.spawn(async move {
+            match client.mark_read(&number, &wamid).await {
+                Ok(()) => tracing::debug!(wamid, "marked read at Meta"),
+                Err(e) => tracing::info!(error = %e, wamid, "the customer's message was not marked read at Meta"),
+            }
+        });
+        Ok(())
+    }
+
     /// Queue a free-form text. Refused locally (nothing queued) while the window is closed.
     pub fn send_text(&self, conversation: &ConversationKey, text: &str) -> Result<OutboxItem, EngineError> {
         self.require_open_window(conversation)?;

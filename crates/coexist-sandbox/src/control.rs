@@ -41,6 +41,7 @@ pub fn routes() -> Router<Arc<Sandbox>> {
         .route("/sandbox/templates/status", post(template_status))
         .route("/sandbox/numbers", get(numbers))
         .route("/sandbox/sent", get(sent))
+        .route("/sandbox/read", get(read_marks))
         .route("/sandbox/conversations", get(conversations))
         .route("/sandbox/webhooks", get(webhooks))
         .route("/sandbox/webhook", post(set_webhook))
@@ -227,6 +228,10 @@ async fn numbers(State(sb): State<Arc<Sandbox>>) -> Json<Value> {
 
 async fn sent(State(sb): State<Arc<Sandbox>>) -> Json<Value> {
     Json(json!({"sent": sb.sent()}))
+}
+
+async fn read_marks(State(sb): State<Arc<Sandbox>>) -> Json<Value> {
+    Json(json!({"read": sb.read_marks()}))
 }
 
 async fn conversations(State(sb): State<Arc<Sandbox>>) -> Json<Value> {

@@ -103,6 +103,15 @@ pub struct SentRecord {
     pub request: Value,
 }
 
+/// An inbound message the business marked read (`"status": "read"`), for `GET /sandbox/read`:
+/// the customer now sees blue ticks on it and on every earlier message of the chat.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReadMark {
+    pub phone_number_id: String,
+    pub wa_id: String,
+    pub message_id: String,
+}
+
 /// A message the Business App sent (so it can later be edited or revoked).
 #[derive(Clone, Debug, PartialEq)]
 pub struct AppMessage {
@@ -130,6 +139,8 @@ pub struct State {
     pub app_messages: HashMap<String, AppMessage>,
     /// Inbound wamid → (phone_number_id, wa_id), so mark-as-read can be checked.
     pub inbound: HashMap<String, (String, String)>,
+    /// Every mark-as-read accepted, in order.
+    pub read: Vec<ReadMark>,
     pub templates: Vec<Template>,
     pub payment_valid: bool,
     /// Media ids customers sent → their mime type (served when there is a sample, see `media`).
@@ -155,6 +166,7 @@ impl State {
             sent: Vec::new(),
             app_messages: HashMap::new(),
             inbound: HashMap::new(),
+            read: Vec::new(),
             templates: default_catalog(),
             payment_valid: true,
             media: HashMap::new(),

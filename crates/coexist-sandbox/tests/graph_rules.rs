@@ -276,10 +276,13 @@ async fn mark_as_read_needs_a_received_message() {
         .send(json!({"messaging_product":"whatsapp","status":"read","message_id": wamid}))
         .await;
     assert_eq!((s, v), (200, json!({"success": true})));
+    let read = h.get("/sandbox/read").await;
+    assert_eq!(read["read"], json!([{"phone_number_id": h.sandbox.phone_number_id, "wa_id": "15551230010", "message_id": wamid}]));
     let (s, v) = h
         .send(json!({"messaging_product":"whatsapp","status":"read","message_id":"wamid.unknown"}))
         .await;
-    assert_eq!((s, v["error"]["code"].as_i64()), (400, Some(100)));
+    assert_eq!((s, v["error"]["code"].as_i64()), (400, Some(131009)), "Meta's code for an id it did not deliver");
+    assert_eq!(h.get("/sandbox/read").await["read"].as_array().unwrap().len(), 1, "a refused mark is not recorded");
     h.sandbox.shutdown().await;
 }
 

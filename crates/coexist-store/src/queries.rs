@@ -152,8 +152,9 @@ impl Store {
     }
 
     /// The agent has read the conversation up to Meta time `timestamp`: the unread count drops
-    /// accordingly (core rules). Marks only move forward.
-    pub fn mark_read(&mut self, key: &ConversationKey, timestamp: i64) -> Result<()> {
+    /// accordingly (core rules). Marks only move forward. Returns the wamid of the customer
+    /// message to mark read at Meta, when this mark newly covers one (core rules, `read_receipt`).
+    pub fn mark_read(&mut self, key: &ConversationKey, timestamp: i64) -> Result<Option<String>> {
         self.conversations.forget(key);
         self.durable_write(|conn| {
             if !conversation_exists(conn, key)? {
@@ -164,11 +165,12 @@ impl Store {
                 )));
             }
             let mut conv = load_or_create(conn, key)?;
+            let receipt = conv.state.read_receipt(timestamp, crate::apply::now_ms() / 1000).map(|m| m.wamid.clone());
             if conv.state.mark_read(timestamp) {
                 conv.unread = count_unread(conn, conv.id, &conv.state)?;
                 save_conversation(conn, &conv)?;
             }
-            Ok(())
+            Ok(receipt)
         })
     }
 }

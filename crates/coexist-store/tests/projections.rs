@@ -203,6 +203,21 @@ fn unread_counts_inbound_after_the_read_mark_and_the_latest_reply() {
 }
 
 #[test]
+fn reading_a_conversation_names_the_customer_message_to_mark_read_at_meta_once() {
+    let (_dir, mut store) = open_store();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    store.apply_events(&[inbound("w1", "111", now - 20, "1"), inbound("w2", "111", now - 10, "2")]).unwrap();
+    assert_eq!(store.mark_read(&key("111"), now).unwrap().as_deref(), Some("w2"), "the latest covers the earlier");
+    assert_eq!(store.mark_read(&key("111"), now + 1).unwrap(), None, "marked read already");
+    store.apply_events(&[inbound("w3", "111", now + 2, "3")]).unwrap();
+    assert_eq!(store.mark_read(&key("111"), now + 3).unwrap().as_deref(), Some("w3"));
+    store.apply_events(&[history("h1", "222", now - 5, false, "old")]).unwrap();
+    assert_eq!(store.mark_read(&key("222"), now).unwrap(), None, "history is never marked read at Meta");
+    store.apply_events(&[inbound("w4", "333", T0, "long ago")]).unwrap();
+    assert_eq!(store.mark_read(&key("333"), now).unwrap(), None, "Meta refuses messages older than 30 days");
+}
+
+#[test]
 fn history_is_never_unread_never_notified_and_never_opens_the_window() {
     let (_dir, mut store) = open_store();
     let r = store

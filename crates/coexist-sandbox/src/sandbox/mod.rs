@@ -23,7 +23,7 @@ use crate::error::{GraphError, StatusError};
 use crate::ids::{Direction, IdGen};
 use crate::payloads;
 use crate::send::{self, OutboundMessage, SendRequest};
-use crate::state::{Customer, NumberState, Outcome, Owner, SentRecord, State};
+use crate::state::{Customer, NumberState, Outcome, Owner, ReadMark, SentRecord, State};
 use crate::templates;
 
 /// Unix seconds now.
@@ -135,14 +135,23 @@ impl Sandbox {
         }
     }
 
+    /// Meta answers 131009 for an id that is not a message this number received.
     fn mark_read(&self, number: &NumberState, message_id: &str) -> Result<Value, GraphError> {
-        let st = self.state();
-        match st.inbound.get(message_id) {
-            Some((pnid, _)) if *pnid == number.spec.phone_number_id => Ok(json!({"success": true})),
-            _ => Err(GraphError::invalid_parameter(format!(
-                "message_id {message_id} is not a message this number received"
-            ))),
-        }
+        let mut st = self.state();
+        let wa_id = match st.inbound.get(message_id) {
+            Some((pnid, wa_id)) if *pnid == number.spec.phone_number_id => wa_id.clone(),
+            _ => {
+                return Err(GraphError::invalid_value(format!(
+                    "message_id {message_id} is not a message this number received"
+                )))
+            }
+        };
+        st.read.push(ReadMark {
+            phone_number_id: number.spec.phone_number_id.clone(),
+            wa_id,
+            message_id: message_id.to_string(),
+        });
+        Ok(json!({"success": true}))
     }
 
     fn send_message(
@@ -374,6 +383,11 @@ impl Sandbox {
 
     pub fn sent(&self) -> Vec<SentRecord> {
         self.state().sent.clone()
+    }
+
+    /// Every mark-as-read accepted, in order.
+    pub fn read_marks(&self) -> Vec<ReadMark> {
+        self.state().read.clone()
     }
 
     pub fn conversations(&self) -> Vec<Customer> {

@@ -1,0 +1,68 @@
+//! `POST /v1/numbers/{phone_number_id}/read` with `{"message_id": WAMID}`: mark a customer's
+//! message read at Meta, through the bridge's token. The customer then sees blue ticks on it and
+//! on every earlier message of the chat.
+//!
+//! Not a message: no Idempotency-Key, nothing recorded, no throughput slot. Marking a message
+//! read twice is harmless, and read marks do not count against the number's messages per second.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::limiter::Departure;
+use crate::server::AppState;
+
+/// A wamid is ~60 characters; anything far longer is not one.
+const MAX_WAMID_LEN: usize = 200;
+
+#[derive(Deserialize)]
+struct ReadRequest {
+    message_id: String,
+}
+
+pub async fn mark_read(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(phone_number_id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    caller.require_send()?;
+    crate::send::require_access_token(&state)?;
+    crate::send::known_number(&state, &phone_number_id).await?;
+    let message_id = message_id(&body)?;
+    let request = json!({"messaging_product": "whatsapp", "status": "read", "message_id": message_id});
+    let unlimited = || async { Departure::unlimited() };
+    match state.graph.send_message(&phone_number_id, &request, unlimited, &state.metrics).await {
+        Ok(reply) => Ok(crate::send::meta_answer(reply)),
+        Err(e) => Err(ApiError::new(StatusCode::GATEWAY_TIMEOUT, format!("{e}; the message is not marked read, try again later"))),
+    }
+}
+
+fn message_id(body: &[u8]) -> Result<String, ApiError> {
+    let request: ReadRequest = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("send {{\"message_id\": \"wamid…\"}}, the customer message to mark read ({e})")))?;
+    let id = request.message_id.trim();
+    if id.is_empty() || id.len() > MAX_WAMID_LEN || !id.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(ApiError::bad_request("message_id must be the wamid of a message the customer sent"));
+    }
+    Ok(id.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_body_names_one_wamid() {
+        assert_eq!(message_id(br#"{"message_id":" wamid.A= "}"#).unwrap(), "wamid.A=");
+        assert!(message_id(b"{}").is_err());
+        assert!(message_id(br#"{"message_id":""}"#).is_err());
+        assert!(message_id(br#"{"message_id":"wamid <script>"}"#).is_err());
+        assert!(message_id(format!(r#"{{"message_id":"{}"}}"#, "w".repeat(201)).as_bytes()).is_err());
+    }
+}
