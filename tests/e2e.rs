@@ -139,7 +139,7 @@ async fn scenario(
 
     // 1. An inbound message appears as New with a live countdown.
     let ana = "15551230001";
-    stack
+    let hello = stack
         .customer_says(ana, "Ana Lima", "Hello, is my order ready?", None)
         .await
         .unwrap();
@@ -163,8 +163,14 @@ async fn scenario(
         "the inbox lives in COEXIST_DATA_DIR"
     );
 
-    // 2. A reply from the app turns the badge to API (with the agent's name).
+    // 2. Opening it marks Ana's message read at Meta (her blue ticks); a reply from the app
+    // turns the badge to API (with the agent's name).
     ui.open(ana).await;
+    let opened = std::time::Instant::now();
+    while !stack.sandbox.sandbox().read_marks().iter().any(|r| r.message_id == hello) {
+        assert!(opened.elapsed() < Duration::from_secs(20), "Ana's message was not marked read at Meta");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let input = ui.testid("composer-text").await;
     input.send_keys("Yes! It ships today.").await.unwrap();
     ui.testid("send-text").await.click().await.unwrap();
