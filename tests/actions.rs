@@ -114,7 +114,7 @@ async fn inbox_commands_over_the_real_stack() {
     assert_eq!(s.stack.sandbox.sandbox().read_marks().len(), 1, "read once: nothing new to mark");
 
     // A reply is pending at once, then stored, owned by us, and delivered.
-    let item = s.backend.send_text(&ana, "It ships today").unwrap();
+    let item = s.backend.send_text(&ana, "It ships today", None).unwrap();
     assert_eq!(item.state, OutboxState::Queued);
     let page = s.backend.messages(&ana, None, None).unwrap();
     assert!(
@@ -170,7 +170,7 @@ async fn inbox_commands_over_the_real_stack() {
         s.backend.open_conversation(&olga).ok()
     })
     .await;
-    let refused = s.backend.send_text(&olga, "Yes").unwrap_err();
+    let refused = s.backend.send_text(&olga, "Yes", None).unwrap_err();
     assert!(refused.contains("24-hour window is closed"), "{refused}");
     let bad = TemplateSend {
         name: "order_update".into(),

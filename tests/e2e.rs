@@ -163,17 +163,24 @@ async fn scenario(
         "the inbox lives in COEXIST_DATA_DIR"
     );
 
-    // 2. Opening it marks Ana's message read at Meta (her blue ticks); a reply from the app
-    // turns the badge to API (with the agent's name).
+    // 2. Opening it marks Ana's message read at Meta (her blue ticks); a reply from the app,
+    // quoting her message, turns the badge to API (with the agent's name).
     ui.open(ana).await;
     let opened = std::time::Instant::now();
     while !stack.sandbox.sandbox().read_marks().iter().any(|r| r.message_id == hello) {
         assert!(opened.elapsed() < Duration::from_secs(20), "Ana's message was not marked read at Meta");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    ui.wait("Reply on Ana's message", "const b = document.querySelector('#thread [data-side=customer] [data-testid=message-reply]'); if (!b) return null; b.click(); return true", vec![]).await;
+    let replying = ui.wait("the reply bar", "const b = document.querySelector('[data-testid=reply-bar]'); return b && !b.hidden ? b.textContent : null", vec![]).await;
+    assert!(replying.as_str().unwrap().contains("Replying to Ana Lima") && replying.as_str().unwrap().contains("Hello, is my order ready?"), "{replying}");
     let input = ui.testid("composer-text").await;
     input.send_keys("Yes! It ships today.").await.unwrap();
+    std::fs::write(harness::screenshot_path("reply.png"), ui.c.screenshot().await.unwrap()).unwrap();
     ui.testid("send-text").await.click().await.unwrap();
+    let quoted = ui.wait("the quote above the reply", "const q = document.querySelector('#thread [data-side=api] [data-testid=message-quote]'); return q ? q.textContent : null", vec![]).await;
+    assert!(quoted.as_str().unwrap().contains("Hello, is my order ready?"), "{quoted}");
+    assert_eq!(ui.js("return document.querySelector('[data-testid=reply-bar]').hidden", vec![]).await, json!(true), "the reply bar closes once sent");
     let row = ui
         .wait_row(
             "Ana's conversation owned by the API",
@@ -191,6 +198,11 @@ async fn scenario(
     assert!(
         mine["text"].as_str().unwrap().contains("via API"),
         "sender and origin shown: {mine}"
+    );
+    let sent = stack.sent().await.unwrap();
+    assert!(
+        sent["sent"].as_array().unwrap().iter().any(|r| r["request"]["context"]["message_id"] == hello.as_str()),
+        "Meta was asked to quote Ana's message: {sent}"
     );
 
     // 3. A Business App echo turns it to App and leaves the window untouched.

@@ -116,6 +116,13 @@ async fn scenario(ui: &Ui) {
     assert!(thread.matches(TEXT).count() >= 2, "the quote repeats the first message as text");
     assert_inert(ui, "the thread").await;
 
+    // Replying to it names the customer and the message, as text, above the reply box.
+    ui.js("[...document.querySelectorAll('#thread [data-side=customer]')].find(r => r.innerText.includes('pwn2')).querySelector('[data-testid=message-reply]').click(); return true", vec![]).await;
+    let bar = ui.wait("the reply bar", "const b = document.querySelector('[data-testid=reply-bar]'); return b && !b.hidden ? b.innerText : null", vec![]).await;
+    assert!(bar.as_str().unwrap().contains(NAME) && bar.as_str().unwrap().contains(TEXT), "{bar}");
+    assert_inert(ui, "the reply bar").await;
+    ui.js("document.querySelector('[data-testid=reply-cancel]').click(); return document.querySelector('[data-testid=reply-bar]').hidden", vec![]).await;
+
     // The document saved under the customer's file name: as a plain file in one folder.
     ui.js("[...document.querySelectorAll('#thread [data-testid=message-media]')].find(c => c.textContent.includes('pwn4')).querySelector('[data-testid=media-save]').click(); return true", vec![]).await;
     let saved = ui.wait("the document to be saved", "return [...document.querySelectorAll('#thread [data-testid=media-status]')].map(s => s.dataset.path).find(Boolean) || null", vec![]).await;

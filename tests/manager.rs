@@ -41,7 +41,7 @@ async fn managers_view_over_the_real_stack() {
         b.messages(&key("15551230001"), None, None).unwrap().messages.iter().any(|m| m.side == Side::App).then_some(())
     })
     .await;
-    b.send_text(&key("15551230001"), "And the invoice ships today").unwrap();
+    b.send_text(&key("15551230001"), "And the invoice ships today", None).unwrap();
     eventually("the API reply stored", || {
         b.messages(&key("15551230001"), None, None).unwrap().messages.iter().any(|m| m.side == Side::Api).then_some(())
     })

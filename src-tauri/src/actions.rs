@@ -133,12 +133,14 @@ impl Backend {
         })
     }
 
+    /// A text, quoting the conversation's message `reply_to` when given.
     pub fn send_text(
         &self,
         conversation: &ConversationKey,
         text: &str,
+        reply_to: Option<&str>,
     ) -> ActionResult<OutboxItem> {
-        self.engine.send_text(conversation, text).map_err(err)
+        self.engine.send_text(conversation, text, reply_to).map_err(err)
     }
 
     pub fn send_template(

@@ -26,6 +26,9 @@ pub struct FileSend {
     pub mime_type: String,
     #[serde(default)]
     pub caption: String,
+    /// The conversation's message this file replies to (quoted above it).
+    #[serde(default)]
+    pub reply_to: Option<String>,
 }
 
 /// A file for a template's media header: uploaded now, named by its media id when the template
@@ -62,7 +65,7 @@ impl Backend {
     /// Check, upload and queue a file (see `Engine::send_file`).
     pub async fn send_file(&self, send: FileSend, bytes: Vec<u8>) -> ActionResult<OutboxItem> {
         let file = OutgoingFile { name: send.name, mime_type: send.mime_type, bytes };
-        self.engine.send_file(&send.conversation, file, &send.caption).await.map_err(err)
+        self.engine.send_file(&send.conversation, file, &send.caption, send.reply_to.as_deref()).await.map_err(err)
     }
 
     /// Upload a template header's file; its media id goes in `TemplateParams::header_media_id`.

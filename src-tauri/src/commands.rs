@@ -46,8 +46,9 @@ pub async fn send_text(
     backend: State<'_, Backend>,
     conversation: ConversationKey,
     text: String,
+    reply_to: Option<String>,
 ) -> ActionResult<OutboxItem> {
-    backend.send_text(&conversation, &text)
+    backend.send_text(&conversation, &text, reply_to.as_deref())
 }
 
 #[tauri::command]

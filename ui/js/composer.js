@@ -4,7 +4,7 @@
 // anything is sent.
 
 import { h, setChildren, $ } from './dom.js';
-import { windowState, expiresAt } from './format.js';
+import { windowState, expiresAt, previewOf, oneLine } from './format.js';
 import { describe, preview, validate, build, filterTemplates, uploadedKey } from './templates.js';
 import { headerUpload } from './header_media.js';
 
@@ -17,6 +17,7 @@ export class Composer {
     this.loadTemplates = loadTemplates;
     this.conv = null;
     this.mode = null;
+    this.reply = null;
   }
 
   /** Show the composer for `conv`; rebuilds only when the conversation or the mode changes. */
@@ -28,6 +29,8 @@ export class Composer {
     if (same) return;
     this.mode = mode;
     this.el.dataset.mode = mode;
+    document.body.dataset.composer = mode;
+    this.reply = null;
     if (mode === 'text') this.textMode();
     else this.templateMode();
   }
@@ -41,6 +44,34 @@ export class Composer {
     this.el.hidden = true;
     this.conv = null;
     this.mode = null;
+    this.reply = null;
+    delete document.body.dataset.composer;
+  }
+
+  /** Answer message `m` (sent by `who`): quoted above the next text or file. */
+  replyTo(m, who) {
+    if (this.mode !== 'text' || !m.wamid) return;
+    this.reply = { wamid: m.wamid, who, text: oneLine(previewOf(m.body), 80) };
+    this.paintReply();
+    this.el.querySelector('[data-testid=composer-text]')?.focus();
+  }
+
+  clearReply() {
+    this.reply = null;
+    this.paintReply();
+  }
+
+  paintReply() {
+    const bar = this.el.querySelector('[data-testid=reply-bar]');
+    if (!bar) return;
+    bar.hidden = !this.reply;
+    setChildren(bar, this.reply ? [
+      h('span', { class: 'muted', text: 'Replying to ' }),
+      h('strong', { 'data-testid': 'reply-who', text: this.reply.who }),
+      h('span', { class: 'reply-preview', 'data-testid': 'reply-preview', text: this.reply.text }),
+      h('button', { type: 'button', class: 'link-button', 'data-testid': 'reply-cancel', 'aria-label': 'Cancel the reply',
+        title: 'Cancel the reply (Esc)', text: '✕', onclick: () => this.clearReply() }),
+    ] : []);
   }
 
   textMode() {
@@ -54,15 +85,17 @@ export class Composer {
       if (!file && !text.trim()) return;
       if (!file && text.length > 4096) { showError(error, 'A WhatsApp text can be at most 4096 characters.'); return; }
       button.disabled = true;
+      const replyTo = this.reply?.wamid;
       try {
         if (file) {
           attachment.status('Uploading…');
-          await this.sendFile(this.conv, file, text);
+          await this.sendFile(this.conv, file, text, replyTo);
           attachment.clear();
         } else {
-          await this.sendText(this.conv, text);
+          await this.sendText(this.conv, text, replyTo);
         }
         input.value = '';
+        this.clearReply();
         error.hidden = true;
       } catch (e) {
         attachment.status('');
@@ -75,8 +108,10 @@ export class Composer {
     const button = h('button', { type: 'button', id: 'send-text', 'data-testid': 'send-text', class: 'primary', onclick: send, text: 'Send' });
     input.addEventListener('keydown', (e) => {
       if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); send(); }
+      if (e.key === 'Escape' && this.reply) { e.preventDefault(); this.clearReply(); }
     });
-    setChildren(this.el, attachment.chip, h('div', { class: 'composer-row' }, attachment.button, attachment.picker, input, button), error);
+    const replyBar = h('div', { class: 'reply-bar', 'data-testid': 'reply-bar', hidden: true });
+    setChildren(this.el, replyBar, attachment.chip, h('div', { class: 'composer-row' }, attachment.button, attachment.picker, input, button), error);
   }
 
   async templateMode() {

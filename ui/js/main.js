@@ -26,11 +26,11 @@ document.addEventListener('securitypolicyviolation', (e) => recordError(`CSP: ${
 const state = { filter: 'all', info: null, health: null, open: null, opening: null, searching: false };
 
 const inbox = new Inbox({ onOpen: (conv) => openConversation(conv) });
-const thread = new Thread({ onNeedOlder: () => loadOlder(), onRetry: (m) => retry(m) });
+const thread = new Thread({ onNeedOlder: () => loadOlder(), onRetry: (m) => retry(m), onReply: (m, who) => composer.replyTo(m, who) });
 const composer = new Composer({
-  sendText: async (conv, text) => { upsertOwn(await api.sendText(conv.conversation, text)); },
+  sendText: async (conv, text, replyTo) => { upsertOwn(await api.sendText(conv.conversation, text, replyTo)); },
   sendTemplate: async (conv, template) => { upsertOwn(await api.sendTemplate(conv.conversation, template)); },
-  sendFile: async (conv, file, caption) => { upsertOwn(await api.sendFile(conv.conversation, file, caption)); },
+  sendFile: async (conv, file, caption, replyTo) => { upsertOwn(await api.sendFile(conv.conversation, file, caption, replyTo)); },
   loadTemplates: (conv) => api.templates(conv.conversation.phone_number_id),
 });
 

@@ -1,14 +1,15 @@
 // A photo, document, voice note or video in the thread (the customer's or one we sent): what it
 // is, its caption, and the way to see it — "Show photo" fetches it through the bridge and shows
-// it inline; anything else is saved to the Downloads folder. Loaded photos are kept for
-// re-renders of the thread, and a re-render while a photo loads follows the same load (the
-// thread re-renders on every engine event: the photo must not fall back to "Show photo").
+// it inline; anything else is saved to the Downloads folder. The thread re-renders its rows on
+// every engine event and scroll, so what a card shows lives here, not in the card: loaded photos
+// and saved paths are kept, and a card drawn while a load or save runs follows it.
 
 import { h, setChildren } from './dom.js';
 import { api, errorText } from './api.js';
 
 const shown = new Map(); // media id → data: URL
-const loading = new Map(); // media id → Promise of its data: URL
+const saved = new Map(); // media id → the path it was last saved to
+const running = new Map(); // 'show:ID' / 'save:ID' → Promise of its result
 
 /** The media card for a message body `b` of type `kind` (label like '📷 Photo'). */
 export function mediaCard(label, b) {
@@ -41,37 +42,39 @@ function showButton(m, b, preview, status) {
       button.disabled = false;
     }
   };
-  button.addEventListener('click', () => follow(loadPhoto(m.id)));
-  if (loading.has(m.id)) follow(loading.get(m.id));
+  const key = `show:${m.id}`;
+  button.addEventListener('click', () => follow(once(key, () => api.mediaPreview(m.id).then((url) => { shown.set(m.id, url); return url; }))));
+  if (running.has(key)) follow(running.get(key));
   return button;
-}
-
-/** One fetch per photo, however many cards wait for it. */
-function loadPhoto(id) {
-  if (!loading.has(id)) {
-    const load = api.mediaPreview(id)
-      .then((url) => { shown.set(id, url); return url; })
-      .finally(() => loading.delete(id));
-    loading.set(id, load);
-  }
-  return loading.get(id);
 }
 
 function saveButton(m, status) {
   const button = h('button', { type: 'button', class: 'link-button', 'data-testid': 'media-save', text: 'Save to Downloads' });
-  button.addEventListener('click', async () => {
+  const done = (path) => {
+    status.textContent = `Saved to ${path}`;
+    status.dataset.path = path;
+  };
+  const follow = async (save) => {
     button.disabled = true;
     status.textContent = 'Saving…';
     try {
-      const path = await api.saveMedia(m.id, m.filename || null);
-      status.textContent = `Saved to ${path}`;
-      status.dataset.path = path;
+      done(await save);
     } catch (err) {
       status.textContent = errorText(err);
     }
     button.disabled = false;
-  });
+  };
+  const key = `save:${m.id}`;
+  button.addEventListener('click', () => follow(once(key, () => api.saveMedia(m.id, m.filename || null).then((path) => { saved.set(m.id, path); return path; }))));
+  if (running.has(key)) follow(running.get(key));
+  else if (saved.has(m.id)) done(saved.get(m.id));
   return button;
+}
+
+/** One run of `start` per key at a time, however many cards wait for it. */
+function once(key, start) {
+  if (!running.has(key)) running.set(key, start().finally(() => running.delete(key)));
+  return running.get(key);
 }
 
 function showImage(slot, url, b) {

@@ -35,12 +35,13 @@ export function fromOutbox(item, agent) {
     } : null,
     can_retry: failed,
     reactions: [],
+    reply_to: msg.context?.message_id || null,
     raw: msg,
   };
 }
 
 /**
- * `ctx`: { contactName, byWamid: Map, onRetry(msg) }.
+ * `ctx`: { contactName, byWamid: Map, onRetry(msg), onReply(msg, who) }.
  */
 export function renderMessage(m, ctx) {
   const outbound = m.side === 'api' || m.side === 'app' || (m.side === 'history' && m.from_business);
@@ -60,9 +61,16 @@ export function renderMessage(m, ctx) {
         : body(m),
       m.edited ? h('span', { class: 'edited muted', text: 'Edited' }) : null,
       h('div', { class: 'foot' },
+        canQuote(m) && ctx.onReply ? h('button', { type: 'button', class: 'msg-reply link-button', 'data-testid': 'message-reply',
+          title: 'Reply to this message (quoted above your reply)', text: 'Reply', onclick: () => ctx.onReply(m, sender.who) }) : null,
         h('time', { class: 'muted', title: fullTime(m.timestamp), text: shortTime(m.timestamp) }),
         outbound && m.status ? status(m, ctx) : null)),
     reactions(m));
+}
+
+/** Meta quotes a message by its wamid: one it delivered or accepted, not deleted. */
+function canQuote(m) {
+  return Boolean(m.wamid) && !m.revoked && m.arrival !== Number.MAX_SAFE_INTEGER;
 }
 
 function quote(m, ctx) {

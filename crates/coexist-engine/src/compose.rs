@@ -67,6 +67,8 @@ pub enum ComposeError {
     CaptionNotAllowed(&'static str),
     #[error("only a text or a file can be sent again as it was; send a template again from the picker")]
     NotResendable,
+    #[error("the message you reply to is not in this conversation; pick it again in the thread")]
+    QuoteNotHere,
 }
 
 /// The Graph envelope addressed to a contact. A contact known only by a business-scoped user id
@@ -95,6 +97,15 @@ pub fn text_message(contact: &ContactKey, text: &str) -> Result<Value, ComposeEr
     m.insert("type".into(), json!("text"));
     m.insert("text".into(), json!({ "preview_url": false, "body": text }));
     Ok(Value::Object(m))
+}
+
+/// `message` as a reply to the conversation's message `reply_to` (WhatsApp shows that one
+/// quoted above it); unchanged for `None`.
+pub fn replying_to(mut message: Value, reply_to: Option<&str>) -> Value {
+    if let Some(wamid) = reply_to {
+        message["context"] = json!({ "message_id": wamid });
+    }
+    message
 }
 
 /// A template message, checked against the template's components.

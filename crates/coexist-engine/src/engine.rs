@@ -180,24 +180,34 @@ impl Engine {
         Ok(())
     }
 
-    /// Queue a free-form text. Refused locally (nothing queued) while the window is closed.
-    pub fn send_text(&self, conversation: &ConversationKey, text: &str) -> Result<OutboxItem, EngineError> {
+    /// Queue a free-form text, as a reply quoting the conversation's message `reply_to` when
+    /// given. Refused locally (nothing queued) while the window is closed.
+    pub fn send_text(&self, conversation: &ConversationKey, text: &str, reply_to: Option<&str>) -> Result<OutboxItem, EngineError> {
         self.require_open_window(conversation)?;
+        self.check_quote(conversation, reply_to)?;
         let message = compose::text_message(&conversation.contact, text)?;
-        self.enqueue(conversation, message)
+        self.enqueue(conversation, compose::replying_to(message, reply_to))
     }
 
     /// Send a file (with an optional caption): checked against Meta's types and sizes, uploaded
     /// through the bridge, then queued like a text. Like free text it needs the open window.
     /// The upload needs the bridge now; an agent offline hears so at once (nothing is queued).
-    pub async fn send_file(&self, conversation: &ConversationKey, file: OutgoingFile, caption: &str) -> Result<OutboxItem, EngineError> {
+    /// `reply_to` quotes a message of the conversation, as for a text.
+    pub async fn send_file(
+        &self,
+        conversation: &ConversationKey,
+        file: OutgoingFile,
+        caption: &str,
+        reply_to: Option<&str>,
+    ) -> Result<OutboxItem, EngineError> {
         self.require_open_window(conversation)?;
         let kind = file.kind()?;
         attachment::check_caption(kind, caption)?;
+        self.check_quote(conversation, reply_to)?;
         let name = file.base_name().to_string();
         let media_id = self.upload_file(&conversation.phone_number_id, file).await?;
         let message = attachment::media_message(&conversation.contact, kind, &name, &media_id, caption)?;
-        self.enqueue(conversation, message)
+        self.enqueue(conversation, compose::replying_to(message, reply_to))
     }
 
     /// Check a file against Meta's types and sizes and upload it for `phone_number_id`; the
@@ -244,6 +254,14 @@ impl Engine {
         self.publish_state(&item, SendState::Queued);
         self.shared.outbox_wake.notify_one();
         Ok(item)
+    }
+
+    /// A reply may only quote a message of its own conversation.
+    fn check_quote(&self, conversation: &ConversationKey, reply_to: Option<&str>) -> Result<(), EngineError> {
+        match reply_to {
+            Some(wamid) if !self.shared.store().has_message(conversation, wamid)? => Err(ComposeError::QuoteNotHere.into()),
+            _ => Ok(()),
+        }
     }
 
     fn require_open_window(&self, conversation: &ConversationKey) -> Result<(), EngineError> {

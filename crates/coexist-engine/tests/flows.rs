@@ -38,7 +38,7 @@ async fn text_in_window_is_sent_once_and_reaches_read() {
     let key = s.conversation("14155550122");
     sync_until_conversation(&engine, &key).await;
 
-    let item = engine.send_text(&key, "Hi Ben, how can we help?").unwrap();
+    let item = engine.send_text(&key, "Hi Ben, how can we help?", None).unwrap();
     assert_eq!(item.state, OutboxState::Queued);
     let report = engine.drain_outbox(Duration::from_secs(10)).await.unwrap();
     assert_eq!(report.sent, 1, "{report:?}");
@@ -63,6 +63,36 @@ async fn text_in_window_is_sent_once_and_reaches_read() {
 }
 
 #[tokio::test]
+async fn a_reply_quotes_a_message_of_its_own_conversation_only() {
+    let s = stack().await;
+    let (engine, _) = s.engine("inbox", SyncMode::LongPoll);
+    let asked = s.customer_says("14155550144", "Dora", "Is the blue one in stock?", None).await;
+    let other = s.customer_says("14155550155", "Eli", "hi", None).await;
+    let key = s.conversation("14155550144");
+    sync_until_conversation(&engine, &key).await;
+    sync_until_conversation(&engine, &s.conversation("14155550155")).await;
+
+    let err = engine.send_text(&key, "yes", Some(&other)).unwrap_err();
+    assert!(err.to_string().contains("not in this conversation"), "{err}");
+    assert!(engine.store().lock().unwrap().outbox_ready(10).unwrap().is_empty(), "nothing queued");
+
+    let item = engine.send_text(&key, "Yes, in M and L", Some(&asked)).unwrap();
+    engine.drain_outbox(Duration::from_secs(10)).await.unwrap();
+    let sent = s.sent().await;
+    let ours = sent.iter().find(|r| r["biz_opaque_callback_data"] == item.idempotency_key.as_str()).unwrap();
+    assert_eq!(ours["request"]["context"]["message_id"], asked.as_str(), "Meta is asked to quote it");
+    let reply = eventually(15, "the reply in the thread", || async {
+        engine.sync_once().await.unwrap();
+        let store = engine.store().lock().unwrap();
+        store.messages(&key, None, 10).unwrap().into_iter().find(|m| m.idempotency_key.as_deref() == Some(item.idempotency_key.as_str()))
+    })
+    .await;
+    assert_eq!(reply.reply_to.as_deref(), Some(asked.as_str()));
+    assert_eq!(reply.quoted.unwrap().preview.as_deref(), Some("Is the blue one in stock?"), "the thread shows what it answers");
+    s.demo.shutdown().await;
+}
+
+#[tokio::test]
 async fn free_text_outside_the_window_is_refused_locally() {
     let s = stack().await;
     let (engine, _) = s.engine("inbox", SyncMode::LongPoll);
@@ -70,12 +100,12 @@ async fn free_text_outside_the_window_is_refused_locally() {
     s.customer_says("14155550133", "Chloe", "old message", Some(now() - 25 * 3600)).await;
     sync_until_conversation(&engine, &key).await;
 
-    let err = engine.send_text(&key, "are you there?").unwrap_err();
+    let err = engine.send_text(&key, "are you there?", None).unwrap_err();
     assert!(matches!(err, EngineError::WindowClosed(_)), "{err}");
     assert!(err.to_string().contains("template"), "{err}");
     // Never written: refused too.
     let stranger = s.conversation("14155550999");
-    assert!(matches!(engine.send_text(&stranger, "hi").unwrap_err(), EngineError::WindowClosed(_)));
+    assert!(matches!(engine.send_text(&stranger, "hi", None).unwrap_err(), EngineError::WindowClosed(_)));
     // Nothing was queued, nothing reached Meta.
     assert!(engine.store().lock().unwrap().outbox_ready(10).unwrap().is_empty());
     assert_eq!(engine.drain_outbox(Duration::from_secs(1)).await.unwrap().sent, 0);
@@ -129,7 +159,7 @@ async fn an_item_left_sending_by_a_crash_is_resent_with_its_key_and_sent_once() 
     {
         let (engine, _) = s.engine_at(&db, SyncMode::LongPoll);
         sync_until_conversation(&engine, &key).await;
-        let item = engine.send_text(&key, "sent just before the crash").unwrap();
+        let item = engine.send_text(&key, "sent just before the crash", None).unwrap();
         idempotency_key = item.idempotency_key.clone();
         // The worker took it and the bridge sent it, then the desktop died before recording that.
         engine.store().lock().unwrap().outbox_mark_sending(&idempotency_key).unwrap();
@@ -249,7 +279,7 @@ async fn a_send_that_meta_fails_later_notifies_this_desktop_once() {
     sync_until_conversation(&engine, &key).await;
     notes.take();
     s.control("/sandbox/customers/unreachable", serde_json::json!({"wa_id": "14155550611", "unreachable": true})).await;
-    let item = engine.send_text(&key, "this will not arrive").unwrap();
+    let item = engine.send_text(&key, "this will not arrive", None).unwrap();
     assert_eq!(engine.drain_outbox(Duration::from_secs(10)).await.unwrap().sent, 1, "Meta accepts it first");
     eventually(15, "the failed status", || async {
         engine.sync_once().await.unwrap();

@@ -62,8 +62,8 @@ async fn an_agent_sends_a_photo_and_a_document() {
 
     let photo = OutgoingFile { name: "/home/agent/Pictures/shelf.png".into(), mime_type: "image/png".into(), bytes: PHOTO.to_vec() };
     let pdf = OutgoingFile { name: "Invoice 7.pdf".into(), mime_type: "application/pdf".into(), bytes: b"%PDF-1.4 invoice 7".to_vec() };
-    let photo_item = engine.send_file(&key, photo, "Here is the shelf").await.unwrap();
-    let pdf_item = engine.send_file(&key, pdf, "").await.unwrap();
+    let photo_item = engine.send_file(&key, photo, "Here is the shelf", None).await.unwrap();
+    let pdf_item = engine.send_file(&key, pdf, "", None).await.unwrap();
     assert_eq!(engine.drain_outbox(Duration::from_secs(10)).await.unwrap().sent, 2);
 
     let sent = s.sent().await;
@@ -96,14 +96,14 @@ async fn files_meta_cannot_take_are_refused_before_upload() {
     let (engine, key) = open_window(&s, "refuse-media", "14155550178", "Eli", "hi").await;
     let file = |name: &str, mime: &str, len: usize| OutgoingFile { name: name.into(), mime_type: mime.into(), bytes: vec![7; len] };
 
-    let gif = engine.send_file(&key, file("a.gif", "image/gif", 10), "").await.unwrap_err();
+    let gif = engine.send_file(&key, file("a.gif", "image/gif", 10), "", None).await.unwrap_err();
     assert!(gif.to_string().contains("cannot send") && gif.to_string().contains("PNG"), "{gif}");
-    let big = engine.send_file(&key, file("big.jpg", "image/jpeg", 6 * 1024 * 1024), "").await.unwrap_err();
+    let big = engine.send_file(&key, file("big.jpg", "image/jpeg", 6 * 1024 * 1024), "", None).await.unwrap_err();
     assert!(big.to_string().contains("at most 5 MB"), "{big}");
-    let voice = engine.send_file(&key, file("v.mp3", "audio/mpeg", 10), "listen").await.unwrap_err();
+    let voice = engine.send_file(&key, file("v.mp3", "audio/mpeg", 10), "listen", None).await.unwrap_err();
     assert!(voice.to_string().contains("without a caption"), "{voice}");
     let stranger = s.conversation("14155550999");
-    let closed = engine.send_file(&stranger, file("p.png", "image/png", 10), "").await.unwrap_err();
+    let closed = engine.send_file(&stranger, file("p.png", "image/png", 10), "", None).await.unwrap_err();
     assert!(matches!(closed, EngineError::WindowClosed(_)), "{closed}");
     assert!(engine.store().lock().unwrap().outbox_ready(10).unwrap().is_empty(), "nothing queued");
 
@@ -131,7 +131,7 @@ async fn a_file_meta_failed_after_accepting_is_sent_again_by_its_media_id() {
     let (engine, key) = open_window(&s, "send-again", "14155550179", "Ivo", "photo please").await;
     s.control("/sandbox/customers/unreachable", json!({"wa_id": "14155550179", "unreachable": true})).await;
     let photo = OutgoingFile { name: "shelf.png".into(), mime_type: "image/png".into(), bytes: PHOTO.to_vec() };
-    let first = engine.send_file(&key, photo, "the shelf").await.unwrap();
+    let first = engine.send_file(&key, photo, "the shelf", None).await.unwrap();
     assert_eq!(engine.drain_outbox(Duration::from_secs(10)).await.unwrap().sent, 1, "Meta accepts it first");
     let failed = eventually(15, "the failed status", || async {
         engine.sync_once().await.unwrap();

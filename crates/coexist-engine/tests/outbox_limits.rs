@@ -174,7 +174,7 @@ async fn free_text_to_an_unknown_conversation_is_refused_before_the_outbox() {
     let dir = tempfile::tempdir().unwrap();
     let (engine, _) = engine(&url, &dir);
     let key = ConversationKey { phone_number_id: "pn1".into(), contact: ContactKey("15550009".into()) };
-    assert!(engine.send_text(&key, "hi").is_err());
+    assert!(engine.send_text(&key, "hi", None).is_err());
     engine.drain_outbox(Duration::from_secs(1)).await.unwrap();
     assert!(fake.hits.lock().unwrap().is_empty());
 }

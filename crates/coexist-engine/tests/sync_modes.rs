@@ -25,7 +25,7 @@ async fn sse_and_long_poll_give_the_same_store_state() {
     s.customer_says("14155550201", "Ana", "three ✓ ünïcødé", None).await;
     let key = s.conversation("14155550202");
     eventually(15, "the SSE engine to see Ben", || async { stream.store().lock().unwrap().conversation(&key, now()).unwrap() }).await;
-    let item = stream.send_text(&key, "reply through the API").unwrap();
+    let item = stream.send_text(&key, "reply through the API", None).unwrap();
 
     // The UI is told by events, not polling: NewInbound, then Sent and Read for our send.
     let mut saw_inbound = false;
@@ -258,7 +258,7 @@ async fn sends_queue_while_the_bridge_is_down_and_drain_when_it_is_back() {
     let mut events = engine.subscribe();
     let _tasks = engine.start();
 
-    let item = engine.send_text(&key, "yes, until 6pm").unwrap();
+    let item = engine.send_text(&key, "yes, until 6pm", None).unwrap();
     let mut saw_offline = false;
     let mut saw_held = false;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);

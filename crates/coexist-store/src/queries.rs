@@ -151,6 +151,11 @@ impl Store {
         Ok(page)
     }
 
+    /// Whether `wamid` is a message of this conversation (an agent may quote it in a reply).
+    pub fn has_message(&self, key: &ConversationKey, wamid: &str) -> Result<bool> {
+        message_in_conversation(&self.conn, key, wamid)
+    }
+
     /// The agent has read the conversation up to Meta time `timestamp`: the unread count drops
     /// accordingly (core rules). Marks only move forward. Returns the wamid of the customer
     /// message to mark read at Meta, when this mark newly covers one (core rules, `read_receipt`).
@@ -173,6 +178,15 @@ impl Store {
             Ok(receipt)
         })
     }
+}
+
+/// Whether `wamid` is a message of this conversation (what an agent may quote in a reply).
+pub(crate) fn message_in_conversation(conn: &Connection, key: &ConversationKey, wamid: &str) -> Result<bool> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM messages m JOIN conversations c ON c.id = m.conversation_id
+          WHERE m.wamid_key = wamid_key(?1) AND m.wamid = ?1 AND c.phone_number_id = ?2 AND c.contact = ?3)",
+    )?;
+    Ok(stmt.query_row(params![wamid, key.phone_number_id, key.contact.as_str()], |r| r.get(0))?)
 }
 
 fn conversation_exists(conn: &Connection, key: &ConversationKey) -> Result<bool> {

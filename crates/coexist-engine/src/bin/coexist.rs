@@ -134,6 +134,9 @@ enum SendCommand {
         contact: String,
         /// What to say (at most 4096 characters).
         text: String,
+        /// Reply to this message of the conversation (its wamid, from `show`): quoted above.
+        #[arg(long)]
+        reply_to: Option<String>,
         #[command(flatten)]
         wait: WaitArgs,
     },
@@ -406,8 +409,8 @@ fn show(engine: &Engine, key: &ConversationKey, limit: u32) -> Result<()> {
 
 async fn send(engine: &Engine, cmd: SendCommand) -> Result<()> {
     let (item, wait) = match cmd {
-        SendCommand::Text { phone_number_id, contact, text, wait } => {
-            (engine.send_text(&key(&phone_number_id, &contact)?, &text)?, wait)
+        SendCommand::Text { phone_number_id, contact, text, reply_to, wait } => {
+            (engine.send_text(&key(&phone_number_id, &contact)?, &text, reply_to.as_deref())?, wait)
         }
         SendCommand::Template { phone_number_id, contact, name, lang, params, wait } => {
             let p = params.to_params()?;
@@ -415,7 +418,7 @@ async fn send(engine: &Engine, cmd: SendCommand) -> Result<()> {
         }
         SendCommand::File { phone_number_id, contact, path, caption, mime_type, wait } => {
             let file = outgoing_file(&path, mime_type)?;
-            (engine.send_file(&key(&phone_number_id, &contact)?, file, &caption).await?, wait)
+            (engine.send_file(&key(&phone_number_id, &contact)?, file, &caption, None).await?, wait)
         }
     };
     println!("queued {}", item.idempotency_key);
