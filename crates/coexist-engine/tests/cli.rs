@@ -34,7 +34,7 @@ async fn sync_list_send_search_and_export_from_the_terminal() {
     let s = stack().await;
     let db = s.dir.path().join("cli.db");
     let pnid = s.demo.phone_number_id.clone();
-    s.customer_says("14155550401", "Ana\u{1b}[31m Silva", "Do you have the linen shirt in M?", None).await;
+    let asked = s.customer_says("14155550401", "Ana\u{1b}[31m Silva", "Do you have the linen shirt in M?", None).await;
     let key = s.conversation("14155550401");
     eventually(15, "the webhook at the bridge", || async {
         let page = s.http.get(format!("{}/v1/events?after=0", s.demo.bridge_url)).bearer_auth(&s.demo.token).send().await.ok()?;
@@ -90,6 +90,16 @@ async fn sync_list_send_search_and_export_from_the_terminal() {
     let out = coexist(&s, &db, &["show", &pnid, "14155550401"]).await;
     assert!(out.ok, "{}", out.stderr);
     assert!(out.stdout.contains("Reserving one"), "{}", out.stdout);
+    assert!(out.stdout.lines().any(|l| l.contains("linen shirt") && l.ends_with(&asked)), "each message ends with its wamid: {}", out.stdout);
+
+    // A reply quoting that message; a wamid of no message here is refused before anything is queued.
+    let out = coexist(&s, &db, &["send", "text", &pnid, "14155550401", "That one, yes.", "--reply-to", &asked]).await;
+    assert!(out.ok, "{}", out.stderr);
+    let sent = s.sent().await;
+    assert!(sent.iter().any(|r| r["request"]["context"]["message_id"] == asked.as_str()), "{sent:?}");
+    let out = coexist(&s, &db, &["send", "text", &pnid, "14155550401", "Which?", "--reply-to", "wamid.nope"]).await;
+    assert!(!out.ok);
+    assert!(out.stderr.contains("not in this conversation"), "{}", out.stderr);
     s.demo.shutdown().await;
 }
 

@@ -398,7 +398,14 @@ fn show(engine: &Engine, key: &ConversationKey, limit: u32) -> Result<()> {
         };
         let status = m.status.map(|s| format!(" [{s:?}]")).unwrap_or_default();
         let failure = m.failure.as_ref().map(|f| format!(" ({} {})", f.reason, f.what_to_do)).unwrap_or_default();
-        println!("{} {:<14} {}{status}{failure}", export::rfc3339(m.timestamp), who, terminal_safe(m.text.as_deref().unwrap_or("[media]"), 300));
+        // The wamid last: what `send text --reply-to` quotes.
+        println!(
+            "{} {:<14} {}{status}{failure}  {}",
+            export::rfc3339(m.timestamp),
+            who,
+            terminal_safe(m.text.as_deref().unwrap_or("[media]"), 300),
+            terminal_safe(&m.wamid, 120)
+        );
     }
     for item in store.outbox_for_conversation(key)? {
         let err = item.error_message.as_deref().map(|e| format!(": {e}")).unwrap_or_default();
