@@ -204,6 +204,13 @@ async fn scenario(
         sent["sent"].as_array().unwrap().iter().any(|r| r["request"]["context"]["message_id"] == hello.as_str()),
         "Meta was asked to quote Ana's message: {sent}"
     );
+    // The agent reacts 👍 to Ana's message: the reaction shows on it once Meta took it.
+    ui.wait("React on Ana's message", "const b = document.querySelector('#thread [data-side=customer] [data-testid=message-react]'); if (!b) return null; b.click(); return true", vec![]).await;
+    ui.wait("the reaction palette", "return document.querySelector('#thread [data-side=customer] [data-testid=react-palette]:not([hidden])') ? true : null", vec![]).await;
+    std::fs::write(harness::screenshot_path("react.png"), ui.c.screenshot().await.unwrap()).unwrap();
+    ui.wait("the 👍 in the palette", "const b = document.querySelector('#thread [data-side=customer] [data-testid=react-palette]:not([hidden]) [data-emoji=\"👍\"]'); if (!b) return null; b.click(); return true", vec![]).await;
+    let reacted = ui.wait("our 👍 on Ana's message", "const r = document.querySelector('#thread [data-side=customer] [data-testid=message-reactions]'); return r && r.textContent.includes('👍') ? r.textContent : null", vec![]).await;
+    assert_eq!(reacted, json!("👍"), "one reaction, ours");
 
     // 3. A Business App echo turns it to App and leaves the window untouched.
     // Meta timestamps are whole seconds and coexist-core breaks same-second ties by wamid, so

@@ -143,6 +143,11 @@ impl Backend {
         self.engine.send_text(conversation, text, reply_to).map_err(err)
     }
 
+    /// React to message `message_id` of the conversation (`""` takes the reaction back).
+    pub fn react(&self, conversation: &ConversationKey, message_id: &str, emoji: &str) -> ActionResult<OutboxItem> {
+        self.engine.send_reaction(conversation, message_id, emoji).map_err(err)
+    }
+
     pub fn send_template(
         &self,
         conversation: &ConversationKey,

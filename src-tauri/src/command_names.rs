@@ -11,6 +11,7 @@ pub const COMMANDS: &[&str] = &[
     "send_text",
     "send_template",
     "send_file",
+    "react",
     "upload_header_file",
     "retry_send",
     "templates",

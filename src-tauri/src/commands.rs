@@ -60,6 +60,16 @@ pub async fn send_template(
     backend.send_template(&conversation, &template)
 }
 
+#[tauri::command]
+pub async fn react(
+    backend: State<'_, Backend>,
+    conversation: ConversationKey,
+    message_id: String,
+    emoji: String,
+) -> ActionResult<OutboxItem> {
+    backend.react(&conversation, &message_id, &emoji)
+}
+
 /// A file from the composer: the bytes are the raw body, the rest is in
 /// [`crate::attach::FILE_HEADER`].
 #[tauri::command]

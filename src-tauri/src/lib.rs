@@ -47,6 +47,7 @@ pub fn run() {
             commands::send_text,
             commands::send_template,
             commands::send_file,
+            commands::react,
             commands::upload_header_file,
             commands::retry_send,
             commands::templates,

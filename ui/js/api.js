@@ -26,6 +26,7 @@ export const api = {
   openConversation: (conversation) => invoke('open_conversation', { conversation }),
   messages: (conversation, before, limit) => invoke('messages', { conversation, before, limit }),
   sendText: (conversation, text, replyTo) => invoke('send_text', { conversation, text, replyTo: replyTo || null }),
+  react: (conversation, messageId, emoji) => invoke('react', { conversation, messageId, emoji }),
   sendTemplate: (conversation, template) => invoke('send_template', { conversation, template }),
   sendFile: (conversation, file, caption, replyTo) => withFile('send_file', file, { conversation, caption, reply_to: replyTo || null }),
   uploadHeaderFile: (phoneNumberId, file, kind) => withFile('upload_header_file', file, { phone_number_id: phoneNumberId, kind }),

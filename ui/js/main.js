@@ -26,7 +26,8 @@ document.addEventListener('securitypolicyviolation', (e) => recordError(`CSP: ${
 const state = { filter: 'all', info: null, health: null, open: null, opening: null, searching: false };
 
 const inbox = new Inbox({ onOpen: (conv) => openConversation(conv) });
-const thread = new Thread({ onNeedOlder: () => loadOlder(), onRetry: (m) => retry(m), onReply: (m, who) => composer.replyTo(m, who) });
+const thread = new Thread({ onNeedOlder: () => loadOlder(), onRetry: (m) => retry(m), onReply: (m, who) => composer.replyTo(m, who),
+  onReact: (m, emoji) => react(m, emoji) });
 const composer = new Composer({
   sendText: async (conv, text, replyTo) => { upsertOwn(await api.sendText(conv.conversation, text, replyTo)); },
   sendTemplate: async (conv, template) => { upsertOwn(await api.sendTemplate(conv.conversation, template)); },
@@ -163,9 +164,21 @@ async function refreshOpen() {
   }
 }
 
-/** Stored messages plus this conversation's outbox items Meta has not accepted yet. */
+/** Stored messages plus this conversation's outbox items Meta has not accepted yet (a reaction
+ * shows on its message once Meta takes it, not as a row of its own). */
 function rows(page) {
-  return [...page.messages, ...(page.pending || []).map((item) => fromOutbox(item, state.info?.agent))];
+  const pending = (page.pending || []).filter((item) => item.message?.type !== 'reaction');
+  return [...page.messages, ...pending.map((item) => fromOutbox(item, state.info?.agent))];
+}
+
+async function react(m, emoji) {
+  const conv = state.open;
+  if (!conv) return;
+  try {
+    await api.react(conv.conversation, m.wamid, emoji);
+  } catch (e) {
+    toast(`Could not react: ${errorText(e)}`);
+  }
 }
 
 /** A send just queued (an OutboxItem) shows at once, before any engine event. */

@@ -40,8 +40,11 @@ export function fromOutbox(item, agent) {
   };
 }
 
+/** The quick reactions an agent picks from (WhatsApp's own first six). */
+export const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
+
 /**
- * `ctx`: { contactName, byWamid: Map, onRetry(msg), onReply(msg, who) }.
+ * `ctx`: { contactName, byWamid: Map, onRetry(msg), onReply(msg, who), onReact(msg, emoji) }.
  */
 export function renderMessage(m, ctx) {
   const outbound = m.side === 'api' || m.side === 'app' || (m.side === 'history' && m.from_business);
@@ -63,6 +66,7 @@ export function renderMessage(m, ctx) {
       h('div', { class: 'foot' },
         canQuote(m) && ctx.onReply ? h('button', { type: 'button', class: 'msg-reply link-button', 'data-testid': 'message-reply',
           title: 'Reply to this message (quoted above your reply)', text: 'Reply', onclick: () => ctx.onReply(m, sender.who) }) : null,
+        canQuote(m) && ctx.onReact ? reactPicker(m, ctx) : null,
         h('time', { class: 'muted', title: fullTime(m.timestamp), text: shortTime(m.timestamp) }),
         outbound && m.status ? status(m, ctx) : null)),
     reactions(m));
@@ -83,6 +87,25 @@ function quote(m, ctx) {
   return h('blockquote', { class: 'quote', 'data-testid': 'message-quote' },
     h('span', { class: 'quote-who', text: who }),
     h('span', { class: 'quote-text', text }));
+}
+
+/** The message whose reaction palette is open (kept here: the thread re-renders its rows). */
+let paletteOpenFor = null;
+
+/** "React": six emoji to answer with; ours again takes it back. */
+function reactPicker(m, ctx) {
+  const ours = (m.reactions || []).find((r) => r.by === 'business')?.emoji || '';
+  const palette = h('span', { class: 'react-palette', 'data-testid': 'react-palette', hidden: paletteOpenFor !== m.wamid },
+    QUICK_REACTIONS.map((emoji) => h('button', { type: 'button', class: `react-emoji${emoji === ours ? ' chosen' : ''}`,
+      'data-testid': 'react-emoji', dataset: { emoji }, title: emoji === ours ? 'Take your reaction back' : `React ${emoji}`,
+      text: emoji, onclick: () => { paletteOpenFor = null; palette.hidden = true; ctx.onReact(m, emoji === ours ? '' : emoji); } })));
+  const toggle = () => {
+    paletteOpenFor = palette.hidden ? m.wamid : null;
+    palette.hidden = paletteOpenFor !== m.wamid;
+  };
+  const open = h('button', { type: 'button', class: 'msg-reply link-button', 'data-testid': 'message-react',
+    title: 'React to this message', text: 'React', onclick: toggle });
+  return h('span', { class: 'react' }, open, palette);
 }
 
 function reactions(m) {

@@ -12,7 +12,7 @@ const LOAD_OLDER_AT = 400; // px from the top
 const STICK = 48;         // px from the bottom counts as "at the bottom"
 
 export class Thread {
-  constructor({ onNeedOlder, onRetry, onReply }) {
+  constructor({ onNeedOlder, onRetry, onReply, onReact }) {
     this.el = $('thread');
     this.rows = $('thread-rows');
     this.top = $('thread-top');
@@ -21,6 +21,7 @@ export class Thread {
     this.onNeedOlder = onNeedOlder;
     this.onRetry = onRetry;
     this.onReply = onReply;
+    this.onReact = onReact;
     this.messages = [];
     this.heights = new Map();
     this.hasMore = false;
@@ -175,7 +176,7 @@ export class Thread {
     this.top.style.height = `${offs[first]}px`;
     this.bottom.style.height = `${total - offs[last]}px`;
     const byWamid = new Map(this.messages.filter((m) => m.wamid).map((m) => [m.wamid, m]));
-    const ctx = { contactName: this.contactName, byWamid, onRetry: this.onRetry, onReply: this.onReply };
+    const ctx = { contactName: this.contactName, byWamid, onRetry: this.onRetry, onReply: this.onReply, onReact: this.onReact };
     setChildren(this.rows, this.messages.slice(first, last).map((m) => renderMessage(m, ctx)));
     if (this.highlight) {
       for (const row of this.rows.children) if (row.dataset.wamid === this.highlight) row.classList.add('highlight');

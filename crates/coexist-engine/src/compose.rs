@@ -69,6 +69,8 @@ pub enum ComposeError {
     NotResendable,
     #[error("the message you reply to is not in this conversation; pick it again in the thread")]
     QuoteNotHere,
+    #[error("a reaction is one emoji (or none, to take it back)")]
+    NotAnEmoji,
 }
 
 /// The Graph envelope addressed to a contact. A contact known only by a business-scoped user id
@@ -106,6 +108,23 @@ pub fn replying_to(mut message: Value, reply_to: Option<&str>) -> Value {
         message["context"] = json!({ "message_id": wamid });
     }
     message
+}
+
+/// Longest reaction accepted, in characters: an emoji with skin tone and joiners (a family,
+/// a flag) is several.
+const MAX_EMOJI_CHARS: usize = 12;
+
+/// A reaction to the conversation's message `wamid`; an empty `emoji` takes ours back.
+pub fn reaction_message(contact: &ContactKey, wamid: &str, emoji: &str) -> Result<Value, ComposeError> {
+    let plausible = emoji.chars().count() <= MAX_EMOJI_CHARS
+        && !emoji.chars().any(|c| c.is_ascii() || c.is_control() || c.is_whitespace());
+    if !plausible {
+        return Err(ComposeError::NotAnEmoji);
+    }
+    let mut m = envelope(contact)?;
+    m.insert("type".into(), json!("reaction"));
+    m.insert("reaction".into(), json!({ "message_id": wamid, "emoji": emoji }));
+    Ok(Value::Object(m))
 }
 
 /// A template message, checked against the template's components.
@@ -299,6 +318,19 @@ mod tests {
             status: "APPROVED".into(),
             category: Some("UTILITY".into()),
             components,
+        }
+    }
+
+    #[test]
+    fn a_reaction_is_one_emoji_or_none() {
+        let to = ContactKey::from_wa_id("15551234567");
+        let m = reaction_message(&to, "wamid.A", "👍🏽").unwrap();
+        assert_eq!(m["type"], "reaction");
+        assert_eq!(m["reaction"], json!({"message_id": "wamid.A", "emoji": "👍🏽"}));
+        assert_eq!(reaction_message(&to, "wamid.A", "").unwrap()["reaction"]["emoji"], "", "none takes it back");
+        assert!(reaction_message(&to, "wamid.A", "👨\u{200d}👩\u{200d}👧").is_ok(), "joined emoji are one");
+        for not_one in ["ok", "👍 ", "<b>", "👍👍👍👍👍👍👍👍👍👍👍👍👍"] {
+            assert!(matches!(reaction_message(&to, "wamid.A", not_one), Err(ComposeError::NotAnEmoji)), "{not_one:?}");
         }
     }
 

@@ -189,6 +189,15 @@ impl Engine {
         self.enqueue(conversation, compose::replying_to(message, reply_to))
     }
 
+    /// React to the conversation's message `wamid` with one emoji (`""` takes the reaction
+    /// back). A reaction is a free-form message to Meta: it needs the open window.
+    pub fn send_reaction(&self, conversation: &ConversationKey, wamid: &str, emoji: &str) -> Result<OutboxItem, EngineError> {
+        self.require_open_window(conversation)?;
+        self.check_quote(conversation, Some(wamid))?;
+        let message = compose::reaction_message(&conversation.contact, wamid, emoji)?;
+        self.enqueue(conversation, message)
+    }
+
     /// Send a file (with an optional caption): checked against Meta's types and sizes, uploaded
     /// through the bridge, then queued like a text. Like free text it needs the open window.
     /// The upload needs the bridge now; an agent offline hears so at once (nothing is queued).
@@ -256,7 +265,7 @@ impl Engine {
         Ok(item)
     }
 
-    /// A reply may only quote a message of its own conversation.
+    /// A reply may only quote (and a reaction only answer) a message of its own conversation.
     fn check_quote(&self, conversation: &ConversationKey, reply_to: Option<&str>) -> Result<(), EngineError> {
         match reply_to {
             Some(wamid) if !self.shared.store().has_message(conversation, wamid)? => Err(ComposeError::QuoteNotHere.into()),

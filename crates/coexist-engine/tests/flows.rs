@@ -92,6 +92,40 @@ async fn a_reply_quotes_a_message_of_its_own_conversation_only() {
     s.demo.shutdown().await;
 }
 
+/// Send what is queued, sync, and read the business's reactions on message `wamid`.
+async fn business_reactions(engine: &coexist_engine::Engine, key: &coexist_core::ConversationKey, wamid: &str) -> Vec<String> {
+    engine.drain_outbox(Duration::from_secs(10)).await.unwrap();
+    engine.sync_once().await.unwrap();
+    let store = engine.store().lock().unwrap();
+    let messages = store.messages(key, None, 10).unwrap();
+    let target = messages.iter().find(|m| m.wamid == wamid).expect("the message is stored");
+    target.reactions.iter().filter(|r| r.by == "business").map(|r| r.emoji.clone()).collect()
+}
+
+#[tokio::test]
+async fn an_agent_reacts_to_a_message_and_takes_the_reaction_back() {
+    let s = stack().await;
+    let (engine, _) = s.engine("inbox", SyncMode::LongPoll);
+    let asked = s.customer_says("14155550166", "Fay", "Thanks, got it!", None).await;
+    let other = s.customer_says("14155550177", "Gus", "hi", None).await;
+    let key = s.conversation("14155550166");
+    sync_until_conversation(&engine, &key).await;
+    sync_until_conversation(&engine, &s.conversation("14155550177")).await;
+    assert!(engine.send_reaction(&key, &other, "👍").unwrap_err().to_string().contains("not in this conversation"));
+    assert!(engine.send_reaction(&key, &asked, "ok").unwrap_err().to_string().contains("one emoji"));
+
+    engine.send_reaction(&key, &asked, "❤️").unwrap();
+    eventually(15, "our ❤️ on Fay's message", || async {
+        (business_reactions(&engine, &key, &asked).await == ["❤️"]).then_some(())
+    })
+    .await;
+    let summary = engine.store().lock().unwrap().conversation(&key, now()).unwrap().unwrap();
+    assert!(matches!(summary.owner, coexist_core::rules::Owner::Api { .. }), "reacting is acting: {:?}", summary.owner);
+    engine.send_reaction(&key, &asked, "").unwrap();
+    eventually(15, "the reaction taken back", || async { business_reactions(&engine, &key, &asked).await.is_empty().then_some(()) }).await;
+    s.demo.shutdown().await;
+}
+
 #[tokio::test]
 async fn free_text_outside_the_window_is_refused_locally() {
     let s = stack().await;
