@@ -116,8 +116,11 @@ const MAX_EMOJI_CHARS: usize = 12;
 
 /// A reaction to the conversation's message `wamid`; an empty `emoji` takes ours back.
 pub fn reaction_message(contact: &ContactKey, wamid: &str, emoji: &str) -> Result<Value, ComposeError> {
-    let plausible = emoji.chars().count() <= MAX_EMOJI_CHARS
-        && !emoji.chars().any(|c| c.is_ascii() || c.is_control() || c.is_whitespace());
+    // Keycaps (1️⃣, #️⃣) start with an ASCII digit or sign; no emoji has a letter or a space.
+    let plausible = emoji.is_empty()
+        || (emoji.chars().count() <= MAX_EMOJI_CHARS
+            && emoji.chars().any(|c| !c.is_ascii())
+            && !emoji.chars().any(|c| c.is_ascii_alphabetic() || c.is_control() || c.is_whitespace()));
     if !plausible {
         return Err(ComposeError::NotAnEmoji);
     }
@@ -329,7 +332,8 @@ mod tests {
         assert_eq!(m["reaction"], json!({"message_id": "wamid.A", "emoji": "👍🏽"}));
         assert_eq!(reaction_message(&to, "wamid.A", "").unwrap()["reaction"]["emoji"], "", "none takes it back");
         assert!(reaction_message(&to, "wamid.A", "👨\u{200d}👩\u{200d}👧").is_ok(), "joined emoji are one");
-        for not_one in ["ok", "👍 ", "<b>", "👍👍👍👍👍👍👍👍👍👍👍👍👍"] {
+        assert!(reaction_message(&to, "wamid.A", "1\u{fe0f}\u{20e3}").is_ok(), "a keycap is one");
+        for not_one in ["ok", "1", "👍 ", "<b>", "<>", "👍👍👍👍👍👍👍👍👍👍👍👍👍"] {
             assert!(matches!(reaction_message(&to, "wamid.A", not_one), Err(ComposeError::NotAnEmoji)), "{not_one:?}");
         }
     }
