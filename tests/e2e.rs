@@ -178,6 +178,10 @@ async fn scenario(
     input.send_keys("Yes! It ships today.").await.unwrap();
     std::fs::write(harness::screenshot_path("reply.png"), ui.c.screenshot().await.unwrap()).unwrap();
     ui.testid("send-text").await.click().await.unwrap();
+    while !stack.sandbox.sandbox().read_marks().iter().any(|r| r.message_id == hello && r.typing) {
+        assert!(opened.elapsed() < Duration::from_secs(20), "Ana never saw \"typing…\" while the agent typed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let quoted = ui.wait("the quote above the reply", "const q = document.querySelector('#thread [data-side=api] [data-testid=message-quote]'); return q ? q.textContent : null", vec![]).await;
     assert!(quoted.as_str().unwrap().contains("Hello, is my order ready?"), "{quoted}");
     assert_eq!(ui.js("return document.querySelector('[data-testid=reply-bar]').hidden", vec![]).await, json!(true), "the reply bar closes once sent");

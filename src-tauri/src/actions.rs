@@ -193,6 +193,10 @@ impl Backend {
         self.reader().templates(phone_number_id).map_err(err)
     }
 
+    pub fn typing(&self, conversation: &ConversationKey) -> ActionResult<()> {
+        self.engine.typing(conversation).map_err(err)
+    }
+
     pub fn mark_read(&self, conversation: &ConversationKey) -> ActionResult<()> {
         self.engine.mark_read(conversation, now()).map_err(err)
     }

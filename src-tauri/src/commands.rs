@@ -101,6 +101,12 @@ pub async fn templates(
     backend.templates(&phone_number_id).await
 }
 
+/// The agent is typing in the conversation: the customer sees "typing…".
+#[tauri::command]
+pub async fn typing(backend: State<'_, Backend>, conversation: ConversationKey) -> ActionResult<()> {
+    backend.typing(&conversation)
+}
+
 #[tauri::command]
 pub async fn mark_read(
     backend: State<'_, Backend>,

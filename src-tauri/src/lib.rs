@@ -52,6 +52,7 @@ pub fn run() {
             commands::retry_send,
             commands::templates,
             commands::mark_read,
+            commands::typing,
             commands::search,
             commands::number_health,
             commands::media_preview,

@@ -33,6 +33,7 @@ export const api = {
   retrySend: (outboxId) => invoke('retry_send', { outboxId }),
   templates: (phoneNumberId) => invoke('templates', { phoneNumberId }),
   markRead: (conversation) => invoke('mark_read', { conversation }),
+  typing: (conversation) => invoke('typing', { conversation }),
   search: (query) => invoke('search', { query }),
   numberHealth: () => invoke('number_health'),
   mediaPreview: (mediaId) => invoke('media_preview', { mediaId }),

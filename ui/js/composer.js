@@ -9,12 +9,14 @@ import { describe, preview, validate, build, filterTemplates, uploadedKey } from
 import { headerUpload } from './header_media.js';
 
 export class Composer {
-  constructor({ sendText, sendTemplate, sendFile, loadTemplates }) {
+  constructor({ sendText, sendTemplate, sendFile, loadTemplates, typing }) {
     this.el = $('composer');
     this.sendText = sendText;
     this.sendTemplate = sendTemplate;
     this.sendFile = sendFile;
     this.loadTemplates = loadTemplates;
+    this.typing = typing;
+    this.typedAt = 0;
     this.conv = null;
     this.mode = null;
     this.reply = null;
@@ -31,6 +33,7 @@ export class Composer {
     this.el.dataset.mode = mode;
     document.body.dataset.composer = mode;
     this.reply = null;
+    this.typedAt = 0;
     if (mode === 'text') this.textMode();
     else this.templateMode();
   }
@@ -106,6 +109,13 @@ export class Composer {
       }
     };
     const button = h('button', { type: 'button', id: 'send-text', 'data-testid': 'send-text', class: 'primary', onclick: send, text: 'Send' });
+    input.addEventListener('input', () => {
+      // "typing…" for the customer; the engine sends it at most every 20 s per conversation.
+      if (input.value.trim() && Date.now() - this.typedAt > TYPING_EVERY_MS) {
+        this.typedAt = Date.now();
+        this.typing?.(this.conv);
+      }
+    });
     input.addEventListener('keydown', (e) => {
       if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); send(); }
       if (e.key === 'Escape' && this.reply) { e.preventDefault(); this.clearReply(); }
@@ -211,6 +221,8 @@ export class Composer {
   }
 }
 
+/** How often typing asks the engine to show "typing…" (the engine holds it to every 20 s). */
+const TYPING_EVERY_MS = 10000;
 const TEXT_PLACEHOLDER = 'Write a reply… (Enter to send, Shift+Enter for a new line)';
 /** WhatsApp's largest file (a document); the desktop checks the rest before uploading. */
 const MAX_FILE_BYTES = 100 * 1024 * 1024;

@@ -33,6 +33,8 @@ const composer = new Composer({
   sendTemplate: async (conv, template) => { upsertOwn(await api.sendTemplate(conv.conversation, template)); },
   sendFile: async (conv, file, caption, replyTo) => { upsertOwn(await api.sendFile(conv.conversation, file, caption, replyTo)); },
   loadTemplates: (conv) => api.templates(conv.conversation.phone_number_id),
+  // Best effort: the customer not seeing "typing…" is no reason to bother the agent.
+  typing: (conv) => { api.typing(conv.conversation).catch(() => {}); },
 });
 
 function toast(text) {

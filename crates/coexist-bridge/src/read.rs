@@ -1,6 +1,7 @@
 //! `POST /v1/numbers/{phone_number_id}/read` with `{"message_id": WAMID}`: mark a customer's
 //! message read at Meta, through the bridge's token. The customer then sees blue ticks on it and
-//! on every earlier message of the chat.
+//! on every earlier message of the chat. With `"typing": true` the customer also sees "typing…"
+//! until the reply arrives or 25 s pass (Meta's typing indicator).
 //!
 //! Not a message: no Idempotency-Key, nothing recorded, no throughput slot. Marking a message
 //! read twice is harmless, and read marks do not count against the number's messages per second.
@@ -23,6 +24,8 @@ const MAX_WAMID_LEN: usize = 200;
 #[derive(Deserialize)]
 struct ReadRequest {
     message_id: String,
+    #[serde(default)]
+    typing: bool,
 }
 
 pub async fn mark_read(
@@ -34,8 +37,11 @@ pub async fn mark_read(
     caller.require_send()?;
     crate::send::require_access_token(&state)?;
     crate::send::known_number(&state, &phone_number_id).await?;
-    let message_id = message_id(&body)?;
-    let request = json!({"messaging_product": "whatsapp", "status": "read", "message_id": message_id});
+    let read = parse(&body)?;
+    let mut request = json!({"messaging_product": "whatsapp", "status": "read", "message_id": read.message_id});
+    if read.typing {
+        request["typing_indicator"] = json!({"type": "text"});
+    }
     let unlimited = || async { Departure::unlimited() };
     match state.graph.send_message(&phone_number_id, &request, unlimited, &state.metrics).await {
         Ok(reply) => Ok(crate::send::meta_answer(reply)),
@@ -43,14 +49,15 @@ pub async fn mark_read(
     }
 }
 
-fn message_id(body: &[u8]) -> Result<String, ApiError> {
-    let request: ReadRequest = serde_json::from_slice(body)
+fn parse(body: &[u8]) -> Result<ReadRequest, ApiError> {
+    let mut request: ReadRequest = serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("send {{\"message_id\": \"wamid…\"}}, the customer message to mark read ({e})")))?;
-    let id = request.message_id.trim();
+    request.message_id = request.message_id.trim().to_string();
+    let id = &request.message_id;
     if id.is_empty() || id.len() > MAX_WAMID_LEN || !id.chars().all(|c| c.is_ascii_graphic()) {
         return Err(ApiError::bad_request("message_id must be the wamid of a message the customer sent"));
     }
-    Ok(id.to_string())
+    Ok(request)
 }
 
 #[cfg(test)]
@@ -59,10 +66,12 @@ mod tests {
 
     #[test]
     fn the_body_names_one_wamid() {
-        assert_eq!(message_id(br#"{"message_id":" wamid.A= "}"#).unwrap(), "wamid.A=");
-        assert!(message_id(b"{}").is_err());
-        assert!(message_id(br#"{"message_id":""}"#).is_err());
-        assert!(message_id(br#"{"message_id":"wamid <script>"}"#).is_err());
-        assert!(message_id(format!(r#"{{"message_id":"{}"}}"#, "w".repeat(201)).as_bytes()).is_err());
+        let read = parse(br#"{"message_id":" wamid.A= "}"#).unwrap();
+        assert_eq!((read.message_id.as_str(), read.typing), ("wamid.A=", false));
+        assert!(parse(br#"{"message_id":"wamid.A","typing":true}"#).unwrap().typing);
+        assert!(parse(b"{}").is_err());
+        assert!(parse(br#"{"message_id":""}"#).is_err());
+        assert!(parse(br#"{"message_id":"wamid <script>"}"#).is_err());
+        assert!(parse(format!(r#"{{"message_id":"{}"}}"#, "w".repeat(201)).as_bytes()).is_err());
     }
 }

@@ -26,6 +26,10 @@ async fn a_read_mark_is_relayed_with_the_bridge_token_and_not_recorded() {
     assert_eq!(calls[0].auth.as_deref(), Some(format!("Bearer {ACCESS}").as_str()));
     assert_eq!(calls[0].body, json!({"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.IN1"}));
     assert_eq!(h.events(0).await.len(), before, "a read mark is not a message: nothing for the relay");
+    g.script(vec![(200, json!({"success": true}))]);
+    let (s, _) = mark_read(&h, &h.agent, NUMBER, &json!({"message_id": "wamid.IN1", "typing": true})).await;
+    assert_eq!(s, 200);
+    assert_eq!(g.sends()[1].body["typing_indicator"], json!({"type": "text"}), "typing… with the read mark");
     h.shutdown().await;
 }
 

@@ -184,13 +184,13 @@ impl BridgeClient {
     }
 
     /// Mark a customer's message read at Meta through the bridge: the customer sees blue ticks
-    /// on it and on every earlier message of the chat.
-    pub async fn mark_read(&self, phone_number_id: &str, wamid: &str) -> Result<(), ClientError> {
+    /// on it and on every earlier message of the chat (and "typing…" with `typing`).
+    pub async fn mark_read(&self, phone_number_id: &str, wamid: &str, typing: bool) -> Result<(), ClientError> {
         let resp = self
             .http
             .post(self.url(&routes::read(phone_number_id)))
             .bearer_auth(&self.token)
-            .json(&serde_json::json!({ "message_id": wamid }))
+            .json(&serde_json::json!({ "message_id": wamid, "typing": typing }))
             .send()
             .await
             .map_err(ClientError::from_transport)?;

@@ -1,9 +1,10 @@
 //! `Engine`: one desktop's connection to one bridge and one local inbox. The Tauri app and the
 //! CLI both drive it.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use coexist_core::rules::WindowState;
 use coexist_core::ConversationKey;
@@ -61,7 +62,12 @@ pub struct Engine {
     shared: Arc<Shared>,
     syncer: Syncer,
     outbox: Arc<OutboxWorker>,
+    /// When "typing…" last went to each conversation's customer.
+    typing_sent: Arc<Mutex<HashMap<ConversationKey, Instant>>>,
 }
+
+/// Meta shows "typing…" for 25 s (or until the reply): sent again at most this often.
+pub const TYPING_EVERY: Duration = Duration::from_secs(20);
 
 /// The engine's background tasks (sync, outbox, closing-window clock). Dropping it stops them.
 pub struct EngineTasks {
@@ -99,7 +105,7 @@ impl Engine {
         });
         let syncer = Syncer::new(shared.clone(), config.sync);
         let outbox = Arc::new(OutboxWorker::new(shared.clone(), Arc::new(SendLimiter::default())));
-        Engine { shared, syncer, outbox }
+        Engine { shared, syncer, outbox, typing_sent: Default::default() }
     }
 
     /// Start following the bridge and draining the outbox in background tasks.
@@ -167,17 +173,42 @@ impl Engine {
     /// cannot go (offline, Meta refused) is logged, not retried: marking a later message read
     /// covers the earlier ones.
     pub fn mark_read(&self, conversation: &ConversationKey, timestamp: i64) -> Result<(), EngineError> {
-        let receipt = self.shared.store().mark_read(conversation, timestamp)?;
-        let (Some(wamid), Ok(runtime)) = (receipt, tokio::runtime::Handle::try_current()) else { return Ok(()) };
+        if let Some(wamid) = self.shared.store().mark_read(conversation, timestamp)? {
+            self.read_at_meta(conversation, wamid, false);
+        }
+        Ok(())
+    }
+
+    /// The agent is typing a reply: the customer sees "typing…" (and their latest message read)
+    /// until the reply arrives or 25 s pass. Only while the window is open (a reply can follow),
+    /// at most every [`TYPING_EVERY`] per conversation; best effort, like read receipts.
+    pub fn typing(&self, conversation: &ConversationKey) -> Result<(), EngineError> {
+        if self.require_open_window(conversation).is_err() {
+            return Ok(());
+        }
+        let Some(latest) = self.shared.store().last_inbound(conversation)? else { return Ok(()) };
+        {
+            let mut sent = self.typing_sent.lock().unwrap_or_else(|p| p.into_inner());
+            if sent.get(conversation).is_some_and(|at| at.elapsed() < TYPING_EVERY) {
+                return Ok(());
+            }
+            sent.insert(conversation.clone(), Instant::now());
+        }
+        self.read_at_meta(conversation, latest.wamid, true);
+        Ok(())
+    }
+
+    /// Mark `wamid` read at Meta (with "typing…" when `typing`) in the background.
+    fn read_at_meta(&self, conversation: &ConversationKey, wamid: String, typing: bool) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
         let client = self.client().clone();
         let number = conversation.phone_number_id.clone();
         runtime.spawn(async move {
-            match client.mark_read(&number, &wamid).await {
-                Ok(()) => tracing::debug!(wamid, "marked read at Meta"),
+            match client.mark_read(&number, &wamid, typing).await {
+                Ok(()) => tracing::debug!(wamid, typing, "marked read at Meta"),
                 Err(e) => tracing::info!(error = %e, wamid, "the customer's message was not marked read at Meta"),
             }
         });
-        Ok(())
     }
 
     /// Queue a free-form text, as a reply quoting the conversation's message `reply_to` when

@@ -127,6 +127,32 @@ async fn an_agent_reacts_to_a_message_and_takes_the_reaction_back() {
 }
 
 #[tokio::test]
+async fn typing_shows_the_customer_typing_at_most_every_twenty_seconds_and_only_in_the_window() {
+    let s = stack().await;
+    let (engine, _) = s.engine("inbox", SyncMode::LongPoll);
+    s.customer_says("14155550188", "Hal", "first", None).await;
+    let latest = s.customer_says("14155550188", "Hal", "and a second thing", None).await;
+    s.customer_says("14155550199", "Ida", "old", Some(now() - 25 * 3600)).await;
+    let key = s.conversation("14155550188");
+    let closed = s.conversation("14155550199");
+    sync_until_conversation(&engine, &key).await;
+    sync_until_conversation(&engine, &closed).await;
+
+    engine.typing(&key).unwrap();
+    let marks = eventually(15, "typing… at Meta", || async {
+        let marks = s.demo.sandbox.sandbox().read_marks();
+        (!marks.is_empty()).then_some(marks)
+    })
+    .await;
+    assert_eq!((marks[0].message_id.as_str(), marks[0].typing), (latest.as_str(), true), "on the latest message");
+    engine.typing(&key).unwrap();
+    engine.typing(&closed).unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(s.demo.sandbox.sandbox().read_marks().len(), 1, "not again within 20 s, and never outside the window");
+    s.demo.shutdown().await;
+}
+
+#[tokio::test]
 async fn free_text_outside_the_window_is_refused_locally() {
     let s = stack().await;
     let (engine, _) = s.engine("inbox", SyncMode::LongPoll);

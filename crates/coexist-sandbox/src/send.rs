@@ -23,9 +23,11 @@ const SEND_TYPES: &[&str] = &[
 /// What a valid body asks for.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SendRequest {
-    /// `{"status":"read","message_id":...}`: mark an inbound message as read.
+    /// `{"status":"read","message_id":...}`: mark an inbound message as read, and with
+    /// `"typing_indicator": {"type": "text"}` show "typing…" to the customer (up to 25 s).
     MarkRead {
         message_id: String,
+        typing: bool,
     },
     Message(OutboundMessage),
 }
@@ -139,8 +141,18 @@ fn parse_mark_read(body: &Value) -> Result<SendRequest, GraphError> {
         .get("message_id")
         .and_then(Value::as_str)
         .ok_or_else(|| required("message_id"))?;
+    let typing = match body.get("typing_indicator") {
+        None => false,
+        Some(t) if t["type"].as_str() == Some("text") => true,
+        Some(_) => {
+            return Err(GraphError::invalid_value(
+                "typing_indicator.type must be \"text\"",
+            ))
+        }
+    };
     Ok(SendRequest::MarkRead {
         message_id: id.to_string(),
+        typing,
     })
 }
 
@@ -298,7 +310,8 @@ mod tests {
         assert_eq!(
             r,
             SendRequest::MarkRead {
-                message_id: "wamid.X".into()
+                message_id: "wamid.X".into(),
+                typing: false
             }
         );
     }

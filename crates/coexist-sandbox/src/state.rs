@@ -110,6 +110,8 @@ pub struct ReadMark {
     pub phone_number_id: String,
     pub wa_id: String,
     pub message_id: String,
+    /// With a typing indicator: the customer saw "typing…".
+    pub typing: bool,
 }
 
 /// A message the Business App sent (so it can later be edited or revoked).

@@ -277,12 +277,19 @@ async fn mark_as_read_needs_a_received_message() {
         .await;
     assert_eq!((s, v), (200, json!({"success": true})));
     let read = h.get("/sandbox/read").await;
-    assert_eq!(read["read"], json!([{"phone_number_id": h.sandbox.phone_number_id, "wa_id": "15551230010", "message_id": wamid}]));
+    assert_eq!(read["read"], json!([{"phone_number_id": h.sandbox.phone_number_id, "wa_id": "15551230010", "message_id": wamid, "typing": false}]));
+    let typing = json!({"messaging_product":"whatsapp","status":"read","message_id": wamid, "typing_indicator": {"type": "text"}});
+    assert_eq!(h.send(typing).await, (200, json!({"success": true})));
+    assert_eq!(h.get("/sandbox/read").await["read"][1]["typing"], true, "read, and typing… shown");
+    let (s, v) = h
+        .send(json!({"messaging_product":"whatsapp","status":"read","message_id": wamid, "typing_indicator": {"type": "audio"}}))
+        .await;
+    assert_eq!((s, v["error"]["code"].as_i64()), (400, Some(131009)));
     let (s, v) = h
         .send(json!({"messaging_product":"whatsapp","status":"read","message_id":"wamid.unknown"}))
         .await;
     assert_eq!((s, v["error"]["code"].as_i64()), (400, Some(131009)), "Meta's code for an id it did not deliver");
-    assert_eq!(h.get("/sandbox/read").await["read"].as_array().unwrap().len(), 1, "a refused mark is not recorded");
+    assert_eq!(h.get("/sandbox/read").await["read"].as_array().unwrap().len(), 2, "a refused mark is not recorded");
     h.sandbox.shutdown().await;
 }
 

@@ -151,6 +151,14 @@ impl Store {
         Ok(page)
     }
 
+    /// The customer's latest message in this conversation (never history), if any.
+    pub fn last_inbound(&self, key: &ConversationKey) -> Result<Option<coexist_core::rules::Mark>> {
+        if !conversation_exists(&self.conn, key)? {
+            return Ok(None);
+        }
+        Ok(load_or_create(&self.conn, key)?.state.last_inbound)
+    }
+
     /// Whether `wamid` is a message of this conversation (an agent may quote it in a reply).
     pub fn has_message(&self, key: &ConversationKey, wamid: &str) -> Result<bool> {
         message_in_conversation(&self.conn, key, wamid)

@@ -130,13 +130,20 @@ impl Sandbox {
             .cloned()
             .ok_or_else(|| GraphError::unknown_object(phone_number_id, "post"))?;
         match send::parse(body)? {
-            SendRequest::MarkRead { message_id } => self.mark_read(&number, &message_id),
+            SendRequest::MarkRead { message_id, typing } => {
+                self.mark_read(&number, &message_id, typing)
+            }
             SendRequest::Message(msg) => self.send_message(&number, msg, body),
         }
     }
 
     /// Meta answers 131009 for an id that is not a message this number received.
-    fn mark_read(&self, number: &NumberState, message_id: &str) -> Result<Value, GraphError> {
+    fn mark_read(
+        &self,
+        number: &NumberState,
+        message_id: &str,
+        typing: bool,
+    ) -> Result<Value, GraphError> {
         let mut st = self.state();
         let wa_id = match st.inbound.get(message_id) {
             Some((pnid, wa_id)) if *pnid == number.spec.phone_number_id => wa_id.clone(),
@@ -150,6 +157,7 @@ impl Sandbox {
             phone_number_id: number.spec.phone_number_id.clone(),
             wa_id,
             message_id: message_id.to_string(),
+            typing,
         });
         Ok(json!({"success": true}))
     }
