@@ -119,7 +119,7 @@ pub fn reaction_message(contact: &ContactKey, wamid: &str, emoji: &str) -> Resul
     // Keycaps (1️⃣, #️⃣) start with an ASCII digit or sign; no emoji has a letter or a space.
     let plausible = emoji.is_empty()
         || (emoji.chars().count() <= MAX_EMOJI_CHARS
-            && emoji.chars().any(|c| !c.is_ascii())
+            && !emoji.is_ascii()
             && !emoji.chars().any(|c| c.is_ascii_alphabetic() || c.is_control() || c.is_whitespace()));
     if !plausible {
         return Err(ComposeError::NotAnEmoji);
