@@ -131,6 +131,11 @@ async function openConversation(conv) {
   }
 }
 
+window.addEventListener('focus', () => {
+  const open = state.open && inbox.items.find((c) => sameKey(c.conversation, state.open.conversation));
+  if (open && open.unread > 0) markRead(open.conversation);
+});
+
 async function markRead(key) {
   try {
     await api.markRead(key);
@@ -159,8 +164,10 @@ async function refreshOpen() {
   try {
     const page = await api.messages(conv.conversation, null, PAGE);
     if (state.open && sameKey(state.open.conversation, conv.conversation)) thread.upsert(rows(page));
+    // Read only when someone can see it: a window left open in the background keeps the new
+    // messages unread (and the customer's ticks grey) until the agent comes back to it.
     const fresh = inbox.items.find((c) => sameKey(c.conversation, conv.conversation));
-    if (fresh && fresh.unread > 0) await markRead(conv.conversation);
+    if (fresh && fresh.unread > 0 && document.hasFocus()) await markRead(conv.conversation);
   } catch (e) {
     toast(`Could not refresh the conversation: ${errorText(e)}`);
   }
