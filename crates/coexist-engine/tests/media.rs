@@ -62,8 +62,9 @@ async fn an_agent_sends_a_photo_and_a_document() {
 
     let photo = OutgoingFile { name: "/home/agent/Pictures/shelf.png".into(), mime_type: "image/png".into(), bytes: PHOTO.to_vec() };
     let pdf = OutgoingFile { name: "Invoice 7.pdf".into(), mime_type: "application/pdf".into(), bytes: b"%PDF-1.4 invoice 7".to_vec() };
+    let asked = engine.store().lock().unwrap().last_inbound(&key).unwrap().expect("Dora wrote").wamid;
     let photo_item = engine.send_file(&key, photo, "Here is the shelf", None).await.unwrap();
-    let pdf_item = engine.send_file(&key, pdf, "", None).await.unwrap();
+    let pdf_item = engine.send_file(&key, pdf, "", Some(&asked)).await.unwrap();
     assert_eq!(engine.drain_outbox(Duration::from_secs(10)).await.unwrap().sent, 2);
 
     let sent = s.sent().await;
@@ -74,6 +75,8 @@ async fn an_agent_sends_a_photo_and_a_document() {
     assert_eq!(image["caption"], "Here is the shelf");
     let document = request(&pdf_item)["document"].clone();
     assert_eq!(document["filename"], "Invoice 7.pdf");
+    assert_eq!(request(&pdf_item)["context"]["message_id"], asked.as_str(), "the invoice answers Dora's question");
+    assert!(request(&photo_item).get("context").is_none());
     let on_meta = engine.client().media(image["id"].as_str().unwrap()).await.unwrap();
     assert_eq!((on_meta.mime_type.as_str(), on_meta.bytes.as_slice()), ("image/png", PHOTO), "the customer gets the bytes the agent picked");
 
@@ -105,6 +108,8 @@ async fn files_meta_cannot_take_are_refused_before_upload() {
     let stranger = s.conversation("14155550999");
     let closed = engine.send_file(&stranger, file("p.png", "image/png", 10), "", None).await.unwrap_err();
     assert!(matches!(closed, EngineError::WindowClosed(_)), "{closed}");
+    let elsewhere = engine.send_file(&key, file("p.png", "image/png", 10), "", Some("wamid.elsewhere")).await.unwrap_err();
+    assert!(elsewhere.to_string().contains("not in this conversation"), "{elsewhere}");
     assert!(engine.store().lock().unwrap().outbox_ready(10).unwrap().is_empty(), "nothing queued");
 
     // The bridge passes Meta's own refusal on, explained (a type the desktop would not even try).
