@@ -241,6 +241,9 @@ async fn scenario(
         )
         .await;
     assert!(echo["text"].as_str().unwrap().contains("Business App"));
+    // An unsent reply waits in Ana's composer while the agent looks at other conversations.
+    let draft = "Let me check with the warehouse";
+    ui.testid("composer-text").await.send_keys(draft).await.unwrap();
 
     // 4. Hostile text is shown as text.
     let eve = "15551230002";
@@ -567,8 +570,10 @@ async fn scenario(
         .await
         .unwrap();
 
-    // Main screen screenshot (a conversation open, several in the list).
+    // Main screen screenshot (a conversation open, several in the list), with Ana's draft back.
     ui.open(ana).await;
+    let kept = ui.wait("Ana's draft", "const t = document.querySelector('[data-testid=composer-text]'); return t && t.value ? t.value : null", vec![]).await;
+    assert_eq!(kept, json!(draft), "the unsent reply was kept for Ana");
     tokio::time::sleep(Duration::from_millis(300)).await;
     let path = harness::screenshot_path("inbox.png");
     std::fs::write(&path, ui.c.screenshot().await.unwrap()).unwrap();

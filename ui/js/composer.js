@@ -1,5 +1,5 @@
 // The composer: free text, or a photo or file with a caption, while the customer-service window
-// is open; once it is closed (or Meta answered 131047) it becomes the template picker: approved
+// is open (an unsent text is kept per conversation while the agent looks at another); once it is closed (or Meta answered 131047) it becomes the template picker: approved
 // templates of the number, one field per parameter, a live preview and validation before
 // anything is sent.
 
@@ -7,6 +7,10 @@ import { h, setChildren, $ } from './dom.js';
 import { windowState, expiresAt, previewOf, oneLine } from './format.js';
 import { describe, preview, validate, build, filterTemplates, uploadedKey } from './templates.js';
 import { headerUpload } from './header_media.js';
+
+/** Unsent text per conversation (`phone_number_id|contact`), for this session. */
+const drafts = new Map();
+const draftKey = (conv) => `${conv.conversation.phone_number_id}|${conv.conversation.contact}`;
 
 export class Composer {
   constructor({ sendText, sendTemplate, sendFile, loadTemplates, typing }) {
@@ -80,6 +84,8 @@ export class Composer {
   textMode() {
     const input = h('textarea', { id: 'composer-text', 'data-testid': 'composer-text', rows: '2',
       placeholder: TEXT_PLACEHOLDER, 'aria-label': 'Reply' });
+    const draft = draftKey(this.conv);
+    input.value = drafts.get(draft) || '';
     const error = h('p', { class: 'form-error', 'data-testid': 'composer-error', hidden: true });
     const attachment = new Attachment(input, error);
     const send = async () => {
@@ -98,6 +104,7 @@ export class Composer {
           await this.sendText(this.conv, text, replyTo);
         }
         input.value = '';
+        drafts.delete(draft);
         this.clearReply();
         error.hidden = true;
       } catch (e) {
@@ -110,6 +117,7 @@ export class Composer {
     };
     const button = h('button', { type: 'button', id: 'send-text', 'data-testid': 'send-text', class: 'primary', onclick: send, text: 'Send' });
     input.addEventListener('input', () => {
+      if (input.value) drafts.set(draft, input.value); else drafts.delete(draft);
       // "typing…" for the customer; the engine sends it at most every 20 s per conversation.
       if (input.value.trim() && Date.now() - this.typedAt > TYPING_EVERY_MS) {
         this.typedAt = Date.now();
