@@ -41,7 +41,7 @@ export function fromOutbox(item, agent) {
 }
 
 /** The quick reactions an agent picks from (WhatsApp's own first six). */
-export const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
+const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
 
 /**
  * `ctx`: { contactName, byWamid: Map, onRetry(msg), onReply(msg, who), onReact(msg, emoji) }.
