@@ -303,3 +303,23 @@ async fn a_header_file_is_checked_against_the_header_then_uploaded() {
     assert!(!id.is_empty() && id.chars().all(|c| c.is_ascii_digit()), "{id}");
     s.stack.shutdown().await;
 }
+
+/// Meta's clock ahead of this desktop's: opening the conversation still reads its newest message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_stamped_ahead_of_this_clock_is_read_when_opened() {
+    let s = setup().await;
+    let ana = key(&s, "15551230001");
+    let ahead = s
+        .stack
+        .customer_says("15551230001", "Ana", "Sent a minute from now, by this clock", Some(now() + 60))
+        .await
+        .unwrap();
+    let opened = eventually("Ana's conversation", || s.backend.open_conversation(&ana).ok()).await;
+    assert_eq!(opened.unread, 1);
+    s.backend.mark_read(&ana).unwrap();
+    assert_eq!(s.backend.open_conversation(&ana).unwrap().unread, 0, "read up to the newest message shown");
+    eventually("the read mark at Meta", || {
+        s.stack.sandbox.sandbox().read_marks().iter().any(|r| r.message_id == ahead).then_some(())
+    })
+    .await;
+}

@@ -198,7 +198,7 @@ impl Backend {
     }
 
     pub fn mark_read(&self, conversation: &ConversationKey) -> ActionResult<()> {
-        self.engine.mark_read(conversation, now()).map_err(err)
+        self.engine.mark_read(conversation).map_err(err)
     }
 
     pub fn search(&self, query: &str) -> ActionResult<Vec<SearchHit>> {

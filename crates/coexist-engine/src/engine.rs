@@ -167,13 +167,20 @@ impl Engine {
         Ok(crate::decide::closing_windows(&self.shared, now_secs())?)
     }
 
-    /// The agent read the conversation up to `timestamp`: its unread count drops and, when the
-    /// mark newly covers the customer's latest message, that message is marked read at Meta in
-    /// the background (the customer's blue ticks; core rules, read receipts). A receipt that
+    /// The agent read the conversation, everything in it so far: its unread count drops and, when
+    /// the mark newly covers the customer's latest message, that message is marked read at Meta
+    /// in the background (the customer's blue ticks; core rules, read receipts). A receipt that
     /// cannot go (offline, Meta refused) is logged, not retried: marking a later message read
     /// covers the earlier ones.
-    pub fn mark_read(&self, conversation: &ConversationKey, timestamp: i64) -> Result<(), EngineError> {
-        if let Some(wamid) = self.shared.store().mark_read(conversation, timestamp)? {
+    pub fn mark_read(&self, conversation: &ConversationKey) -> Result<(), EngineError> {
+        let receipt = {
+            let mut store = self.shared.store();
+            // Up to the newest message too: this desktop's clock may run behind Meta's.
+            let now = now_secs();
+            let newest = store.conversation(conversation, now)?.and_then(|c| c.last_activity).unwrap_or(now);
+            store.mark_read(conversation, now.max(newest))?
+        };
+        if let Some(wamid) = receipt {
             self.read_at_meta(conversation, wamid, false);
         }
         Ok(())
