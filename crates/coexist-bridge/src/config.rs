@@ -38,6 +38,9 @@ pub struct BridgeConfig {
     pub limiter_guard: Duration,
     /// Longest `wait` a long-poll may ask for.
     pub max_long_poll: Duration,
+    /// Whether agents' read marks (and "typing…") reach customers. Off, a team keeps its
+    /// customers' ticks grey until it answers (`COEXIST_READ_RECEIPTS=off`).
+    pub read_receipts: bool,
 }
 
 impl BridgeConfig {
@@ -57,12 +60,14 @@ impl BridgeConfig {
             retry_max_delay: Duration::from_secs(4),
             limiter_guard: Duration::from_millis(50),
             max_long_poll: Duration::from_secs(60),
+            read_receipts: true,
         }
     }
 
     /// Reads an optional TOML file, then lets the environment (`COEXIST_APP_SECRET`,
     /// `COEXIST_VERIFY_TOKEN`, `COEXIST_ACCESS_TOKEN`, `COEXIST_GRAPH_URL`,
-    /// `COEXIST_GRAPH_VERSION`, `COEXIST_BODY_LIMIT`, `COEXIST_LIMITER_GUARD_MS`) override it.
+    /// `COEXIST_GRAPH_VERSION`, `COEXIST_BODY_LIMIT`, `COEXIST_LIMITER_GUARD_MS`,
+    /// `COEXIST_READ_RECEIPTS`) override it.
     pub fn load(db_path: impl Into<PathBuf>, file: Option<&Path>) -> Result<Self> {
         let mut config = BridgeConfig::new(db_path);
         if let Some(path) = file {
@@ -91,6 +96,9 @@ impl BridgeConfig {
         }
         if let Some(ms) = f.limiter_guard_ms {
             self.limiter_guard = Duration::from_millis(ms);
+        }
+        if let Some(on) = f.read_receipts {
+            self.read_receipts = on;
         }
     }
 
@@ -121,6 +129,7 @@ impl std::fmt::Debug for BridgeConfig {
             .field("graph_url", &self.graph_url)
             .field("graph_version", &self.graph_version)
             .field("body_limit", &self.body_limit)
+            .field("read_receipts", &self.read_receipts)
             .finish_non_exhaustive()
     }
 }
@@ -137,6 +146,8 @@ pub struct FileConfig {
     pub body_limit: Option<usize>,
     /// See `BridgeConfig::limiter_guard`.
     pub limiter_guard_ms: Option<u64>,
+    /// See `BridgeConfig::read_receipts`.
+    pub read_receipts: Option<bool>,
 }
 
 impl FileConfig {
@@ -150,8 +161,15 @@ impl FileConfig {
             Some(v) => Some(v.parse().with_context(|| format!("COEXIST_LIMITER_GUARD_MS={v:?} is not a number of milliseconds"))?),
             None => None,
         };
+        let read_receipts = match var("COEXIST_READ_RECEIPTS").as_deref() {
+            None => None,
+            Some("on" | "true" | "1") => Some(true),
+            Some("off" | "false" | "0") => Some(false),
+            Some(v) => anyhow::bail!("COEXIST_READ_RECEIPTS={v:?}: say on or off"),
+        };
         Ok(FileConfig {
             limiter_guard_ms,
+            read_receipts,
             app_secret: var("COEXIST_APP_SECRET"),
             verify_token: var("COEXIST_VERIFY_TOKEN"),
             access_token: var("COEXIST_ACCESS_TOKEN"),
@@ -186,5 +204,7 @@ mod tests {
         assert_eq!(c.app_secret, "abc");
         assert_eq!(c.graph_url, "http://127.0.0.1:9");
         assert!(toml::from_str::<FileConfig>("app_secrt = 1").is_err());
+        c.apply(toml::from_str("read_receipts = false").unwrap());
+        assert!(!c.read_receipts);
     }
 }

@@ -5,11 +5,13 @@
 //!
 //! Not a message: no Idempotency-Key, nothing recorded, no throughput slot. Marking a message
 //! read twice is harmless, and read marks do not count against the number's messages per second.
+//! A bridge with read receipts off (`BridgeConfig::read_receipts`) answers without calling Meta.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -38,6 +40,9 @@ pub async fn mark_read(
     crate::send::require_access_token(&state)?;
     crate::send::known_number(&state, &phone_number_id).await?;
     let read = parse(&body)?;
+    if !state.config.read_receipts {
+        return Ok(Json(json!({"success": false, "skipped": "read receipts are off on this bridge (COEXIST_READ_RECEIPTS)"})).into_response());
+    }
     let mut request = json!({"messaging_product": "whatsapp", "status": "read", "message_id": read.message_id});
     if read.typing {
         request["typing_indicator"] = json!({"type": "text"});

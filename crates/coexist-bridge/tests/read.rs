@@ -34,6 +34,19 @@ async fn a_read_mark_is_relayed_with_the_bridge_token_and_not_recorded() {
 }
 
 #[tokio::test]
+async fn a_bridge_with_read_receipts_off_never_tells_meta() {
+    let g = FakeGraph::start().await;
+    let h = Harness::start(Some(g.url.clone()), |c| c.read_receipts = false).await;
+    h.add_number(NumberMode::Coexistence, 20);
+    let (s, answer) = mark_read(&h, &h.agent, NUMBER, &json!({"message_id": "wamid.IN1", "typing": true})).await;
+    assert_eq!(s, 200, "not the desktop's error: the team chose it");
+    assert_eq!(answer["success"], false);
+    assert!(answer["skipped"].as_str().unwrap().contains("COEXIST_READ_RECEIPTS"), "{answer}");
+    assert!(g.sends().is_empty(), "Meta never heard of it");
+    h.shutdown().await;
+}
+
+#[tokio::test]
 async fn meta_refusals_pass_through_with_plain_words() {
     let g = FakeGraph::start().await;
     let h = Harness::start(Some(g.url.clone()), |_| {}).await;
