@@ -1,7 +1,8 @@
-// The composer: free text, or a photo or file with a caption, while the customer-service window
-// is open (an unsent text is kept per conversation while the agent looks at another); once it is closed (or Meta answered 131047) it becomes the template picker: approved
-// templates of the number, one field per parameter, a live preview and validation before
-// anything is sent.
+// The composer: free text, or a photo or file with a caption, optionally quoting a message, while
+// the customer-service window is open (an unsent text waits per conversation while the agent looks
+// at another); once it is closed (or Meta answered 131047) it becomes the template picker:
+// approved templates of the number, one field per parameter, a live preview and validation
+// before anything is sent.
 
 import { h, setChildren, $ } from './dom.js';
 import { windowState, expiresAt, previewOf, oneLine } from './format.js';
