@@ -62,15 +62,22 @@ async fn text_in_window_is_sent_once_and_reaches_read() {
     s.demo.shutdown().await;
 }
 
+/// A customer who asked `asked` (the conversation at hand) and another who said hi, both synced:
+/// the engine, the first conversation, and the wamids of the two messages.
+async fn two_customers(s: &Stack, first: &str, asked: &str, second: &str) -> (coexist_engine::Engine, coexist_core::ConversationKey, String, String) {
+    let (engine, _) = s.engine("inbox", SyncMode::LongPoll);
+    let question = s.customer_says(first, "First", asked, None).await;
+    let other = s.customer_says(second, "Second", "hi", None).await;
+    let key = s.conversation(first);
+    sync_until_conversation(&engine, &key).await;
+    sync_until_conversation(&engine, &s.conversation(second)).await;
+    (engine, key, question, other)
+}
+
 #[tokio::test]
 async fn a_reply_quotes_a_message_of_its_own_conversation_only() {
     let s = stack().await;
-    let (engine, _) = s.engine("inbox", SyncMode::LongPoll);
-    let asked = s.customer_says("14155550144", "Dora", "Is the blue one in stock?", None).await;
-    let other = s.customer_says("14155550155", "Eli", "hi", None).await;
-    let key = s.conversation("14155550144");
-    sync_until_conversation(&engine, &key).await;
-    sync_until_conversation(&engine, &s.conversation("14155550155")).await;
+    let (engine, key, asked, other) = two_customers(&s, "14155550144", "Is the blue one in stock?", "14155550155").await;
 
     let err = engine.send_text(&key, "yes", Some(&other)).unwrap_err();
     assert!(err.to_string().contains("not in this conversation"), "{err}");
@@ -105,17 +112,12 @@ async fn business_reactions(engine: &coexist_engine::Engine, key: &coexist_core:
 #[tokio::test]
 async fn an_agent_reacts_to_a_message_and_takes_the_reaction_back() {
     let s = stack().await;
-    let (engine, _) = s.engine("inbox", SyncMode::LongPoll);
-    let asked = s.customer_says("14155550166", "Fay", "Thanks, got it!", None).await;
-    let other = s.customer_says("14155550177", "Gus", "hi", None).await;
-    let key = s.conversation("14155550166");
-    sync_until_conversation(&engine, &key).await;
-    sync_until_conversation(&engine, &s.conversation("14155550177")).await;
+    let (engine, key, asked, other) = two_customers(&s, "14155550166", "Thanks, got it!", "14155550177").await;
     assert!(engine.send_reaction(&key, &other, "👍").unwrap_err().to_string().contains("not in this conversation"));
     assert!(engine.send_reaction(&key, &asked, "ok").unwrap_err().to_string().contains("one emoji"));
 
     engine.send_reaction(&key, &asked, "❤️").unwrap();
-    eventually(15, "our ❤️ on Fay's message", || async {
+    eventually(15, "our ❤️ on the customer's message", || async {
         (business_reactions(&engine, &key, &asked).await == ["❤️"]).then_some(())
     })
     .await;
