@@ -178,8 +178,9 @@ async fn scenario(
     input.send_keys("Yes! It ships today.").await.unwrap();
     std::fs::write(harness::screenshot_path("reply.png"), ui.c.screenshot().await.unwrap()).unwrap();
     ui.testid("send-text").await.click().await.unwrap();
+    let typed = std::time::Instant::now();
     while !stack.sandbox.sandbox().read_marks().iter().any(|r| r.message_id == hello && r.typing) {
-        assert!(opened.elapsed() < Duration::from_secs(20), "Ana never saw \"typing…\" while the agent typed");
+        assert!(typed.elapsed() < Duration::from_secs(20), "Ana never saw \"typing…\" while the agent typed");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let quoted = ui.wait("the quote above the reply", "const q = document.querySelector('#thread [data-side=api] [data-testid=message-quote]'); return q ? q.textContent : null", vec![]).await;
