@@ -37,6 +37,7 @@ pub mod relay;
 mod send;
 pub mod server;
 mod templates;
+mod team;
 pub mod webhook;
 pub mod writer;
 

@@ -23,7 +23,7 @@ use crate::idempotency::KeyLocks;
 use crate::limiter::Limiters;
 use crate::metrics::Metrics;
 use crate::writer::Writer;
-use crate::{admin_http, media, read, relay, send, templates, webhook};
+use crate::{admin_http, media, read, relay, send, team, templates, webhook};
 
 /// Everything a handler needs. Cheap to clone.
 #[derive(Clone)]
@@ -123,6 +123,9 @@ pub fn router(state: AppState) -> Router {
         .route("/stream", get(relay::stream))
         .route("/numbers/{id}/messages", post(send::send))
         .route("/numbers/{id}/read", post(read::mark_read))
+        .route("/team", get(team::members))
+        .route("/numbers/{id}/conversations/{contact}/assignee", put(team::assign))
+        .route("/numbers/{id}/conversations/{contact}/notes", post(team::add_note))
         .route("/numbers/{id}/templates/sync", post(templates::sync))
         .route("/media/{id}", get(media::get))
         .route("/numbers/{id}/media", post(media::upload).layer(DefaultBodyLimit::max(media::MAX_MEDIA_BYTES)))

@@ -15,6 +15,7 @@ pub struct RelayEvent {
     pub received_at_ms: i64,
     /// `Webhook`: Meta's webhook body as received. `Outbound`: an [`OutboundRecord`].
     /// `Templates`: a [`TemplateCatalog`]. `Number`: a [`crate::NumberSettings`].
+    /// `Assignment`: an [`Assignment`]. `Note`: a [`TeamNote`].
     pub payload: Value,
 }
 
@@ -25,6 +26,38 @@ pub enum RelayKind {
     Outbound,
     Templates,
     Number,
+    Assignment,
+    Note,
+    /// A kind this build does not know (a newer bridge): kept in the log, not projected,
+    /// instead of failing the whole relay page.
+    #[serde(other)]
+    Unknown,
+}
+
+/// Who on the team handles a conversation: set by an agent or an admin through the bridge,
+/// relayed so that every desktop shows the same. `assignee: None` hands it back to the team.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Assignment {
+    pub phone_number_id: String,
+    /// The conversation's contact key, as the desktops know it.
+    pub contact: String,
+    pub assignee: Option<String>,
+    /// Who made the change.
+    pub by: String,
+    /// When the bridge took it, Unix milliseconds.
+    pub at_ms: i64,
+}
+
+/// A note the team keeps on a conversation. Never sent to the customer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TeamNote {
+    pub phone_number_id: String,
+    pub contact: String,
+    pub author: String,
+    /// What the author wrote (team text: still rendered as text only).
+    pub text: String,
+    /// When the bridge took it, Unix milliseconds.
+    pub at_ms: i64,
 }
 
 /// A message the bridge sent to the Graph API for an agent and Meta accepted.

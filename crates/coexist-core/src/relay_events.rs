@@ -27,6 +27,17 @@ pub fn events_from_relay(ev: &RelayEvent) -> Result<Vec<Event>, ParseError> {
             let number: NumberSettings = from_value(&what("number settings"), &ev.payload)?;
             Ok(vec![Event::Number(number)])
         }
+        RelayKind::Assignment => {
+            let a: Assignment = from_value(&what("assignment"), &ev.payload)?;
+            let conversation = ConversationKey { contact: contact_key(&a.contact), phone_number_id: a.phone_number_id };
+            Ok(vec![Event::Assigned { conversation, assignee: a.assignee, by: a.by, at_ms: a.at_ms }])
+        }
+        RelayKind::Note => {
+            let n: TeamNote = from_value(&what("team note"), &ev.payload)?;
+            let conversation = ConversationKey { contact: contact_key(&n.contact), phone_number_id: n.phone_number_id };
+            Ok(vec![Event::Note { seq: ev.seq, conversation, author: n.author, text: n.text, at_ms: n.at_ms }])
+        }
+        RelayKind::Unknown => Ok(vec![Event::Unknown { field: "relay entry of an unknown kind".into(), raw: ev.payload.clone() }]),
     }
 }
 
@@ -158,5 +169,34 @@ mod tests {
         let num = json!({"phone_number_id": "1", "waba_id": "2", "display_number": "+1 555", "mode": "coexistence", "tier_mps": 20});
         let events = events_from_relay(&relay(RelayKind::Number, num)).unwrap();
         assert!(matches!(&events[0], Event::Number(n) if n.mode == NumberMode::Coexistence));
+    }
+
+    #[test]
+    fn assignments_and_notes_name_their_conversation_by_its_key() {
+        let assigned = json!({"phone_number_id": "1", "contact": "+1 555 0100", "assignee": "ana", "by": "ben", "at_ms": 5});
+        let events = events_from_relay(&relay(RelayKind::Assignment, assigned)).unwrap();
+        let Event::Assigned { conversation, assignee, by, .. } = &events[0] else { panic!("{events:?}") };
+        assert_eq!((conversation.contact.as_str(), assignee.as_deref(), by.as_str()), ("15550100", Some("ana"), "ben"));
+
+        let released = json!({"phone_number_id": "1", "contact": "15550100", "assignee": null, "by": "ana", "at_ms": 6});
+        let events = events_from_relay(&relay(RelayKind::Assignment, released)).unwrap();
+        assert!(matches!(&events[0], Event::Assigned { assignee: None, .. }));
+
+        let note = json!({"phone_number_id": "1", "contact": "15550100", "author": "ana", "text": "<b>VIP</b>", "at_ms": 7});
+        let events = events_from_relay(&relay(RelayKind::Note, note)).unwrap();
+        let Event::Note { seq, text, .. } = &events[0] else { panic!("{events:?}") };
+        assert_eq!((*seq, text.as_str()), (7, "<b>VIP</b>"));
+
+        let err = events_from_relay(&relay(RelayKind::Note, json!({"phone_number_id": "1"}))).unwrap_err();
+        assert!(err.to_string().contains("relayed team note (seq 7)"), "{err}");
+    }
+
+    #[test]
+    fn an_entry_of_a_kind_from_a_newer_bridge_is_kept_not_fatal() {
+        let page = json!([{"seq": 3, "kind": "poll", "received_at_ms": 1, "payload": {"q": "?"}}]);
+        let entries: Vec<RelayEvent> = serde_json::from_value(page).expect("an unknown kind still reads");
+        assert_eq!(entries[0].kind, RelayKind::Unknown);
+        let events = events_from_relay(&entries[0]).unwrap();
+        assert!(matches!(&events[0], Event::Unknown { raw, .. } if raw["q"] == "?"));
     }
 }

@@ -13,7 +13,7 @@ use crate::Store;
 
 const DEFAULT_PAGE: u32 = 100;
 const SUMMARY_COLUMNS: &str = "SELECT c.phone_number_id, c.contact, c.state, c.unread, c.last_activity, c.preview,
-        ct.name, n.mode, n.display_number
+        ct.name, n.mode, n.display_number, c.assignee
     FROM conversations c
     LEFT JOIN contacts ct ON ct.phone_number_id = c.phone_number_id AND ct.contact = c.contact
     LEFT JOIN numbers n ON n.phone_number_id = c.phone_number_id";
@@ -52,6 +52,7 @@ fn summary_from_row(row: &Row<'_>, now: i64) -> rusqlite::Result<Result<Conversa
         preview: row.get(5)?,
         number_mode: mode.as_deref().map(parse_mode),
         display_number: row.get(8)?,
+        assignee: row.get(9)?,
     }))
 }
 
@@ -62,10 +63,11 @@ impl Store {
         let sql = format!(
             "{SUMMARY_COLUMNS}
              WHERE (?1 IS NULL OR c.phone_number_id = ?1)
-               AND (?2 IS NULL OR (c.owner = 'api' AND c.owner_agent = ?2))
+               AND (?2 IS NULL OR c.assignee = ?2 OR (c.assignee IS NULL AND c.owner = 'api' AND c.owner_agent = ?2))
                AND (?3 = 0 OR c.owner = 'app')
                AND (?4 IS NULL OR (c.window_open_until > ?5 AND c.window_open_until <= ?5 + ?4))
                AND (?6 = 0 OR c.unread > 0)
+               AND (?9 = 0 OR c.assignee IS NULL)
              ORDER BY c.last_activity DESC, c.id DESC
              LIMIT ?7 OFFSET ?8"
         );
@@ -81,7 +83,8 @@ impl Store {
                 now,
                 filter.unread_only,
                 limit,
-                filter.offset
+                filter.offset,
+                filter.unassigned
             ],
             |row| summary_from_row(row, now),
         )?;
@@ -149,6 +152,21 @@ impl Store {
             }
         }
         Ok(page)
+    }
+
+    /// The team's notes on a conversation taken by the bridge within `from_ms..=until_ms`
+    /// (either end open), oldest first.
+    pub fn notes(&self, key: &ConversationKey, from_ms: Option<i64>, until_ms: Option<i64>) -> Result<Vec<NoteView>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, author, text, at_ms FROM notes
+             WHERE conversation_id = (SELECT id FROM conversations WHERE phone_number_id = ?1 AND contact = ?2)
+               AND (?3 IS NULL OR at_ms >= ?3) AND (?4 IS NULL OR at_ms <= ?4)
+             ORDER BY at_ms, seq",
+        )?;
+        let rows = stmt.query_map(params![key.phone_number_id, key.contact.as_str(), from_ms, until_ms], |r| {
+            Ok(NoteView { seq: r.get(0)?, author: r.get(1)?, text: r.get(2)?, at_ms: r.get(3)? })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// The customer's latest message in this conversation (never history), if any.

@@ -303,6 +303,22 @@ CREATE INDEX statuses_by_wamid ON statuses(wamid_key);
 CREATE INDEX statuses_by_callback ON statuses(callback_data) WHERE callback_data IS NOT NULL;
 "#;
 
+/// Version 5: the team's own layer on a conversation (see coexist-core's `Assignment` and
+/// `TeamNote`): who handles it, and notes, each from a relay entry (`seq` makes a note once).
+const V5: &str = r#"
+ALTER TABLE conversations ADD COLUMN assignee TEXT;
+ALTER TABLE conversations ADD COLUMN assigned_by TEXT;
+ALTER TABLE conversations ADD COLUMN assigned_at_ms INTEGER;
+CREATE TABLE notes (
+    seq             INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+    author          TEXT NOT NULL,
+    text            TEXT NOT NULL,
+    at_ms           INTEGER NOT NULL
+);
+CREATE INDEX notes_by_conversation ON notes(conversation_id, at_ms);
+"#;
+
 /// Bring the database to the latest version, saying so when that changed anything: rebuilding
 /// a large table (version 4) takes seconds per million messages, once.
 pub(crate) fn migrate(conn: &mut rusqlite::Connection) -> Result<(), rusqlite_migration::Error> {
@@ -318,7 +334,7 @@ pub(crate) fn migrate(conn: &mut rusqlite::Connection) -> Result<(), rusqlite_mi
 }
 
 pub(crate) fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(crate::campaigns::MIGRATION), M::up(V4)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(crate::campaigns::MIGRATION), M::up(V4), M::up(V5)])
 }
 
 #[cfg(test)]

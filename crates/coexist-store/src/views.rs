@@ -12,8 +12,11 @@ use serde_json::Value;
 pub struct ConversationFilter {
     /// Only this business number.
     pub phone_number_id: Option<String>,
-    /// Only conversations owned through the API by this agent.
+    /// Only this agent's conversations: assigned to them, or unassigned and last answered by
+    /// them through the API.
     pub only_mine: Option<String>,
+    /// Only conversations nobody on the team is assigned to.
+    pub unassigned: bool,
     /// Only conversations last answered from the WhatsApp Business App.
     pub app_owned: bool,
     /// Only conversations whose window is open and closes within this many seconds.
@@ -50,6 +53,19 @@ pub struct ConversationSummary {
     pub preview: Option<String>,
     pub number_mode: Option<NumberMode>,
     pub display_number: Option<String>,
+    /// The teammate who handles it (`None`: the whole team).
+    pub assignee: Option<String>,
+}
+
+/// A teammate's note on a conversation (never sent to the customer; render as text only).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NoteView {
+    /// The relay entry it came in: identifies the note.
+    pub seq: i64,
+    pub author: String,
+    pub text: String,
+    /// When the bridge took it, Unix milliseconds.
+    pub at_ms: i64,
 }
 
 /// A delivery failure in plain words.

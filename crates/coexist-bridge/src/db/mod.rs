@@ -8,7 +8,7 @@
 pub mod sqlite;
 
 use async_trait::async_trait;
-use coexist_core::{NumberSettings, OutboundRecord, RelayEvent, TemplateCatalog};
+use coexist_core::{NumberSettings, OutboundRecord, RelayEvent, RelayKind, TemplateCatalog};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -47,6 +47,8 @@ pub enum Append {
     Number { settings: NumberSettings, create: bool, received_at_ms: i64 },
     /// A WABA's full template catalog as a `Templates` event.
     Templates { catalog: TemplateCatalog, received_at_ms: i64 },
+    /// The team's own change to a conversation (an `Assignment` or a `Note` entry), relayed as is.
+    Team { kind: RelayKind, payload: Value, received_at_ms: i64 },
     /// A definitive answer to a send, stored under its idempotency key. When Meta accepted it,
     /// `outbound` becomes an `Outbound` event and the answer gets its `seq`.
     Send(Box<SendRecord>),

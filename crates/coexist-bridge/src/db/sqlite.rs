@@ -192,6 +192,9 @@ fn kind_str(kind: RelayKind) -> &'static str {
         RelayKind::Outbound => "outbound",
         RelayKind::Templates => "templates",
         RelayKind::Number => "number",
+        RelayKind::Assignment => "assignment",
+        RelayKind::Note => "note",
+        RelayKind::Unknown => "unknown",
     }
 }
 
@@ -201,6 +204,8 @@ fn kind_from_str(s: &str) -> Result<RelayKind, DbError> {
         "outbound" => RelayKind::Outbound,
         "templates" => RelayKind::Templates,
         "number" => RelayKind::Number,
+        "assignment" => RelayKind::Assignment,
+        "note" => RelayKind::Note,
         other => return Err(DbError::Conflict(format!("unknown event kind {other:?} in the database"))),
     })
 }
@@ -276,6 +281,10 @@ fn append_one(c: &Connection, item: Append) -> Result<Appended, DbError> {
         Append::Templates { catalog, received_at_ms } => {
             let json = serde_json::to_string(&catalog)?;
             let seq = insert_event(c, RelayKind::Templates, received_at_ms, &json, None)?;
+            Ok(Appended::Event { seq, duplicate: false })
+        }
+        Append::Team { kind, payload, received_at_ms } => {
+            let seq = insert_event(c, kind, received_at_ms, &payload.to_string(), None)?;
             Ok(Appended::Event { seq, duplicate: false })
         }
         Append::Send(record) => append_send(c, *record),

@@ -5,6 +5,7 @@ mod conversations;
 mod messages;
 mod pipeline;
 mod statuses;
+mod team;
 
 use std::collections::HashSet;
 use std::sync::mpsc;
@@ -44,6 +45,17 @@ pub struct ApplyReport {
     pub outbox_reconciled: Vec<String>,
     /// Business numbers whose templates, settings, account state or history progress changed.
     pub numbers_touched: Vec<String>,
+    /// Conversations assigned or handed back in this batch, in relay order.
+    pub assignments: Vec<AssignmentChange>,
+}
+
+/// A conversation changed hands on the team.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AssignmentChange {
+    pub conversation: ConversationKey,
+    /// `None`: handed back to the team.
+    pub assignee: Option<String>,
+    pub by: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -132,6 +144,10 @@ impl<'c> Batch<'c> {
                 self.account_update(waba_id, phone_number_id.as_deref(), event, raw)
             }
             Event::Number(n) => self.number(n),
+            Event::Assigned { conversation, assignee, by, at_ms } => {
+                self.assigned(conversation, assignee.as_deref(), by, *at_ms)
+            }
+            Event::Note { seq, conversation, author, text, at_ms } => self.note(*seq, conversation, author, text, *at_ms),
             // Kept whole in the relay log; nothing to project.
             Event::Unknown { .. } => Ok(()),
         }
@@ -225,6 +241,9 @@ pub(crate) fn kind_name(kind: RelayKind) -> &'static str {
         RelayKind::Outbound => "outbound",
         RelayKind::Templates => "templates",
         RelayKind::Number => "number",
+        RelayKind::Assignment => "assignment",
+        RelayKind::Note => "note",
+        RelayKind::Unknown => "unknown",
     }
 }
 

@@ -1,0 +1,144 @@
+//! The team's own changes to a conversation: who handles it, and notes for each other.
+//! They are relayed to every desktop like Meta's webhooks (so all agents see the same, and a
+//! desktop that was off catches up), and never reach Meta or the customer.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use coexist_core::{Assignment, RelayKind, TeamNote};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::auth::{Caller, Role};
+use crate::db::{Append, Appended};
+use crate::error::ApiError;
+use crate::server::AppState;
+
+/// Longer than any phone number or business-scoped user id.
+const MAX_CONTACT_LEN: usize = 64;
+/// A note is for a few sentences; as long as a WhatsApp text.
+pub const MAX_NOTE_CHARS: usize = 4096;
+
+/// Someone a conversation can be assigned to.
+#[derive(Debug, Serialize)]
+pub struct Member {
+    pub name: String,
+    pub role: Role,
+}
+
+/// `GET /v1/team`: who can answer customers (agents and admins), for any role.
+pub async fn members(State(state): State<AppState>, _caller: Caller) -> Result<Json<Vec<Member>>, ApiError> {
+    let users = state.db.users().await?;
+    Ok(Json(users.into_iter().filter(|u| u.role.can_send()).map(|u| Member { name: u.name, role: u.role }).collect()))
+}
+
+/// `PUT /v1/numbers/{id}/conversations/{contact}/assignee` with `{"assignee": NAME}` (or
+/// `null` to hand the conversation back to the team). Agents and admins.
+pub async fn assign(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((phone_number_id, contact)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    caller.require_send()?;
+    let contact = conversation_contact(&state, &phone_number_id, contact).await?;
+    let assignee = match assignee_in(&body)? {
+        None => None,
+        Some(name) => Some(teammate(&state, name).await?),
+    };
+    let assignment = Assignment { phone_number_id, contact, assignee, by: caller.name, at_ms: crate::now_ms() };
+    let seq = append(&state, RelayKind::Assignment, &assignment, assignment.at_ms).await?;
+    Ok(Json(json!({"assignment": assignment, "seq": seq})))
+}
+
+/// `{"assignee": NAME}`, or `{"assignee": null}` to unassign: the key is required (a body that
+/// forgot it must not hand a conversation back to the team).
+fn assignee_in(body: &[u8]) -> Result<Option<String>, ApiError> {
+    let wrong = |why: String| ApiError::bad_request(format!("send {{\"assignee\": \"name\"}}, or {{\"assignee\": null}} to unassign ({why})"));
+    let value: Value = serde_json::from_slice(body).map_err(|e| wrong(e.to_string()))?;
+    match value.get("assignee") {
+        Some(Value::Null) => Ok(None),
+        Some(Value::String(name)) => Ok(Some(name.trim().to_string())),
+        Some(other) => Err(wrong(format!("assignee is {other}"))),
+        None => Err(wrong("no assignee in the body".into())),
+    }
+}
+
+#[derive(Deserialize)]
+struct NoteRequest {
+    text: String,
+}
+
+/// `POST /v1/numbers/{id}/conversations/{contact}/notes` with `{"text": ...}`: 201. Any role
+/// (managers leave notes for the agents too).
+pub async fn add_note(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((phone_number_id, contact)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let contact = conversation_contact(&state, &phone_number_id, contact).await?;
+    let request: NoteRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("send {{\"text\": \"...\"}}, the note for the team ({e})")))?;
+    let text = note_text(&request.text).map_err(ApiError::bad_request)?;
+    let note = TeamNote { phone_number_id, contact, author: caller.name, text, at_ms: crate::now_ms() };
+    let seq = append(&state, RelayKind::Note, &note, note.at_ms).await?;
+    Ok((StatusCode::CREATED, Json(json!({"note": note, "seq": seq}))).into_response())
+}
+
+/// The note as kept: surrounding blank space trimmed; never empty, at most [`MAX_NOTE_CHARS`].
+fn note_text(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    match text.chars().count() {
+        0 => Err("the note is empty; write something for the team".into()),
+        n if n > MAX_NOTE_CHARS => Err(format!("the note is {n} characters; keep it to {MAX_NOTE_CHARS}")),
+        _ => Ok(text.to_string()),
+    }
+}
+
+/// The number must be on this bridge; the contact must look like one (a conversation the
+/// bridge has never seen may still be assigned: it may be about to write).
+async fn conversation_contact(state: &AppState, phone_number_id: &str, contact: String) -> Result<String, ApiError> {
+    crate::send::known_number(state, phone_number_id).await?;
+    let contact = contact.trim().to_string();
+    let plausible = !contact.is_empty()
+        && contact.len() <= MAX_CONTACT_LEN
+        && contact.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '+'));
+    if plausible {
+        Ok(contact)
+    } else {
+        Err(ApiError::bad_request("the conversation's contact must be the customer's WhatsApp id (digits) as the inbox shows it"))
+    }
+}
+
+async fn teammate(state: &AppState, name: String) -> Result<String, ApiError> {
+    let users = state.db.users().await?;
+    match users.iter().find(|u| u.name == name) {
+        Some(user) if user.role.can_send() => Ok(name),
+        Some(user) => Err(ApiError::bad_request(format!("{name} is a {}: assign conversations to agents or admins", user.role.as_str()))),
+        None => Err(ApiError::bad_request(format!("nobody named {name:?} is on this bridge; GET /v1/team lists who can be assigned"))),
+    }
+}
+
+async fn append(state: &AppState, kind: RelayKind, record: &impl Serialize, at_ms: i64) -> Result<i64, ApiError> {
+    let payload = serde_json::to_value(record).expect("a record of plain fields serializes");
+    match state.writer.append(Append::Team { kind, payload, received_at_ms: at_ms }).await? {
+        Appended::Event { seq, .. } => Ok(seq),
+        other => Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("unexpected storage result {other:?}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_note_is_trimmed_never_empty_and_bounded() {
+        assert_eq!(note_text("  call back at 5 \n").unwrap(), "call back at 5");
+        assert!(note_text(" \n\t").unwrap_err().contains("empty"));
+        assert!(note_text(&"é".repeat(MAX_NOTE_CHARS)).is_ok());
+        assert!(note_text(&"é".repeat(MAX_NOTE_CHARS + 1)).unwrap_err().contains("4097 characters"));
+    }
+}

@@ -1,0 +1,103 @@
+//! The team's own changes: `GET /v1/team`, assigning a conversation, and notes. Relayed to every
+//! desktop in the event log; Meta never hears of them.
+
+mod common;
+
+use common::*;
+use coexist_core::NumberMode;
+use serde_json::{json, Value};
+
+const CONTACT: &str = "15550100";
+
+async fn assign(h: &Harness, token: &str, number: &str, contact: &str, body: &Value) -> (u16, Value) {
+    let path = format!("/v1/numbers/{number}/conversations/{contact}/assignee");
+    let resp = h.http.put(h.url(&path)).bearer_auth(token).json(body).send().await.unwrap();
+    (resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null))
+}
+
+async fn note(h: &Harness, token: &str, contact: &str, body: &Value) -> (u16, Value) {
+    let path = format!("/v1/numbers/{NUMBER}/conversations/{contact}/notes");
+    let resp = h.http.post(h.url(&path)).bearer_auth(token).json(body).send().await.unwrap();
+    (resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn the_team_lists_who_can_answer_for_any_role() {
+    let h = Harness::start(None, |_| {}).await;
+    let (status, team) = h.get_json("/v1/team", &h.manager).await;
+    assert_eq!(status, 200);
+    let names: Vec<(&str, &str)> =
+        team.as_array().unwrap().iter().map(|m| (m["name"].as_str().unwrap(), m["role"].as_str().unwrap())).collect();
+    assert!(names.contains(&("ana", "agent")) && names.contains(&("root", "admin")), "{team}");
+    assert!(!names.iter().any(|(_, role)| *role == "manager"), "managers review, they are not assigned: {team}");
+    assert!(team.to_string().find("token").is_none(), "no token or hash in the list: {team}");
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_assignment_is_relayed_to_every_desktop_and_never_reaches_meta() {
+    let g = FakeGraph::start().await;
+    let h = Harness::start(Some(g.url.clone()), |_| {}).await;
+    h.add_number(NumberMode::Coexistence, 20);
+    let before = h.events(0).await.len();
+
+    let (status, answer) = assign(&h, &h.agent, NUMBER, CONTACT, &json!({"assignee": " root "})).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["assignment"]["assignee"], "root");
+    assert_eq!(answer["assignment"]["by"], "ana", "the token says who, not the body");
+    let (status, answer) = assign(&h, &h.admin, NUMBER, CONTACT, &json!({"assignee": null})).await;
+    assert_eq!(status, 200, "{answer}");
+
+    let events = h.events(0).await;
+    let relayed: Vec<&Value> = events[before..].iter().collect();
+    assert_eq!(relayed.len(), 2);
+    assert_eq!(relayed[0]["kind"], "assignment");
+    assert_eq!(relayed[0]["payload"]["contact"], CONTACT);
+    assert_eq!(relayed[0]["payload"]["assignee"], "root");
+    assert_eq!(relayed[1]["payload"]["assignee"], Value::Null);
+    assert_eq!(relayed[1]["seq"], answer["seq"]);
+    assert!(g.calls().is_empty(), "Meta never heard of it");
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn assignments_are_refused_with_words_that_say_what_to_do() {
+    let h = Harness::start(None, |_| {}).await;
+    let to_agent = json!({"assignee": "ana"});
+    let (status, answer) = assign(&h, &h.agent, NUMBER, CONTACT, &to_agent).await;
+    assert_eq!(status, 404, "not a number of this bridge: {answer}");
+    h.add_number(NumberMode::Coexistence, 20);
+    assert_eq!(assign(&h, &h.manager, NUMBER, CONTACT, &to_agent).await.0, 403, "managers do not assign");
+    let (status, answer) = assign(&h, &h.agent, NUMBER, CONTACT, &json!({"assignee": "zoe"})).await;
+    assert_eq!(status, 400);
+    assert!(answer.to_string().contains("GET /v1/team"), "{answer}");
+    let (status, answer) = assign(&h, &h.agent, NUMBER, CONTACT, &json!({"assignee": "max"})).await;
+    assert_eq!(status, 400);
+    assert!(answer.to_string().contains("max is a manager"), "{answer}");
+    assert_eq!(assign(&h, &h.agent, NUMBER, CONTACT, &json!({"to": "ana"})).await.0, 400, "a body without assignee");
+    assert_eq!(assign(&h, &h.agent, NUMBER, "1555%3Cb%3E", &to_agent).await.0, 400, "a contact that is not one");
+    assert_eq!(h.events(0).await.iter().filter(|e| e["kind"] == "assignment").count(), 0, "nothing refused was relayed");
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn notes_are_relayed_as_written_by_whoever_wrote_them() {
+    let h = Harness::start(None, |_| {}).await;
+    h.add_number(NumberMode::Coexistence, 20);
+    let text = "  <img src=x onerror=alert(1)> VIP, call after 5  ";
+    let (status, answer) = note(&h, &h.manager, CONTACT, &json!({"text": text})).await;
+    assert_eq!(status, 201, "managers leave notes too: {answer}");
+    assert_eq!(answer["note"]["author"], "max");
+    let events = h.events(0).await;
+    let relayed = events.iter().find(|e| e["kind"] == "note").expect("the note is relayed");
+    assert_eq!(relayed["payload"]["text"], text.trim(), "kept as written (it is shown as text)");
+    assert_eq!(relayed["payload"]["contact"], CONTACT);
+
+    let (status, answer) = note(&h, &h.agent, CONTACT, &json!({"text": " \n "})).await;
+    assert_eq!(status, 400);
+    assert!(answer.to_string().contains("empty"), "{answer}");
+    assert_eq!(note(&h, &h.agent, CONTACT, &json!({"text": "x".repeat(4097)})).await.0, 400);
+    assert_eq!(note(&h, "not-a-token", CONTACT, &json!({"text": "hi"})).await.0, 401);
+    assert_eq!(h.events(0).await.iter().filter(|e| e["kind"] == "note").count(), 1, "only the one note");
+    h.shutdown().await;
+}

@@ -1,0 +1,37 @@
+//! The team's own layer on a conversation: who handles it, and notes. Neither changes what the
+//! rules decide (owner, window, unread): they are about the team, not the customer.
+
+use coexist_core::ConversationKey;
+use rusqlite::params;
+
+use super::{AssignmentChange, Batch};
+use crate::error::Result;
+
+impl Batch<'_> {
+    /// The latest assignment in relay order wins (the bridge orders them).
+    pub(super) fn assigned(&mut self, key: &ConversationKey, assignee: Option<&str>, by: &str, at_ms: i64) -> Result<()> {
+        let conversation = self.conversations.get(self.conn, key)?;
+        // Listed among the touched conversations, so every open list redraws the row.
+        conversation.dirty = true;
+        let id = conversation.id;
+        self.conn
+            .prepare_cached("UPDATE conversations SET assignee = ?2, assigned_by = ?3, assigned_at_ms = ?4 WHERE id = ?1")?
+            .execute(params![id, assignee, by, at_ms])?;
+        self.report.assignments.push(AssignmentChange {
+            conversation: key.clone(),
+            assignee: assignee.map(str::to_string),
+            by: by.to_string(),
+        });
+        Ok(())
+    }
+
+    /// A note once per relay entry.
+    pub(super) fn note(&mut self, seq: i64, key: &ConversationKey, author: &str, text: &str, at_ms: i64) -> Result<()> {
+        let id = self.conversations.get(self.conn, key)?.id;
+        self.conn
+            .prepare_cached("INSERT OR IGNORE INTO notes (seq, conversation_id, author, text, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)")?
+            .execute(params![seq, id, author, text, at_ms])?;
+        self.timeline_touched(key);
+        Ok(())
+    }
+}

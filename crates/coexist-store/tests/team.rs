@@ -1,0 +1,98 @@
+//! The team's layer on a conversation, applied from the relay: assignments (the latest in relay
+//! order wins, listed and filtered) and notes (once per entry, shown with the thread). Neither
+//! changes the owner, the window or the unread count.
+
+mod common;
+
+use coexist_core::rules::{Owner, WindowState};
+use coexist_core::*;
+use coexist_store::*;
+use common::*;
+use serde_json::{json, Value};
+
+fn entry(seq: i64, kind: RelayKind, payload: Value) -> RelayEvent {
+    RelayEvent { seq, kind, received_at_ms: 1, payload }
+}
+
+fn assignment(seq: i64, contact: &str, assignee: Option<&str>, by: &str) -> RelayEvent {
+    let payload = json!({"phone_number_id": PNID, "contact": contact, "assignee": assignee, "by": by, "at_ms": seq * 1000});
+    entry(seq, RelayKind::Assignment, payload)
+}
+
+fn note(seq: i64, contact: &str, author: &str, text: &str, at_ms: i64) -> RelayEvent {
+    let payload = json!({"phone_number_id": PNID, "contact": contact, "author": author, "text": text, "at_ms": at_ms});
+    entry(seq, RelayKind::Note, payload)
+}
+
+fn mine(store: &Store, agent: &str) -> Vec<String> {
+    let filter = ConversationFilter { only_mine: Some(agent.into()), ..Default::default() };
+    store.conversations(&filter, T0).unwrap().into_iter().map(|c| c.conversation.contact.as_str().to_string()).collect()
+}
+
+#[test]
+fn the_latest_assignment_wins_and_mine_follows_it() {
+    let (_dir, mut store) = open_store();
+    store.apply_events(&[inbound("w1", "111", T0, "hi"), inbound("w2", "222", T0 + 1, "hello")]).unwrap();
+    store.apply_events(&[api("a1", "222", T0 + 2, "ben", "on it")]).unwrap();
+    assert_eq!(mine(&store, "ben"), ["222"], "unassigned: mine is what I answered");
+
+    let report = store.apply_relay_batch(&[assignment(1, "111", Some("ben"), "ana"), assignment(2, "222", Some("ana"), "ana")]).unwrap();
+    assert_eq!(report.conversations_touched, vec![key("111"), key("222")], "both list rows redraw");
+    assert_eq!(report.assignments.len(), 2);
+    assert_eq!((report.assignments[0].assignee.as_deref(), report.assignments[0].by.as_str()), (Some("ben"), "ana"));
+    assert_eq!(mine(&store, "ben"), ["111"], "assigned to ana: no longer ben's though he answered it");
+    assert_eq!(mine(&store, "ana"), ["222"]);
+    let c = store.conversation(&key("111"), T0).unwrap().unwrap();
+    assert_eq!(c.assignee.as_deref(), Some("ben"));
+    assert_eq!(c.owner, Owner::Unowned, "assigning is not answering");
+    assert!(matches!(c.window, WindowState::Open { .. }));
+    assert_eq!(c.unread, 1);
+
+    store.apply_relay_batch(&[assignment(3, "111", Some("cleo"), "ben"), assignment(4, "111", None, "cleo")]).unwrap();
+    assert_eq!(store.conversation(&key("111"), T0).unwrap().unwrap().assignee, None, "the later entry wins");
+    let unassigned = store.conversations(&ConversationFilter { unassigned: true, ..Default::default() }, T0).unwrap();
+    assert_eq!(unassigned.len(), 1);
+    assert_eq!(unassigned[0].conversation, key("111"));
+}
+
+#[test]
+fn a_conversation_can_be_assigned_before_its_first_message() {
+    let (_dir, mut store) = open_store();
+    store.apply_relay_batch(&[assignment(1, "+1 (333) 000", Some("ana"), "ana")]).unwrap();
+    store.apply_events(&[inbound("w1", "1333000", T0, "hi")]).unwrap();
+    let c = store.conversation(&key("1333000"), T0).unwrap().unwrap();
+    assert_eq!((c.assignee.as_deref(), c.unread), (Some("ana"), 1), "same conversation, by its key");
+}
+
+#[test]
+fn notes_are_kept_once_in_time_order_and_touch_only_the_timeline() {
+    let (_dir, mut store) = open_store();
+    store.apply_events(&[inbound("w1", "111", T0, "where is my parcel?")]).unwrap();
+    let before = store.conversation(&key("111"), T0).unwrap().unwrap();
+    let text = "<script>alert(1)</script> VIP — ring after 5";
+    let report = store
+        .apply_relay_batch(&[note(1, "111", "ana", "second", 5_000), note(2, "111", "ben", text, 3_000)])
+        .unwrap();
+    assert_eq!(report.timelines_touched, vec![key("111")]);
+    assert!(report.conversations_touched.is_empty(), "a note does not move the list row");
+    let again = store.apply_relay_batch(&[note(2, "111", "ben", text, 3_000)]).unwrap();
+    assert_eq!(again.skipped, 1);
+
+    let notes = store.notes(&key("111"), None, None).unwrap();
+    let seen: Vec<(i64, &str, &str)> = notes.iter().map(|n| (n.seq, n.author.as_str(), n.text.as_str())).collect();
+    assert_eq!(seen, vec![(2, "ben", text), (1, "ana", "second")], "oldest first, kept as written");
+    assert_eq!(store.notes(&key("111"), Some(4_000), None).unwrap().len(), 1);
+    assert_eq!(store.notes(&key("111"), None, Some(4_000)).unwrap()[0].seq, 2);
+    assert!(store.notes(&key("222"), None, None).unwrap().is_empty());
+    assert_eq!(store.conversation(&key("111"), T0).unwrap().unwrap(), before, "owner, window, unread, preview unchanged");
+}
+
+#[test]
+fn a_malformed_team_entry_is_a_problem_not_a_lost_batch() {
+    let (_dir, mut store) = open_store();
+    let broken = entry(1, RelayKind::Assignment, json!({"phone_number_id": PNID}));
+    let report = store.apply_relay_batch(&[broken, assignment(2, "111", Some("ana"), "ana")]).unwrap();
+    assert_eq!(report.problems, vec![1]);
+    assert_eq!(store.conversation(&key("111"), T0).unwrap().unwrap().assignee.as_deref(), Some("ana"));
+    assert_eq!(store.cursor().unwrap(), 2);
+}
