@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use coexist_core::{NumberSettings, RelayEvent};
+use coexist_core::{ConversationKey, NumberSettings, RelayEvent};
 use eventsource_stream::Eventsource;
 use futures::{Stream, StreamExt};
 use reqwest::{Response, StatusCode};
@@ -34,6 +34,13 @@ mod routes {
     }
     pub fn read(phone_number_id: &str) -> String {
         format!("/v1/numbers/{phone_number_id}/read")
+    }
+    pub const TEAM: &str = "/v1/team";
+    pub fn assignee(phone_number_id: &str, contact: &str) -> String {
+        format!("/v1/numbers/{phone_number_id}/conversations/{contact}/assignee")
+    }
+    pub fn notes(phone_number_id: &str, contact: &str) -> String {
+        format!("/v1/numbers/{phone_number_id}/conversations/{contact}/notes")
     }
 }
 
@@ -64,7 +71,15 @@ pub struct SendAccepted {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Me {
     pub name: String,
-    /// `admin`, `agent` or `viewer`.
+    /// `admin`, `agent` or `manager`.
+    pub role: String,
+}
+
+/// Someone a conversation can be assigned to (`GET /v1/team`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TeamMember {
+    pub name: String,
+    /// `admin` or `agent`.
     pub role: String,
 }
 
@@ -235,6 +250,37 @@ impl BridgeClient {
             Some(id) if !id.is_empty() => Ok(id.to_string()),
             _ => Err(SendError::Rejected(format!("the bridge's upload answer has no media id: {}", String::from_utf8_lossy(&body)))),
         }
+    }
+
+    /// Who conversations can be assigned to (agents and admins).
+    pub async fn team(&self) -> Result<Vec<TeamMember>, ClientError> {
+        let resp = self.get(routes::TEAM).send().await.map_err(ClientError::from_transport)?;
+        json_or_error(resp).await
+    }
+
+    /// Assign a conversation to a teammate, or hand it back to the team (`None`). Every desktop
+    /// sees it through the relay.
+    pub async fn assign(&self, conversation: &ConversationKey, assignee: Option<&str>) -> Result<(), ClientError> {
+        let path = routes::assignee(&conversation.phone_number_id, conversation.contact.as_str());
+        let resp = self
+            .request(reqwest::Method::PUT, &path)
+            .json(&serde_json::json!({ "assignee": assignee }))
+            .send()
+            .await
+            .map_err(ClientError::from_transport)?;
+        ok_or_error(resp).await.map(drop)
+    }
+
+    /// Leave a note for the team on a conversation (never sent to the customer).
+    pub async fn add_note(&self, conversation: &ConversationKey, text: &str) -> Result<(), ClientError> {
+        let path = routes::notes(&conversation.phone_number_id, conversation.contact.as_str());
+        let resp = self
+            .request(reqwest::Method::POST, &path)
+            .json(&serde_json::json!({ "text": text }))
+            .send()
+            .await
+            .map_err(ClientError::from_transport)?;
+        ok_or_error(resp).await.map(drop)
     }
 
     /// Who this token belongs to.

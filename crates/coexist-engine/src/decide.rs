@@ -8,12 +8,14 @@
 //! - window closing within [`CLOSING_WARNING_SECS`] on a conversation whose customer is still
 //!   waiting for an answer.
 //! - failed send of this desktop (refused by the bridge/Meta, or a `failed` status later).
+//! - a conversation a teammate assigned to this desktop's agent (not one they took themselves;
+//!   not an old assignment replayed from the log).
 //!
 //! History and echoes never notify: the store only reports first-seen customer messages.
 
 use coexist_core::rules::WindowState;
 use coexist_core::{ConversationKey, StatusKind};
-use coexist_store::{ApplyReport, StoreError};
+use coexist_store::{ApplyReport, AssignmentChange, StoreError};
 
 use crate::events::{EngineEvent, SendState};
 use crate::notify::{plain_preview, CLOSING_WARNING_SECS};
@@ -32,6 +34,7 @@ pub mod kinds {
     pub const CLOSING: &str = "window_closing";
     pub const FAILED_STATUS: &str = "failed_status";
     pub const FAILED_SEND: &str = "failed_send";
+    pub const ASSIGNED: &str = "assigned";
 }
 
 /// Publish what a batch changed and notify what deserves it.
@@ -86,6 +89,9 @@ pub(crate) fn after_batch(shared: &Shared, report: &ApplyReport, now: i64) -> Re
         }
     }
     notify_inbound(shared, fresh);
+    for change in &report.assignments {
+        assigned_to_me(shared, change, now)?;
+    }
     for st in report.statuses.iter().filter(|st| st.status == StatusKind::Failed) {
         // Only this desktop's own sends: every agent's desktop sees every status.
         let Some(key) = &st.idempotency_key else { continue };
@@ -99,6 +105,24 @@ pub(crate) fn after_batch(shared: &Shared, report: &ApplyReport, now: i64) -> Re
             .map(|e| coexist_core::explain_meta_error(e.code).reason)
             .unwrap_or_else(|| "WhatsApp could not deliver it.".into());
         shared.notifier.notify(&format!("Message to {who} failed"), &plain_preview(&why, 200));
+    }
+    Ok(())
+}
+
+/// "Ana is yours now": a teammate gave this agent the conversation.
+fn assigned_to_me(shared: &Shared, change: &AssignmentChange, now: i64) -> Result<(), StoreError> {
+    let agent = shared.agent.read().unwrap_or_else(|p| p.into_inner()).clone();
+    let Some(agent) = agent else { return Ok(()) };
+    let for_me = change.assignee.as_deref() == Some(agent.as_str()) && change.by != agent;
+    if !for_me || change.at_ms / 1000 < now - MAX_NOTIFY_AGE_SECS {
+        return Ok(());
+    }
+    let key = &change.conversation;
+    let ledger = format!("{}:{}:{}", key.phone_number_id, key.contact.as_str(), change.at_ms);
+    if shared.store().notification_claim(kinds::ASSIGNED, &ledger)? {
+        let who = sender_name(shared, key, now)?;
+        let by = plain_preview(&change.by, 60);
+        shared.notifier.notify(&format!("{who} is yours now"), &format!("{by} assigned this conversation to you."));
     }
     Ok(())
 }

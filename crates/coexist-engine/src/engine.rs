@@ -38,6 +38,9 @@ pub enum EngineError {
     /// Free text is refused locally while the 24 h window is closed.
     #[error("the 24-hour window is closed: {0} Use `send template` (an approved template) instead of free text.")]
     WindowClosed(String),
+    /// What the agent entered cannot be used as is; the words say why.
+    #[error("{0}")]
+    Invalid(String),
     /// A background step panicked or was cancelled (a bug; the data is safe, retry).
     #[error("internal error: {0}")]
     Internal(String),
@@ -102,6 +105,7 @@ impl Engine {
             notifier,
             outbox_wake: Notify::new(),
             online_epoch: Default::default(),
+            agent: Default::default(),
         });
         let syncer = Syncer::new(shared.clone(), config.sync);
         let outbox = Arc::new(OutboxWorker::new(shared.clone(), Arc::new(SendLimiter::default())));
@@ -146,6 +150,10 @@ impl Engine {
 
     pub fn client(&self) -> &BridgeClient {
         &self.shared.client
+    }
+
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
     }
 
     pub fn syncer(&self) -> &Syncer {

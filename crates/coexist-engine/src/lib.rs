@@ -33,9 +33,10 @@ pub mod notify;
 pub mod outbox;
 mod shared;
 pub mod sync;
+mod team;
 
 pub use attachment::OutgoingFile;
-pub use client::{BridgeClient, EventsPage, MediaFile, Me, SendAccepted};
+pub use client::{BridgeClient, EventsPage, MediaFile, Me, SendAccepted, TeamMember};
 pub use compose::{ButtonParam, ComposeError, TemplateParams};
 pub use decide::{display_name, MAX_NOTIFY_AGE_SECS};
 pub use engine::{Engine, EngineConfig, EngineError, EngineTasks};

@@ -22,6 +22,8 @@ pub(crate) struct Shared {
     pub outbox_wake: Notify,
     /// Bumped each time the sync loop (re)connects: the outbox then lifts its "bridge offline" hold.
     pub online_epoch: AtomicU64,
+    /// The agent this desktop is, once the bridge said (see `Engine::set_agent`).
+    pub agent: std::sync::RwLock<Option<String>>,
 }
 
 impl Shared {

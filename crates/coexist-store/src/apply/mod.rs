@@ -56,6 +56,8 @@ pub struct AssignmentChange {
     /// `None`: handed back to the team.
     pub assignee: Option<String>,
     pub by: String,
+    /// When the bridge took it, Unix milliseconds.
+    pub at_ms: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -21,6 +21,7 @@ impl Batch<'_> {
             conversation: key.clone(),
             assignee: assignee.map(str::to_string),
             by: by.to_string(),
+            at_ms,
         });
         Ok(())
     }

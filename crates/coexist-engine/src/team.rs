@@ -1,0 +1,54 @@
+//! The team's own layer on a conversation, through the bridge: who handles it, and notes. The
+//! bridge relays both to every desktop; this one applies them from the relay like the others,
+//! fetching at once so the agent who acted sees it without waiting for the stream.
+
+use coexist_core::ConversationKey;
+
+use crate::client::TeamMember;
+use crate::engine::{Engine, EngineError};
+
+/// A note is for a few sentences; the bridge refuses longer ones (it says the same).
+pub const MAX_NOTE_CHARS: usize = 4096;
+
+impl Engine {
+    /// Tell the engine which agent this desktop is (as the bridge says), so that a
+    /// conversation a teammate assigns to them is notified.
+    pub fn set_agent(&self, name: &str) {
+        *self.shared().agent.write().unwrap_or_else(|p| p.into_inner()) = Some(name.to_string()).filter(|n| !n.is_empty());
+    }
+
+    /// Who conversations can be assigned to.
+    pub async fn team(&self) -> Result<Vec<TeamMember>, EngineError> {
+        Ok(self.client().team().await?)
+    }
+
+    /// Assign the conversation to `assignee`, or hand it back to the team (`None`).
+    pub async fn assign(&self, conversation: &ConversationKey, assignee: Option<&str>) -> Result<(), EngineError> {
+        self.client().assign(conversation, assignee).await?;
+        self.fetch_now().await;
+        Ok(())
+    }
+
+    /// Leave a note for the team on the conversation. Checked here first, so an empty or
+    /// overlong note is refused without a round trip.
+    pub async fn add_note(&self, conversation: &ConversationKey, text: &str) -> Result<(), EngineError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(EngineError::Invalid("the note is empty; write something for the team".into()));
+        }
+        let chars = text.chars().count();
+        if chars > MAX_NOTE_CHARS {
+            return Err(EngineError::Invalid(format!("the note is {chars} characters; keep it to {MAX_NOTE_CHARS}")));
+        }
+        self.client().add_note(conversation, text).await?;
+        self.fetch_now().await;
+        Ok(())
+    }
+
+    /// Apply what the bridge just recorded. If this fails the sync loop brings it shortly.
+    async fn fetch_now(&self) {
+        if let Err(e) = self.sync_once().await {
+            tracing::debug!(error = %e, "not fetched at once; the sync loop will bring it");
+        }
+    }
+}

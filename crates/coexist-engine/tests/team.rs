@@ -1,0 +1,92 @@
+//! Two agents' desktops on the REAL bridge and sandbox: one assigns a conversation to the other
+//! and leaves a note; both desktops show the same, the other agent is notified once, and the
+//! customer never sees any of it.
+
+mod common;
+
+use std::sync::Arc;
+
+use coexist_bridge::Role;
+use coexist_engine::{CollectingNotifier, Engine, EngineConfig, EngineError, SyncMode};
+use coexist_store::ConversationFilter;
+use common::*;
+
+/// A second agent, Ben, with his own token and inbox file on the same bridge.
+fn ben(s: &Stack) -> (Engine, CollectingNotifier) {
+    let bridge_db = s.dir.path().join(coexist_engine::demo::BRIDGE_DB);
+    let token = coexist_bridge::admin::add_user(&bridge_db, "ben", Role::Agent).unwrap();
+    let notifier = CollectingNotifier::default();
+    let mut config = EngineConfig::new(&s.demo.bridge_url, token);
+    config.sync.mode = SyncMode::LongPoll;
+    let engine = Engine::open(&s.dir.path().join("ben.db"), config, Arc::new(notifier.clone())).unwrap();
+    engine.set_agent("ben");
+    (engine, notifier)
+}
+
+fn assignee(engine: &Engine, key: &coexist_core::ConversationKey) -> Option<String> {
+    engine.store().lock().unwrap().conversation(key, now()).unwrap().unwrap().assignee
+}
+
+#[tokio::test]
+async fn an_assignment_and_a_note_reach_every_desktop_and_notify_the_assignee_once() {
+    let s = stack().await;
+    let (ana, ana_notes) = s.engine("ana", SyncMode::LongPoll);
+    ana.set_agent(coexist_engine::demo::DEMO_AGENT);
+    let (ben, ben_notes) = ben(&s);
+    s.customer_says("14155550111", "Ana Silva", "My parcel is late", None).await;
+    let key = s.conversation("14155550111");
+    sync_until_conversation(&ana, &key).await;
+    sync_until_conversation(&ben, &key).await;
+    ben_notes.take();
+    ana_notes.take();
+
+    let team: Vec<String> = ana.team().await.unwrap().into_iter().map(|m| m.name).collect();
+    assert!(team.contains(&"ben".to_string()) && team.contains(&coexist_engine::demo::DEMO_AGENT.to_string()), "{team:?}");
+
+    ana.assign(&key, Some("ben")).await.unwrap();
+    assert_eq!(assignee(&ana, &key).as_deref(), Some("ben"), "the agent who assigned sees it at once");
+    ben.sync_once().await.unwrap();
+    assert_eq!(assignee(&ben, &key).as_deref(), Some("ben"));
+    let mine = ConversationFilter { only_mine: Some("ben".into()), ..Default::default() };
+    assert_eq!(ben.store().lock().unwrap().conversations(&mine, now()).unwrap().len(), 1, "in Ben's Mine");
+    assert_eq!(ben_notes.take(), vec![("Ana Silva is yours now".to_string(), "demo-agent assigned this conversation to you.".to_string())]);
+    ben.sync_once().await.unwrap();
+    assert!(ben_notes.take().is_empty(), "once");
+    assert!(ana_notes.take().is_empty(), "not the one who assigned it");
+
+    ana.add_note(&key, "  Refund approved by finance, tell her today ").await.unwrap();
+    ben.sync_once().await.unwrap();
+    let notes = ben.store().lock().unwrap().notes(&key, None, None).unwrap();
+    assert_eq!(notes.len(), 1);
+    assert_eq!((notes[0].author.as_str(), notes[0].text.as_str()), ("demo-agent", "Refund approved by finance, tell her today"));
+
+    // Ben hands it back, then takes it himself: nobody is notified of their own change.
+    ben.assign(&key, None).await.unwrap();
+    ana.sync_once().await.unwrap();
+    assert_eq!(assignee(&ana, &key), None);
+    ben.assign(&key, Some("ben")).await.unwrap();
+    assert_eq!(assignee(&ben, &key).as_deref(), Some("ben"));
+    assert!(ben_notes.take().is_empty() && ana_notes.take().is_empty());
+    assert!(s.sent().await.is_empty(), "the customer got nothing of it");
+    s.demo.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_note_or_an_assignment_that_cannot_be_taken_says_why() {
+    let s = stack().await;
+    let (ana, _) = s.engine("ana", SyncMode::LongPoll);
+    s.customer_says("14155550111", "Ana Silva", "hi", None).await;
+    let key = s.conversation("14155550111");
+    sync_until_conversation(&ana, &key).await;
+
+    let empty = ana.add_note(&key, " \n ").await.unwrap_err();
+    assert!(matches!(empty, EngineError::Invalid(_)) && empty.to_string().contains("empty"), "{empty}");
+    let long = ana.add_note(&key, &"x".repeat(4097)).await.unwrap_err();
+    assert!(long.to_string().contains("4096"), "{long}");
+    let nobody = ana.assign(&key, Some("zoe")).await.unwrap_err();
+    assert!(nobody.to_string().contains("zoe") && nobody.to_string().contains("/v1/team"), "{nobody}");
+    ana.sync_once().await.unwrap();
+    assert_eq!(assignee(&ana, &key), None);
+    assert!(ana.store().lock().unwrap().notes(&key, None, None).unwrap().is_empty());
+    s.demo.shutdown().await;
+}
