@@ -179,3 +179,41 @@ async fn a_file_is_sent_from_the_terminal() {
     assert!(out.ok, "--type names what the extension does not: {}", out.stderr);
     s.demo.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_conversation_is_assigned_and_noted_from_the_terminal() {
+    let s = stack().await;
+    let db = s.dir.path().join("cli.db");
+    let pnid = s.demo.phone_number_id.clone();
+    s.customer_says("14155550402", "Bo", "Is my order on its way?", None).await;
+    eventually(15, "the message in the local inbox", || async {
+        coexist(&s, &db, &["sync", "--once"]).await.stdout.contains("1 new messages").then_some(())
+    })
+    .await;
+
+    let out = coexist(&s, &db, &["team"]).await;
+    assert!(out.ok && out.stdout.contains("demo-agent (agent)"), "{} {}", out.stdout, out.stderr);
+    let out = coexist(&s, &db, &["list", "--filter", "unassigned"]).await;
+    assert!(out.stdout.contains("14155550402"), "{}", out.stdout);
+
+    let out = coexist(&s, &db, &["assign", &pnid, "14155550402", "--to", "demo-agent"]).await;
+    assert!(out.ok, "{}", out.stderr);
+    let out = coexist(&s, &db, &["note", &pnid, "14155550402", "Courier says Friday"]).await;
+    assert!(out.ok, "{}", out.stderr);
+    let out = coexist(&s, &db, &["show", &pnid, "14155550402"]).await;
+    assert!(out.stdout.contains("assigned to: demo-agent"), "{}", out.stdout);
+    assert!(out.stdout.contains("(note by demo-agent at ") && out.stdout.contains("Courier says Friday"), "{}", out.stdout);
+    let out = coexist(&s, &db, &["list", "--filter", "mine"]).await;
+    assert!(out.stdout.contains("14155550402"), "assigned to me, though I never answered: {}", out.stdout);
+    let out = coexist(&s, &db, &["list", "--filter", "unassigned"]).await;
+    assert!(!out.stdout.contains("14155550402"), "{}", out.stdout);
+
+    let out = coexist(&s, &db, &["assign", &pnid, "14155550402"]).await;
+    assert!(!out.ok && out.stderr.contains("--nobody"), "to whom? {}", out.stderr);
+    let out = coexist(&s, &db, &["assign", &pnid, "14155550402", "--to", "nobody-here"]).await;
+    assert!(!out.ok && out.stderr.contains("/v1/team"), "{}", out.stderr);
+    let out = coexist(&s, &db, &["assign", &pnid, "14155550402", "--nobody"]).await;
+    assert!(out.ok, "{}", out.stderr);
+    assert!(coexist(&s, &db, &["show", &pnid, "14155550402"]).await.stdout.contains("assigned to: nobody"));
+    s.demo.shutdown().await;
+}

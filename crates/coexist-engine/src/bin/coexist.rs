@@ -89,6 +89,19 @@ enum Command {
     Send(SendCommand),
     /// Try a failed send again (same idempotency key: it can never go out twice).
     Retry { idempotency_key: String },
+    /// Give a conversation to a teammate (`--to NAME`), or back to the whole team (`--nobody`).
+    Assign {
+        phone_number_id: String,
+        contact: String,
+        #[arg(long, conflicts_with = "nobody")]
+        to: Option<String>,
+        #[arg(long)]
+        nobody: bool,
+    },
+    /// Leave a note for the team on a conversation (the customer never sees it).
+    Note { phone_number_id: String, contact: String, text: String },
+    /// Who conversations can be assigned to.
+    Team,
     /// Full-text search over every message.
     Search {
         /// Words to find (plain text; word prefixes, accents and case ignored).
@@ -213,8 +226,10 @@ enum Mode {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum ListFilter {
-    /// Conversations you own (you answered last, through Coexist).
+    /// Conversations assigned to you, or unassigned ones you answered last through Coexist.
     Mine,
+    /// Conversations nobody on the team is assigned to.
+    Unassigned,
     /// Conversations last answered from the WhatsApp Business App.
     App,
     /// Windows closing within the hour.
@@ -286,6 +301,26 @@ async fn run(cli: Cli) -> Result<()> {
             eprintln!("sent {}, failed {}, waiting {}", report.sent, report.failed, report.waiting);
             Ok(())
         }
+        Command::Assign { phone_number_id, contact, to, nobody } => {
+            if to.is_none() && !nobody {
+                bail!("say to whom: --to NAME (see `coexist team`), or --nobody to give it back to the whole team");
+            }
+            let key = key(&phone_number_id, &contact)?;
+            engine.assign(&key, to.as_deref()).await?;
+            println!("{} is {}", key.contact.as_str(), to.map_or("the whole team's".to_string(), |t| format!("assigned to {t}")));
+            Ok(())
+        }
+        Command::Note { phone_number_id, contact, text } => {
+            engine.add_note(&key(&phone_number_id, &contact)?, &text).await?;
+            println!("note left for the team");
+            Ok(())
+        }
+        Command::Team => {
+            for member in engine.team().await? {
+                println!("{} ({})", terminal_safe(&member.name, 60), member.role);
+            }
+            Ok(())
+        }
         Command::Search { text, filters } => search(&engine, &text, &filters),
         Command::Export { conversation, search, filters, format, out } => {
             export_cmd(&engine, conversation, search, &filters, format, &out)
@@ -352,6 +387,7 @@ async fn list(engine: &Engine, filter: Option<ListFilter>, number: Option<String
         Some(ListFilter::App) => f.app_owned = true,
         Some(ListFilter::Closing) => f.window_closing_within_secs = Some(coexist_engine::notify::CLOSING_WARNING_SECS),
         Some(ListFilter::Unread) => f.unread_only = true,
+        Some(ListFilter::Unassigned) => f.unassigned = true,
         None => {}
     }
     let rows = engine.store().lock().map_err(|_| anyhow!("store lock poisoned"))?.conversations(&f, now())?;
@@ -387,8 +423,9 @@ fn show(engine: &Engine, key: &ConversationKey, limit: u32) -> Result<()> {
     let Some(summary) = store.conversation(key, now())? else {
         bail!("no conversation with {} on {} in the local inbox; run `coexist sync --once`", key.contact.as_str(), key.phone_number_id);
     };
-    println!("{} (+{}) — window: {}", display_name(summary.contact_name.as_deref(), key), key.contact.as_str(),
-        summary.window_explanation.as_deref().map(|e| terminal_safe(e, 200)).unwrap_or_else(|| "open".into()));
+    println!("{} (+{}) — window: {} — assigned to: {}", display_name(summary.contact_name.as_deref(), key), key.contact.as_str(),
+        summary.window_explanation.as_deref().map(|e| terminal_safe(e, 200)).unwrap_or_else(|| "open".into()),
+        summary.assignee.as_deref().map(|a| terminal_safe(a, 60)).unwrap_or_else(|| "nobody".into()));
     for m in store.messages(key, None, limit)? {
         let who = match m.side {
             Side::Customer => "customer".to_string(),
@@ -406,6 +443,10 @@ fn show(engine: &Engine, key: &ConversationKey, limit: u32) -> Result<()> {
             terminal_safe(m.text.as_deref().unwrap_or("[media]"), 300),
             terminal_safe(&m.wamid, 120)
         );
+    }
+    for note in store.notes(key, None, None)? {
+        let at = export::rfc3339(note.at_ms / 1000);
+        println!("(note by {} at {at}) {}", terminal_safe(&note.author, 60), terminal_safe(&note.text, 600));
     }
     for item in store.outbox_for_conversation(key)? {
         let err = item.error_message.as_deref().map(|e| format!(": {e}")).unwrap_or_default();
