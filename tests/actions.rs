@@ -323,3 +323,44 @@ async fn a_message_stamped_ahead_of_this_clock_is_read_when_opened() {
     })
     .await;
 }
+
+/// The team commands: who can be assigned, assigning (Mine and Unassigned follow), and notes
+/// shown with the thread's newest page only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conversation_is_assigned_and_noted_from_the_app() {
+    let s = setup().await;
+    let cleo = key(&s, "15551230009");
+    s.stack.customer_says("15551230009", "Cleo", "Where is my refund?", None).await.unwrap();
+    let listed = |filter: &'static str| {
+        let backend = &s.backend;
+        async move { backend.list_conversations(filter).await.unwrap().into_iter().map(|c| c.conversation).collect::<Vec<_>>() }
+    };
+    let start = std::time::Instant::now();
+    while !listed("unassigned").await.contains(&cleo) {
+        assert!(start.elapsed() < Duration::from_secs(20), "Cleo's conversation never listed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(listed("mine").await.is_empty());
+
+    let team = s.backend.team().await.unwrap();
+    assert!(team.iter().any(|m| m.name == AGENT), "{team:?}");
+    s.backend.assign(&cleo, Some(AGENT)).await.unwrap();
+    assert_eq!(listed("mine").await, vec![cleo.clone()], "applied before the command answers");
+    assert!(listed("unassigned").await.is_empty());
+    let summary = s.backend.list_conversations("all").await.unwrap().remove(0);
+    assert_eq!(summary.assignee.as_deref(), Some(AGENT));
+
+    s.backend.add_note(&cleo, "Refund left on Monday; <b>not</b> a chargeback").await.unwrap();
+    let page = s.backend.messages(&cleo, None, Some(50)).unwrap();
+    assert_eq!(page.notes.len(), 1);
+    assert_eq!((page.notes[0].author.as_str(), page.notes[0].text.as_str()), (AGENT, "Refund left on Monday; <b>not</b> a chargeback"));
+    let oldest = &page.messages[0];
+    let older = s.backend.messages(&cleo, Some((oldest.timestamp, oldest.arrival)), Some(50)).unwrap();
+    assert!(older.notes.is_empty(), "each note on one page only");
+    assert!(s.backend.add_note(&cleo, "   ").await.unwrap_err().contains("empty"));
+    assert!(s.backend.assign(&cleo, Some("nobody-here")).await.unwrap_err().contains("nobody-here"));
+
+    s.backend.assign(&cleo, None).await.unwrap();
+    assert_eq!(listed("unassigned").await, vec![cleo]);
+    s.stack.shutdown().await;
+}

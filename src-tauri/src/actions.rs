@@ -5,8 +5,8 @@
 use coexist_core::{ConversationKey, Template};
 use coexist_engine::TemplateParams;
 use coexist_store::{
-    ConversationFilter, ConversationSummary, MessageView, NumberHealth, OutboxItem, OutboxState,
-    SearchHit, SearchQuery,
+    ConversationFilter, ConversationSummary, MessageView, NoteView, NumberHealth, OutboxItem,
+    OutboxState, SearchHit, SearchQuery,
 };
 use serde::{Deserialize, Serialize};
 
@@ -47,9 +47,10 @@ pub fn filter_for(name: &str, agent: &str) -> ActionResult<ConversationFilter> {
         "app" => f.app_owned = true,
         "closing" => f.window_closing_within_secs = Some(CLOSING_WITHIN_SECS),
         "unread" => f.unread_only = true,
+        "unassigned" => f.unassigned = true,
         other => {
             return Err(format!(
-                "unknown filter {other:?}; use all, mine, app, closing or unread"
+                "unknown filter {other:?}; use all, mine, unassigned, app, closing or unread"
             ))
         }
     }
@@ -62,6 +63,8 @@ pub fn filter_for(name: &str, agent: &str) -> ActionResult<ConversationFilter> {
 pub struct MessagePage {
     pub messages: Vec<MessageView>,
     pub pending: Vec<OutboxItem>,
+    /// The team's notes from the time this page covers (all the older ones on the last page).
+    pub notes: Vec<NoteView>,
     pub has_more: bool,
 }
 
@@ -126,11 +129,32 @@ impl Backend {
                 .filter(|i| i.state != OutboxState::Sent)
                 .collect(),
         };
+        // Notes sit between the messages by time: this page's share runs from its oldest
+        // message (from the beginning on the last page) to where the newer page began.
+        let from_ms = has_more.then(|| messages.first().map(|m| m.timestamp * 1000)).flatten();
+        let until_ms = before.map(|(ts, _)| ts * 1000 - 1);
+        let notes = store.notes(conversation, from_ms, until_ms).map_err(err)?;
         Ok(MessagePage {
             messages,
             pending,
+            notes,
             has_more,
         })
+    }
+
+    /// Who conversations can be assigned to.
+    pub async fn team(&self) -> ActionResult<Vec<coexist_engine::TeamMember>> {
+        self.engine.team().await.map_err(err)
+    }
+
+    /// Assign the conversation to a teammate, or back to the whole team (`None`).
+    pub async fn assign(&self, conversation: &ConversationKey, assignee: Option<&str>) -> ActionResult<()> {
+        self.engine.assign(conversation, assignee).await.map_err(err)
+    }
+
+    /// Leave a note for the team (never sent to the customer).
+    pub async fn add_note(&self, conversation: &ConversationKey, text: &str) -> ActionResult<()> {
+        self.engine.add_note(conversation, text).await.map_err(err)
     }
 
     /// A text, quoting the conversation's message `reply_to` when given.
@@ -249,6 +273,7 @@ mod tests {
             Some(CLOSING_WITHIN_SECS)
         );
         assert!(filter_for("unread", "ana").unwrap().unread_only);
+        assert!(filter_for("unassigned", "ana").unwrap().unassigned);
         assert!(filter_for("everything", "ana")
             .unwrap_err()
             .contains("unknown filter"));

@@ -94,6 +94,7 @@ pub async fn start(
             String::new()
         }
     };
+    engine.set_agent(&agent);
     let tasks = engine.start();
     spawn_template_sync(engine.clone());
     Ok(Backend {
@@ -133,6 +134,7 @@ impl Backend {
         if unknown {
             let me = tokio::time::timeout(ME_TIMEOUT, self.engine.client().me()).await;
             if let Ok(Ok(me)) = me {
+                self.engine.set_agent(&me.name);
                 self.info.lock().await.agent = me.name;
             }
         }

@@ -101,6 +101,24 @@ pub async fn templates(
     backend.templates(&phone_number_id).await
 }
 
+/// Who conversations can be assigned to.
+#[tauri::command]
+pub async fn team(backend: State<'_, Backend>) -> ActionResult<Vec<coexist_engine::TeamMember>> {
+    backend.team().await
+}
+
+/// Give the conversation to a teammate, or back to the whole team (`assignee: null`).
+#[tauri::command]
+pub async fn assign(backend: State<'_, Backend>, conversation: ConversationKey, assignee: Option<String>) -> ActionResult<()> {
+    backend.assign(&conversation, assignee.as_deref()).await
+}
+
+/// A note for the team on the conversation.
+#[tauri::command]
+pub async fn add_note(backend: State<'_, Backend>, conversation: ConversationKey, text: String) -> ActionResult<()> {
+    backend.add_note(&conversation, &text).await
+}
+
 /// The agent is typing in the conversation: the customer sees "typing…".
 #[tauri::command]
 pub async fn typing(backend: State<'_, Backend>, conversation: ConversationKey) -> ActionResult<()> {
