@@ -68,6 +68,8 @@ export class Inbox {
         unread),
       h('div', { class: 'conv-line tags' },
         h('span', { class: `badge badge-${badge.kind}`, 'data-testid': 'owner-badge', dataset: { owner: badge.kind }, text: badge.label }),
+        c.assignee ? h('span', { class: 'assignee', 'data-testid': 'assignee', title: `Assigned to ${c.assignee}`,
+          text: `→ ${c.assignee === this.me ? 'you' : c.assignee}` }) : null,
         countdown));
   }
 

@@ -13,6 +13,7 @@ import { fromOutbox } from './message.js';
 import { Search } from './search.js';
 import { Reports } from './reports.js';
 import { HistoryProgress } from './history.js';
+import { TeamControls, fromNote } from './team.js';
 
 const PAGE = 50;
 
@@ -36,6 +37,8 @@ const composer = new Composer({
   // Best effort: the customer not seeing "typing…" is no reason to bother the agent.
   typing: (conv) => { api.typing(conv.conversation).catch(() => {}); },
 });
+
+const team = new TeamControls({ toast: (text) => toast(text) });
 
 function toast(text) {
   const el = $('toast');
@@ -109,6 +112,7 @@ function showHeader(conv) {
   owner.dataset.owner = badge.kind;
   paintCountdown($('conv-window'), expiresAt(conv));
   $('conv-window').title = conv.window_explanation || '';
+  team.show(conv);
   composer.show(conv);
 }
 
@@ -150,7 +154,7 @@ async function loadOlder() {
   if (!conv) return;
   try {
     const page = await api.messages(conv.conversation, thread.oldestCursor, PAGE);
-    if (state.open && sameKey(state.open.conversation, conv.conversation)) thread.prepend(page.messages, page.has_more);
+    if (state.open && sameKey(state.open.conversation, conv.conversation)) thread.prepend(byTime([...page.messages, ...notes(page)]), page.has_more);
   } catch (e) {
     thread.setLoading(false);
     toast(`Could not load older messages: ${errorText(e)}`);
@@ -173,12 +177,17 @@ async function refreshOpen() {
   }
 }
 
-/** Stored messages plus this conversation's outbox items Meta has not accepted yet (a reaction
- * shows on its message once Meta takes it, not as a row of its own). */
+/** Stored messages, the team's notes, and this conversation's outbox items Meta has not accepted
+ * yet (a reaction shows on its message once Meta takes it, not as a row of its own), by time. */
 function rows(page) {
   const pending = (page.pending || []).filter((item) => item.message?.type !== 'reaction');
-  return [...page.messages, ...pending.map((item) => fromOutbox(item, state.info?.agent))];
+  return byTime([...page.messages, ...notes(page), ...pending.map((item) => fromOutbox(item, state.info?.agent))]);
 }
+
+const notes = (page) => (page.notes || []).map(fromNote);
+
+/** Meta time, then arrival (the store's order). */
+const byTime = (list) => list.sort((a, b) => (a.timestamp || 0) - (b.timestamp || 0) || (a.arrival ?? 0) - (b.arrival ?? 0));
 
 async function react(m, emoji) {
   const conv = state.open;
@@ -304,6 +313,8 @@ async function start() {
   try {
     state.info = await api.appInfo();
     $('agent-name').textContent = state.info.agent ? `Signed in as ${state.info.agent}` : '';
+    inbox.me = state.info.agent;
+    team.me = state.info.agent;
     const signOut = signOutButton(state.info);
     if (signOut) $('agent-name').after(signOut);
     document.body.dataset.mode = state.info.mode;

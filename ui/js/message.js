@@ -6,8 +6,9 @@ import { h } from './dom.js';
 import { senderLabel, statusLabel, previewOf, oneLine, shortTime, fullTime } from './format.js';
 import { mediaCard } from './media.js';
 
-/** Stable row key: the wamid, or the outbox idempotency key while Meta has not accepted it. */
-export const messageKey = (m) => m.wamid || `outbox-${m.idempotency_key}`;
+/** Stable row key: the wamid, or the outbox idempotency key while Meta has not accepted it (a
+ * team note: its relay seq). */
+export const messageKey = (m) => (m.note ? `note-${m.seq}` : m.wamid || `outbox-${m.idempotency_key}`);
 
 /** A queued / sending / refused outbox item (the store's OutboxItem) shown as a message. */
 export function fromOutbox(item, agent) {

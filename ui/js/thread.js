@@ -5,6 +5,7 @@
 
 import { $, setChildren } from './dom.js';
 import { renderMessage, messageKey } from './message.js';
+import { renderNote } from './team.js';
 
 const ESTIMATE = 84;      // px, a guess for rows not yet measured
 const OVERSCAN = 800;     // px rendered above and below the viewport
@@ -177,7 +178,7 @@ export class Thread {
     this.bottom.style.height = `${total - offs[last]}px`;
     const byWamid = new Map(this.messages.filter((m) => m.wamid).map((m) => [m.wamid, m]));
     const ctx = { contactName: this.contactName, byWamid, onRetry: this.onRetry, onReply: this.onReply, onReact: this.onReact };
-    setChildren(this.rows, this.messages.slice(first, last).map((m) => renderMessage(m, ctx)));
+    setChildren(this.rows, this.messages.slice(first, last).map((m) => (m.note ? renderNote(m) : renderMessage(m, ctx))));
     if (this.highlight) {
       for (const row of this.rows.children) if (row.dataset.wamid === this.highlight) row.classList.add('highlight');
     }

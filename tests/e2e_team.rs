@@ -1,0 +1,106 @@
+//! The team's layer in the real app under Xvfb: a teammate (Ben, through the bridge) assigns a
+//! conversation to this desktop's agent and leaves a note; the list says "→ you", the desktop
+//! notifies once, the note sits in the thread as inert text. Then the agent hands the
+//! conversation back from the "Assigned" menu and leaves a note from the app; Ben's side of the
+//! bridge sees both, the customer nothing.
+//!
+//! Run: `xvfb-run -a dbus-run-session -- cargo test -p coexist-inbox --test e2e_team`
+
+#[allow(dead_code)]
+mod e2e_support;
+
+use std::time::Duration;
+
+use coexist_bridge::Role;
+use e2e_support::stack::{Stack, AGENT};
+use e2e_support::{session::AppSession, ui::Ui};
+use serde_json::{json, Value};
+
+const CLEO: &str = "15551238001";
+const NOTE: &str = "<img id=pwn1 src=x onerror=window.__pwned=1> refund approved";
+
+/// Ben, another agent, talking to the bridge directly.
+struct Teammate {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+    number: String,
+}
+
+impl Teammate {
+    async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let url = format!("{}/v1/numbers/{}/conversations/{CLEO}/{path}", self.base, self.number);
+        let resp = self.http.request(method, url).bearer_auth(&self.token).json(&body).send().await.unwrap();
+        assert!(resp.status().is_success(), "the bridge refused Ben's {path}: {}", resp.text().await.unwrap_or_default());
+        resp.json().await.unwrap()
+    }
+
+    async fn relayed(&self, kind: &str) -> Vec<Value> {
+        let page: Value = self.http.get(format!("{}/v1/events?after=0", self.base)).bearer_auth(&self.token).send().await.unwrap().json().await.unwrap();
+        page["events"].as_array().unwrap().iter().filter(|e| e["kind"] == kind).map(|e| e["payload"].clone()).collect()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_teammate_assigns_and_notes_and_the_agent_answers_in_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let stack = Stack::start(dir.path()).await.expect("sandbox + bridge");
+    let ben = Teammate {
+        http: reqwest::Client::new(),
+        base: stack.bridge_url(),
+        token: coexist_bridge::admin::add_user(&dir.path().join("bridge.db"), "ben", Role::Agent).unwrap(),
+        number: stack.sandbox.phone_number_id.clone(),
+    };
+    stack.customer_says(CLEO, "Cleo", "Any news on my refund?", None).await.unwrap();
+
+    let app = AppSession::launch(dir.path(), &stack.bridge_url(), &stack.token, Duration::from_secs(30)).await;
+    let result = tokio::time::timeout(Duration::from_secs(180), scenario(&app.ui, &ben)).await;
+    let notified = app.notified.all();
+    app.close().await;
+    stack.shutdown().await;
+    result.expect("the team scenario took longer than 3 minutes");
+    let assigned: Vec<_> = notified.iter().filter(|n| n.summary.contains("is yours now")).collect();
+    assert_eq!(assigned.len(), 1, "notified once: {:?}", notified.iter().map(|n| &n.summary).collect::<Vec<_>>());
+    assert_eq!(assigned[0].summary, "Cleo is yours now");
+    assert_eq!(assigned[0].body, "ben assigned this conversation to you.");
+}
+
+async fn scenario(ui: &Ui, ben: &Teammate) {
+    ui.wait("the app to start", "return document.body.dataset.ready === 'true' || null", vec![]).await;
+    ui.click("filter-unassigned").await;
+    ui.wait("Cleo under Unassigned", "return document.querySelector(`[data-testid=conversation-item][data-contact='${arguments[0]}']`) ? true : null", vec![json!(CLEO)]).await;
+
+    ben.call(reqwest::Method::PUT, "assignee", json!({"assignee": AGENT})).await;
+    ben.call(reqwest::Method::POST, "notes", json!({"text": NOTE})).await;
+    ui.wait("Cleo to leave Unassigned", "return document.querySelector(`[data-testid=conversation-item][data-contact='${arguments[0]}']`) ? null : true", vec![json!(CLEO)]).await;
+    ui.click("filter-mine").await;
+    let tag = ui.wait("Cleo in Mine, marked as mine", "return document.querySelector(`[data-testid=conversation-item][data-contact='${arguments[0]}'] [data-testid=assignee]`)?.textContent || null", vec![json!(CLEO)]).await;
+    assert_eq!(tag, json!("→ you"));
+
+    ui.js("document.querySelector(`[data-testid=conversation-item][data-contact='${arguments[0]}']`).click(); return true", vec![json!(CLEO)]).await;
+    let note = ui.wait("Ben's note in the thread", "const n = document.querySelector('#thread [data-testid=note]'); return n ? { author: n.querySelector('[data-testid=note-author]').textContent, text: n.querySelector('[data-testid=note-text]').textContent } : null", vec![]).await;
+    assert_eq!(note, json!({"author": "ben", "text": NOTE}), "the note is shown as its text");
+    let order = ui.js("return [...document.querySelectorAll('#thread .rows > article')].map(a => a.dataset.testid)", vec![]).await;
+    assert_eq!(order, json!(["message", "note"]), "the note after Cleo's message, by time");
+    assert_eq!(ui.js("return document.querySelector('[data-testid=conv-assignee]').value", vec![]).await, json!(AGENT));
+    std::fs::write(e2e_support::harness::screenshot_path("team-note.png"), ui.c.screenshot().await.unwrap()).unwrap();
+
+    // The agent hands it back to the team, and leaves a note of their own.
+    ui.js("const s = document.querySelector('[data-testid=conv-assignee]'); s.value = ''; s.dispatchEvent(new Event('change')); return true", vec![]).await;
+    ui.wait("Cleo to leave Mine", "return document.querySelector(`[data-testid=conversation-item][data-contact='${arguments[0]}']`) ? null : true", vec![json!(CLEO)]).await;
+    ui.click("add-note").await;
+    ui.js("document.querySelector('[data-testid=note-input]').value = arguments[0]; return true", vec![json!("Called her back, waiting on the bank")]).await;
+    ui.click("note-save").await;
+    ui.wait("the agent's note in the thread", "return [...document.querySelectorAll('#thread [data-testid=note-text]')].some(n => n.textContent === arguments[0]) || null", vec![json!("Called her back, waiting on the bank")]).await;
+    assert_eq!(ui.js("return document.querySelector('[data-testid=note-form]').hidden", vec![]).await, json!(true), "the form closes once saved");
+
+    let assignments = ben.relayed("assignment").await;
+    assert_eq!(assignments.last().unwrap()["assignee"], Value::Null);
+    assert_eq!(assignments.last().unwrap()["by"], AGENT);
+    let notes = ben.relayed("note").await;
+    assert_eq!(notes.len(), 2);
+    assert_eq!((notes[1]["author"].as_str(), notes[1]["text"].as_str()), (Some(AGENT), Some("Called her back, waiting on the bank")));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let inert = ui.js("return { elements: document.querySelectorAll('[id^=pwn]').length, pwned: window.__pwned ?? null, errors: window.coexistErrors }", vec![]).await;
+    assert_eq!(inert, json!({"elements": 0, "pwned": null, "errors": []}), "the note stayed text; no script error");
+}

@@ -1,0 +1,133 @@
+// The team's own layer on a conversation: who handles it (the "Assigned" menu in the header)
+// and notes for each other (rows of their own in the thread; the customer never sees them).
+// Names and note texts are people's input: they go in as text only (see dom.js).
+
+import { $, h, setChildren } from './dom.js';
+import { api, errorText } from './api.js';
+import { shortTime, fullTime } from './format.js';
+
+/** A note from a thread page, as a thread row: placed by time among the messages. */
+export function fromNote(note) {
+  return {
+    note: true,
+    seq: note.seq,
+    author: note.author,
+    text: note.text,
+    timestamp: Math.floor(note.at_ms / 1000),
+    // After the messages of the same second, before sends Meta has not taken yet.
+    arrival: Number.MAX_SAFE_INTEGER - 1,
+  };
+}
+
+export function renderNote(n) {
+  return h('article', { class: 'msg note', 'data-testid': 'note', dataset: { key: `note-${n.seq}` } },
+    h('div', { class: 'bubble' },
+      h('div', { class: 'sender' },
+        h('span', { class: 'who', 'data-testid': 'note-author', text: n.author }),
+        h('span', { class: 'where', text: 'note for the team' })),
+      h('p', { class: 'text', 'data-testid': 'note-text', text: n.text }),
+      h('div', { class: 'foot' }, h('time', { class: 'muted', title: fullTime(n.timestamp), text: shortTime(n.timestamp) }))));
+}
+
+/** "Assigned" menu and "Add note" form of the open conversation. */
+export class TeamControls {
+  constructor({ toast }) {
+    this.toast = toast;
+    this.conv = null;
+    /** This desktop's agent (named "(you)" in the menu). */
+    this.me = '';
+    this.members = [];
+    this.select = $('conv-assignee');
+    this.form = $('note-form');
+    this.text = $('note-text');
+    this.select.addEventListener('focus', () => this.loadMembers());
+    this.select.addEventListener('change', () => this.assign(this.select.value || null));
+    $('add-note').addEventListener('click', () => this.openNote());
+    $('note-cancel').addEventListener('click', () => this.closeNote());
+    this.form.addEventListener('submit', (e) => { e.preventDefault(); this.saveNote(); });
+    this.text.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape') this.closeNote();
+      if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); this.saveNote(); }
+    });
+    this.loadMembers();
+  }
+
+  /** The conversation in the header changed, or its row did (a teammate assigned it). */
+  show(conv) {
+    const other = !this.conv || this.conv.conversation.phone_number_id !== conv.conversation.phone_number_id
+      || this.conv.conversation.contact !== conv.conversation.contact;
+    if (other) this.closeNote();
+    this.conv = conv;
+    // Not while the agent has the menu in hand.
+    if (document.activeElement !== this.select) this.paintMenu();
+  }
+
+  async loadMembers() {
+    try {
+      this.members = await api.team();
+    } catch (e) {
+      // Offline: the menu still offers who it knew, and the current assignee.
+      return;
+    }
+    if (this.conv) this.paintMenu();
+  }
+
+  paintMenu() {
+    const current = this.conv?.assignee || '';
+    const names = this.members.map((m) => m.name);
+    // Someone no longer on the bridge can still hold a conversation: show who.
+    if (current && !names.includes(current)) names.push(current);
+    // Rebuilt only when the choices changed (rebuilding would close a menu the agent opened).
+    const choices = JSON.stringify(names);
+    if (choices === this.painted) {
+      this.select.value = current;
+      return;
+    }
+    this.painted = choices;
+    setChildren(this.select,
+      h('option', { value: '', text: 'Nobody — the whole team' }),
+      names.map((name) => h('option', { value: name, text: name === this.me ? `${name} (you)` : name })));
+    this.select.value = current;
+  }
+
+  async assign(assignee) {
+    const conv = this.conv;
+    if (!conv) return;
+    this.select.disabled = true;
+    try {
+      await api.assign(conv.conversation, assignee);
+      this.toast(assignee ? `Assigned to ${assignee}` : 'Back with the whole team');
+    } catch (e) {
+      this.select.value = conv.assignee || '';
+      this.toast(`Could not assign: ${errorText(e)}`);
+    } finally {
+      this.select.disabled = false;
+    }
+  }
+
+  openNote() {
+    this.form.hidden = false;
+    this.text.focus();
+  }
+
+  closeNote() {
+    this.form.hidden = true;
+    this.text.value = '';
+  }
+
+  async saveNote() {
+    const conv = this.conv;
+    const text = this.text.value;
+    if (!conv || !text.trim()) return;
+    const save = $('note-save');
+    save.disabled = true;
+    try {
+      await api.addNote(conv.conversation, text);
+      this.closeNote();
+    } catch (e) {
+      this.toast(`Could not save the note: ${errorText(e)}`);
+    } finally {
+      save.disabled = false;
+    }
+  }
+}
