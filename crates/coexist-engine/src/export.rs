@@ -6,7 +6,7 @@
 use std::io::Write;
 
 use coexist_core::ConversationKey;
-use coexist_store::{MessageView, SearchHit, Store, StoreError};
+use coexist_store::{MessageView, NoteView, SearchHit, Store, StoreError};
 use serde::{Deserialize, Serialize};
 
 use crate::notify::plain_preview;
@@ -18,7 +18,8 @@ pub enum ExportFormat {
     Json,
 }
 
-/// One exported message.
+/// One exported message, or one of the team's notes (`side` "note", the author as `agent`, no
+/// wamid): a manager reading the export sees what the team knew.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ExportRow {
     pub phone_number_id: String,
@@ -35,7 +36,7 @@ pub struct ExportRow {
     pub text: String,
 }
 
-/// Every message of a conversation, oldest first.
+/// Every message and team note of a conversation, oldest first.
 pub fn conversation_rows(store: &Store, key: &ConversationKey) -> Result<Vec<ExportRow>, StoreError> {
     let name = store.conversation(key, 0)?.and_then(|c| c.contact_name);
     let mut all: Vec<MessageView> = Vec::new();
@@ -52,7 +53,27 @@ pub fn conversation_rows(store: &Store, key: &ConversationKey) -> Result<Vec<Exp
     }
     all.sort_by_key(|m| (m.timestamp, m.arrival));
     all.dedup_by(|a, b| a.wamid == b.wamid);
-    Ok(all.iter().map(|m| row_of_message(key, name.clone(), m)).collect())
+    let mut rows: Vec<ExportRow> = all.iter().map(|m| row_of_message(key, name.clone(), m)).collect();
+    rows.extend(store.notes(key, None, None)?.into_iter().map(|n| row_of_note(key, name.clone(), n)));
+    // Stable: a note stays after the messages of its second.
+    rows.sort_by_key(|r| r.timestamp);
+    Ok(rows)
+}
+
+fn row_of_note(key: &ConversationKey, name: Option<String>, note: NoteView) -> ExportRow {
+    let timestamp = note.at_ms / 1000;
+    ExportRow {
+        phone_number_id: key.phone_number_id.clone(),
+        contact: key.contact.as_str().to_string(),
+        contact_name: name,
+        wamid: String::new(),
+        timestamp,
+        time: rfc3339(timestamp),
+        side: "note".into(),
+        agent: Some(note.author),
+        status: None,
+        text: note.text,
+    }
 }
 
 fn row_of_message(key: &ConversationKey, name: Option<String>, m: &MessageView) -> ExportRow {
@@ -162,5 +183,29 @@ mod tests {
         assert!(text.contains("'@evil"));
         assert!(text.contains("\"a,\"\"b\"\"\nc\""), "{text}");
         assert!(text.contains("1970-01-01T00:00:00Z"));
+    }
+
+    #[test]
+    fn the_team_notes_are_exported_among_the_messages_by_time() {
+        use coexist_core::{ContactKey, RelayEvent, RelayKind};
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path().join("inbox.db")).unwrap();
+        let key = ConversationKey { phone_number_id: "1000".into(), contact: ContactKey::from_wa_id("15550001") };
+        let inbound = |wamid: &str, ts: i64, text: &str| {
+            let body = serde_json::json!({"object": "whatsapp_business_account", "entry": [{"id": "w", "changes": [{"field": "messages", "value": {
+                "messaging_product": "whatsapp", "metadata": {"display_phone_number": "1555", "phone_number_id": "1000"},
+                "messages": [{"from": "15550001", "id": wamid, "timestamp": ts.to_string(), "type": "text", "text": {"body": text}}]}}]}]});
+            RelayEvent { seq: ts, kind: RelayKind::Webhook, received_at_ms: 0, payload: body }
+        };
+        let note = serde_json::json!({"phone_number_id": "1000", "contact": "15550001", "author": "ben", "text": "=1+1 call her", "at_ms": 150_500});
+        store
+            .apply_relay_batch(&[inbound("w1", 100, "first"), RelayEvent { seq: 101, kind: RelayKind::Note, received_at_ms: 0, payload: note }, inbound("w2", 200, "second")])
+            .unwrap();
+        let rows = conversation_rows(&store, &key).unwrap();
+        let seen: Vec<(&str, &str, Option<&str>)> = rows.iter().map(|r| (r.side.as_str(), r.text.as_str(), r.agent.as_deref())).collect();
+        assert_eq!(seen, vec![("customer", "first", None), ("note", "=1+1 call her", Some("ben")), ("customer", "second", None)]);
+        let mut out = Vec::new();
+        write_rows(&rows, ExportFormat::Csv, &mut out).unwrap();
+        assert!(String::from_utf8(out).unwrap().contains("'=1+1 call her"), "a note is defused like any text");
     }
 }
