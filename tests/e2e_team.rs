@@ -1,8 +1,8 @@
 //! The team's layer in the real app under Xvfb: a teammate (Ben, through the bridge) assigns a
 //! conversation to this desktop's agent and leaves a note; the list says "→ you", the desktop
 //! notifies once, the note sits in the thread as inert text. Then the agent hands the
-//! conversation back from the "Assigned" menu and leaves a note from the app; Ben's side of the
-//! bridge sees both, the customer nothing.
+//! conversation back from the "Assigned" menu, leaves a note from the app and marks it done; Ben's
+//! side of the bridge sees all three, the customer nothing. Cleo writing again reopens it.
 //!
 //! Run: `xvfb-run -a dbus-run-session -- cargo test -p coexist-inbox --test e2e_team`
 
@@ -54,7 +54,7 @@ async fn a_teammate_assigns_and_notes_and_the_agent_answers_in_kind() {
     stack.customer_says(CLEO, "Cleo", "Any news on my refund?", None).await.unwrap();
 
     let app = AppSession::launch(dir.path(), &stack.bridge_url(), &stack.token, Duration::from_secs(30)).await;
-    let result = tokio::time::timeout(Duration::from_secs(180), scenario(&app.ui, &ben)).await;
+    let result = tokio::time::timeout(Duration::from_secs(180), scenario(&app.ui, &ben, &stack)).await;
     let notified = app.notified.all();
     app.close().await;
     stack.shutdown().await;
@@ -65,7 +65,7 @@ async fn a_teammate_assigns_and_notes_and_the_agent_answers_in_kind() {
     assert_eq!(assigned[0].body, "ben assigned this conversation to you.");
 }
 
-async fn scenario(ui: &Ui, ben: &Teammate) {
+async fn scenario(ui: &Ui, ben: &Teammate, stack: &Stack) {
     ui.wait("the app to start", "return document.body.dataset.ready === 'true' || null", vec![]).await;
     ui.click("filter-unassigned").await;
     ui.wait("Cleo under Unassigned", "return document.querySelector(`[data-testid=conversation-item][data-contact='${arguments[0]}']`) ? true : null", vec![json!(CLEO)]).await;
@@ -93,6 +93,18 @@ async fn scenario(ui: &Ui, ben: &Teammate) {
     ui.click("note-save").await;
     ui.wait("the agent's note in the thread", "return [...document.querySelectorAll('#thread [data-testid=note-text]')].some(n => n.textContent === arguments[0]) || null", vec![json!("Called her back, waiting on the bank")]).await;
     assert_eq!(ui.js("return document.querySelector('[data-testid=note-form]').hidden", vec![]).await, json!(true), "the form closes once saved");
+
+    // Done: off the queues, under Done, until Cleo writes again. (Cleo is in no list shown
+    // now: the header follows her all the same.)
+    ui.click("mark-done").await;
+    ui.wait("the Reopen button", "return document.querySelector('[data-testid=mark-done]').dataset.done === 'true' || null", vec![]).await;
+    ui.click("filter-done").await;
+    let tag = ui.wait("Cleo under Done", "return document.querySelector(`[data-testid=conversation-item][data-contact='${arguments[0]}'] [data-testid=done-tag]`)?.textContent || null", vec![json!(CLEO)]).await;
+    assert_eq!(tag, json!("Done"));
+    assert_eq!(ben.relayed("done").await.last().unwrap()["by"], AGENT);
+    stack.customer_says(CLEO, "Cleo", "One more question", None).await.unwrap();
+    ui.wait("Cleo to leave Done", "return document.querySelector(`[data-testid=conversation-item][data-contact='${arguments[0]}']`) ? null : true", vec![json!(CLEO)]).await;
+    ui.wait("Mark done again in the header", "return document.querySelector('[data-testid=mark-done]').dataset.done === 'false' || null", vec![]).await;
 
     let assignments = ben.relayed("assignment").await;
     assert_eq!(assignments.last().unwrap()["assignee"], Value::Null);

@@ -43,14 +43,21 @@ pub fn filter_for(name: &str, agent: &str) -> ActionResult<ConversationFilter> {
     };
     match name {
         "" | "all" => {}
-        "mine" => f.only_mine = Some(agent.to_string()),
+        "mine" => {
+            f.only_mine = Some(agent.to_string());
+            f.done = Some(false);
+        }
         "app" => f.app_owned = true,
         "closing" => f.window_closing_within_secs = Some(CLOSING_WITHIN_SECS),
         "unread" => f.unread_only = true,
-        "unassigned" => f.unassigned = true,
+        "unassigned" => {
+            f.unassigned = true;
+            f.done = Some(false);
+        }
+        "done" => f.done = Some(true),
         other => {
             return Err(format!(
-                "unknown filter {other:?}; use all, mine, unassigned, app, closing or unread"
+                "unknown filter {other:?}; use all, mine, unassigned, done, app, closing or unread"
             ))
         }
     }
@@ -150,6 +157,11 @@ impl Backend {
     /// Assign the conversation to a teammate, or back to the whole team (`None`).
     pub async fn assign(&self, conversation: &ConversationKey, assignee: Option<&str>) -> ActionResult<()> {
         self.engine.assign(conversation, assignee).await.map_err(err)
+    }
+
+    /// Mark the conversation done, or take it up again.
+    pub async fn mark_done(&self, conversation: &ConversationKey, done: bool) -> ActionResult<()> {
+        self.engine.mark_done(conversation, done).await.map_err(err)
     }
 
     /// Leave a note for the team (never sent to the customer).
@@ -273,7 +285,10 @@ mod tests {
             Some(CLOSING_WITHIN_SECS)
         );
         assert!(filter_for("unread", "ana").unwrap().unread_only);
-        assert!(filter_for("unassigned", "ana").unwrap().unassigned);
+        let unassigned = filter_for("unassigned", "ana").unwrap();
+        assert!(unassigned.unassigned && unassigned.done == Some(false));
+        assert_eq!(filter_for("mine", "ana").unwrap().done, Some(false), "done is off the work queues");
+        assert_eq!(filter_for("done", "ana").unwrap().done, Some(true));
         assert!(filter_for("everything", "ana")
             .unwrap_err()
             .contains("unknown filter"));

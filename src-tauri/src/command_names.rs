@@ -20,6 +20,7 @@ pub const COMMANDS: &[&str] = &[
     "team",
     "assign",
     "add_note",
+    "mark_done",
     "search",
     "number_health",
     "media_preview",

@@ -113,6 +113,12 @@ pub async fn assign(backend: State<'_, Backend>, conversation: ConversationKey, 
     backend.assign(&conversation, assignee.as_deref()).await
 }
 
+/// Mark the conversation done (`done: false` takes it up again).
+#[tauri::command]
+pub async fn mark_done(backend: State<'_, Backend>, conversation: ConversationKey, done: bool) -> ActionResult<()> {
+    backend.mark_done(&conversation, done).await
+}
+
 /// A note for the team on the conversation.
 #[tauri::command]
 pub async fn add_note(backend: State<'_, Backend>, conversation: ConversationKey, text: String) -> ActionResult<()> {

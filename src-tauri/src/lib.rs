@@ -56,6 +56,7 @@ pub fn run() {
             commands::team,
             commands::assign,
             commands::add_note,
+            commands::mark_done,
             commands::search,
             commands::number_health,
             commands::media_preview,

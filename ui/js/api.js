@@ -37,6 +37,7 @@ export const api = {
   team: () => invoke('team'),
   assign: (conversation, assignee) => invoke('assign', { conversation, assignee }),
   addNote: (conversation, text) => invoke('add_note', { conversation, text }),
+  markDone: (conversation, done) => invoke('mark_done', { conversation, done }),
   search: (query) => invoke('search', { query }),
   numberHealth: () => invoke('number_health'),
   mediaPreview: (mediaId) => invoke('media_preview', { mediaId }),

@@ -68,6 +68,7 @@ export class Inbox {
         unread),
       h('div', { class: 'conv-line tags' },
         h('span', { class: `badge badge-${badge.kind}`, 'data-testid': 'owner-badge', dataset: { owner: badge.kind }, text: badge.label }),
+        c.done ? h('span', { class: 'done-tag', 'data-testid': 'done-tag', text: 'Done' }) : null,
         c.assignee ? h('span', { class: 'assignee', 'data-testid': 'assignee', title: `Assigned to ${c.assignee}`,
           text: `→ ${c.assignee === this.me ? 'you' : c.assignee}` }) : null,
         countdown));

@@ -78,8 +78,12 @@ async function loadList() {
     toast(`Could not load the inbox: ${errorText(e)}`);
   }
   if (state.open) {
-    const fresh = inbox.items.find((c) => sameKey(c.conversation, state.open.conversation));
-    if (fresh) showHeader(fresh);
+    const key = state.open.conversation;
+    // The open conversation may have left the filtered list (assigned away, done): its header
+    // still follows it.
+    const fresh = inbox.items.find((c) => sameKey(c.conversation, key))
+      ?? await api.openConversation(key).catch(() => null);
+    if (fresh && state.open && sameKey(state.open.conversation, key)) showHeader(fresh);
   }
 }
 

@@ -1,5 +1,6 @@
-// The team's own layer on a conversation: who handles it (the "Assigned" menu in the header)
-// and notes for each other (rows of their own in the thread; the customer never sees them).
+// The team's own layer on a conversation: who handles it (the "Assigned" menu in the header),
+// whether it is done ("Mark done" / "Reopen"; the customer writing reopens it too), and notes for
+// each other (rows of their own in the thread; the customer never sees them).
 // Names and note texts are people's input: they go in as text only (see dom.js).
 
 import { $, h, setChildren } from './dom.js';
@@ -42,6 +43,8 @@ export class TeamControls {
     this.text = $('note-text');
     this.select.addEventListener('focus', () => this.loadMembers());
     this.select.addEventListener('change', () => this.assign(this.select.value || null));
+    this.doneButton = $('mark-done');
+    this.doneButton.addEventListener('click', () => this.markDone(!this.conv?.done));
     $('add-note').addEventListener('click', () => this.openNote());
     $('note-cancel').addEventListener('click', () => this.closeNote());
     this.form.addEventListener('submit', (e) => { e.preventDefault(); this.saveNote(); });
@@ -58,6 +61,8 @@ export class TeamControls {
       || this.conv.conversation.contact !== conv.conversation.contact;
     if (other) this.closeNote();
     this.conv = conv;
+    this.doneButton.textContent = conv.done ? 'Reopen' : 'Mark done';
+    this.doneButton.dataset.done = String(Boolean(conv.done));
     // Not while the agent has the menu in hand.
     if (document.activeElement !== this.select) this.paintMenu();
   }
@@ -102,6 +107,20 @@ export class TeamControls {
       this.toast(`Could not assign: ${errorText(e)}`);
     } finally {
       this.select.disabled = false;
+    }
+  }
+
+  async markDone(done) {
+    const conv = this.conv;
+    if (!conv) return;
+    this.doneButton.disabled = true;
+    try {
+      await api.markDone(conv.conversation, done);
+      this.toast(done ? 'Done — it comes back when the customer writes' : 'Open again');
+    } catch (e) {
+      this.toast(`Could not mark it ${done ? 'done' : 'open'}: ${errorText(e)}`);
+    } finally {
+      this.doneButton.disabled = false;
     }
   }
 

@@ -126,6 +126,7 @@ pub fn router(state: AppState) -> Router {
         .route("/team", get(team::members))
         .route("/numbers/{id}/conversations/{contact}/assignee", put(team::assign))
         .route("/numbers/{id}/conversations/{contact}/notes", post(team::add_note))
+        .route("/numbers/{id}/conversations/{contact}/done", put(team::mark_done))
         .route("/numbers/{id}/templates/sync", post(templates::sync))
         .route("/media/{id}", get(media::get))
         .route("/numbers/{id}/media", post(media::upload).layer(DefaultBodyLimit::max(media::MAX_MEDIA_BYTES)))

@@ -1,4 +1,5 @@
-//! The team's own changes to a conversation: who handles it, and notes for each other.
+//! The team's own changes to a conversation: who handles it, whether it is done, and notes for
+//! each other.
 //! They are relayed to every desktop like Meta's webhooks (so all agents see the same, and a
 //! desktop that was off catches up), and never reach Meta or the customer.
 
@@ -7,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use coexist_core::{Assignment, RelayKind, TeamNote};
+use coexist_core::{Assignment, DoneMark, RelayKind, TeamNote};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -64,6 +65,28 @@ fn assignee_in(body: &[u8]) -> Result<Option<String>, ApiError> {
         Some(other) => Err(wrong(format!("assignee is {other}"))),
         None => Err(wrong("no assignee in the body".into())),
     }
+}
+
+#[derive(Deserialize)]
+struct DoneRequest {
+    done: bool,
+}
+
+/// `PUT /v1/numbers/{id}/conversations/{contact}/done` with `{"done": true}` (or `false` to take
+/// it up again). Agents and admins. The customer writing again opens it by itself.
+pub async fn mark_done(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((phone_number_id, contact)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    caller.require_send()?;
+    let contact = conversation_contact(&state, &phone_number_id, contact).await?;
+    let request: DoneRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("send {{\"done\": true}}, or false to take the conversation up again ({e})")))?;
+    let mark = DoneMark { phone_number_id, contact, done: request.done, by: caller.name, at_ms: crate::now_ms() };
+    let seq = append(&state, RelayKind::Done, &mark, mark.at_ms).await?;
+    Ok(Json(json!({"done": mark, "seq": seq})))
 }
 
 #[derive(Deserialize)]

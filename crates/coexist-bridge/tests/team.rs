@@ -101,3 +101,29 @@ async fn notes_are_relayed_as_written_by_whoever_wrote_them() {
     assert_eq!(h.events(0).await.iter().filter(|e| e["kind"] == "note").count(), 1, "only the one note");
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn done_is_relayed_and_only_agents_and_admins_mark_it() {
+    let h = Harness::start(None, |_| {}).await;
+    h.add_number(NumberMode::Coexistence, 20);
+    let done = |token: String, body: Value| {
+        let url = h.url(&format!("/v1/numbers/{NUMBER}/conversations/{CONTACT}/done"));
+        let http = h.http.clone();
+        async move {
+            let resp = http.put(url).bearer_auth(token).json(&body).send().await.unwrap();
+            (resp.status().as_u16(), resp.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (status, answer) = done(h.agent.clone(), json!({"done": true})).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(done(h.admin.clone(), json!({"done": false})).await.0, 200);
+    assert_eq!(done(h.manager.clone(), json!({"done": true})).await.0, 403);
+    let (status, answer) = done(h.agent.clone(), json!({"done": "yes"})).await;
+    assert_eq!(status, 400);
+    assert!(answer.to_string().contains("take the conversation up again"), "{answer}");
+    let relayed: Vec<Value> = h.events(0).await.into_iter().filter(|e| e["kind"] == "done").map(|e| e["payload"].clone()).collect();
+    assert_eq!(relayed.len(), 2);
+    assert_eq!((relayed[0]["done"].clone(), relayed[0]["by"].clone()), (json!(true), json!("ana")));
+    assert_eq!((relayed[1]["done"].clone(), relayed[1]["by"].clone()), (json!(false), json!("root")));
+    h.shutdown().await;
+}

@@ -15,7 +15,7 @@ pub struct RelayEvent {
     pub received_at_ms: i64,
     /// `Webhook`: Meta's webhook body as received. `Outbound`: an [`OutboundRecord`].
     /// `Templates`: a [`TemplateCatalog`]. `Number`: a [`crate::NumberSettings`].
-    /// `Assignment`: an [`Assignment`]. `Note`: a [`TeamNote`].
+    /// `Assignment`: an [`Assignment`]. `Note`: a [`TeamNote`]. `Done`: a [`DoneMark`].
     pub payload: Value,
 }
 
@@ -28,6 +28,7 @@ pub enum RelayKind {
     Number,
     Assignment,
     Note,
+    Done,
     /// A kind this build does not know (a newer bridge): kept in the log, not projected,
     /// instead of failing the whole relay page.
     #[serde(other)]
@@ -43,6 +44,18 @@ pub struct Assignment {
     pub contact: String,
     pub assignee: Option<String>,
     /// Who made the change.
+    pub by: String,
+    /// When the bridge took it, Unix milliseconds.
+    pub at_ms: i64,
+}
+
+/// A teammate finished with a conversation (`done`), or took it up again. A customer writing
+/// after the mark (in relay order: what the team had seen) opens it again by itself.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DoneMark {
+    pub phone_number_id: String,
+    pub contact: String,
+    pub done: bool,
     pub by: String,
     /// When the bridge took it, Unix milliseconds.
     pub at_ms: i64,

@@ -32,6 +32,11 @@ pub fn events_from_relay(ev: &RelayEvent) -> Result<Vec<Event>, ParseError> {
             let conversation = ConversationKey { contact: contact_key(&a.contact), phone_number_id: a.phone_number_id };
             Ok(vec![Event::Assigned { conversation, assignee: a.assignee, by: a.by, at_ms: a.at_ms }])
         }
+        RelayKind::Done => {
+            let d: DoneMark = from_value(&what("done mark"), &ev.payload)?;
+            let conversation = ConversationKey { contact: contact_key(&d.contact), phone_number_id: d.phone_number_id };
+            Ok(vec![Event::Done { conversation, done: d.done, by: d.by, at_ms: d.at_ms }])
+        }
         RelayKind::Note => {
             let n: TeamNote = from_value(&what("team note"), &ev.payload)?;
             let conversation = ConversationKey { contact: contact_key(&n.contact), phone_number_id: n.phone_number_id };
@@ -181,6 +186,10 @@ mod tests {
         let released = json!({"phone_number_id": "1", "contact": "15550100", "assignee": null, "by": "ana", "at_ms": 6});
         let events = events_from_relay(&relay(RelayKind::Assignment, released)).unwrap();
         assert!(matches!(&events[0], Event::Assigned { assignee: None, .. }));
+
+        let done = json!({"phone_number_id": "1", "contact": "15550100", "done": true, "by": "ana", "at_ms": 6});
+        let events = events_from_relay(&relay(RelayKind::Done, done)).unwrap();
+        assert!(matches!(&events[0], Event::Done { done: true, by, .. } if by == "ana"));
 
         let note = json!({"phone_number_id": "1", "contact": "15550100", "author": "ana", "text": "<b>VIP</b>", "at_ms": 7});
         let events = events_from_relay(&relay(RelayKind::Note, note)).unwrap();

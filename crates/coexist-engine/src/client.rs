@@ -39,6 +39,9 @@ mod routes {
     pub fn assignee(phone_number_id: &str, contact: &str) -> String {
         format!("/v1/numbers/{phone_number_id}/conversations/{contact}/assignee")
     }
+    pub fn done(phone_number_id: &str, contact: &str) -> String {
+        format!("/v1/numbers/{phone_number_id}/conversations/{contact}/done")
+    }
     pub fn notes(phone_number_id: &str, contact: &str) -> String {
         format!("/v1/numbers/{phone_number_id}/conversations/{contact}/notes")
     }
@@ -265,6 +268,18 @@ impl BridgeClient {
         let resp = self
             .request(reqwest::Method::PUT, &path)
             .json(&serde_json::json!({ "assignee": assignee }))
+            .send()
+            .await
+            .map_err(ClientError::from_transport)?;
+        ok_or_error(resp).await.map(drop)
+    }
+
+    /// Mark a conversation done (or take it up again); the customer writing reopens it.
+    pub async fn mark_done(&self, conversation: &ConversationKey, done: bool) -> Result<(), ClientError> {
+        let path = routes::done(&conversation.phone_number_id, conversation.contact.as_str());
+        let resp = self
+            .request(reqwest::Method::PUT, &path)
+            .json(&serde_json::json!({ "done": done }))
             .send()
             .await
             .map_err(ClientError::from_transport)?;

@@ -1,4 +1,5 @@
-//! The team's own layer on a conversation, through the bridge: who handles it, and notes. The
+//! The team's own layer on a conversation, through the bridge: who handles it, whether it is
+//! done, and notes. The
 //! bridge relays both to every desktop; this one applies them from the relay like the others,
 //! fetching at once so the agent who acted sees it without waiting for the stream.
 
@@ -25,6 +26,14 @@ impl Engine {
     /// Assign the conversation to `assignee`, or hand it back to the team (`None`).
     pub async fn assign(&self, conversation: &ConversationKey, assignee: Option<&str>) -> Result<(), EngineError> {
         self.client().assign(conversation, assignee).await?;
+        self.fetch_now().await;
+        Ok(())
+    }
+
+    /// Mark the conversation done (`false`: take it up again). It stays done until the customer
+    /// writes again.
+    pub async fn mark_done(&self, conversation: &ConversationKey, done: bool) -> Result<(), EngineError> {
+        self.client().mark_done(conversation, done).await?;
         self.fetch_now().await;
         Ok(())
     }

@@ -215,5 +215,14 @@ async fn a_conversation_is_assigned_and_noted_from_the_terminal() {
     let out = coexist(&s, &db, &["assign", &pnid, "14155550402", "--nobody"]).await;
     assert!(out.ok, "{}", out.stderr);
     assert!(coexist(&s, &db, &["show", &pnid, "14155550402"]).await.stdout.contains("assigned to: nobody"));
+
+    let out = coexist(&s, &db, &["done", &pnid, "14155550402"]).await;
+    assert!(out.ok, "{}", out.stderr);
+    assert!(coexist(&s, &db, &["show", &pnid, "14155550402"]).await.stdout.contains("— done"));
+    assert!(coexist(&s, &db, &["list", "--filter", "done"]).await.stdout.contains("14155550402"));
+    assert!(!coexist(&s, &db, &["list", "--filter", "unassigned"]).await.stdout.contains("14155550402"), "done is off the queues");
+    let out = coexist(&s, &db, &["done", &pnid, "14155550402", "--undo"]).await;
+    assert!(out.ok, "{}", out.stderr);
+    assert!(!coexist(&s, &db, &["list", "--filter", "done"]).await.stdout.contains("14155550402"));
     s.demo.shutdown().await;
 }

@@ -90,3 +90,27 @@ async fn a_note_or_an_assignment_that_cannot_be_taken_says_why() {
     assert!(ana.store().lock().unwrap().notes(&key, None, None).unwrap().is_empty());
     s.demo.shutdown().await;
 }
+
+#[tokio::test]
+async fn done_reaches_every_desktop_and_the_customer_writing_reopens_it_everywhere() {
+    let s = stack().await;
+    let (ana, _) = s.engine("ana", SyncMode::LongPoll);
+    let (ben, _) = ben(&s);
+    s.customer_says("14155550111", "Ana Silva", "Thanks, all good now", None).await;
+    let key = s.conversation("14155550111");
+    sync_until_conversation(&ana, &key).await;
+    let done = |engine: &Engine| engine.store().lock().unwrap().conversation(&key, now()).unwrap().unwrap().done;
+
+    ana.mark_done(&key, true).await.unwrap();
+    ben.sync_once().await.unwrap();
+    assert!(done(&ana) && done(&ben));
+    s.customer_says("14155550111", "Ana Silva", "Actually, one more thing", None).await;
+    eventually(15, "the new message at Ben's", || async {
+        ben.sync_once().await.unwrap();
+        (!done(&ben)).then_some(())
+    })
+    .await;
+    ana.sync_once().await.unwrap();
+    assert!(!done(&ana), "open again on every desktop");
+    s.demo.shutdown().await;
+}

@@ -13,7 +13,7 @@ use crate::Store;
 
 const DEFAULT_PAGE: u32 = 100;
 const SUMMARY_COLUMNS: &str = "SELECT c.phone_number_id, c.contact, c.state, c.unread, c.last_activity, c.preview,
-        ct.name, n.mode, n.display_number, c.assignee
+        ct.name, n.mode, n.display_number, c.assignee, c.done_at_ms IS NOT NULL
     FROM conversations c
     LEFT JOIN contacts ct ON ct.phone_number_id = c.phone_number_id AND ct.contact = c.contact
     LEFT JOIN numbers n ON n.phone_number_id = c.phone_number_id";
@@ -53,6 +53,7 @@ fn summary_from_row(row: &Row<'_>, now: i64) -> rusqlite::Result<Result<Conversa
         number_mode: mode.as_deref().map(parse_mode),
         display_number: row.get(8)?,
         assignee: row.get(9)?,
+        done: row.get(10)?,
     }))
 }
 
@@ -68,6 +69,7 @@ impl Store {
                AND (?4 IS NULL OR (c.window_open_until > ?5 AND c.window_open_until <= ?5 + ?4))
                AND (?6 = 0 OR c.unread > 0)
                AND (?9 = 0 OR c.assignee IS NULL)
+               AND (?10 IS NULL OR (c.done_at_ms IS NOT NULL) = ?10)
              ORDER BY c.last_activity DESC, c.id DESC
              LIMIT ?7 OFFSET ?8"
         );
@@ -84,7 +86,8 @@ impl Store {
                 filter.unread_only,
                 limit,
                 filter.offset,
-                filter.unassigned
+                filter.unassigned,
+                filter.done
             ],
             |row| summary_from_row(row, now),
         )?;

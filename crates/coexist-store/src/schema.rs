@@ -304,11 +304,14 @@ CREATE INDEX statuses_by_callback ON statuses(callback_data) WHERE callback_data
 "#;
 
 /// Version 5: the team's own layer on a conversation (see coexist-core's `Assignment` and
-/// `TeamNote`): who handles it, and notes, each from a relay entry (`seq` makes a note once).
+/// `TeamNote`, `DoneMark`): who handles it, whether it is done (`done_at_ms` set until the
+/// customer writes again), and notes, each from a relay entry (`seq` makes a note once).
 const V5: &str = r#"
 ALTER TABLE conversations ADD COLUMN assignee TEXT;
 ALTER TABLE conversations ADD COLUMN assigned_by TEXT;
 ALTER TABLE conversations ADD COLUMN assigned_at_ms INTEGER;
+ALTER TABLE conversations ADD COLUMN done_at_ms INTEGER;
+ALTER TABLE conversations ADD COLUMN done_by TEXT;
 CREATE TABLE notes (
     seq             INTEGER PRIMARY KEY,
     conversation_id INTEGER NOT NULL REFERENCES conversations(id),

@@ -17,6 +17,8 @@ pub struct ConversationFilter {
     pub only_mine: Option<String>,
     /// Only conversations nobody on the team is assigned to.
     pub unassigned: bool,
+    /// Only conversations marked done (`Some(true)`) or only the others (`Some(false)`).
+    pub done: Option<bool>,
     /// Only conversations last answered from the WhatsApp Business App.
     pub app_owned: bool,
     /// Only conversations whose window is open and closes within this many seconds.
@@ -55,6 +57,8 @@ pub struct ConversationSummary {
     pub display_number: Option<String>,
     /// The teammate who handles it (`None`: the whole team).
     pub assignee: Option<String>,
+    /// A teammate marked it done and the customer has not written since.
+    pub done: bool,
 }
 
 /// A teammate's note on a conversation (never sent to the customer; render as text only).

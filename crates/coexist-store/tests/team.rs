@@ -24,6 +24,22 @@ fn note(seq: i64, contact: &str, author: &str, text: &str, at_ms: i64) -> RelayE
     entry(seq, RelayKind::Note, payload)
 }
 
+fn done_mark(seq: i64, contact: &str, done: bool) -> RelayEvent {
+    let payload = json!({"phone_number_id": PNID, "contact": contact, "done": done, "by": "ana", "at_ms": seq * 1000});
+    entry(seq, RelayKind::Done, payload)
+}
+
+fn customer_text(seq: i64, wamid: &str, from: &str, ts: i64) -> RelayEvent {
+    let payload = json!({"object": "whatsapp_business_account", "entry": [{"id": "waba1", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550100", "phone_number_id": PNID},
+        "messages": [{"from": from, "id": wamid, "timestamp": ts.to_string(), "type": "text", "text": {"body": "thanks!"}}]}}]}]});
+    entry(seq, RelayKind::Webhook, payload)
+}
+
+fn is_done(store: &Store, contact: &str) -> bool {
+    store.conversation(&key(contact), T0).unwrap().unwrap().done
+}
+
 fn mine(store: &Store, agent: &str) -> Vec<String> {
     let filter = ConversationFilter { only_mine: Some(agent.into()), ..Default::default() };
     store.conversations(&filter, T0).unwrap().into_iter().map(|c| c.conversation.contact.as_str().to_string()).collect()
@@ -95,4 +111,36 @@ fn a_malformed_team_entry_is_a_problem_not_a_lost_batch() {
     assert_eq!(report.problems, vec![1]);
     assert_eq!(store.conversation(&key("111"), T0).unwrap().unwrap().assignee.as_deref(), Some("ana"));
     assert_eq!(store.cursor().unwrap(), 2);
+}
+
+#[test]
+fn done_holds_until_the_customer_writes_again_in_relay_order() {
+    let (_dir, mut store) = open_store();
+    store.apply_events(&[inbound("w1", "111", T0, "where is it?"), inbound("w2", "222", T0, "hi")]).unwrap();
+    let report = store.apply_relay_batch(&[done_mark(1, "111", true)]).unwrap();
+    assert_eq!(report.conversations_touched, vec![key("111")]);
+    assert!(is_done(&store, "111") && !is_done(&store, "222"));
+    let listed = |done| {
+        let filter = ConversationFilter { done: Some(done), ..Default::default() };
+        store.conversations(&filter, T0).unwrap().into_iter().map(|c| c.conversation).collect::<Vec<_>>()
+    };
+    assert_eq!((listed(true), listed(false)), (vec![key("111")], vec![key("222")]));
+
+    // A message that reached the bridge after the mark reopens, even stamped before it by Meta
+    // (a delayed webhook the teammate had not seen).
+    store.apply_relay_batch(&[customer_text(2, "w3", "111", T0 - 60)]).unwrap();
+    assert!(!is_done(&store, "111"));
+
+    // In one batch: a message before the mark was seen; one after it reopens.
+    store.apply_relay_batch(&[customer_text(3, "w4", "111", T0 + 1), done_mark(4, "111", true)]).unwrap();
+    assert!(is_done(&store, "111"), "written before the mark");
+    store.apply_relay_batch(&[done_mark(5, "222", true), customer_text(6, "w5", "222", T0 + 2)]).unwrap();
+    assert!(!is_done(&store, "222"), "written after the mark");
+
+    // Our own reply, an echo from the phone or a duplicate of a seen message do not reopen.
+    store.apply_events(&[api("a1", "111", T0 + 3, "ana", "you're welcome"), echo("e1", "111", T0 + 4, "bye")]).unwrap();
+    store.apply_relay_batch(&[customer_text(7, "w4", "111", T0 + 1)]).unwrap();
+    assert!(is_done(&store, "111"));
+    store.apply_relay_batch(&[done_mark(8, "111", false)]).unwrap();
+    assert!(!is_done(&store, "111"), "taken up again");
 }

@@ -194,6 +194,7 @@ fn kind_str(kind: RelayKind) -> &'static str {
         RelayKind::Number => "number",
         RelayKind::Assignment => "assignment",
         RelayKind::Note => "note",
+        RelayKind::Done => "done",
         RelayKind::Unknown => "unknown",
     }
 }
@@ -206,6 +207,7 @@ fn kind_from_str(s: &str) -> Result<RelayKind, DbError> {
         "number" => RelayKind::Number,
         "assignment" => RelayKind::Assignment,
         "note" => RelayKind::Note,
+        "done" => RelayKind::Done,
         other => return Err(DbError::Conflict(format!("unknown event kind {other:?} in the database"))),
     })
 }

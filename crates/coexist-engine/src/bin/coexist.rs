@@ -98,6 +98,13 @@ enum Command {
         #[arg(long)]
         nobody: bool,
     },
+    /// Mark a conversation done (`--undo`: take it up again); the customer writing reopens it.
+    Done {
+        phone_number_id: String,
+        contact: String,
+        #[arg(long)]
+        undo: bool,
+    },
     /// Leave a note for the team on a conversation (the customer never sees it).
     Note { phone_number_id: String, contact: String, text: String },
     /// Who conversations can be assigned to.
@@ -226,10 +233,12 @@ enum Mode {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum ListFilter {
-    /// Conversations assigned to you, or unassigned ones you answered last through Coexist.
+    /// Conversations assigned to you, or unassigned ones you answered last through Coexist (not done).
     Mine,
-    /// Conversations nobody on the team is assigned to.
+    /// Conversations nobody on the team is assigned to (and not done).
     Unassigned,
+    /// Conversations marked done (until the customer writes again).
+    Done,
     /// Conversations last answered from the WhatsApp Business App.
     App,
     /// Windows closing within the hour.
@@ -310,6 +319,11 @@ async fn run(cli: Cli) -> Result<()> {
             println!("{} is {}", key.contact.as_str(), to.map_or("the whole team's".to_string(), |t| format!("assigned to {t}")));
             Ok(())
         }
+        Command::Done { phone_number_id, contact, undo } => {
+            engine.mark_done(&key(&phone_number_id, &contact)?, !undo).await?;
+            println!("{}", if undo { "taken up again" } else { "done (until the customer writes again)" });
+            Ok(())
+        }
         Command::Note { phone_number_id, contact, text } => {
             engine.add_note(&key(&phone_number_id, &contact)?, &text).await?;
             println!("note left for the team");
@@ -383,11 +397,18 @@ fn print_event(ev: &EngineEvent) {
 async fn list(engine: &Engine, filter: Option<ListFilter>, number: Option<String>, limit: u32) -> Result<()> {
     let mut f = ConversationFilter { phone_number_id: number, limit, ..Default::default() };
     match filter {
-        Some(ListFilter::Mine) => f.only_mine = Some(engine.client().me().await.context("asking the bridge who you are")?.name),
+        Some(ListFilter::Mine) => {
+            f.only_mine = Some(engine.client().me().await.context("asking the bridge who you are")?.name);
+            f.done = Some(false);
+        }
         Some(ListFilter::App) => f.app_owned = true,
         Some(ListFilter::Closing) => f.window_closing_within_secs = Some(coexist_engine::notify::CLOSING_WARNING_SECS),
         Some(ListFilter::Unread) => f.unread_only = true,
-        Some(ListFilter::Unassigned) => f.unassigned = true,
+        Some(ListFilter::Unassigned) => {
+            f.unassigned = true;
+            f.done = Some(false);
+        }
+        Some(ListFilter::Done) => f.done = Some(true),
         None => {}
     }
     let rows = engine.store().lock().map_err(|_| anyhow!("store lock poisoned"))?.conversations(&f, now())?;
@@ -423,9 +444,10 @@ fn show(engine: &Engine, key: &ConversationKey, limit: u32) -> Result<()> {
     let Some(summary) = store.conversation(key, now())? else {
         bail!("no conversation with {} on {} in the local inbox; run `coexist sync --once`", key.contact.as_str(), key.phone_number_id);
     };
-    println!("{} (+{}) — window: {} — assigned to: {}", display_name(summary.contact_name.as_deref(), key), key.contact.as_str(),
+    println!("{} (+{}) — window: {} — assigned to: {}{}", display_name(summary.contact_name.as_deref(), key), key.contact.as_str(),
         summary.window_explanation.as_deref().map(|e| terminal_safe(e, 200)).unwrap_or_else(|| "open".into()),
-        summary.assignee.as_deref().map(|a| terminal_safe(a, 60)).unwrap_or_else(|| "nobody".into()));
+        summary.assignee.as_deref().map(|a| terminal_safe(a, 60)).unwrap_or_else(|| "nobody".into()),
+        if summary.done { " — done" } else { "" });
     for m in store.messages(key, None, limit)? {
         let who = match m.side {
             Side::Customer => "customer".to_string(),

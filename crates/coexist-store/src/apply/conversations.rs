@@ -29,6 +29,8 @@ pub(crate) struct CachedConversation {
     pub dirty: bool,
     /// The preview text to write, when the latest message changed (or was edited/revoked).
     pub new_preview: Option<(String, String)>,
+    /// The customer wrote after the conversation was last marked done: it is open again.
+    pub reopen: bool,
     /// The unread threshold when the batch started, and how many new messages of this batch
     /// count as unread against it (so the count is only recomputed when the threshold moved).
     threshold_at_start: Option<i64>,
@@ -48,6 +50,7 @@ impl CachedConversation {
         self.unread_added = 0;
         self.dirty = false;
         self.new_preview = None;
+        self.reopen = false;
     }
 }
 
@@ -153,6 +156,7 @@ pub(crate) fn load_or_create(conn: &Connection, key: &ConversationKey) -> Result
         unread,
         dirty: false,
         new_preview: None,
+        reopen: false,
         threshold_at_start: None,
         unread_added: 0,
     };
@@ -174,7 +178,8 @@ pub(crate) fn save(conn: &Connection, conv: &CachedConversation) -> Result<()> {
     let mut update = conn.prepare_cached(
         "UPDATE conversations SET state = ?2, owner = ?3, owner_agent = ?4, window_expires_at = ?5,
              window_open_until = ?6, window_closed_by_meta = ?7, unread = ?8, last_activity = ?9,
-             preview_wamid = coalesce(?10, preview_wamid), preview = coalesce(?11, preview)
+             preview_wamid = coalesce(?10, preview_wamid), preview = coalesce(?11, preview),
+             done_at_ms = CASE WHEN ?12 THEN NULL ELSE done_at_ms END
          WHERE id = ?1",
     )?;
     update.execute(params![
@@ -188,7 +193,8 @@ pub(crate) fn save(conn: &Connection, conv: &CachedConversation) -> Result<()> {
         conv.unread,
         last_activity,
         preview_wamid,
-        preview
+        preview,
+        conv.reopen
     ])?;
     Ok(())
 }

@@ -59,6 +59,8 @@ impl Batch<'_> {
         if let MessageBody::Reaction { message_id, emoji } = &m.body {
             self.reaction(m, message_id, emoji)?;
         } else if coexist_core::rules::is_customer_writing(m) {
+            // A customer writing again reopens a conversation marked done (a reaction does not).
+            self.conversations.get(conn, &m.conversation)?.reopen = true;
             self.report.new_inbound.push(NewInbound {
                 wamid: m.wamid.clone(),
                 conversation: m.conversation.clone(),

@@ -149,6 +149,7 @@ impl<'c> Batch<'c> {
             Event::Assigned { conversation, assignee, by, at_ms } => {
                 self.assigned(conversation, assignee.as_deref(), by, *at_ms)
             }
+            Event::Done { conversation, done, by, at_ms } => self.done(conversation, *done, by, *at_ms),
             Event::Note { seq, conversation, author, text, at_ms } => self.note(*seq, conversation, author, text, *at_ms),
             // Kept whole in the relay log; nothing to project.
             Event::Unknown { .. } => Ok(()),
@@ -245,6 +246,7 @@ pub(crate) fn kind_name(kind: RelayKind) -> &'static str {
         RelayKind::Number => "number",
         RelayKind::Assignment => "assignment",
         RelayKind::Note => "note",
+        RelayKind::Done => "done",
         RelayKind::Unknown => "unknown",
     }
 }

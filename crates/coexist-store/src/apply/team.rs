@@ -1,5 +1,10 @@
-//! The team's own layer on a conversation: who handles it, and notes. Neither changes what the
-//! rules decide (owner, window, unread): they are about the team, not the customer.
+//! The team's own layer on a conversation: who handles it, whether it is done, and notes. None
+//! changes what the rules decide (owner, window, unread): they are about the team, not the
+//! customer.
+//!
+//! Done holds until the customer writes again, in relay order (see `apply::messages`): a
+//! message that reached the bridge after the mark is one the teammate had not seen, whatever its
+//! Meta timestamp, so it reopens the conversation; one that arrived before it does not.
 
 use coexist_core::ConversationKey;
 use rusqlite::params;
@@ -23,6 +28,19 @@ impl Batch<'_> {
             by: by.to_string(),
             at_ms,
         });
+        Ok(())
+    }
+
+    pub(super) fn done(&mut self, key: &ConversationKey, done: bool, by: &str, at_ms: i64) -> Result<()> {
+        let conversation = self.conversations.get(self.conn, key)?;
+        conversation.dirty = true;
+        // Customer messages earlier in this batch were seen before the mark.
+        conversation.reopen = false;
+        let id = conversation.id;
+        let done_at_ms = done.then_some(at_ms);
+        self.conn
+            .prepare_cached("UPDATE conversations SET done_at_ms = ?2, done_by = ?3 WHERE id = ?1")?
+            .execute(params![id, done_at_ms, by])?;
         Ok(())
     }
 
