@@ -83,7 +83,13 @@ async fn scenario(ui: &Ui, ben: &Teammate, stack: &Stack) {
     let order = ui.js("return [...document.querySelectorAll('#thread .rows > article')].map(a => a.dataset.testid)", vec![]).await;
     assert_eq!(order, json!(["message", "note"]), "the note after Cleo's message, by time");
     assert_eq!(ui.js("return document.querySelector('[data-testid=conv-assignee]').value", vec![]).await, json!(AGENT));
+    assert_eq!(ui.js("return document.querySelector('[data-testid=assigned-hint]').hidden", vec![]).await, json!(true), "no warning on one's own");
     std::fs::write(e2e_support::harness::screenshot_path("team-note.png"), ui.c.screenshot().await.unwrap()).unwrap();
+
+    // Ben takes it: the agent is warned before answering over him.
+    ben.call(reqwest::Method::PUT, "assignee", json!({"assignee": "ben"})).await;
+    let hint = ui.wait("the warning that Ben handles it", "const e = document.querySelector('[data-testid=assigned-hint]'); return e.hidden ? null : e.textContent", vec![]).await;
+    assert_eq!(hint, json!("ben handles this conversation. A reply from you goes out all the same."));
 
     // The agent hands it back to the team, and leaves a note of their own.
     ui.js("const s = document.querySelector('[data-testid=conv-assignee]'); s.value = ''; s.dispatchEvent(new Event('change')); return true", vec![]).await;

@@ -61,6 +61,11 @@ export class TeamControls {
       || this.conv.conversation.contact !== conv.conversation.contact;
     if (other) this.closeNote();
     this.conv = conv;
+    // Two agents answering one customer is what assigning prevents: say whose it is.
+    const elsewhere = conv.assignee && conv.assignee !== this.me;
+    const hint = $('assigned-hint');
+    hint.hidden = !elsewhere;
+    hint.textContent = elsewhere ? `${conv.assignee} handles this conversation. A reply from you goes out all the same.` : '';
     this.doneButton.textContent = conv.done ? 'Reopen' : 'Mark done';
     this.doneButton.dataset.done = String(Boolean(conv.done));
     // Not while the agent has the menu in hand.
