@@ -6,7 +6,7 @@ use coexist_core::{ConversationKey, Template};
 use coexist_engine::TemplateParams;
 use coexist_store::{
     ConversationFilter, ConversationSummary, MessageView, NoteView, NumberHealth, OutboxItem,
-    OutboxState, SearchHit, SearchQuery,
+    OutboxState, QuickReplyView, SearchHit, SearchQuery,
 };
 use serde::{Deserialize, Serialize};
 
@@ -162,6 +162,16 @@ impl Backend {
     /// Mark the conversation done, or take it up again.
     pub async fn mark_done(&self, conversation: &ConversationKey, done: bool) -> ActionResult<()> {
         self.engine.mark_done(conversation, done).await.map_err(err)
+    }
+
+    /// The team's quick replies, as this inbox has them.
+    pub fn quick_replies(&self) -> ActionResult<Vec<QuickReplyView>> {
+        self.reader().quick_replies().map_err(err)
+    }
+
+    /// Save a quick reply for the team (`text: None` removes it).
+    pub async fn save_quick_reply(&self, shortcut: &str, text: Option<&str>) -> ActionResult<()> {
+        self.engine.save_quick_reply(shortcut, text).await.map_err(err)
     }
 
     /// Leave a note for the team (never sent to the customer).

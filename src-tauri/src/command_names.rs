@@ -21,6 +21,8 @@ pub const COMMANDS: &[&str] = &[
     "assign",
     "add_note",
     "mark_done",
+    "quick_replies",
+    "save_quick_reply",
     "search",
     "number_health",
     "media_preview",

@@ -119,6 +119,18 @@ pub async fn mark_done(backend: State<'_, Backend>, conversation: ConversationKe
     backend.mark_done(&conversation, done).await
 }
 
+/// The team's quick replies.
+#[tauri::command]
+pub async fn quick_replies(backend: State<'_, Backend>) -> ActionResult<Vec<coexist_store::QuickReplyView>> {
+    backend.quick_replies()
+}
+
+/// Save a quick reply for the team (`text: null` removes it).
+#[tauri::command]
+pub async fn save_quick_reply(backend: State<'_, Backend>, shortcut: String, text: Option<String>) -> ActionResult<()> {
+    backend.save_quick_reply(&shortcut, text.as_deref()).await
+}
+
 /// A note for the team on the conversation.
 #[tauri::command]
 pub async fn add_note(backend: State<'_, Backend>, conversation: ConversationKey, text: String) -> ActionResult<()> {

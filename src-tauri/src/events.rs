@@ -3,6 +3,7 @@
 //! - `inbox:changed` `{ "conversations": [ConversationKey] }` (empty = reload everything)
 //! - `inbox:health`  `{ "phone_number_ids": [..] }` (numbers, templates, account state)
 //! - `inbox:sync`    `{ "state": "connected" | "catching_up" | "offline" | "reconnecting", "detail": ".." }`
+//! - `inbox:quick-replies` `{}` (the team's quick replies changed)
 //!
 //! One batch of the sync is one `inbox:changed` (its list and timelines), however many messages
 //! it holds: a 20,000-entry batch must not become 20,000 reloads in the webview.
@@ -15,6 +16,7 @@ use tokio::sync::broadcast::{error::RecvError, Receiver};
 pub const CHANGED: &str = "inbox:changed";
 pub const HEALTH: &str = "inbox:health";
 pub const SYNC: &str = "inbox:sync";
+pub const QUICK_REPLIES: &str = "inbox:quick-replies";
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -29,6 +31,7 @@ pub enum UiEvent {
         state: &'static str,
         detail: Option<String>,
     },
+    QuickReplies {},
 }
 
 impl UiEvent {
@@ -37,6 +40,7 @@ impl UiEvent {
             UiEvent::Changed { .. } => CHANGED,
             UiEvent::Health { .. } => HEALTH,
             UiEvent::Sync { .. } => SYNC,
+            UiEvent::QuickReplies {} => QUICK_REPLIES,
         }
     }
 }
@@ -87,6 +91,7 @@ pub fn to_ui(event: &EngineEvent) -> Option<UiEvent> {
                 )),
             },
         },
+        EngineEvent::QuickRepliesChanged => UiEvent::QuickReplies {},
         EngineEvent::Problems { .. } => return None,
     })
 }
@@ -104,6 +109,7 @@ pub async fn forward(mut rx: Receiver<EngineEvent>, emit: impl Fn(&str, serde_js
                 tracing::warn!(missed, "UI fell behind the engine; reloading");
                 emit(CHANGED, serde_json::json!({ "conversations": [] }));
                 emit(HEALTH, serde_json::json!({ "phone_number_ids": [] }));
+                emit(QUICK_REPLIES, serde_json::json!({}));
             }
             Err(RecvError::Closed) => return,
         }
@@ -148,6 +154,13 @@ mod tests {
                 conversations: vec![key("a"), key("b"), key("c")]
             })
         );
+    }
+
+    #[test]
+    fn changed_quick_replies_reload_the_composer_list() {
+        let ui = to_ui(&EngineEvent::QuickRepliesChanged).expect("the UI hears of it");
+        assert_eq!(ui.name(), QUICK_REPLIES);
+        assert_eq!(serde_json::to_value(&ui).unwrap(), serde_json::json!({}));
     }
 
     #[test]
@@ -214,8 +227,8 @@ mod tests {
         let seen = seen.lock().unwrap();
         let names: Vec<&str> = seen.iter().map(|(n, _)| n.as_str()).collect();
         // The first event was lost to lag: a full reload is asked for, then the two kept ones.
-        assert_eq!(names, [CHANGED, HEALTH, CHANGED, CHANGED]);
+        assert_eq!(names, [CHANGED, HEALTH, QUICK_REPLIES, CHANGED, CHANGED]);
         assert_eq!(seen[0].1, serde_json::json!({"conversations": []}));
-        assert_eq!(seen[2].1["conversations"][0]["contact"], "b");
+        assert_eq!(seen[3].1["conversations"][0]["contact"], "b");
     }
 }

@@ -57,6 +57,8 @@ pub fn run() {
             commands::assign,
             commands::add_note,
             commands::mark_done,
+            commands::quick_replies,
+            commands::save_quick_reply,
             commands::search,
             commands::number_health,
             commands::media_preview,

@@ -29,6 +29,7 @@ mod error;
 pub mod graph;
 mod idempotency;
 mod media;
+mod quick_replies;
 mod read;
 pub mod limiter;
 pub mod metrics;

@@ -23,7 +23,7 @@ use crate::idempotency::KeyLocks;
 use crate::limiter::Limiters;
 use crate::metrics::Metrics;
 use crate::writer::Writer;
-use crate::{admin_http, media, read, relay, send, team, templates, webhook};
+use crate::{admin_http, media, quick_replies, read, relay, send, team, templates, webhook};
 
 /// Everything a handler needs. Cheap to clone.
 #[derive(Clone)]
@@ -124,6 +124,7 @@ pub fn router(state: AppState) -> Router {
         .route("/numbers/{id}/messages", post(send::send))
         .route("/numbers/{id}/read", post(read::mark_read))
         .route("/team", get(team::members))
+        .route("/quick-replies/{shortcut}", put(quick_replies::save).delete(quick_replies::remove))
         .route("/numbers/{id}/conversations/{contact}/assignee", put(team::assign))
         .route("/numbers/{id}/conversations/{contact}/notes", post(team::add_note))
         .route("/numbers/{id}/conversations/{contact}/done", put(team::mark_done))

@@ -145,7 +145,7 @@ async fn teammate(state: &AppState, name: String) -> Result<String, ApiError> {
     }
 }
 
-async fn append(state: &AppState, kind: RelayKind, record: &impl Serialize, at_ms: i64) -> Result<i64, ApiError> {
+pub(crate) async fn append(state: &AppState, kind: RelayKind, record: &impl Serialize, at_ms: i64) -> Result<i64, ApiError> {
     let payload = serde_json::to_value(record).expect("a record of plain fields serializes");
     match state.writer.append(Append::Team { kind, payload, received_at_ms: at_ms }).await? {
         Appended::Event { seq, .. } => Ok(seq),

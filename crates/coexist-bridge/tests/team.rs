@@ -127,3 +127,34 @@ async fn done_is_relayed_and_only_agents_and_admins_mark_it() {
     assert_eq!((relayed[1]["done"].clone(), relayed[1]["by"].clone()), (json!(false), json!("root")));
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn quick_replies_are_saved_and_removed_through_the_relay() {
+    let h = Harness::start(None, |_| {}).await;
+    let call = |method: reqwest::Method, token: String, shortcut: &'static str, body: Option<Value>| {
+        let request = h.http.request(method, h.url(&format!("/v1/quick-replies/{shortcut}"))).bearer_auth(token);
+        let request = match body {
+            Some(b) => request.json(&b),
+            None => request,
+        };
+        async move {
+            let resp = request.send().await.unwrap();
+            (resp.status().as_u16(), resp.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (status, answer) = call(reqwest::Method::PUT, h.agent.clone(), "Thanks", Some(json!({"text": " Thank you for writing! "}))).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["quick_reply"]["shortcut"], "thanks");
+    assert_eq!(call(reqwest::Method::DELETE, h.admin.clone(), "thanks", None).await.0, 200);
+    assert_eq!(call(reqwest::Method::PUT, h.manager.clone(), "hours", Some(json!({"text": "9 to 5"}))).await.0, 403);
+    let (status, answer) = call(reqwest::Method::PUT, h.agent.clone(), "two%20words", Some(json!({"text": "x"}))).await;
+    assert_eq!(status, 400);
+    assert!(answer.to_string().contains("after / in the reply box"), "{answer}");
+    assert_eq!(call(reqwest::Method::PUT, h.agent.clone(), "hours", Some(json!({"text": ""}))).await.0, 400);
+
+    let relayed: Vec<Value> = h.events(0).await.into_iter().filter(|e| e["kind"] == "quick_reply").map(|e| e["payload"].clone()).collect();
+    assert_eq!(relayed.len(), 2, "only what was taken: {relayed:?}");
+    assert_eq!((relayed[0]["text"].clone(), relayed[0]["by"].clone()), (json!("Thank you for writing!"), json!("ana")));
+    assert_eq!((relayed[1]["text"].clone(), relayed[1]["by"].clone()), (Value::Null, json!("root")));
+    h.shutdown().await;
+}

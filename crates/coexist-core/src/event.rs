@@ -206,6 +206,8 @@ pub enum Event {
     Assigned { conversation: ConversationKey, assignee: Option<String>, by: String, at_ms: i64 },
     /// A teammate marked the conversation done (or not done any more).
     Done { conversation: ConversationKey, done: bool, by: String, at_ms: i64 },
+    /// The team saved a quick reply under `shortcut` (`text: None`: removed it).
+    QuickReply(crate::QuickReply),
     /// A teammate's note on a conversation; `seq` is its relay entry, which identifies it.
     Note { seq: i64, conversation: ConversationKey, author: String, text: String, at_ms: i64 },
     /// A change whose field we do not model, kept whole so nothing is lost.

@@ -16,6 +16,7 @@ pub struct RelayEvent {
     /// `Webhook`: Meta's webhook body as received. `Outbound`: an [`OutboundRecord`].
     /// `Templates`: a [`TemplateCatalog`]. `Number`: a [`crate::NumberSettings`].
     /// `Assignment`: an [`Assignment`]. `Note`: a [`TeamNote`]. `Done`: a [`DoneMark`].
+    /// `QuickReply`: a [`QuickReply`].
     pub payload: Value,
 }
 
@@ -29,6 +30,7 @@ pub enum RelayKind {
     Assignment,
     Note,
     Done,
+    QuickReply,
     /// A kind this build does not know (a newer bridge): kept in the log, not projected,
     /// instead of failing the whole relay page.
     #[serde(other)]
@@ -56,6 +58,17 @@ pub struct DoneMark {
     pub phone_number_id: String,
     pub contact: String,
     pub done: bool,
+    pub by: String,
+    /// When the bridge took it, Unix milliseconds.
+    pub at_ms: i64,
+}
+
+/// One of the team's saved answers (`/thanks` → "Thank you for …"), typed as its shortcut in the
+/// composer. `text: None` removes it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuickReply {
+    pub shortcut: String,
+    pub text: Option<String>,
     pub by: String,
     /// When the bridge took it, Unix milliseconds.
     pub at_ms: i64,

@@ -37,6 +37,7 @@ pub fn events_from_relay(ev: &RelayEvent) -> Result<Vec<Event>, ParseError> {
             let conversation = ConversationKey { contact: contact_key(&d.contact), phone_number_id: d.phone_number_id };
             Ok(vec![Event::Done { conversation, done: d.done, by: d.by, at_ms: d.at_ms }])
         }
+        RelayKind::QuickReply => Ok(vec![Event::QuickReply(from_value(&what("quick reply"), &ev.payload)?)]),
         RelayKind::Note => {
             let n: TeamNote = from_value(&what("team note"), &ev.payload)?;
             let conversation = ConversationKey { contact: contact_key(&n.contact), phone_number_id: n.phone_number_id };
@@ -186,6 +187,10 @@ mod tests {
         let released = json!({"phone_number_id": "1", "contact": "15550100", "assignee": null, "by": "ana", "at_ms": 6});
         let events = events_from_relay(&relay(RelayKind::Assignment, released)).unwrap();
         assert!(matches!(&events[0], Event::Assigned { assignee: None, .. }));
+
+        let saved = json!({"shortcut": "thanks", "text": "Thank you!", "by": "ana", "at_ms": 6});
+        let events = events_from_relay(&relay(RelayKind::QuickReply, saved)).unwrap();
+        assert!(matches!(&events[0], Event::QuickReply(q) if q.shortcut == "thanks" && q.text.as_deref() == Some("Thank you!")));
 
         let done = json!({"phone_number_id": "1", "contact": "15550100", "done": true, "by": "ana", "at_ms": 6});
         let events = events_from_relay(&relay(RelayKind::Done, done)).unwrap();

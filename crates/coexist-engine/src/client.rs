@@ -36,6 +36,9 @@ mod routes {
         format!("/v1/numbers/{phone_number_id}/read")
     }
     pub const TEAM: &str = "/v1/team";
+    pub fn quick_reply(shortcut: &str) -> String {
+        format!("/v1/quick-replies/{shortcut}")
+    }
     pub fn assignee(phone_number_id: &str, contact: &str) -> String {
         format!("/v1/numbers/{phone_number_id}/conversations/{contact}/assignee")
     }
@@ -283,6 +286,17 @@ impl BridgeClient {
             .send()
             .await
             .map_err(ClientError::from_transport)?;
+        ok_or_error(resp).await.map(drop)
+    }
+
+    /// Save the team's quick reply `shortcut` (replacing one of that name), or remove it (`None`).
+    pub async fn save_quick_reply(&self, shortcut: &str, text: Option<&str>) -> Result<(), ClientError> {
+        let path = routes::quick_reply(shortcut.trim().trim_start_matches('/'));
+        let request = match text {
+            Some(text) => self.request(reqwest::Method::PUT, &path).json(&serde_json::json!({ "text": text })),
+            None => self.request(reqwest::Method::DELETE, &path),
+        };
+        let resp = request.send().await.map_err(ClientError::from_transport)?;
         ok_or_error(resp).await.map(drop)
     }
 

@@ -48,6 +48,9 @@ pub(crate) fn after_batch(shared: &Shared, report: &ApplyReport, now: i64) -> Re
     if !report.numbers_touched.is_empty() {
         shared.publish(EngineEvent::NumbersChanged { phone_number_ids: report.numbers_touched.clone() });
     }
+    if report.quick_replies_changed {
+        shared.publish(EngineEvent::QuickRepliesChanged);
+    }
     if !report.problems.is_empty() {
         shared.publish(EngineEvent::Problems { seqs: report.problems.clone() });
     }

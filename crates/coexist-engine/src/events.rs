@@ -31,6 +31,8 @@ pub enum EngineEvent {
     /// The customer service window of an unanswered conversation closes within the hour.
     WindowClosing { conversation: ConversationKey, expires_at: i64 },
     Connection { state: ConnectionState },
+    /// The team's quick replies changed.
+    QuickRepliesChanged,
     /// Relay entries the store could not understand (kept, listed under problems).
     Problems { seqs: Vec<i64> },
 }

@@ -38,6 +38,17 @@ impl Engine {
         Ok(())
     }
 
+    /// Save a quick reply for the whole team (`text: None` removes it).
+    pub async fn save_quick_reply(&self, shortcut: &str, text: Option<&str>) -> Result<(), EngineError> {
+        let shortcut = shortcut.trim().trim_start_matches('/');
+        if shortcut.is_empty() || shortcut.contains(['/', '?', '#', '%']) || shortcut.chars().any(char::is_whitespace) {
+            return Err(EngineError::Invalid("a shortcut is one word, typed after / in the reply box".into()));
+        }
+        self.client().save_quick_reply(shortcut, text).await?;
+        self.fetch_now().await;
+        Ok(())
+    }
+
     /// Leave a note for the team on the conversation. Checked here first, so an empty or
     /// overlong note is refused without a round trip.
     pub async fn add_note(&self, conversation: &ConversationKey, text: &str) -> Result<(), EngineError> {

@@ -193,6 +193,14 @@ async fn a_conversation_is_assigned_and_noted_from_the_terminal() {
 
     let out = coexist(&s, &db, &["team"]).await;
     assert!(out.ok && out.stdout.contains("demo-agent (agent)"), "{} {}", out.stdout, out.stderr);
+    let out = coexist(&s, &db, &["quick-reply", "set", "/Eta", "Orders ship within 2 days."]).await;
+    assert!(out.ok && out.stdout.contains("/eta"), "{} {}", out.stdout, out.stderr);
+    let out = coexist(&s, &db, &["quick-reply", "list"]).await;
+    assert!(out.stdout.contains("/eta") && out.stdout.contains("Orders ship within 2 days.") && out.stdout.contains("by demo-agent"), "{}", out.stdout);
+    assert!(coexist(&s, &db, &["quick-reply", "remove", "eta"]).await.ok);
+    assert!(coexist(&s, &db, &["quick-reply", "list"]).await.stdout.contains("no quick replies yet"));
+    let out = coexist(&s, &db, &["quick-reply", "set", "two words", "x"]).await;
+    assert!(!out.ok && out.stderr.contains("one word"), "{}", out.stderr);
     let out = coexist(&s, &db, &["list", "--filter", "unassigned"]).await;
     assert!(out.stdout.contains("14155550402"), "{}", out.stdout);
 

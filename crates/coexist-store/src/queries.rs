@@ -172,6 +172,13 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// The team's quick replies, by shortcut.
+    pub fn quick_replies(&self) -> Result<Vec<QuickReplyView>> {
+        let mut stmt = self.conn.prepare_cached("SELECT shortcut, text, updated_by FROM quick_replies ORDER BY shortcut")?;
+        let rows = stmt.query_map([], |r| Ok(QuickReplyView { shortcut: r.get(0)?, text: r.get(1)?, updated_by: r.get(2)? }))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// The customer's latest message in this conversation (never history), if any.
     pub fn last_inbound(&self, key: &ConversationKey) -> Result<Option<coexist_core::rules::Mark>> {
         if !conversation_exists(&self.conn, key)? {

@@ -303,9 +303,10 @@ CREATE INDEX statuses_by_wamid ON statuses(wamid_key);
 CREATE INDEX statuses_by_callback ON statuses(callback_data) WHERE callback_data IS NOT NULL;
 "#;
 
-/// Version 5: the team's own layer on a conversation (see coexist-core's `Assignment` and
-/// `TeamNote`, `DoneMark`): who handles it, whether it is done (`done_at_ms` set until the
-/// customer writes again), and notes, each from a relay entry (`seq` makes a note once).
+/// Version 5: the team's own layer (see coexist-core's `Assignment`, `DoneMark`, `TeamNote` and
+/// `QuickReply`): who handles a conversation, whether it is done (`done_at_ms` set until the
+/// customer writes again), notes, each from a relay entry (`seq` makes a note once), and the
+/// team's quick replies.
 const V5: &str = r#"
 ALTER TABLE conversations ADD COLUMN assignee TEXT;
 ALTER TABLE conversations ADD COLUMN assigned_by TEXT;
@@ -320,6 +321,12 @@ CREATE TABLE notes (
     at_ms           INTEGER NOT NULL
 );
 CREATE INDEX notes_by_conversation ON notes(conversation_id, at_ms);
+CREATE TABLE quick_replies (
+    shortcut      TEXT PRIMARY KEY,
+    text          TEXT NOT NULL,
+    updated_by    TEXT NOT NULL,
+    updated_at_ms INTEGER NOT NULL
+);
 "#;
 
 /// Bring the database to the latest version, saying so when that changed anything: rebuilding

@@ -61,6 +61,15 @@ pub struct ConversationSummary {
     pub done: bool,
 }
 
+/// One of the team's quick replies (team text: render as text only).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuickReplyView {
+    /// Typed after `/` in the composer.
+    pub shortcut: String,
+    pub text: String,
+    pub updated_by: String,
+}
+
 /// A teammate's note on a conversation (never sent to the customer; render as text only).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NoteView {

@@ -144,3 +144,18 @@ fn done_holds_until_the_customer_writes_again_in_relay_order() {
     store.apply_relay_batch(&[done_mark(8, "111", false)]).unwrap();
     assert!(!is_done(&store, "111"), "taken up again");
 }
+
+#[test]
+fn quick_replies_follow_the_relay_latest_first() {
+    let (_dir, mut store) = open_store();
+    let saved = |seq: i64, shortcut: &str, text: Option<&str>| {
+        entry(seq, RelayKind::QuickReply, json!({"shortcut": shortcut, "text": text, "by": "ana", "at_ms": seq}))
+    };
+    let report = store.apply_relay_batch(&[saved(1, "thanks", Some("Thank you!")), saved(2, "hours", Some("9 to 5"))]).unwrap();
+    assert!(report.quick_replies_changed);
+    store.apply_relay_batch(&[saved(3, "hours", Some("9 to 6, Mon–Sat")), saved(4, "thanks", None)]).unwrap();
+    let replies: Vec<(String, String)> = store.quick_replies().unwrap().into_iter().map(|q| (q.shortcut, q.text)).collect();
+    assert_eq!(replies, vec![("hours".to_string(), "9 to 6, Mon–Sat".to_string())]);
+    let unrelated = store.apply_relay_batch(&[note(5, "111", "ana", "x", 1)]).unwrap();
+    assert!(!unrelated.quick_replies_changed);
+}

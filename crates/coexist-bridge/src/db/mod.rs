@@ -47,7 +47,7 @@ pub enum Append {
     Number { settings: NumberSettings, create: bool, received_at_ms: i64 },
     /// A WABA's full template catalog as a `Templates` event.
     Templates { catalog: TemplateCatalog, received_at_ms: i64 },
-    /// The team's own change to a conversation (an `Assignment`, `Note` or `Done` entry), relayed as is.
+    /// The team's own change to a conversation (an `Assignment`, `Note`, `Done` or `QuickReply` entry), relayed as is.
     Team { kind: RelayKind, payload: Value, received_at_ms: i64 },
     /// A definitive answer to a send, stored under its idempotency key. When Meta accepted it,
     /// `outbound` becomes an `Outbound` event and the answer gets its `seq`.

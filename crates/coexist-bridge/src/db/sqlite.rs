@@ -195,6 +195,7 @@ fn kind_str(kind: RelayKind) -> &'static str {
         RelayKind::Assignment => "assignment",
         RelayKind::Note => "note",
         RelayKind::Done => "done",
+        RelayKind::QuickReply => "quick_reply",
         RelayKind::Unknown => "unknown",
     }
 }
@@ -208,6 +209,7 @@ fn kind_from_str(s: &str) -> Result<RelayKind, DbError> {
         "assignment" => RelayKind::Assignment,
         "note" => RelayKind::Note,
         "done" => RelayKind::Done,
+        "quick_reply" => RelayKind::QuickReply,
         other => return Err(DbError::Conflict(format!("unknown event kind {other:?} in the database"))),
     })
 }

@@ -109,6 +109,9 @@ enum Command {
     Note { phone_number_id: String, contact: String, text: String },
     /// Who conversations can be assigned to.
     Team,
+    /// The team's quick replies: answers typed as /shortcut in the app's reply box.
+    #[command(subcommand)]
+    QuickReply(QuickReplyCommand),
     /// Full-text search over every message.
     Search {
         /// Words to find (plain text; word prefixes, accents and case ignored).
@@ -142,6 +145,15 @@ enum Command {
         #[arg(long, default_value = "coexist-demo")]
         dir: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum QuickReplyCommand {
+    /// List them (as this inbox has them; `sync --once` first for the latest).
+    List,
+    /// Save one for the whole team (replaces one of that shortcut).
+    Set { shortcut: String, text: String },
+    Remove { shortcut: String },
 }
 
 #[derive(Subcommand)]
@@ -327,6 +339,26 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Note { phone_number_id, contact, text } => {
             engine.add_note(&key(&phone_number_id, &contact)?, &text).await?;
             println!("note left for the team");
+            Ok(())
+        }
+        Command::QuickReply(QuickReplyCommand::List) => {
+            let replies = engine.store().lock().map_err(|_| anyhow!("store lock poisoned"))?.quick_replies()?;
+            if replies.is_empty() {
+                println!("no quick replies yet: `coexist quick-reply set SHORTCUT TEXT` adds one for the team");
+            }
+            for q in replies {
+                println!("/{:<24} {}  (by {})", terminal_safe(&q.shortcut, 24), terminal_safe(&q.text, 200), terminal_safe(&q.updated_by, 60));
+            }
+            Ok(())
+        }
+        Command::QuickReply(QuickReplyCommand::Set { shortcut, text }) => {
+            engine.save_quick_reply(&shortcut, Some(&text)).await?;
+            println!("saved for the team: /{}", shortcut.trim().trim_start_matches('/').to_lowercase());
+            Ok(())
+        }
+        Command::QuickReply(QuickReplyCommand::Remove { shortcut }) => {
+            engine.save_quick_reply(&shortcut, None).await?;
+            println!("removed");
             Ok(())
         }
         Command::Team => {

@@ -47,6 +47,8 @@ pub struct ApplyReport {
     pub numbers_touched: Vec<String>,
     /// Conversations assigned or handed back in this batch, in relay order.
     pub assignments: Vec<AssignmentChange>,
+    /// The team's quick replies changed.
+    pub quick_replies_changed: bool,
 }
 
 /// A conversation changed hands on the team.
@@ -150,6 +152,7 @@ impl<'c> Batch<'c> {
                 self.assigned(conversation, assignee.as_deref(), by, *at_ms)
             }
             Event::Done { conversation, done, by, at_ms } => self.done(conversation, *done, by, *at_ms),
+            Event::QuickReply(q) => self.quick_reply(q),
             Event::Note { seq, conversation, author, text, at_ms } => self.note(*seq, conversation, author, text, *at_ms),
             // Kept whole in the relay log; nothing to project.
             Event::Unknown { .. } => Ok(()),
@@ -247,6 +250,7 @@ pub(crate) fn kind_name(kind: RelayKind) -> &'static str {
         RelayKind::Assignment => "assignment",
         RelayKind::Note => "note",
         RelayKind::Done => "done",
+        RelayKind::QuickReply => "quick_reply",
         RelayKind::Unknown => "unknown",
     }
 }

@@ -6,7 +6,7 @@
 //! message that reached the bridge after the mark is one the teammate had not seen, whatever its
 //! Meta timestamp, so it reopens the conversation; one that arrived before it does not.
 
-use coexist_core::ConversationKey;
+use coexist_core::{ConversationKey, QuickReply};
 use rusqlite::params;
 
 use super::{AssignmentChange, Batch};
@@ -41,6 +41,19 @@ impl Batch<'_> {
         self.conn
             .prepare_cached("UPDATE conversations SET done_at_ms = ?2, done_by = ?3 WHERE id = ?1")?
             .execute(params![id, done_at_ms, by])?;
+        Ok(())
+    }
+
+    /// Saved or replaced under its shortcut; `text: None` removes it.
+    pub(super) fn quick_reply(&mut self, q: &QuickReply) -> Result<()> {
+        match &q.text {
+            Some(text) => self
+                .conn
+                .prepare_cached("INSERT OR REPLACE INTO quick_replies (shortcut, text, updated_by, updated_at_ms) VALUES (?1, ?2, ?3, ?4)")?
+                .execute(params![q.shortcut, text, q.by, q.at_ms])?,
+            None => self.conn.prepare_cached("DELETE FROM quick_replies WHERE shortcut = ?1")?.execute([&q.shortcut])?,
+        };
+        self.report.quick_replies_changed = true;
         Ok(())
     }
 

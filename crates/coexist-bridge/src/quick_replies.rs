@@ -1,0 +1,89 @@
+//! The team's quick replies: saved answers an agent types as `/shortcut` in the composer (as in
+//! the WhatsApp Business App). Each change is a relay entry, so every desktop has them, offline
+//! too. Agents and admins keep them.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::Json;
+use coexist_core::{QuickReply, RelayKind};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::server::AppState;
+
+/// As long as the Business App allows.
+pub const MAX_SHORTCUT_CHARS: usize = 24;
+/// A quick reply is sent as a text: WhatsApp's limit.
+pub const MAX_TEXT_CHARS: usize = 4096;
+
+#[derive(Deserialize)]
+struct SaveRequest {
+    text: String,
+}
+
+/// `PUT /v1/quick-replies/{shortcut}` with `{"text": ...}`: add or replace it.
+pub async fn save(State(state): State<AppState>, caller: Caller, Path(shortcut): Path<String>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    caller.require_send()?;
+    let shortcut = shortcut_of(&shortcut).map_err(ApiError::bad_request)?;
+    let request: SaveRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("send {{\"text\": \"...\"}}, the answer the shortcut stands for ({e})")))?;
+    let text = text_of(&request.text).map_err(ApiError::bad_request)?;
+    record(&state, QuickReply { shortcut, text: Some(text), by: caller.name, at_ms: crate::now_ms() }).await
+}
+
+/// `DELETE /v1/quick-replies/{shortcut}`.
+pub async fn remove(State(state): State<AppState>, caller: Caller, Path(shortcut): Path<String>) -> Result<Json<Value>, ApiError> {
+    caller.require_send()?;
+    let shortcut = shortcut_of(&shortcut).map_err(ApiError::bad_request)?;
+    record(&state, QuickReply { shortcut, text: None, by: caller.name, at_ms: crate::now_ms() }).await
+}
+
+async fn record(state: &AppState, reply: QuickReply) -> Result<Json<Value>, ApiError> {
+    let seq = crate::team::append(state, RelayKind::QuickReply, &reply, reply.at_ms).await?;
+    Ok(Json(json!({"quick_reply": reply, "seq": seq})))
+}
+
+/// `/Thanks` and `thanks` are the same shortcut: lowercase, without the slash.
+fn shortcut_of(raw: &str) -> Result<String, String> {
+    let shortcut = raw.trim().trim_start_matches('/').to_lowercase();
+    let valid = (1..=MAX_SHORTCUT_CHARS).contains(&shortcut.chars().count())
+        && shortcut.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_');
+    if valid {
+        Ok(shortcut)
+    } else {
+        Err(format!("a shortcut is 1 to {MAX_SHORTCUT_CHARS} letters, digits, - or _ (agents type it after / in the reply box)"))
+    }
+}
+
+fn text_of(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    match text.chars().count() {
+        0 => Err("the quick reply is empty; write the answer it stands for".into()),
+        n if n > MAX_TEXT_CHARS => Err(format!("the quick reply is {n} characters; WhatsApp sends at most {MAX_TEXT_CHARS}")),
+        _ => Ok(text.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shortcut_is_one_short_word_however_it_is_typed() {
+        assert_eq!(shortcut_of(" /Thanks ").unwrap(), "thanks");
+        assert_eq!(shortcut_of("hours_2-weekend").unwrap(), "hours_2-weekend");
+        assert_eq!(shortcut_of("horário").unwrap(), "horário", "agents write in their language");
+        for bad in ["", "/", "two words", "<b>", &"x".repeat(25)] {
+            assert!(shortcut_of(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_text_is_what_whatsapp_sends() {
+        assert_eq!(text_of("  We open at 9.\n").unwrap(), "We open at 9.");
+        assert!(text_of(" ").unwrap_err().contains("empty"));
+        assert!(text_of(&"a".repeat(4097)).unwrap_err().contains("4096"));
+    }
+}
