@@ -2,7 +2,9 @@
 //! conversation to this desktop's agent and leaves a note; the list says "→ you", the desktop
 //! notifies once, the note sits in the thread as inert text. Then the agent hands the
 //! conversation back from the "Assigned" menu, leaves a note from the app and marks it done; Ben's
-//! side of the bridge sees all three, the customer nothing. Cleo writing again reopens it.
+//! side of the bridge sees all three, the customer nothing. Cleo writing again reopens it. Ben's
+//! quick reply comes up when the agent types "/" and goes in with Enter (not sent); the agent
+//! adds and removes one of their own.
 //!
 //! Run: `xvfb-run -a dbus-run-session -- cargo test -p coexist-inbox --test e2e_team`
 
@@ -14,6 +16,7 @@ use std::time::Duration;
 use coexist_bridge::Role;
 use e2e_support::stack::{Stack, AGENT};
 use e2e_support::{session::AppSession, ui::Ui};
+use fantoccini::key::Key;
 use serde_json::{json, Value};
 
 const CLEO: &str = "15551238001";
@@ -39,6 +42,39 @@ impl Teammate {
         let page: Value = self.http.get(format!("{}/v1/events?after=0", self.base)).bearer_auth(&self.token).send().await.unwrap().json().await.unwrap();
         page["events"].as_array().unwrap().iter().filter(|e| e["kind"] == kind).map(|e| e["payload"].clone()).collect()
     }
+}
+
+const ETA: &str = "<b id=pwn2>Orders</b> ship within 2 days.";
+
+async fn quick_replies(ui: &Ui, ben: &Teammate) {
+    let url = format!("{}/v1/quick-replies/eta", ben.base);
+    let resp = ben.http.put(url).bearer_auth(&ben.token).json(&json!({"text": ETA})).send().await.unwrap();
+    assert!(resp.status().is_success());
+    let input = ui.c.find(fantoccini::Locator::Css("[data-testid=composer-text]")).await.unwrap();
+    input.send_keys("When? /e").await.unwrap();
+    let offered = ui.wait("/eta offered", "const o = document.querySelector('[data-testid=quick-option]'); return o ? o.dataset.shortcut + ' ' + o.textContent : null", vec![]).await;
+    assert_eq!(offered, json!(format!("eta /eta{ETA}")), "offered as text");
+    input.send_keys(&Key::Enter).await.unwrap();
+    let typed = ui.wait("the answer in the reply box", "const t = document.querySelector('[data-testid=composer-text]').value; return t.includes('ship') ? t : null", vec![]).await;
+    assert_eq!(typed, json!(format!("When? {ETA}")), "Enter put the answer in, in place of /e");
+    assert_eq!(ui.js("return document.querySelector('[data-testid=quick-suggest]').hidden", vec![]).await, json!(true));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(ui.js("return document.querySelectorAll('#thread [data-side=api]').length", vec![]).await, json!(0), "Enter chose, it did not send");
+
+    // The agent keeps one of their own, then removes it.
+    ui.js("const t = document.querySelector('[data-testid=composer-text]'); t.value = '/'; t.dispatchEvent(new Event('input')); return true", vec![]).await;
+    ui.click("quick-manage").await;
+    ui.wait("the quick replies panel", "const p = document.querySelector('[data-testid=quick-panel]'); return p && !p.hidden && document.querySelector('[data-testid=quick-row]') ? true : null", vec![]).await;
+    ui.js("document.querySelector('[data-testid=quick-shortcut]').value = 'Bye'; document.querySelector('[data-testid=quick-text]').value = 'Have a nice day!'; return true", vec![]).await;
+    ui.click("quick-save").await;
+    ui.wait("/bye listed", "return document.querySelector('[data-testid=quick-row][data-shortcut=bye]') ? true : null", vec![]).await;
+    let relayed = ben.relayed("quick_reply").await;
+    assert_eq!(relayed.last().unwrap()["text"], "Have a nice day!");
+    assert_eq!(relayed.last().unwrap()["by"], AGENT);
+    ui.js("document.querySelector('[data-testid=quick-row][data-shortcut=bye] [data-testid=quick-remove]').click(); return true", vec![]).await;
+    ui.wait("/bye gone", "return document.querySelector('[data-testid=quick-row][data-shortcut=bye]') ? null : true", vec![]).await;
+    std::fs::write(e2e_support::harness::screenshot_path("quick-replies.png"), ui.c.screenshot().await.unwrap()).unwrap();
+    ui.click("quick-close").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -111,6 +147,8 @@ async fn scenario(ui: &Ui, ben: &Teammate, stack: &Stack) {
     stack.customer_says(CLEO, "Cleo", "One more question", None).await.unwrap();
     ui.wait("Cleo to leave Done", "return document.querySelector(`[data-testid=conversation-item][data-contact='${arguments[0]}']`) ? null : true", vec![json!(CLEO)]).await;
     ui.wait("Mark done again in the header", "return document.querySelector('[data-testid=mark-done]').dataset.done === 'false' || null", vec![]).await;
+
+    quick_replies(ui, ben).await;
 
     let assignments = ben.relayed("assignment").await;
     assert_eq!(assignments.last().unwrap()["assignee"], Value::Null);

@@ -8,13 +8,16 @@ import { h, setChildren, $ } from './dom.js';
 import { windowState, expiresAt, previewOf, oneLine } from './format.js';
 import { describe, preview, validate, build, filterTemplates, uploadedKey } from './templates.js';
 import { headerUpload } from './header_media.js';
+import { suggest } from './quick_replies.js';
 
 /** Unsent text per conversation (`phone_number_id|contact`), for this session. */
 const drafts = new Map();
 const draftKey = (conv) => `${conv.conversation.phone_number_id}|${conv.conversation.contact}`;
 
 export class Composer {
-  constructor({ sendText, sendTemplate, sendFile, loadTemplates, typing }) {
+  constructor({ sendText, sendTemplate, sendFile, loadTemplates, typing, quickReplies, manageQuickReplies }) {
+    this.quickReplies = quickReplies;
+    this.manageQuickReplies = manageQuickReplies;
     this.el = $('composer');
     this.sendText = sendText;
     this.sendTemplate = sendTemplate;
@@ -87,6 +90,8 @@ export class Composer {
       placeholder: TEXT_PLACEHOLDER, 'aria-label': 'Reply' });
     const draft = draftKey(this.conv);
     input.value = drafts.get(draft) || '';
+    // First: a key that picks a quick reply must not also send.
+    const quick = suggest(input, this.quickReplies, () => this.manageQuickReplies());
     const error = h('p', { class: 'form-error', 'data-testid': 'composer-error', hidden: true });
     const attachment = new Attachment(input, error);
     const send = async () => {
@@ -130,7 +135,7 @@ export class Composer {
       if (e.key === 'Escape' && this.reply) { e.preventDefault(); this.clearReply(); }
     });
     const replyBar = h('div', { class: 'reply-bar', 'data-testid': 'reply-bar', hidden: true });
-    setChildren(this.el, replyBar, attachment.chip, h('div', { class: 'composer-row' }, attachment.button, attachment.picker, input, button), error);
+    setChildren(this.el, replyBar, quick, attachment.chip, h('div', { class: 'composer-row' }, attachment.button, attachment.picker, input, button), error);
   }
 
   async templateMode() {

@@ -14,6 +14,7 @@ import { Search } from './search.js';
 import { Reports } from './reports.js';
 import { HistoryProgress } from './history.js';
 import { TeamControls, fromNote } from './team.js';
+import { QuickReplies, QuickReplyManager } from './quick_replies.js';
 
 const PAGE = 50;
 
@@ -29,7 +30,12 @@ const state = { filter: 'all', info: null, health: null, open: null, opening: nu
 const inbox = new Inbox({ onOpen: (conv) => openConversation(conv) });
 const thread = new Thread({ onNeedOlder: () => loadOlder(), onRetry: (m) => retry(m), onReply: (m, who) => composer.replyTo(m, who),
   onReact: (m, emoji) => react(m, emoji) });
+const quickReplies = new QuickReplies();
+const quickManager = new QuickReplyManager({ replies: quickReplies, toast: (text) => toast(text) });
+quickReplies.onChanged = () => quickManager.paint();
 const composer = new Composer({
+  quickReplies,
+  manageQuickReplies: () => quickManager.open(),
   sendText: async (conv, text, replyTo) => { upsertOwn(await api.sendText(conv.conversation, text, replyTo)); },
   sendTemplate: async (conv, template) => { upsertOwn(await api.sendTemplate(conv.conversation, template)); },
   sendFile: async (conv, file, caption, replyTo) => { upsertOwn(await api.sendFile(conv.conversation, file, caption, replyTo)); },
@@ -314,6 +320,7 @@ async function start() {
   });
   await on('inbox:health', () => { refreshHealth(); composer.templatesChanged(); });
   await on('inbox:sync', showSync);
+  await on('inbox:quick-replies', () => quickReplies.changed());
   try {
     state.info = await api.appInfo();
     $('agent-name').textContent = state.info.agent ? `Signed in as ${state.info.agent}` : '';
