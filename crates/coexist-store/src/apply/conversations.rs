@@ -10,6 +10,10 @@
 
 use std::collections::HashMap;
 
+/// The caches are looked up several times per applied message: a fast hasher (randomly seeded,
+/// so a flood of crafted contact ids cannot pick collisions) instead of SipHash.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 use coexist_core::rules::{counts_as_unread, ClosedReason, ConversationState, Owner, WindowState};
 use coexist_core::{ContactProfile, ConversationKey, Message};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -56,9 +60,9 @@ impl CachedConversation {
 
 #[derive(Default)]
 pub(crate) struct ConversationCache {
-    entries: HashMap<ConversationKey, CachedConversation>,
+    entries: FastMap<ConversationKey, CachedConversation>,
     /// The contact profile last written, per number then contact.
-    contacts: HashMap<String, HashMap<String, ContactProfile>>,
+    contacts: FastMap<String, FastMap<String, ContactProfile>>,
     /// `PRAGMA data_version` when the cache was last validated.
     data_version: Option<i64>,
 }

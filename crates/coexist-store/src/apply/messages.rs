@@ -42,25 +42,25 @@ impl Batch<'_> {
     /// conversation's rules state.
     pub(super) fn message(&mut self, event: &Event, m: &Message) -> Result<()> {
         let conn = self.conn;
-        let conv_id = self.conversations.get(conn, &m.conversation)?.id;
-        if !insert_message(conn, conv_id, m, self.seq)? {
+        // One lookup of the conversation per message: a backlog applies millions.
+        let conv = self.conversations.get(conn, &m.conversation)?;
+        if !insert_message(conn, conv.id, m, self.seq)? {
             return Ok(());
         }
-        let conv = self.conversations.get(conn, &m.conversation)?;
         conv.state.apply(event);
         conv.count_new_message(m);
         conv.dirty = true;
-        let latest = conv.state.last_message.as_ref().is_some_and(|l| l.wamid == m.wamid);
-        self.timeline_touched(&m.conversation);
-        if latest {
-            let conv = self.conversations.get(conn, &m.conversation)?;
+        if conv.state.last_message.as_ref().is_some_and(|l| l.wamid == m.wamid) {
             conv.new_preview = Some((m.wamid.clone(), preview(&m.body)));
         }
+        let reaction = matches!(m.body, MessageBody::Reaction { .. });
+        let writing = !reaction && coexist_core::rules::is_customer_writing(m);
+        // A customer writing again reopens a conversation marked done (a reaction does not).
+        conv.reopen |= writing;
+        self.timeline_touched(&m.conversation);
         if let MessageBody::Reaction { message_id, emoji } = &m.body {
             self.reaction(m, message_id, emoji)?;
-        } else if coexist_core::rules::is_customer_writing(m) {
-            // A customer writing again reopens a conversation marked done (a reaction does not).
-            self.conversations.get(conn, &m.conversation)?.reopen = true;
+        } else if writing {
             self.report.new_inbound.push(NewInbound {
                 wamid: m.wamid.clone(),
                 conversation: m.conversation.clone(),
