@@ -20,7 +20,7 @@ use fantoccini::key::Key;
 use serde_json::{json, Value};
 
 const CLEO: &str = "15551238001";
-const NOTE: &str = "<img id=pwn1 src=x onerror=window.__pwned=1> refund approved";
+const NOTE: &str = "<img id=pwn1 src=x onerror=window.__pwned=1> refund approved, @ana call her";
 
 /// Ben, another agent, talking to the bridge directly.
 struct Teammate {
@@ -99,6 +99,9 @@ async fn a_teammate_assigns_and_notes_and_the_agent_answers_in_kind() {
     assert_eq!(assigned.len(), 1, "notified once: {:?}", notified.iter().map(|n| &n.summary).collect::<Vec<_>>());
     assert_eq!(assigned[0].summary, "Cleo is yours now");
     assert_eq!(assigned[0].body, "ben assigned this conversation to you.");
+    let mentioned: Vec<_> = notified.iter().filter(|n| n.summary == "ben mentioned you").collect();
+    assert_eq!(mentioned.len(), 1, "the note names @ana: notified once");
+    assert_eq!(mentioned[0].body, "Cleo: &lt;img id=pwn1 src=x onerror=window.__pwned=1&gt; refund approved, @ana call her", "escaped for servers that read markup");
 }
 
 async fn scenario(ui: &Ui, ben: &Teammate, stack: &Stack) {

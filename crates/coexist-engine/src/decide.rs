@@ -10,12 +10,13 @@
 //! - failed send of this desktop (refused by the bridge/Meta, or a `failed` status later).
 //! - a conversation a teammate assigned to this desktop's agent (not one they took themselves;
 //!   not an old assignment replayed from the log).
+//! - a teammate's note that mentions this desktop's agent (`@ana`), once per note.
 //!
 //! History and echoes never notify: the store only reports first-seen customer messages.
 
 use coexist_core::rules::WindowState;
 use coexist_core::{ConversationKey, StatusKind};
-use coexist_store::{ApplyReport, AssignmentChange, StoreError};
+use coexist_store::{ApplyReport, AssignmentChange, NewNote, StoreError};
 
 use crate::events::{EngineEvent, SendState};
 use crate::notify::{plain_preview, CLOSING_WARNING_SECS};
@@ -35,6 +36,7 @@ pub mod kinds {
     pub const FAILED_STATUS: &str = "failed_status";
     pub const FAILED_SEND: &str = "failed_send";
     pub const ASSIGNED: &str = "assigned";
+    pub const MENTION: &str = "mention";
 }
 
 /// Publish what a batch changed and notify what deserves it.
@@ -92,8 +94,14 @@ pub(crate) fn after_batch(shared: &Shared, report: &ApplyReport, now: i64) -> Re
         }
     }
     notify_inbound(shared, fresh);
-    for change in &report.assignments {
-        assigned_to_me(shared, change, now)?;
+    let agent = shared.agent.read().unwrap_or_else(|p| p.into_inner()).clone();
+    if let Some(agent) = agent {
+        for change in &report.assignments {
+            assigned_to_me(shared, &agent, change, now)?;
+        }
+        for note in &report.new_notes {
+            mentioned(shared, &agent, note, now)?;
+        }
     }
     for st in report.statuses.iter().filter(|st| st.status == StatusKind::Failed) {
         // Only this desktop's own sends: every agent's desktop sees every status.
@@ -113,10 +121,8 @@ pub(crate) fn after_batch(shared: &Shared, report: &ApplyReport, now: i64) -> Re
 }
 
 /// "Ana is yours now": a teammate gave this agent the conversation.
-fn assigned_to_me(shared: &Shared, change: &AssignmentChange, now: i64) -> Result<(), StoreError> {
-    let agent = shared.agent.read().unwrap_or_else(|p| p.into_inner()).clone();
-    let Some(agent) = agent else { return Ok(()) };
-    let for_me = change.assignee.as_deref() == Some(agent.as_str()) && change.by != agent;
+fn assigned_to_me(shared: &Shared, agent: &str, change: &AssignmentChange, now: i64) -> Result<(), StoreError> {
+    let for_me = change.assignee.as_deref() == Some(agent) && change.by != agent;
     if !for_me || change.at_ms / 1000 < now - MAX_NOTIFY_AGE_SECS {
         return Ok(());
     }
@@ -128,6 +134,40 @@ fn assigned_to_me(shared: &Shared, change: &AssignmentChange, now: i64) -> Resul
         shared.notifier.notify(&format!("{who} is yours now"), &format!("{by} assigned this conversation to you."));
     }
     Ok(())
+}
+
+/// "Ben mentioned you": a teammate's note names this agent (`@ana`).
+fn mentioned(shared: &Shared, agent: &str, note: &NewNote, now: i64) -> Result<(), StoreError> {
+    if note.author == agent || !mentions(&note.text, agent) || note.at_ms / 1000 < now - MAX_NOTIFY_AGE_SECS {
+        return Ok(());
+    }
+    if shared.store().notification_claim(kinds::MENTION, &note.seq.to_string())? {
+        let who = sender_name(shared, &note.conversation, now)?;
+        let author = plain_preview(&note.author, 60);
+        shared.notifier.notify(&format!("{author} mentioned you"), &plain_preview(&format!("{who}: {}", note.text), 200));
+    }
+    Ok(())
+}
+
+/// Whether `text` names `agent` as `@agent` (any case), not as the start of a longer name.
+pub fn mentions(text: &str, agent: &str) -> bool {
+    let text = text.to_lowercase();
+    let wanted = format!("@{}", agent.to_lowercase());
+    text.match_indices(&wanted).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        !before.is_some_and(char::is_alphanumeric) && !continues_name(&text[at + wanted.len()..])
+    })
+}
+
+/// `rest` goes on with a longer name (`@ana` in `@anabel`, `@ana.silva`); a full stop that ends
+/// the sentence does not.
+fn continues_name(rest: &str) -> bool {
+    let mut chars = rest.chars();
+    match chars.next() {
+        Some(c) if c.is_alphanumeric() || c == '_' || c == '-' => true,
+        Some('.') => chars.next().is_some_and(char::is_alphanumeric),
+        _ => false,
+    }
 }
 
 /// Warn once per window about unanswered conversations whose window closes within the hour.
@@ -207,7 +247,18 @@ pub fn display_name(name: Option<&str>, key: &ConversationKey) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::burst_senders;
+    use super::{burst_senders, mentions};
+
+    #[test]
+    fn a_mention_is_the_whole_name_after_an_at_sign() {
+        for yes in ["@ana can you call her?", "ask @Ana.", "(@ana)", "thanks @ana!", "cc @ana"] {
+            assert!(mentions(yes, "ana"), "{yes}");
+        }
+        for no in ["ana, can you call her?", "@anabel knows", "@ana.silva knows", "@ana_b", "mail@ana", "@an"] {
+            assert!(!mentions(no, "ana"), "{no}");
+        }
+        assert!(mentions("@demo-agent please", "demo-agent"));
+    }
 
     #[test]
     fn a_burst_names_its_senders_once_each() {

@@ -54,11 +54,19 @@ async fn an_assignment_and_a_note_reach_every_desktop_and_notify_the_assignee_on
     assert!(ben_notes.take().is_empty(), "once");
     assert!(ana_notes.take().is_empty(), "not the one who assigned it");
 
-    ana.add_note(&key, "  Refund approved by finance, tell her today ").await.unwrap();
+    ana.add_note(&key, "  Refund approved by finance, @Ben tell her today ").await.unwrap();
     ben.sync_once().await.unwrap();
     let notes = ben.store().lock().unwrap().notes(&key, None, None).unwrap();
     assert_eq!(notes.len(), 1);
-    assert_eq!((notes[0].author.as_str(), notes[0].text.as_str()), ("demo-agent", "Refund approved by finance, tell her today"));
+    assert_eq!((notes[0].author.as_str(), notes[0].text.as_str()), ("demo-agent", "Refund approved by finance, @Ben tell her today"));
+    assert_eq!(
+        ben_notes.take(),
+        vec![("demo-agent mentioned you".to_string(), "Ana Silva: Refund approved by finance, @Ben tell her today".to_string())]
+    );
+    ben.add_note(&key, "@ben to self: done by 5").await.unwrap();
+    ana.add_note(&key, "no mention of anyone").await.unwrap();
+    ben.sync_once().await.unwrap();
+    assert!(ben_notes.take().is_empty(), "not his own note, not a note without @ben");
 
     // Ben hands it back, then takes it himself: nobody is notified of their own change.
     ben.assign(&key, None).await.unwrap();

@@ -49,7 +49,7 @@ use std::time::Duration;
 use coexist_core::{Event, RelayEvent};
 use rusqlite::Connection;
 
-pub use apply::{ApplyReport, AssignmentChange, FailedMessage, NewInbound, StatusChange};
+pub use apply::{ApplyReport, AssignmentChange, FailedMessage, NewInbound, NewNote, StatusChange};
 pub use campaigns::{
     Campaign, CampaignCounts, CampaignFailureGroup, CampaignState, FeedReport, NewCampaign, NewCampaignRecipient, PARKED_AT_MS,
 };

@@ -91,8 +91,10 @@ fn notes_are_kept_once_in_time_order_and_touch_only_the_timeline() {
         .unwrap();
     assert_eq!(report.timelines_touched, vec![key("111")]);
     assert!(report.conversations_touched.is_empty(), "a note does not move the list row");
+    assert_eq!(report.new_notes.iter().map(|n| n.seq).collect::<Vec<_>>(), vec![1, 2]);
     let again = store.apply_relay_batch(&[note(2, "111", "ben", text, 3_000)]).unwrap();
     assert_eq!(again.skipped, 1);
+    assert!(again.new_notes.is_empty());
 
     let notes = store.notes(&key("111"), None, None).unwrap();
     let seen: Vec<(i64, &str, &str)> = notes.iter().map(|n| (n.seq, n.author.as_str(), n.text.as_str())).collect();

@@ -49,6 +49,18 @@ pub struct ApplyReport {
     pub assignments: Vec<AssignmentChange>,
     /// The team's quick replies changed.
     pub quick_replies_changed: bool,
+    /// Team notes stored for the first time, in relay order.
+    pub new_notes: Vec<NewNote>,
+}
+
+/// A teammate's note, as the engine needs it to notify a mention.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewNote {
+    pub seq: i64,
+    pub conversation: ConversationKey,
+    pub author: String,
+    pub text: String,
+    pub at_ms: i64,
 }
 
 /// A conversation changed hands on the team.

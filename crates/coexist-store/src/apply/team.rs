@@ -9,7 +9,7 @@
 use coexist_core::{ConversationKey, QuickReply};
 use rusqlite::params;
 
-use super::{AssignmentChange, Batch};
+use super::{AssignmentChange, Batch, NewNote};
 use crate::error::Result;
 
 impl Batch<'_> {
@@ -60,10 +60,15 @@ impl Batch<'_> {
     /// A note once per relay entry.
     pub(super) fn note(&mut self, seq: i64, key: &ConversationKey, author: &str, text: &str, at_ms: i64) -> Result<()> {
         let id = self.conversations.get(self.conn, key)?.id;
-        self.conn
+        let stored = self
+            .conn
             .prepare_cached("INSERT OR IGNORE INTO notes (seq, conversation_id, author, text, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)")?
             .execute(params![seq, id, author, text, at_ms])?;
         self.timeline_touched(key);
+        if stored == 1 {
+            let note = NewNote { seq, conversation: key.clone(), author: author.into(), text: text.into(), at_ms };
+            self.report.new_notes.push(note);
+        }
         Ok(())
     }
 }
