@@ -786,6 +786,10 @@ async fn reports_scenario(ui: &Ui, stack: &Stack, data_dir: &std::path::Path) {
         .js("return [...document.querySelectorAll('[data-testid=response-table] tbody tr')].map(r => r.innerText.split('\\t')[1])", vec![])
         .await;
     assert_eq!(app_row, json!(["0", "1", "1"]), "API none, App one, all one");
+    let workload = ui
+        .js("return [...document.querySelectorAll('[data-testid=workload-row]')].map(r => [...r.cells].map(c => c.textContent))", vec![])
+        .await;
+    assert_eq!(workload, json!([["Nobody (the whole team)", "3", "2"]]), "three open conversations nobody took; the phone answered Max");
     let errors = ui.js("return window.coexistErrors", vec![]).await;
     assert_eq!(errors, json!([]), "no script errors or CSP violations");
     let path = harness::screenshot_path("reports.png");

@@ -142,6 +142,7 @@ export class Reports {
       card('Template use', 'chart-templates', m.templates.length
         ? horizontalBars({ title: 'Templates sent', rows: m.templates.map((t) => ({ label: t.name, value: t.sent, detail: `${t.failed} failed` })) })
         : h('p', { class: 'muted', text: 'No templates sent in this range.' })),
+      card('Workload now', 'chart-workload', workloadTable(m.workload)),
       card('Failures by error code', 'chart-failures', m.failures.length
         ? [horizontalBars({ title: 'Failed messages by Meta error code', cls: 'bar-failed', rows: m.failures.map((f) => ({ label: String(f.code), value: f.count, detail: f.reason })) }),
           h('ul', { class: 'failure-reasons' }, m.failures.map((f) => h('li', {}, h('strong', { text: `${f.code}: ` }), `${f.reason}. ${f.what_to_do}.`)))]
@@ -156,6 +157,15 @@ function card(title, testid, children) {
 
 function legend(series) {
   return h('div', { class: 'legend' }, series.map((s) => h('span', { class: `swatch swatch-${s.key}` }, s.name)));
+}
+
+/** Open conversations (not marked done) per assignee, whatever the range. */
+function workloadTable(rows) {
+  if (!rows.length) return h('p', { class: 'muted', text: 'No open conversations.' });
+  return h('table', { class: 'report-table', 'data-testid': 'workload-table' },
+    h('thead', {}, h('tr', {}, h('th', { text: 'Assigned to' }), h('th', { text: 'Open' }), h('th', { text: 'With unread messages' }))),
+    h('tbody', {}, rows.map((w) => h('tr', { 'data-testid': 'workload-row' },
+      h('td', { text: w.assignee ?? 'Nobody (the whole team)' }), h('td', { text: String(w.open) }), h('td', { text: String(w.unread) })))));
 }
 
 function responseTable(stats) {

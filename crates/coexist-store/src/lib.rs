@@ -56,7 +56,7 @@ pub use campaigns::{
 pub use context::MessagePosition;
 pub use error::{Result, StoreError};
 pub use metrics::{
-    DayCount, DayReplies, ExpiredWindow, ExpiredWindows, FailureCount, Metrics, MetricsQuery, ResponseTimeStat, TemplateUse,
+    DayCount, DayReplies, ExpiredWindow, ExpiredWindows, FailureCount, Metrics, MetricsQuery, ResponseTimeStat, TemplateUse, Workload,
 };
 pub use outbox::{NewOutboxItem, OutboxItem, OutboxState};
 pub use views::*;

@@ -19,6 +19,8 @@
 //!   many of them failed.
 //! - **failures by code**: messages whose latest status is `failed` (last status time in the
 //!   range), by Meta error code, with the plain reason.
+//! - **workload now** (whatever the range): conversations not marked done, per assignee (the
+//!   unassigned ones together), and how many of them have unread customer messages.
 
 use std::collections::BTreeMap;
 
@@ -60,6 +62,17 @@ pub struct Metrics {
     pub templates: Vec<TemplateUse>,
     /// Most frequent first.
     pub failures: Vec<FailureCount>,
+    /// Busiest first.
+    pub workload: Vec<Workload>,
+}
+
+/// Who holds how many open conversations now.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Workload {
+    /// `None`: nobody is assigned (the whole team's).
+    pub assignee: Option<String>,
+    pub open: i64,
+    pub unread: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -149,7 +162,18 @@ impl Store {
             expired_unanswered: expired_windows(expired, query, &days, self)?,
             templates: self.template_use(query)?,
             failures: self.failure_counts(query)?,
+            workload: self.workload(query)?,
         })
+    }
+
+    fn workload(&self, q: &MetricsQuery) -> Result<Vec<Workload>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT assignee, COUNT(*), SUM(unread > 0) FROM conversations
+             WHERE done_at_ms IS NULL AND last_activity IS NOT NULL AND (?1 IS NULL OR phone_number_id = ?1)
+             GROUP BY assignee ORDER BY COUNT(*) DESC, assignee",
+        )?;
+        let rows = stmt.query_map([&q.phone_number_id], |r| Ok(Workload { assignee: r.get(0)?, open: r.get(1)?, unread: r.get(2)? }))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Messages that can matter: a window expiring in the range was opened at most 72 h

@@ -161,3 +161,19 @@ fn quick_replies_follow_the_relay_latest_first() {
     let unrelated = store.apply_relay_batch(&[note(5, "111", "ana", "x", 1)]).unwrap();
     assert!(!unrelated.quick_replies_changed);
 }
+
+#[test]
+fn the_workload_counts_open_conversations_per_assignee() {
+    let (_dir, mut store) = open_store();
+    store
+        .apply_events(&[inbound("w1", "111", T0, "a"), inbound("w2", "222", T0, "b"), inbound("w3", "333", T0, "c"), inbound("w4", "444", T0, "d")])
+        .unwrap();
+    store
+        .apply_relay_batch(&[assignment(1, "111", Some("ana"), "ana"), assignment(2, "222", Some("ana"), "ben"), done_mark(3, "333", true)])
+        .unwrap();
+    store.mark_read(&key("222"), T0 + 1).unwrap();
+    let query = MetricsQuery { from_ts: T0 - 86_400, to_ts: T0 + 86_400, ..Default::default() };
+    let workload: Vec<(Option<String>, i64, i64)> =
+        store.metrics(&query, T0 + 10).unwrap().workload.into_iter().map(|w| (w.assignee, w.open, w.unread)).collect();
+    assert_eq!(workload, vec![(Some("ana".to_string()), 2, 1), (None, 1, 1)], "done (333) is nobody's work");
+}
