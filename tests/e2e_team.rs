@@ -2,7 +2,8 @@
 //! conversation to this desktop's agent and leaves a note; the list says "→ you", the desktop
 //! notifies once, the note sits in the thread as inert text. Then the agent hands the
 //! conversation back from the "Assigned" menu, leaves a note from the app and marks it done; Ben's
-//! side of the bridge sees all three, the customer nothing. Cleo writing again reopens it. Ben's
+//! side of the bridge sees all three, the customer nothing. Cleo writing again reopens it; a
+//! snooze puts it under Done with its time. Ben's
 //! quick reply comes up when the agent types "/" and goes in with Enter (not sent); the agent
 //! adds and removes one of their own.
 //!
@@ -150,6 +151,16 @@ async fn scenario(ui: &Ui, ben: &Teammate, stack: &Stack) {
     stack.customer_says(CLEO, "Cleo", "One more question", None).await.unwrap();
     ui.wait("Cleo to leave Done", "return document.querySelector(`[data-testid=conversation-item][data-contact='${arguments[0]}']`) ? null : true", vec![json!(CLEO)]).await;
     ui.wait("Mark done again in the header", "return document.querySelector('[data-testid=mark-done]').dataset.done === 'false' || null", vec![]).await;
+
+    // Snoozed for an hour: under Done with its time, then taken up again at once.
+    ui.js("const s = document.querySelector('[data-testid=snooze]'); s.value = '1h'; s.dispatchEvent(new Event('change')); return true", vec![]).await;
+    let tag = ui.wait("Cleo snoozed under Done", "return document.querySelector(`[data-testid=conversation-item][data-contact='${arguments[0]}'] [data-testid=done-tag]`)?.textContent || null", vec![json!(CLEO)]).await;
+    assert!(tag.as_str().unwrap().starts_with("Snoozed · "), "{tag}");
+    let snooze = ben.relayed("done").await.last().cloned().unwrap();
+    let length = snooze["until_ms"].as_i64().unwrap() - snooze["at_ms"].as_i64().unwrap();
+    assert!((3_590_000..=3_600_000).contains(&length), "an hour from when it was asked: {snooze}");
+    ui.click("mark-done").await;
+    ui.wait("Cleo to leave Done once reopened", "return document.querySelector(`[data-testid=conversation-item][data-contact='${arguments[0]}']`) ? null : true", vec![json!(CLEO)]).await;
 
     quick_replies(ui, ben).await;
 

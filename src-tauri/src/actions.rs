@@ -159,9 +159,9 @@ impl Backend {
         self.engine.assign(conversation, assignee).await.map_err(err)
     }
 
-    /// Mark the conversation done, or take it up again.
-    pub async fn mark_done(&self, conversation: &ConversationKey, done: bool) -> ActionResult<()> {
-        self.engine.mark_done(conversation, done).await.map_err(err)
+    /// Mark the conversation done, or take it up again; snoozed until `until_ms` when given.
+    pub async fn mark_done(&self, conversation: &ConversationKey, done: bool, until_ms: Option<i64>) -> ActionResult<()> {
+        self.engine.mark_done(conversation, done, until_ms).await.map_err(err)
     }
 
     /// The team's quick replies, as this inbox has them.

@@ -113,10 +113,10 @@ pub async fn assign(backend: State<'_, Backend>, conversation: ConversationKey, 
     backend.assign(&conversation, assignee.as_deref()).await
 }
 
-/// Mark the conversation done (`done: false` takes it up again).
+/// Mark the conversation done (`done: false` takes it up again), snoozed until `until_ms`.
 #[tauri::command]
-pub async fn mark_done(backend: State<'_, Backend>, conversation: ConversationKey, done: bool) -> ActionResult<()> {
-    backend.mark_done(&conversation, done).await
+pub async fn mark_done(backend: State<'_, Backend>, conversation: ConversationKey, done: bool, until_ms: Option<i64>) -> ActionResult<()> {
+    backend.mark_done(&conversation, done, until_ms).await
 }
 
 /// The team's quick replies.

@@ -2,7 +2,7 @@
 // and a text-only preview. Keyboard: ↑/↓ move, Enter opens.
 
 import { h, setChildren, $ } from './dom.js';
-import { windowState, ownerBadge, shortTime, oneLine, nowSecs, expiresAt, ownerKind } from './format.js';
+import { windowState, ownerBadge, shortTime, fullTime, oneLine, nowSecs, expiresAt, ownerKind } from './format.js';
 
 export const keyId = (key) => `${key.phone_number_id}|${key.contact}`;
 const idOf = (c) => keyId(c.conversation);
@@ -68,7 +68,8 @@ export class Inbox {
         unread),
       h('div', { class: 'conv-line tags' },
         h('span', { class: `badge badge-${badge.kind}`, 'data-testid': 'owner-badge', dataset: { owner: badge.kind }, text: badge.label }),
-        c.done ? h('span', { class: 'done-tag', 'data-testid': 'done-tag', text: 'Done' }) : null,
+        c.done ? h('span', { class: 'done-tag', 'data-testid': 'done-tag', title: c.snoozed_until_ms ? `Back ${fullTime(c.snoozed_until_ms / 1000)}` : null,
+          text: c.snoozed_until_ms ? `Snoozed · ${shortTime(Math.floor(c.snoozed_until_ms / 1000), now)}` : 'Done' }) : null,
         c.assignee ? h('span', { class: 'assignee', 'data-testid': 'assignee', title: `Assigned to ${c.assignee}`,
           text: `→ ${c.assignee === this.me ? 'you' : c.assignee}` }) : null,
         countdown));

@@ -7,6 +7,20 @@ import { $, h, setChildren } from './dom.js';
 import { api, errorText } from './api.js';
 import { shortTime, fullTime } from './format.js';
 
+/** When a snooze choice ends, in Unix ms (local time for "9:00"). */
+export function snoozeEnd(choice, now = new Date()) {
+  const at = new Date(now);
+  switch (choice) {
+    case '1h': return now.getTime() + 3600_000;
+    case '3h': return now.getTime() + 3 * 3600_000;
+    case 'tomorrow': at.setDate(at.getDate() + 1); break;
+    case 'monday': at.setDate(at.getDate() + (((8 - at.getDay()) % 7) || 7)); break;
+    default: return null;
+  }
+  at.setHours(9, 0, 0, 0);
+  return at.getTime();
+}
+
 /** A note from a thread page, as a thread row: placed by time among the messages. */
 export function fromNote(note) {
   return {
@@ -45,6 +59,12 @@ export class TeamControls {
     this.select.addEventListener('change', () => this.assign(this.select.value || null));
     this.doneButton = $('mark-done');
     this.doneButton.addEventListener('click', () => this.markDone(!this.conv?.done));
+    this.snooze = $('snooze');
+    this.snooze.addEventListener('change', () => {
+      const until = snoozeEnd(this.snooze.value);
+      this.snooze.value = '';
+      if (until) this.markDone(true, until);
+    });
     $('add-note').addEventListener('click', () => this.openNote());
     $('note-cancel').addEventListener('click', () => this.closeNote());
     this.form.addEventListener('submit', (e) => { e.preventDefault(); this.saveNote(); });
@@ -115,13 +135,15 @@ export class TeamControls {
     }
   }
 
-  async markDone(done) {
+  async markDone(done, untilMs) {
     const conv = this.conv;
     if (!conv) return;
     this.doneButton.disabled = true;
     try {
-      await api.markDone(conv.conversation, done);
-      this.toast(done ? 'Done — it comes back when the customer writes' : 'Open again');
+      await api.markDone(conv.conversation, done, untilMs);
+      const back = untilMs ? `Snoozed until ${fullTime(Math.floor(untilMs / 1000))}, or until the customer writes`
+        : 'Done — it comes back when the customer writes';
+      this.toast(done ? back : 'Open again');
     } catch (e) {
       this.toast(`Could not mark it ${done ? 'done' : 'open'}: ${errorText(e)}`);
     } finally {

@@ -70,10 +70,16 @@ fn assignee_in(body: &[u8]) -> Result<Option<String>, ApiError> {
 #[derive(Deserialize)]
 struct DoneRequest {
     done: bool,
+    #[serde(default)]
+    until_ms: Option<i64>,
 }
 
+/// A snooze is for hours or days, not for ever: a year at most.
+const MAX_SNOOZE_MS: i64 = 366 * 86_400_000;
+
 /// `PUT /v1/numbers/{id}/conversations/{contact}/done` with `{"done": true}` (or `false` to take
-/// it up again). Agents and admins. The customer writing again opens it by itself.
+/// it up again; `"until_ms"` snoozes it until then). Agents and admins. The customer writing
+/// again opens it by itself.
 pub async fn mark_done(
     State(state): State<AppState>,
     caller: Caller,
@@ -84,7 +90,14 @@ pub async fn mark_done(
     let contact = conversation_contact(&state, &phone_number_id, contact).await?;
     let request: DoneRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("send {{\"done\": true}}, or false to take the conversation up again ({e})")))?;
-    let mark = DoneMark { phone_number_id, contact, done: request.done, by: caller.name, at_ms: crate::now_ms() };
+    let at_ms = crate::now_ms();
+    let until_ms = match request.until_ms {
+        Some(_) if !request.done => return Err(ApiError::bad_request("until_ms snoozes a conversation: send it with \"done\": true")),
+        Some(until) if until <= at_ms => return Err(ApiError::bad_request("until_ms is past; snooze until a later time")),
+        Some(until) if until - at_ms > MAX_SNOOZE_MS => return Err(ApiError::bad_request("snooze for a year at most")),
+        until => until,
+    };
+    let mark = DoneMark { phone_number_id, contact, done: request.done, until_ms, by: caller.name, at_ms };
     let seq = append(&state, RelayKind::Done, &mark, mark.at_ms).await?;
     Ok(Json(json!({"done": mark, "seq": seq})))
 }

@@ -118,13 +118,21 @@ async fn done_is_relayed_and_only_agents_and_admins_mark_it() {
     assert_eq!(status, 200, "{answer}");
     assert_eq!(done(h.admin.clone(), json!({"done": false})).await.0, 200);
     assert_eq!(done(h.manager.clone(), json!({"done": true})).await.0, 403);
+    let soon = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64 + 3_600_000;
+    let (status, answer) = done(h.agent.clone(), json!({"done": true, "until_ms": soon})).await;
+    assert_eq!((status, answer["done"]["until_ms"].as_i64()), (200, Some(soon)), "{answer}");
+    let (status, answer) = done(h.agent.clone(), json!({"done": true, "until_ms": 1_000})).await;
+    assert!(status == 400 && answer.to_string().contains("past"), "{answer}");
+    assert_eq!(done(h.agent.clone(), json!({"done": false, "until_ms": soon})).await.0, 400);
+    assert_eq!(done(h.agent.clone(), json!({"done": true, "until_ms": soon + 400 * 86_400_000i64})).await.0, 400);
     let (status, answer) = done(h.agent.clone(), json!({"done": "yes"})).await;
     assert_eq!(status, 400);
     assert!(answer.to_string().contains("take the conversation up again"), "{answer}");
     let relayed: Vec<Value> = h.events(0).await.into_iter().filter(|e| e["kind"] == "done").map(|e| e["payload"].clone()).collect();
-    assert_eq!(relayed.len(), 2);
+    assert_eq!(relayed.len(), 3);
     assert_eq!((relayed[0]["done"].clone(), relayed[0]["by"].clone()), (json!(true), json!("ana")));
     assert_eq!((relayed[1]["done"].clone(), relayed[1]["by"].clone()), (json!(false), json!("root")));
+    assert!(relayed[0].get("until_ms").is_none() && relayed[2]["until_ms"].is_i64());
     h.shutdown().await;
 }
 

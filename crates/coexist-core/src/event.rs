@@ -204,8 +204,9 @@ pub enum Event {
     Number(NumberSettings),
     /// A conversation was assigned to a teammate (`assignee`), or handed back to the team (`None`).
     Assigned { conversation: ConversationKey, assignee: Option<String>, by: String, at_ms: i64 },
-    /// A teammate marked the conversation done (or not done any more).
-    Done { conversation: ConversationKey, done: bool, by: String, at_ms: i64 },
+    /// A teammate marked the conversation done (or not done any more), or snoozed it until
+    /// `until_ms`.
+    Done { conversation: ConversationKey, done: bool, until_ms: Option<i64>, by: String, at_ms: i64 },
     /// The team saved a quick reply under `shortcut` (`text: None`: removed it).
     QuickReply(crate::QuickReply),
     /// A teammate's note on a conversation; `seq` is its relay entry, which identifies it.

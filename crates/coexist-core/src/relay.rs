@@ -52,12 +52,16 @@ pub struct Assignment {
 }
 
 /// A teammate finished with a conversation (`done`), or took it up again. A customer writing
-/// after the mark (in relay order: what the team had seen) opens it again by itself.
+/// after the mark (in relay order: what the team had seen) opens it again by itself; so does
+/// the clock at `until_ms` (snoozed: done until then).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DoneMark {
     pub phone_number_id: String,
     pub contact: String,
     pub done: bool,
+    /// Snoozed: back on the queues at this time (Unix milliseconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until_ms: Option<i64>,
     pub by: String,
     /// When the bridge took it, Unix milliseconds.
     pub at_ms: i64,

@@ -35,7 +35,7 @@ pub fn events_from_relay(ev: &RelayEvent) -> Result<Vec<Event>, ParseError> {
         RelayKind::Done => {
             let d: DoneMark = from_value(&what("done mark"), &ev.payload)?;
             let conversation = ConversationKey { contact: contact_key(&d.contact), phone_number_id: d.phone_number_id };
-            Ok(vec![Event::Done { conversation, done: d.done, by: d.by, at_ms: d.at_ms }])
+            Ok(vec![Event::Done { conversation, done: d.done, until_ms: d.until_ms, by: d.by, at_ms: d.at_ms }])
         }
         RelayKind::QuickReply => Ok(vec![Event::QuickReply(from_value(&what("quick reply"), &ev.payload)?)]),
         RelayKind::Note => {
@@ -194,7 +194,10 @@ mod tests {
 
         let done = json!({"phone_number_id": "1", "contact": "15550100", "done": true, "by": "ana", "at_ms": 6});
         let events = events_from_relay(&relay(RelayKind::Done, done)).unwrap();
-        assert!(matches!(&events[0], Event::Done { done: true, by, .. } if by == "ana"));
+        assert!(matches!(&events[0], Event::Done { done: true, until_ms: None, by, .. } if by == "ana"));
+        let snoozed = json!({"phone_number_id": "1", "contact": "15550100", "done": true, "until_ms": 9, "by": "ana", "at_ms": 6});
+        let events = events_from_relay(&relay(RelayKind::Done, snoozed)).unwrap();
+        assert!(matches!(&events[0], Event::Done { until_ms: Some(9), .. }));
 
         let note = json!({"phone_number_id": "1", "contact": "15550100", "author": "ana", "text": "<b>VIP</b>", "at_ms": 7});
         let events = events_from_relay(&relay(RelayKind::Note, note)).unwrap();

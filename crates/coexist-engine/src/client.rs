@@ -277,12 +277,13 @@ impl BridgeClient {
         ok_or_error(resp).await.map(drop)
     }
 
-    /// Mark a conversation done (or take it up again); the customer writing reopens it.
-    pub async fn mark_done(&self, conversation: &ConversationKey, done: bool) -> Result<(), ClientError> {
+    /// Mark a conversation done (or take it up again), until `until_ms` when given (snoozed);
+    /// the customer writing reopens it.
+    pub async fn mark_done(&self, conversation: &ConversationKey, done: bool, until_ms: Option<i64>) -> Result<(), ClientError> {
         let path = routes::done(&conversation.phone_number_id, conversation.contact.as_str());
         let resp = self
             .request(reqwest::Method::PUT, &path)
-            .json(&serde_json::json!({ "done": done }))
+            .json(&serde_json::json!({ "done": done, "until_ms": until_ms }))
             .send()
             .await
             .map_err(ClientError::from_transport)?;

@@ -11,6 +11,8 @@
 //! - a conversation a teammate assigned to this desktop's agent (not one they took themselves;
 //!   not an old assignment replayed from the log).
 //! - a teammate's note that mentions this desktop's agent (`@ana`), once per note.
+//! - a snoozed conversation back on the queues (its time came; not when the customer or a
+//!   teammate reopened it first), once per snooze, up to an hour late (the app was closed).
 //!
 //! History and echoes never notify: the store only reports first-seen customer messages.
 
@@ -37,6 +39,7 @@ pub mod kinds {
     pub const FAILED_SEND: &str = "failed_send";
     pub const ASSIGNED: &str = "assigned";
     pub const MENTION: &str = "mention";
+    pub const SNOOZE_ENDED: &str = "snooze_ended";
 }
 
 /// Publish what a batch changed and notify what deserves it.
@@ -168,6 +171,33 @@ fn continues_name(rest: &str) -> bool {
         Some('.') => chars.next().is_some_and(char::is_alphanumeric),
         _ => false,
     }
+}
+
+/// What the minute clock checks: windows about to close, snoozes that ended.
+pub(crate) fn on_clock(shared: &Shared, now: i64) -> Result<(), StoreError> {
+    closing_windows(shared, now)?;
+    snoozes_ended(shared, now)
+}
+
+/// Snoozes that ended since the last check: back on the lists, and notified once.
+pub(crate) fn snoozes_ended(shared: &Shared, now: i64) -> Result<(), StoreError> {
+    let now_ms = now * 1000;
+    let since = shared.snoozes_checked_ms.swap(now_ms, std::sync::atomic::Ordering::Relaxed);
+    let since = if since == 0 { now_ms - MAX_NOTIFY_AGE_SECS * 1000 } else { since };
+    let ended = shared.store().snoozes_ended(since, now_ms)?;
+    if ended.is_empty() {
+        return Ok(());
+    }
+    shared.publish(EngineEvent::ConversationsChanged { list: ended.iter().map(|(c, _)| c.conversation.clone()).collect(), timelines: Vec::new() });
+    for (c, until_ms) in ended {
+        let key = &c.conversation;
+        let ledger = format!("{}:{}:{until_ms}", key.phone_number_id, key.contact.as_str());
+        if shared.store().notification_claim(kinds::SNOOZE_ENDED, &ledger)? {
+            let who = display_name(c.contact_name.as_deref(), key);
+            shared.notifier.notify(&format!("{who} is back"), "The snooze ended: the conversation is on the queues again.");
+        }
+    }
+    Ok(())
 }
 
 /// Warn once per window about unanswered conversations whose window closes within the hour.

@@ -106,6 +106,7 @@ impl Engine {
             outbox_wake: Notify::new(),
             online_epoch: Default::default(),
             agent: Default::default(),
+            snoozes_checked_ms: Default::default(),
         });
         let syncer = Syncer::new(shared.clone(), config.sync);
         let outbox = Arc::new(OutboxWorker::new(shared.clone(), Arc::new(SendLimiter::default())));
@@ -122,7 +123,7 @@ impl Engine {
             loop {
                 tick.tick().await;
                 let shared = shared.clone();
-                let checked = tokio::task::spawn_blocking(move || crate::decide::closing_windows(&shared, now_secs())).await;
+                let checked = tokio::task::spawn_blocking(move || crate::decide::on_clock(&shared, now_secs())).await;
                 if let Ok(Err(e)) = checked {
                     tracing::warn!(error = %e, "closing-window check failed");
                 }
@@ -173,6 +174,12 @@ impl Engine {
     /// Warn about unanswered conversations whose window closes within the hour (also runs every minute under `start`).
     pub fn check_closing_windows(&self) -> Result<usize, EngineError> {
         Ok(crate::decide::closing_windows(&self.shared, now_secs())?)
+    }
+
+    /// Put snoozed conversations whose time came back on the lists, notified (also runs every
+    /// minute under `start`).
+    pub fn check_snoozes(&self) -> Result<(), EngineError> {
+        Ok(crate::decide::snoozes_ended(&self.shared, now_secs())?)
     }
 
     /// The agent read the conversation, everything in it so far: its unread count drops and, when

@@ -24,6 +24,8 @@ pub(crate) struct Shared {
     pub online_epoch: AtomicU64,
     /// The agent this desktop is, once the bridge said (see `Engine::set_agent`).
     pub agent: std::sync::RwLock<Option<String>>,
+    /// Until when (Unix ms) ended snoozes were looked for; 0 before the first look.
+    pub snoozes_checked_ms: std::sync::atomic::AtomicI64,
 }
 
 impl Shared {

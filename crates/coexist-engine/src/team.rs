@@ -31,9 +31,9 @@ impl Engine {
     }
 
     /// Mark the conversation done (`false`: take it up again). It stays done until the customer
-    /// writes again.
-    pub async fn mark_done(&self, conversation: &ConversationKey, done: bool) -> Result<(), EngineError> {
-        self.client().mark_done(conversation, done).await?;
+    /// writes again, or until `until_ms` (snoozed: it comes back on the queues then, notified).
+    pub async fn mark_done(&self, conversation: &ConversationKey, done: bool, until_ms: Option<i64>) -> Result<(), EngineError> {
+        self.client().mark_done(conversation, done, until_ms).await?;
         self.fetch_now().await;
         Ok(())
     }

@@ -109,7 +109,7 @@ async fn done_reaches_every_desktop_and_the_customer_writing_reopens_it_everywhe
     sync_until_conversation(&ana, &key).await;
     let done = |engine: &Engine| engine.store().lock().unwrap().conversation(&key, now()).unwrap().unwrap().done;
 
-    ana.mark_done(&key, true).await.unwrap();
+    ana.mark_done(&key, true, None).await.unwrap();
     ben.sync_once().await.unwrap();
     assert!(done(&ana) && done(&ben));
     s.customer_says("14155550111", "Ana Silva", "Actually, one more thing", None).await;
@@ -120,5 +120,33 @@ async fn done_reaches_every_desktop_and_the_customer_writing_reopens_it_everywhe
     .await;
     ana.sync_once().await.unwrap();
     assert!(!done(&ana), "open again on every desktop");
+    s.demo.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_snoozed_conversation_comes_back_by_the_clock_notified_once() {
+    let s = stack().await;
+    let (ana, notes) = s.engine("ana", SyncMode::LongPoll);
+    s.customer_says("14155550111", "Ana Silva", "Call me back in a bit", None).await;
+    let key = s.conversation("14155550111");
+    sync_until_conversation(&ana, &key).await;
+    notes.take();
+    let until_ms = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64) + 1_500;
+    ana.mark_done(&key, true, Some(until_ms)).await.unwrap();
+    let summary = |engine: &Engine| engine.store().lock().unwrap().conversation(&key, now()).unwrap().unwrap();
+    assert!(summary(&ana).done, "snoozed");
+    assert_eq!(summary(&ana).snoozed_until_ms, Some(until_ms));
+    ana.check_snoozes().unwrap();
+    assert!(notes.take().is_empty(), "not yet");
+
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    let mut events = ana.subscribe();
+    ana.check_snoozes().unwrap();
+    assert!(!summary(&ana).done, "back on the queues");
+    assert_eq!(notes.take(), vec![("Ana Silva is back".to_string(), "The snooze ended: the conversation is on the queues again.".to_string())]);
+    let event = events.try_recv().expect("the list is told");
+    assert!(matches!(event, coexist_engine::EngineEvent::ConversationsChanged { list, .. } if list == vec![key.clone()]));
+    ana.check_snoozes().unwrap();
+    assert!(notes.take().is_empty(), "once");
     s.demo.shutdown().await;
 }

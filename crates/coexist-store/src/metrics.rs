@@ -19,8 +19,9 @@
 //!   many of them failed.
 //! - **failures by code**: messages whose latest status is `failed` (last status time in the
 //!   range), by Meta error code, with the plain reason.
-//! - **workload now** (whatever the range): conversations not marked done, per assignee (the
-//!   unassigned ones together), and how many of them have unread customer messages.
+//! - **workload now** (whatever the range): conversations not marked done (or whose snooze
+//!   ended), per assignee (the unassigned ones together), and how many of them have unread
+//!   customer messages.
 
 use std::collections::BTreeMap;
 
@@ -162,17 +163,18 @@ impl Store {
             expired_unanswered: expired_windows(expired, query, &days, self)?,
             templates: self.template_use(query)?,
             failures: self.failure_counts(query)?,
-            workload: self.workload(query)?,
+            workload: self.workload(query, now)?,
         })
     }
 
-    fn workload(&self, q: &MetricsQuery) -> Result<Vec<Workload>> {
+    fn workload(&self, q: &MetricsQuery, now: i64) -> Result<Vec<Workload>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT assignee, COUNT(*), SUM(unread > 0) FROM conversations
-             WHERE done_at_ms IS NULL AND last_activity IS NOT NULL AND (?1 IS NULL OR phone_number_id = ?1)
+             WHERE (done_at_ms IS NULL OR done_until_ms <= ?2 * 1000) AND last_activity IS NOT NULL
+               AND (?1 IS NULL OR phone_number_id = ?1)
              GROUP BY assignee ORDER BY COUNT(*) DESC, assignee",
         )?;
-        let rows = stmt.query_map([&q.phone_number_id], |r| Ok(Workload { assignee: r.get(0)?, open: r.get(1)?, unread: r.get(2)? }))?;
+        let rows = stmt.query_map(params![q.phone_number_id, now], |r| Ok(Workload { assignee: r.get(0)?, open: r.get(1)?, unread: r.get(2)? }))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

@@ -13,7 +13,7 @@ use crate::Store;
 
 const DEFAULT_PAGE: u32 = 100;
 const SUMMARY_COLUMNS: &str = "SELECT c.phone_number_id, c.contact, c.state, c.unread, c.last_activity, c.preview,
-        ct.name, n.mode, n.display_number, c.assignee, c.done_at_ms IS NOT NULL
+        ct.name, n.mode, n.display_number, c.assignee, c.done_at_ms, c.done_until_ms
     FROM conversations c
     LEFT JOIN contacts ct ON ct.phone_number_id = c.phone_number_id AND ct.contact = c.contact
     LEFT JOIN numbers n ON n.phone_number_id = c.phone_number_id";
@@ -36,6 +36,8 @@ fn summary_from_row(row: &Row<'_>, now: i64) -> rusqlite::Result<Result<Conversa
         (None, _) => false,
     };
     let mode: Option<String> = row.get(7)?;
+    let (done_at_ms, snoozed_until_ms): (Option<i64>, Option<i64>) = (row.get(10)?, row.get(11)?);
+    let done = done_at_ms.is_some() && snoozed_until_ms.is_none_or(|until| until > now * 1000);
     Ok(Ok(ConversationSummary {
         conversation: ConversationKey { phone_number_id: row.get(0)?, contact: ContactKey(row.get(1)?) },
         contact_name: row.get(6)?,
@@ -53,7 +55,8 @@ fn summary_from_row(row: &Row<'_>, now: i64) -> rusqlite::Result<Result<Conversa
         number_mode: mode.as_deref().map(parse_mode),
         display_number: row.get(8)?,
         assignee: row.get(9)?,
-        done: row.get(10)?,
+        done,
+        snoozed_until_ms: if done { snoozed_until_ms } else { None },
     }))
 }
 
@@ -69,7 +72,7 @@ impl Store {
                AND (?4 IS NULL OR (c.window_open_until > ?5 AND c.window_open_until <= ?5 + ?4))
                AND (?6 = 0 OR c.unread > 0)
                AND (?9 = 0 OR c.assignee IS NULL)
-               AND (?10 IS NULL OR (c.done_at_ms IS NOT NULL) = ?10)
+               AND (?10 IS NULL OR (c.done_at_ms IS NOT NULL AND (c.done_until_ms IS NULL OR c.done_until_ms > ?5 * 1000)) = ?10)
              ORDER BY c.last_activity DESC, c.id DESC
              LIMIT ?7 OFFSET ?8"
         );
@@ -170,6 +173,19 @@ impl Store {
             Ok(NoteView { seq: r.get(0)?, author: r.get(1)?, text: r.get(2)?, at_ms: r.get(3)? })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Conversations whose snooze ended within `(after_ms, until_ms]` and that nothing reopened
+    /// since (for the "back from snooze" notification), as of `until_ms`, each with the time
+    /// its snooze ended.
+    pub fn snoozes_ended(&self, after_ms: i64, until_ms: i64) -> Result<Vec<(ConversationSummary, i64)>> {
+        let sql = format!("{SUMMARY_COLUMNS} WHERE c.done_at_ms IS NOT NULL AND c.done_until_ms > ?1 AND c.done_until_ms <= ?2");
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![after_ms, until_ms], |row| {
+            let ended: i64 = row.get(11)?;
+            Ok(summary_from_row(row, until_ms / 1000)?.map(|summary| (summary, ended)))
+        })?;
+        rows.map(|r| r?).collect()
     }
 
     /// The team's quick replies, by shortcut.

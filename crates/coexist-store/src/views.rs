@@ -57,8 +57,11 @@ pub struct ConversationSummary {
     pub display_number: Option<String>,
     /// The teammate who handles it (`None`: the whole team).
     pub assignee: Option<String>,
-    /// A teammate marked it done and the customer has not written since.
+    /// A teammate marked it done and the customer has not written since (nor has its snooze
+    /// ended, at the `now` the query was given).
     pub done: bool,
+    /// Snoozed: back on the queues at this time (Unix milliseconds), while `done`.
+    pub snoozed_until_ms: Option<i64>,
 }
 
 /// One of the team's quick replies (team text: render as text only).

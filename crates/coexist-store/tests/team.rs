@@ -177,3 +177,30 @@ fn the_workload_counts_open_conversations_per_assignee() {
         store.metrics(&query, T0 + 10).unwrap().workload.into_iter().map(|w| (w.assignee, w.open, w.unread)).collect();
     assert_eq!(workload, vec![(Some("ana".to_string()), 2, 1), (None, 1, 1)], "done (333) is nobody's work");
 }
+
+#[test]
+fn a_snoozed_conversation_is_done_until_its_time() {
+    let (_dir, mut store) = open_store();
+    store.apply_events(&[inbound("w1", "111", T0, "call me tomorrow")]).unwrap();
+    let until_ms = (T0 + 3600) * 1000;
+    let snooze = json!({"phone_number_id": PNID, "contact": "111", "done": true, "until_ms": until_ms, "by": "ana", "at_ms": T0 * 1000});
+    store.apply_relay_batch(&[entry(1, RelayKind::Done, snooze)]).unwrap();
+    let at = |store: &Store, now: i64| store.conversation(&key("111"), now).unwrap().unwrap();
+    assert!(at(&store, T0 + 60).done);
+    assert_eq!(at(&store, T0 + 60).snoozed_until_ms, Some(until_ms));
+    assert!(!at(&store, T0 + 3600).done, "back at its time");
+    assert_eq!(at(&store, T0 + 3600).snoozed_until_ms, None);
+    let done_at = |store: &Store, now: i64| store.conversations(&ConversationFilter { done: Some(true), ..Default::default() }, now).unwrap().len();
+    assert_eq!((done_at(&store, T0 + 60), done_at(&store, T0 + 3601)), (1, 0));
+
+    let ended = |store: &Store, after: i64, until: i64| store.snoozes_ended(after * 1000, until * 1000).unwrap().len();
+    assert_eq!((ended(&store, T0, T0 + 3599), ended(&store, T0 + 3599, T0 + 3600), ended(&store, T0 + 3600, T0 + 7200)), (0, 1, 0), "each end seen once");
+    let query = MetricsQuery { from_ts: T0 - 86_400, to_ts: T0 + 86_400, ..Default::default() };
+    assert!(store.metrics(&query, T0 + 60).unwrap().workload.is_empty(), "snoozed: nobody's work yet");
+    assert_eq!(store.metrics(&query, T0 + 3601).unwrap().workload.len(), 1);
+
+    // The customer writing reopens it before its time; an ended snooze is not reported then.
+    store.apply_relay_batch(&[customer_text(2, "w2", "111", T0 + 120)]).unwrap();
+    assert!(!at(&store, T0 + 130).done);
+    assert_eq!(ended(&store, T0 + 3599, T0 + 3600), 0);
+}

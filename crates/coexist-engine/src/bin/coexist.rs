@@ -102,8 +102,11 @@ enum Command {
     Done {
         phone_number_id: String,
         contact: String,
-        #[arg(long)]
+        #[arg(long, conflicts_with = "snooze_hours")]
         undo: bool,
+        /// Snooze: done for this many hours, then back on the queues.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=8784))]
+        snooze_hours: Option<u32>,
     },
     /// Leave a note for the team on a conversation (the customer never sees it).
     Note { phone_number_id: String, contact: String, text: String },
@@ -331,9 +334,14 @@ async fn run(cli: Cli) -> Result<()> {
             println!("{} is {}", key.contact.as_str(), to.map_or("the whole team's".to_string(), |t| format!("assigned to {t}")));
             Ok(())
         }
-        Command::Done { phone_number_id, contact, undo } => {
-            engine.mark_done(&key(&phone_number_id, &contact)?, !undo).await?;
-            println!("{}", if undo { "taken up again" } else { "done (until the customer writes again)" });
+        Command::Done { phone_number_id, contact, undo, snooze_hours } => {
+            let until_ms = snooze_hours.map(|h| (now() + i64::from(h) * 3600) * 1000);
+            engine.mark_done(&key(&phone_number_id, &contact)?, !undo, until_ms).await?;
+            match (undo, until_ms) {
+                (true, _) => println!("taken up again"),
+                (false, Some(until)) => println!("snoozed until {} (or until the customer writes)", export::rfc3339(until / 1000)),
+                (false, None) => println!("done (until the customer writes again)"),
+            }
             Ok(())
         }
         Command::Note { phone_number_id, contact, text } => {

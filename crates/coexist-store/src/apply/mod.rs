@@ -163,7 +163,7 @@ impl<'c> Batch<'c> {
             Event::Assigned { conversation, assignee, by, at_ms } => {
                 self.assigned(conversation, assignee.as_deref(), by, *at_ms)
             }
-            Event::Done { conversation, done, by, at_ms } => self.done(conversation, *done, by, *at_ms),
+            Event::Done { conversation, done, until_ms, by, at_ms } => self.done(conversation, *done, *until_ms, by, *at_ms),
             Event::QuickReply(q) => self.quick_reply(q),
             Event::Note { seq, conversation, author, text, at_ms } => self.note(*seq, conversation, author, text, *at_ms),
             // Kept whole in the relay log; nothing to project.

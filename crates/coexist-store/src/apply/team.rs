@@ -2,7 +2,7 @@
 //! changes what the rules decide (owner, window, unread): they are about the team, not the
 //! customer.
 //!
-//! Done holds until the customer writes again, in relay order (see `apply::messages`): a
+//! Done holds until the customer writes again (or, snoozed, until its time), in relay order (see `apply::messages`): a
 //! message that reached the bridge after the mark is one the teammate had not seen, whatever its
 //! Meta timestamp, so it reopens the conversation; one that arrived before it does not.
 
@@ -31,16 +31,16 @@ impl Batch<'_> {
         Ok(())
     }
 
-    pub(super) fn done(&mut self, key: &ConversationKey, done: bool, by: &str, at_ms: i64) -> Result<()> {
+    pub(super) fn done(&mut self, key: &ConversationKey, done: bool, until_ms: Option<i64>, by: &str, at_ms: i64) -> Result<()> {
         let conversation = self.conversations.get(self.conn, key)?;
         conversation.dirty = true;
         // Customer messages earlier in this batch were seen before the mark.
         conversation.reopen = false;
         let id = conversation.id;
-        let done_at_ms = done.then_some(at_ms);
+        let (done_at_ms, done_until_ms) = if done { (Some(at_ms), until_ms) } else { (None, None) };
         self.conn
-            .prepare_cached("UPDATE conversations SET done_at_ms = ?2, done_by = ?3 WHERE id = ?1")?
-            .execute(params![id, done_at_ms, by])?;
+            .prepare_cached("UPDATE conversations SET done_at_ms = ?2, done_by = ?3, done_until_ms = ?4 WHERE id = ?1")?
+            .execute(params![id, done_at_ms, by, done_until_ms])?;
         Ok(())
     }
 
