@@ -1,7 +1,7 @@
-//! The team's own layer on a conversation, through the bridge: who handles it, whether it is
-//! done, and notes. The
-//! bridge relays both to every desktop; this one applies them from the relay like the others,
-//! fetching at once so the agent who acted sees it without waiting for the stream.
+//! The team's own layer, through the bridge: who handles a conversation, whether it is done (or
+//! snoozed), notes, and quick replies. The bridge relays each change to every desktop; this one
+//! applies its own from the relay like the others', fetching at once so the agent who acted sees
+//! it without waiting for the stream.
 
 use coexist_core::ConversationKey;
 

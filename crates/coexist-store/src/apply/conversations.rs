@@ -10,15 +10,15 @@
 
 use std::collections::HashMap;
 
-/// The caches are looked up several times per applied message: a fast hasher (randomly seeded,
-/// so a flood of crafted contact ids cannot pick collisions) instead of SipHash.
-type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
-
 use coexist_core::rules::{counts_as_unread, ClosedReason, ConversationState, Owner, WindowState};
 use coexist_core::{ContactProfile, ConversationKey, Message};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::error::{decode, Result};
+
+/// The caches are looked up for every applied message: a fast hasher (randomly seeded, so a
+/// flood of crafted contact ids cannot pick collisions) instead of SipHash.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Conversations kept in memory between batches (each is a few hundred bytes).
 const MAX_CACHED: usize = 100_000;

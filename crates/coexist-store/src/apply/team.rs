@@ -2,9 +2,10 @@
 //! changes what the rules decide (owner, window, unread): they are about the team, not the
 //! customer.
 //!
-//! Done holds until the customer writes again (or, snoozed, until its time), in relay order (see `apply::messages`): a
-//! message that reached the bridge after the mark is one the teammate had not seen, whatever its
-//! Meta timestamp, so it reopens the conversation; one that arrived before it does not.
+//! Done holds until the customer writes again (or, snoozed, until its time), in relay order
+//! (see `apply::messages`): a message that reached the bridge after the mark is one the
+//! teammate had not seen, whatever its Meta timestamp, so it reopens the conversation; one that
+//! arrived before it does not.
 
 use coexist_core::{ConversationKey, QuickReply};
 use rusqlite::params;
