@@ -5,7 +5,7 @@
 //! side of the bridge sees all three, the customer nothing. Cleo writing again reopens it; a
 //! snooze puts it under Done with its time. Ben's
 //! quick reply comes up when the agent types "/" and goes in with Enter (not sent); the agent
-//! adds and removes one of their own.
+//! adds and removes one of their own. Marked unread, it waits under Unread until opened.
 //!
 //! Run: `xvfb-run -a dbus-run-session -- cargo test -p coexist-inbox --test e2e_team`
 
@@ -163,6 +163,14 @@ async fn scenario(ui: &Ui, ben: &Teammate, stack: &Stack) {
     ui.wait("Cleo to leave Done once reopened", "return document.querySelector(`[data-testid=conversation-item][data-contact='${arguments[0]}']`) ? null : true", vec![json!(CLEO)]).await;
 
     quick_replies(ui, ben).await;
+
+    // Marked unread: the conversation closes, and waits under Unread with a dot until opened.
+    ui.click("mark-unread").await;
+    ui.wait("the conversation to close", "return document.querySelector('#empty-state').hidden ? null : true", vec![]).await;
+    ui.click("filter-unread").await;
+    ui.wait("Cleo under Unread, marked", "return document.querySelector(`[data-testid=conversation-item][data-contact='${arguments[0]}'] [data-testid=marked-unread]`) ? true : null", vec![json!(CLEO)]).await;
+    ui.js("document.querySelector(`[data-testid=conversation-item][data-contact='${arguments[0]}']`).click(); return true", vec![json!(CLEO)]).await;
+    ui.wait("Cleo read again, off Unread", "return document.querySelector(`[data-testid=conversation-item][data-contact='${arguments[0]}']`) ? null : true", vec![json!(CLEO)]).await;
 
     let assignments = ben.relayed("assignment").await;
     assert_eq!(assignments.last().unwrap()["assignee"], Value::Null);

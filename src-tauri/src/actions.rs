@@ -247,6 +247,10 @@ impl Backend {
         self.engine.mark_read(conversation).map_err(err)
     }
 
+    pub fn mark_unread(&self, conversation: &ConversationKey) -> ActionResult<()> {
+        self.engine.mark_unread(conversation).map_err(err)
+    }
+
     pub fn search(&self, query: &str) -> ActionResult<Vec<SearchHit>> {
         if query.trim().is_empty() {
             return Ok(Vec::new());

@@ -16,6 +16,7 @@ pub const COMMANDS: &[&str] = &[
     "retry_send",
     "templates",
     "mark_read",
+    "mark_unread",
     "typing",
     "team",
     "assign",

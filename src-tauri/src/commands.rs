@@ -151,6 +151,12 @@ pub async fn mark_read(
     backend.mark_read(&conversation)
 }
 
+/// Show the conversation as unread again (on this desktop only).
+#[tauri::command]
+pub async fn mark_unread(backend: State<'_, Backend>, conversation: ConversationKey) -> ActionResult<()> {
+    backend.mark_unread(&conversation)
+}
+
 #[tauri::command]
 pub async fn search(backend: State<'_, Backend>, query: String) -> ActionResult<Vec<SearchHit>> {
     backend.search(&query)

@@ -53,6 +53,7 @@ pub fn run() {
             commands::templates,
             commands::mark_read,
             commands::typing,
+            commands::mark_unread,
             commands::team,
             commands::assign,
             commands::add_note,

@@ -33,6 +33,7 @@ export const api = {
   retrySend: (outboxId) => invoke('retry_send', { outboxId }),
   templates: (phoneNumberId) => invoke('templates', { phoneNumberId }),
   markRead: (conversation) => invoke('mark_read', { conversation }),
+  markUnread: (conversation) => invoke('mark_unread', { conversation }),
   typing: (conversation) => invoke('typing', { conversation }),
   team: () => invoke('team'),
   assign: (conversation, assignee) => invoke('assign', { conversation, assignee }),

@@ -50,7 +50,7 @@ export class Inbox {
     paintCountdown(countdown, expiresAt(c), now);
     const unread = c.unread > 0
       ? h('span', { class: 'unread', 'data-testid': 'unread-count', 'aria-label': `${c.unread} unread`, text: String(c.unread) })
-      : null;
+      : c.marked_unread ? h('span', { class: 'unread marked', 'data-testid': 'marked-unread', 'aria-label': 'marked unread', title: 'Marked unread' }) : null;
     return h('li', {
       id: domId(id),
       class: 'conv-item',

@@ -139,7 +139,7 @@ async function openConversation(conv) {
     // a moment, under this one's name.
     showHeader(detail);
     thread.reset(detail.contact_name || '', rows(page), page.has_more);
-    if (detail.unread > 0 || conv.unread > 0) await markRead(conv.conversation);
+    if (detail.unread > 0 || conv.unread > 0 || detail.marked_unread) await markRead(conv.conversation);
   } catch (e) {
     toast(`Could not open the conversation: ${errorText(e)}`);
   }
@@ -149,6 +149,32 @@ window.addEventListener('focus', () => {
   const open = state.open && inbox.items.find((c) => sameKey(c.conversation, state.open.conversation));
   if (open && open.unread > 0) markRead(open.conversation);
 });
+
+/** Unread again, and left: the agent comes back to it from the list. */
+async function markUnread() {
+  const conv = state.open;
+  if (!conv) return;
+  try {
+    await api.markUnread(conv.conversation);
+    closeConversation();
+    await refreshList();
+  } catch (e) {
+    toast(`Could not mark as unread: ${errorText(e)}`);
+  }
+}
+
+function closeConversation() {
+  state.open = null;
+  state.opening = null;
+  inbox.openId = null;
+  inbox.render();
+  $('conv-head').hidden = true;
+  $('thread').hidden = true;
+  $('note-form').hidden = true;
+  $('assigned-hint').hidden = true;
+  composer.hide();
+  $('empty-state').hidden = false;
+}
 
 async function markRead(key) {
   try {
@@ -272,6 +298,7 @@ function showView(view) {
 }
 
 function setupViews() {
+  $('mark-unread').addEventListener('click', () => markUnread());
   for (const b of document.querySelectorAll('#view-switch button')) b.addEventListener('click', () => showView(b.dataset.view));
   for (const b of document.querySelectorAll('[data-export]')) {
     b.addEventListener('click', async () => {

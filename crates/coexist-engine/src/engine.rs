@@ -201,6 +201,14 @@ impl Engine {
         Ok(())
     }
 
+    /// Show the conversation as unread again on this desktop, until it is read again (local:
+    /// nothing goes to Meta or the team).
+    pub fn mark_unread(&self, conversation: &ConversationKey) -> Result<(), EngineError> {
+        self.shared.store().mark_unread(conversation)?;
+        self.shared.publish(EngineEvent::ConversationsChanged { list: vec![conversation.clone()], timelines: Vec::new() });
+        Ok(())
+    }
+
     /// The agent is typing a reply: the customer sees "typing…" (and their latest message read)
     /// until the reply arrives or 25 s pass. Only while the window is open (a reply can follow),
     /// at most every [`TYPING_EVERY`] per conversation; best effort, like read receipts.

@@ -13,7 +13,7 @@ use crate::Store;
 
 const DEFAULT_PAGE: u32 = 100;
 const SUMMARY_COLUMNS: &str = "SELECT c.phone_number_id, c.contact, c.state, c.unread, c.last_activity, c.preview,
-        ct.name, n.mode, n.display_number, c.assignee, c.done_at_ms, c.done_until_ms
+        ct.name, n.mode, n.display_number, c.assignee, c.done_at_ms, c.done_until_ms, c.marked_unread
     FROM conversations c
     LEFT JOIN contacts ct ON ct.phone_number_id = c.phone_number_id AND ct.contact = c.contact
     LEFT JOIN numbers n ON n.phone_number_id = c.phone_number_id";
@@ -57,6 +57,7 @@ fn summary_from_row(row: &Row<'_>, now: i64) -> rusqlite::Result<Result<Conversa
         assignee: row.get(9)?,
         done,
         snoozed_until_ms: if done { snoozed_until_ms } else { None },
+        marked_unread: row.get(12)?,
     }))
 }
 
@@ -70,7 +71,7 @@ impl Store {
                AND (?2 IS NULL OR c.assignee = ?2 OR (c.assignee IS NULL AND c.owner = 'api' AND c.owner_agent = ?2))
                AND (?3 = 0 OR c.owner = 'app')
                AND (?4 IS NULL OR (c.window_open_until > ?5 AND c.window_open_until <= ?5 + ?4))
-               AND (?6 = 0 OR c.unread > 0)
+               AND (?6 = 0 OR c.unread > 0 OR c.marked_unread)
                AND (?9 = 0 OR c.assignee IS NULL)
                AND (?10 IS NULL OR (c.done_at_ms IS NOT NULL AND (c.done_until_ms IS NULL OR c.done_until_ms > ?5 * 1000)) = ?10)
              ORDER BY c.last_activity DESC, c.id DESC
@@ -227,7 +228,22 @@ impl Store {
                 conv.unread = count_unread(conn, conv.id, &conv.state)?;
                 save_conversation(conn, &conv)?;
             }
+            conn.prepare_cached("UPDATE conversations SET marked_unread = 0 WHERE id = ?1 AND marked_unread")?.execute([conv.id])?;
             Ok(receipt)
+        })
+    }
+
+    /// Show the conversation as unread again on this desktop (the agent will come back to it),
+    /// until it is read again. Nothing changes at Meta or for the team.
+    pub fn mark_unread(&mut self, key: &ConversationKey) -> Result<()> {
+        self.durable_write(|conn| {
+            let changed = conn
+                .prepare_cached("UPDATE conversations SET marked_unread = 1 WHERE phone_number_id = ?1 AND contact = ?2")?
+                .execute(params![key.phone_number_id, key.contact.as_str()])?;
+            if changed == 0 {
+                return Err(StoreError::NotFound(format!("no conversation with {}; refresh the list", key.contact.as_str())));
+            }
+            Ok(())
         })
     }
 }

@@ -306,7 +306,8 @@ CREATE INDEX statuses_by_callback ON statuses(callback_data) WHERE callback_data
 /// Version 5: the team's own layer (see coexist-core's `Assignment`, `DoneMark`, `TeamNote` and
 /// `QuickReply`): who handles a conversation, whether it is done (`done_at_ms` set until the
 /// customer writes again; until `done_until_ms` too when snoozed), notes, each from a relay entry (`seq` makes a note once), and the
-/// team's quick replies.
+/// team's quick replies. Also `marked_unread`: this desktop's agent asked to see a conversation
+/// as unread again (local, like the read mark).
 const V5: &str = r#"
 ALTER TABLE conversations ADD COLUMN assignee TEXT;
 ALTER TABLE conversations ADD COLUMN assigned_by TEXT;
@@ -314,6 +315,7 @@ ALTER TABLE conversations ADD COLUMN assigned_at_ms INTEGER;
 ALTER TABLE conversations ADD COLUMN done_at_ms INTEGER;
 ALTER TABLE conversations ADD COLUMN done_by TEXT;
 ALTER TABLE conversations ADD COLUMN done_until_ms INTEGER;
+ALTER TABLE conversations ADD COLUMN marked_unread INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE notes (
     seq             INTEGER PRIMARY KEY,
     conversation_id INTEGER NOT NULL REFERENCES conversations(id),

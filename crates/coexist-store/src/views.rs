@@ -23,7 +23,7 @@ pub struct ConversationFilter {
     pub app_owned: bool,
     /// Only conversations whose window is open and closes within this many seconds.
     pub window_closing_within_secs: Option<i64>,
-    /// Only conversations with unread customer messages.
+    /// Only conversations with unread customer messages, or marked unread.
     pub unread_only: bool,
     /// Page size; 0 means the default (100).
     pub limit: u32,
@@ -62,6 +62,8 @@ pub struct ConversationSummary {
     pub done: bool,
     /// Snoozed: back on the queues at this time (Unix milliseconds), while `done`.
     pub snoozed_until_ms: Option<i64>,
+    /// This desktop's agent marked it unread (until it is read again).
+    pub marked_unread: bool,
 }
 
 /// One of the team's quick replies (team text: render as text only).

@@ -204,3 +204,22 @@ fn a_snoozed_conversation_is_done_until_its_time() {
     assert!(!at(&store, T0 + 130).done);
     assert_eq!(ended(&store, T0 + 3599, T0 + 3600), 0);
 }
+
+#[test]
+fn a_conversation_marked_unread_stays_so_until_read_again() {
+    let (_dir, mut store) = open_store();
+    store.apply_events(&[inbound("w1", "111", T0, "hello"), inbound("w2", "222", T0, "hi")]).unwrap();
+    store.mark_read(&key("111"), T0 + 5).unwrap();
+    let unread_listed = |store: &Store| -> Vec<ConversationKey> {
+        let filter = ConversationFilter { unread_only: true, ..Default::default() };
+        store.conversations(&filter, T0).unwrap().into_iter().map(|c| c.conversation).collect()
+    };
+    assert_eq!(unread_listed(&store), vec![key("222")]);
+    store.mark_unread(&key("111")).unwrap();
+    let c = store.conversation(&key("111"), T0).unwrap().unwrap();
+    assert_eq!((c.marked_unread, c.unread), (true, 0), "marked, not counted as a message");
+    assert_eq!(unread_listed(&store).len(), 2);
+    store.mark_read(&key("111"), T0 + 6).unwrap();
+    assert!(!store.conversation(&key("111"), T0).unwrap().unwrap().marked_unread, "read again");
+    assert!(store.mark_unread(&key("999")).is_err());
+}
