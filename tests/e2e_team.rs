@@ -5,7 +5,8 @@
 //! side of the bridge sees all three, the customer nothing. Cleo writing again reopens it; a
 //! snooze puts it under Done with its time. Ben's
 //! quick reply comes up when the agent types "/" and goes in with Enter (not sent); the agent
-//! adds and removes one of their own. Marked unread, it waits under Unread until opened.
+//! adds and removes one of their own. Marked unread, it waits under Unread until opened. Ben
+//! writing to Cleo shows live in the agent's window.
 //!
 //! Run: `xvfb-run -a dbus-run-session -- cargo test -p coexist-inbox --test e2e_team`
 
@@ -37,6 +38,12 @@ impl Teammate {
         let resp = self.http.request(method, url).bearer_auth(&self.token).json(&body).send().await.unwrap();
         assert!(resp.status().is_success(), "the bridge refused Ben's {path}: {}", resp.text().await.unwrap_or_default());
         resp.json().await.unwrap()
+    }
+
+    async fn call_empty(&self, path: &str) {
+        let url = format!("{}/v1/numbers/{}/conversations/{CLEO}/{path}", self.base, self.number);
+        let resp = self.http.post(url).bearer_auth(&self.token).send().await.unwrap();
+        assert!(resp.status().is_success(), "the bridge refused Ben's {path}");
     }
 
     async fn relayed(&self, kind: &str) -> Vec<Value> {
@@ -124,6 +131,19 @@ async fn scenario(ui: &Ui, ben: &Teammate, stack: &Stack) {
     assert_eq!(order, json!(["message", "note"]), "the note after Cleo's message, by time");
     assert_eq!(ui.js("return document.querySelector('[data-testid=conv-assignee]').value", vec![]).await, json!(AGENT));
     assert_eq!(ui.js("return document.querySelector('[data-testid=assigned-hint]').hidden", vec![]).await, json!(true), "no warning on one's own");
+    // Ben starts writing to Cleo: said above the composer, live (until the stream hears it,
+    // say it again).
+    let start = std::time::Instant::now();
+    let writing = loop {
+        ben.call_empty("presence").await;
+        let shown = ui.js("const e = document.querySelector('[data-testid=writing-hint]'); return e.hidden ? null : e.textContent", vec![]).await;
+        if !shown.is_null() {
+            break shown;
+        }
+        assert!(start.elapsed() < Duration::from_secs(15), "Ben writing never showed");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert_eq!(writing, json!("ben is writing to this customer now."));
     std::fs::write(e2e_support::harness::screenshot_path("team-note.png"), ui.c.screenshot().await.unwrap()).unwrap();
 
     // Ben takes it: the agent is warned before answering over him.

@@ -4,6 +4,7 @@
 //! - `inbox:health`  `{ "phone_number_ids": [..] }` (numbers, templates, account state)
 //! - `inbox:sync`    `{ "state": "connected" | "catching_up" | "offline" | "reconnecting", "detail": ".." }`
 //! - `inbox:quick-replies` `{}` (the team's quick replies changed)
+//! - `inbox:writing` `{ "conversation", "agent", "until_ms" }` (a teammate is writing to that customer)
 //!
 //! One batch of the sync is one `inbox:changed` (its list and timelines), however many messages
 //! it holds: a 20,000-entry batch must not become 20,000 reloads in the webview.
@@ -17,6 +18,7 @@ pub const CHANGED: &str = "inbox:changed";
 pub const HEALTH: &str = "inbox:health";
 pub const SYNC: &str = "inbox:sync";
 pub const QUICK_REPLIES: &str = "inbox:quick-replies";
+pub const WRITING: &str = "inbox:writing";
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -32,6 +34,11 @@ pub enum UiEvent {
         detail: Option<String>,
     },
     QuickReplies {},
+    Writing {
+        conversation: ConversationKey,
+        agent: String,
+        until_ms: i64,
+    },
 }
 
 impl UiEvent {
@@ -41,6 +48,7 @@ impl UiEvent {
             UiEvent::Health { .. } => HEALTH,
             UiEvent::Sync { .. } => SYNC,
             UiEvent::QuickReplies {} => QUICK_REPLIES,
+            UiEvent::Writing { .. } => WRITING,
         }
     }
 }
@@ -92,6 +100,11 @@ pub fn to_ui(event: &EngineEvent) -> Option<UiEvent> {
             },
         },
         EngineEvent::QuickRepliesChanged => UiEvent::QuickReplies {},
+        EngineEvent::TeammateWriting { conversation, agent, until_ms } => UiEvent::Writing {
+            conversation: conversation.clone(),
+            agent: agent.clone(),
+            until_ms: *until_ms,
+        },
         EngineEvent::Problems { .. } => return None,
     })
 }
@@ -154,6 +167,15 @@ mod tests {
                 conversations: vec![key("a"), key("b"), key("c")]
             })
         );
+    }
+
+    #[test]
+    fn a_teammate_writing_is_passed_on_with_who_and_until_when() {
+        let e = EngineEvent::TeammateWriting { conversation: key("a"), agent: "ben".into(), until_ms: 9 };
+        let ui = to_ui(&e).expect("the UI hears of it");
+        assert_eq!(ui.name(), WRITING);
+        assert_eq!(serde_json::to_value(&ui).unwrap()["agent"], "ben");
+        assert_eq!(serde_json::to_value(&ui).unwrap()["until_ms"], 9);
     }
 
     #[test]

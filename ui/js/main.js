@@ -348,6 +348,7 @@ async function start() {
   await on('inbox:health', () => { refreshHealth(); composer.templatesChanged(); });
   await on('inbox:sync', showSync);
   await on('inbox:quick-replies', () => quickReplies.changed());
+  await on('inbox:writing', (notice) => team.writing(notice));
   try {
     state.info = await api.appInfo();
     $('agent-name').textContent = state.info.agent ? `Signed in as ${state.info.agent}` : '';

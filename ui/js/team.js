@@ -81,6 +81,7 @@ export class TeamControls {
       || this.conv.conversation.contact !== conv.conversation.contact;
     if (other) this.closeNote();
     this.conv = conv;
+    this.paintWriting();
     // Two agents answering one customer is what assigning prevents: say whose it is.
     const elsewhere = conv.assignee && conv.assignee !== this.me;
     const hint = $('assigned-hint');
@@ -90,6 +91,32 @@ export class TeamControls {
     this.doneButton.dataset.done = String(Boolean(conv.done));
     // Not while the agent has the menu in hand.
     if (document.activeElement !== this.select) this.paintMenu();
+  }
+
+  /** A teammate is writing to a customer: said above the composer of that conversation while
+   * it lasts (a notice comes every 20 s while they type; each lasts 25 s). */
+  writing({ conversation, agent, until_ms: untilMs }) {
+    this.writers ??= new Map();
+    const key = `${conversation.phone_number_id}|${conversation.contact}`;
+    const forKey = this.writers.get(key) ?? new Map();
+    forKey.set(agent, untilMs);
+    this.writers.set(key, forKey);
+    this.paintWriting();
+  }
+
+  /** Says who is writing to the open conversation's customer; looks again when the first of
+   * them runs out. */
+  paintWriting() {
+    const hint = $('writing-hint');
+    const conv = this.conv?.conversation;
+    const forKey = conv && this.writers?.get(`${conv.phone_number_id}|${conv.contact}`);
+    const now = Date.now();
+    const live = forKey ? [...forKey].filter(([, until]) => until > now) : [];
+    const names = live.map(([agent]) => agent);
+    hint.hidden = names.length === 0;
+    hint.textContent = names.length ? `${names.join(' and ')} ${names.length > 1 ? 'are' : 'is'} writing to this customer now.` : '';
+    clearTimeout(this.writingTimer);
+    if (live.length) this.writingTimer = setTimeout(() => this.paintWriting(), Math.min(...live.map(([, until]) => until)) - now + 50);
   }
 
   async loadMembers() {

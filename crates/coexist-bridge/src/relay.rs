@@ -116,6 +116,7 @@ async fn still_allowed(state: &AppState, caller: &Caller) -> bool {
 fn event_stream(state: AppState, caller: Caller, mut after: i64) -> impl Stream<Item = Result<SseEvent, Infallible>> {
     async_stream::stream! {
         let mut seq_rx = state.writer.subscribe();
+        let mut presence_rx = state.presence.subscribe();
         let mut shutdown = state.shutdown.clone();
         let mut checked = Instant::now();
         loop {
@@ -142,6 +143,13 @@ fn event_stream(state: AppState, caller: Caller, mut after: i64) -> impl Stream<
                     _ = seq_rx.changed() => {}
                     _ = shutdown.changed() => {}
                     _ = tokio::time::sleep(RECHECK) => {}
+                    notice = presence_rx.recv() => {
+                        // Lagged: the skipped notices are stale anyway.
+                        if let Ok(notice) = notice {
+                            let data = serde_json::to_string(&notice).expect("Presence serializes");
+                            yield Ok(SseEvent::default().event("presence").data(data));
+                        }
+                    }
                 }
                 continue;
             }

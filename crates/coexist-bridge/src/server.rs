@@ -38,6 +38,8 @@ pub struct AppState {
     /// Flips to true on shutdown: long-polls answer and SSE streams end, so the server can
     /// finish in-flight requests and stop.
     pub shutdown: watch::Receiver<bool>,
+    /// Who is writing to which customer now, for every open event stream (not stored).
+    pub presence: tokio::sync::broadcast::Sender<coexist_core::Presence>,
 }
 
 /// A bridge serving in a background task.
@@ -100,6 +102,7 @@ pub async fn start_with_db(config: BridgeConfig, db: Arc<dyn Database>, listener
         key_locks: Arc::new(KeyLocks::default()),
         metrics: Arc::new(Metrics::default()),
         shutdown: shutdown_rx.clone(),
+        presence: tokio::sync::broadcast::channel(crate::team::PRESENCE_BACKLOG).0,
     };
     let app = router(state);
     let mut stop = shutdown_rx;
@@ -128,6 +131,7 @@ pub fn router(state: AppState) -> Router {
         .route("/numbers/{id}/conversations/{contact}/assignee", put(team::assign))
         .route("/numbers/{id}/conversations/{contact}/notes", post(team::add_note))
         .route("/numbers/{id}/conversations/{contact}/done", put(team::mark_done))
+        .route("/numbers/{id}/conversations/{contact}/presence", post(team::presence))
         .route("/numbers/{id}/templates/sync", post(templates::sync))
         .route("/media/{id}", get(media::get))
         .route("/numbers/{id}/media", post(media::upload).layer(DefaultBodyLimit::max(media::MAX_MEDIA_BYTES)))

@@ -1,5 +1,5 @@
 //! The team's own changes to a conversation: who handles it, whether it is done, and notes for
-//! each other.
+//! each other; and, not stored, who is writing to the customer right now.
 //! They are relayed to every desktop like Meta's webhooks (so all agents see the same, and a
 //! desktop that was off catches up), and never reach Meta or the customer.
 
@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use coexist_core::{Assignment, DoneMark, RelayKind, TeamNote};
+use coexist_core::{Assignment, DoneMark, Presence, RelayKind, TeamNote};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -16,6 +16,13 @@ use crate::auth::{Caller, Role};
 use crate::db::{Append, Appended};
 use crate::error::ApiError;
 use crate::server::AppState;
+
+/// Presence notices an event stream may be behind by before it skips the oldest (they are
+/// only worth anything for seconds).
+pub const PRESENCE_BACKLOG: usize = 256;
+/// How long "writing" lasts without another notice: a desktop sends one at most every 20 s
+/// while its agent types.
+pub const PRESENCE_FOR_MS: i64 = 25_000;
 
 /// Longer than any phone number or business-scoped user id.
 const MAX_CONTACT_LEN: usize = 64;
@@ -65,6 +72,21 @@ fn assignee_in(body: &[u8]) -> Result<Option<String>, ApiError> {
         Some(other) => Err(wrong(format!("assignee is {other}"))),
         None => Err(wrong("no assignee in the body".into())),
     }
+}
+
+/// `POST /v1/numbers/{id}/conversations/{contact}/presence`: the caller is writing to this
+/// customer. Every open event stream gets it as `event: presence` (204; nothing stored).
+pub async fn presence(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((phone_number_id, contact)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    caller.require_send()?;
+    let contact = conversation_contact(&state, &phone_number_id, contact).await?;
+    let notice = Presence { phone_number_id, contact, agent: caller.name, until_ms: crate::now_ms() + PRESENCE_FOR_MS };
+    // No stream open is not an error: nobody else is looking.
+    let _ = state.presence.send(notice);
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize)]

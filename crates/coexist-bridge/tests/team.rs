@@ -166,3 +166,41 @@ async fn quick_replies_are_saved_and_removed_through_the_relay() {
     assert_eq!((relayed[1]["text"].clone(), relayed[1]["by"].clone()), (Value::Null, json!("root")));
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn presence_reaches_open_event_streams_and_is_never_stored() {
+    let h = Harness::start(None, |_| {}).await;
+    h.add_number(NumberMode::Coexistence, 20);
+    let last = h.events(0).await.len();
+    let mut stream = h
+        .http
+        .get(h.url("/v1/stream?after=999999"))
+        .bearer_auth(&h.agent)
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status().as_u16(), 200);
+    let presence = |token: String| {
+        let url = h.url(&format!("/v1/numbers/{NUMBER}/conversations/{CONTACT}/presence"));
+        let http = h.http.clone();
+        async move { http.post(url).bearer_auth(token).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(presence(h.manager.clone()).await, 403, "managers do not answer customers");
+    // The stream may not be listening yet: say it until it is heard.
+    let mut seen = String::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !seen.contains("event: presence") {
+        assert!(std::time::Instant::now() < deadline, "no presence on the stream: {seen:?}");
+        assert_eq!(presence(h.admin.clone()).await, 204);
+        if let Ok(Some(chunk)) = tokio::time::timeout(std::time::Duration::from_millis(300), stream.chunk()).await.map(|c| c.unwrap()) {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+    let data = seen.split("event: presence").nth(1).unwrap().lines().find(|l| l.starts_with("data:")).unwrap();
+    let notice: Value = serde_json::from_str(data.trim_start_matches("data:").trim()).unwrap();
+    assert_eq!((notice["agent"].as_str(), notice["contact"].as_str()), (Some("root"), Some(CONTACT)));
+    assert!(notice["until_ms"].as_i64().unwrap() > 0);
+    assert_eq!(h.events(0).await.len(), last, "nothing stored, nothing in the log");
+    h.shutdown().await;
+}

@@ -78,6 +78,16 @@ pub struct QuickReply {
     pub at_ms: i64,
 }
 
+/// A teammate is writing to this customer (until about `until_ms`): sent on the event stream as
+/// it happens (`event: presence`), never stored, so two agents do not answer one customer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Presence {
+    pub phone_number_id: String,
+    pub contact: String,
+    pub agent: String,
+    pub until_ms: i64,
+}
+
 /// A note the team keeps on a conversation. Never sent to the customer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TeamNote {

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use coexist_core::{ConversationKey, NumberSettings, RelayEvent};
+use coexist_core::{ConversationKey, NumberSettings, Presence, RelayEvent};
 use eventsource_stream::Eventsource;
 use futures::{Stream, StreamExt};
 use reqwest::{Response, StatusCode};
@@ -45,6 +45,9 @@ mod routes {
     pub fn done(phone_number_id: &str, contact: &str) -> String {
         format!("/v1/numbers/{phone_number_id}/conversations/{contact}/done")
     }
+    pub fn presence(phone_number_id: &str, contact: &str) -> String {
+        format!("/v1/numbers/{phone_number_id}/conversations/{contact}/presence")
+    }
     pub fn notes(phone_number_id: &str, contact: &str) -> String {
         format!("/v1/numbers/{phone_number_id}/conversations/{contact}/notes")
     }
@@ -55,6 +58,13 @@ pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
 
 /// How long the SSE stream may be silent (keep-alives included) before it counts as broken.
 pub const STREAM_IDLE: Duration = Duration::from_secs(45);
+
+/// What the event stream carries: log entries, and teammates writing to customers right now.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StreamItem {
+    Relay(RelayEvent),
+    Presence(Presence),
+}
 
 /// One page of `GET /v1/events`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -149,7 +159,7 @@ impl BridgeClient {
     pub async fn stream(
         &self,
         after: i64,
-    ) -> Result<impl Stream<Item = Result<RelayEvent, ClientError>> + Send + 'static, ClientError> {
+    ) -> Result<impl Stream<Item = Result<StreamItem, ClientError>> + Send + 'static, ClientError> {
         let resp = self
             .get(routes::STREAM)
             .query(&[("after", after.to_string())])
@@ -301,6 +311,13 @@ impl BridgeClient {
         ok_or_error(resp).await.map(drop)
     }
 
+    /// Tell the team this agent is writing to the conversation's customer (not stored).
+    pub async fn presence(&self, conversation: &ConversationKey) -> Result<(), ClientError> {
+        let path = routes::presence(&conversation.phone_number_id, conversation.contact.as_str());
+        let resp = self.request(reqwest::Method::POST, &path).send().await.map_err(ClientError::from_transport)?;
+        ok_or_error(resp).await.map(drop)
+    }
+
     /// Leave a note for the team on a conversation (never sent to the customer).
     pub async fn add_note(&self, conversation: &ConversationKey, text: &str) -> Result<(), ClientError> {
         let path = routes::notes(&conversation.phone_number_id, conversation.contact.as_str());
@@ -320,13 +337,23 @@ impl BridgeClient {
     }
 }
 
-/// One SSE frame to a relay event. Frames with no data (keep-alives) or of another kind are skipped;
-/// a frame that claims to be an event but does not parse is an error (never silently dropped).
-fn parse_sse_event(kind: &str, data: &str) -> Option<Result<RelayEvent, ClientError>> {
-    if data.trim().is_empty() || !matches!(kind, "" | "message" | "event" | "relay") {
+/// One SSE frame to a relay event or a presence notice. Frames with no data (keep-alives) or of
+/// another kind are skipped; a frame that claims to be an event but does not parse is an error
+/// (never silently dropped). A presence notice that does not parse is skipped: it is worth
+/// nothing a few seconds later, and losing it loses nothing.
+fn parse_sse_event(kind: &str, data: &str) -> Option<Result<StreamItem, ClientError>> {
+    if data.trim().is_empty() {
         return None;
     }
-    Some(serde_json::from_str(data).map_err(|e| ClientError::Decode(format!("a streamed event is not a relay event: {e}"))))
+    match kind {
+        "" | "message" | "event" | "relay" => Some(
+            serde_json::from_str(data)
+                .map(StreamItem::Relay)
+                .map_err(|e| ClientError::Decode(format!("a streamed event is not a relay event: {e}"))),
+        ),
+        "presence" => serde_json::from_str(data).ok().map(|p| Ok(StreamItem::Presence(p))),
+        _ => None,
+    }
 }
 
 /// Send a request whose failure the agent must hear about as a [`SendError`]: the answer's
@@ -397,7 +424,14 @@ mod tests {
         assert!(parse_sse_event("ping", "{}").is_none());
         assert!(matches!(parse_sse_event("message", "not json"), Some(Err(ClientError::Decode(_)))));
         let ev = r#"{"seq":3,"kind":"webhook","received_at_ms":1,"payload":{}}"#;
-        assert_eq!(parse_sse_event("", ev).unwrap().unwrap().seq, 3);
+        assert!(matches!(parse_sse_event("", ev), Some(Ok(StreamItem::Relay(e))) if e.seq == 3));
+    }
+
+    #[test]
+    fn presence_notices_are_read_and_a_broken_one_is_skipped() {
+        let notice = r#"{"phone_number_id":"1","contact":"155","agent":"ben","until_ms":9}"#;
+        assert!(matches!(parse_sse_event("presence", notice), Some(Ok(StreamItem::Presence(p))) if p.agent == "ben"));
+        assert!(parse_sse_event("presence", "{\"agent\": 1}").is_none());
     }
 
     #[test]

@@ -209,14 +209,11 @@ impl Engine {
         Ok(())
     }
 
-    /// The agent is typing a reply: the customer sees "typing…" (and their latest message read)
-    /// until the reply arrives or 25 s pass. Only while the window is open (a reply can follow),
-    /// at most every [`TYPING_EVERY`] per conversation; best effort, like read receipts.
+    /// The agent is typing a reply: the teammates see who is writing to this customer, and the
+    /// customer sees "typing…" (and their latest message read) until the reply arrives or 25 s
+    /// pass — the customer only while the window is open (a reply can follow). At most every
+    /// [`TYPING_EVERY`] per conversation; best effort, like read receipts.
     pub fn typing(&self, conversation: &ConversationKey) -> Result<(), EngineError> {
-        if self.require_open_window(conversation).is_err() {
-            return Ok(());
-        }
-        let Some(latest) = self.shared.store().last_inbound(conversation)? else { return Ok(()) };
         {
             let mut sent = self.typing_sent.lock().unwrap_or_else(|p| p.into_inner());
             if sent.get(conversation).is_some_and(|at| at.elapsed() < TYPING_EVERY) {
@@ -224,8 +221,25 @@ impl Engine {
             }
             sent.insert(conversation.clone(), Instant::now());
         }
-        self.read_at_meta(conversation, latest.wamid, true);
+        self.tell_team_writing(conversation);
+        if self.require_open_window(conversation).is_err() {
+            return Ok(());
+        }
+        if let Some(latest) = self.shared.store().last_inbound(conversation)? {
+            self.read_at_meta(conversation, latest.wamid, true);
+        }
         Ok(())
+    }
+
+    /// Every teammate's desktop shows that this agent is writing to the customer (background).
+    fn tell_team_writing(&self, conversation: &ConversationKey) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let (client, conversation) = (self.client().clone(), conversation.clone());
+        runtime.spawn(async move {
+            if let Err(e) = client.presence(&conversation).await {
+                tracing::debug!(error = %e, "the team was not told who is writing");
+            }
+        });
     }
 
     /// Mark `wamid` read at Meta (with "typing…" when `typing`) in the background.

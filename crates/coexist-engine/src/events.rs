@@ -33,6 +33,8 @@ pub enum EngineEvent {
     Connection { state: ConnectionState },
     /// The team's quick replies changed.
     QuickRepliesChanged,
+    /// A teammate is writing to this conversation's customer (until about `until_ms`).
+    TeammateWriting { conversation: ConversationKey, agent: String, until_ms: i64 },
     /// Relay entries the store could not understand (kept, listed under problems).
     Problems { seqs: Vec<i64> },
 }

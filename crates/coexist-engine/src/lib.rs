@@ -36,7 +36,7 @@ pub mod sync;
 mod team;
 
 pub use attachment::OutgoingFile;
-pub use client::{BridgeClient, EventsPage, MediaFile, Me, SendAccepted, TeamMember};
+pub use client::{BridgeClient, EventsPage, MediaFile, Me, SendAccepted, StreamItem, TeamMember};
 pub use compose::{ButtonParam, ComposeError, TemplateParams};
 pub use decide::{display_name, MAX_NOTIFY_AGE_SECS};
 pub use engine::{Engine, EngineConfig, EngineError, EngineTasks};

@@ -7,13 +7,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use coexist_core::RelayEvent;
+use coexist_core::{ConversationKey, Presence, RelayEvent};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use crate::backoff::Backoff;
 use crate::catch_up::{CatchUp, SHOW_PROGRESS_OVER};
-use crate::client::EventsPage;
+use crate::client::{EventsPage, StreamItem};
 use crate::decide;
 use crate::events::{ConnectionState, EngineEvent};
 use crate::shared::{now_secs, Shared};
@@ -160,7 +160,8 @@ impl Syncer {
             let mut broke = None;
             for item in chunk {
                 match item {
-                    Ok(ev) => events.push(ev),
+                    Ok(StreamItem::Relay(ev)) => events.push(ev),
+                    Ok(StreamItem::Presence(notice)) => self.teammate_writing(notice),
                     Err(e) => {
                         broke = Some(e);
                         break;
@@ -175,6 +176,16 @@ impl Syncer {
             }
         }
         Ok(())
+    }
+
+    /// A teammate is writing to a customer: the UI says so (not this agent's own notice).
+    fn teammate_writing(&self, notice: Presence) {
+        let me = self.shared.agent.read().unwrap_or_else(|p| p.into_inner()).clone();
+        if me.as_deref() == Some(notice.agent.as_str()) {
+            return;
+        }
+        let conversation = ConversationKey { contact: coexist_core::contact_key(&notice.contact), phone_number_id: notice.phone_number_id };
+        self.shared.publish(EngineEvent::TeammateWriting { conversation, agent: notice.agent, until_ms: notice.until_ms });
     }
 
     fn online(&self, backoff: &mut Backoff, state: &mut Option<ConnectionState>) {

@@ -150,3 +150,48 @@ async fn a_snoozed_conversation_comes_back_by_the_clock_notified_once() {
     assert!(notes.take().is_empty(), "once");
     s.demo.shutdown().await;
 }
+
+/// The next `TeammateWriting` Ana's engine publishes, if one comes within `wait`.
+async fn next_writing(events: &mut tokio::sync::broadcast::Receiver<coexist_engine::EngineEvent>, wait: std::time::Duration) -> Option<(coexist_core::ConversationKey, String, i64)> {
+    tokio::time::timeout(wait, async {
+        loop {
+            match events.recv().await {
+                Ok(coexist_engine::EngineEvent::TeammateWriting { conversation, agent, until_ms }) => return (conversation, agent, until_ms),
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(e) => panic!("{e}"),
+            }
+        }
+    })
+    .await
+    .ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_teammate_typing_shows_on_the_other_desktops_live_not_on_their_own() {
+    let s = stack().await;
+    let (ana, _) = s.engine_with(&s.dir.path().join("ana.db"), |c| c.sync.mode = SyncMode::Stream);
+    ana.set_agent(coexist_engine::demo::DEMO_AGENT);
+    let (ben, _) = ben(&s);
+    s.customer_says("14155550111", "Ana Silva", "Hello?", None).await;
+    let key = s.conversation("14155550111");
+    sync_until_conversation(&ana, &key).await;
+    sync_until_conversation(&ben, &key).await;
+    let mut ana_events = ana.subscribe();
+    let _tasks = ana.start();
+
+    // Until Ana's stream is open, a notice reaches nobody: say it until she hears one.
+    let start = std::time::Instant::now();
+    while next_writing(&mut ana_events, std::time::Duration::from_millis(300)).await.is_none() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(15), "Ana's stream never heard Ben");
+        ben.client().presence(&key).await.unwrap();
+    }
+    // Ben types: Ana's desktop says so, for the next seconds.
+    ben.typing(&key).unwrap();
+    let (conversation, agent, until_ms) = next_writing(&mut ana_events, std::time::Duration::from_secs(5)).await.expect("Ana hears Ben typing");
+    assert_eq!((conversation, agent.as_str()), (key.clone(), "ben"));
+    assert!(until_ms > now() * 1000, "for the next seconds");
+    // Ana typing is not news to Ana.
+    ana.typing(&key).unwrap();
+    assert!(next_writing(&mut ana_events, std::time::Duration::from_secs(1)).await.is_none());
+    s.demo.shutdown().await;
+}
