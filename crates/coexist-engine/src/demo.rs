@@ -1,6 +1,8 @@
 //! Try-it mode: a simulated Meta (coexist-sandbox) and a real bridge (coexist-bridge), wired
 //! together in-process on loopback, with an agent and the sandbox's number set up, templates
-//! synced and the sandbox's `demo` scenario playing. Nothing leaves the machine.
+//! synced and the sandbox's `demo` scenario playing, with a simulated teammate (Sam) showing the
+//! team's side: quick replies, a conversation assigned to you with a note. Nothing leaves the
+//! machine.
 
 use std::path::{Path, PathBuf};
 
@@ -14,6 +16,10 @@ use crate::client::BridgeClient;
 
 /// The demo's agent (the desktop logs in as them).
 pub const DEMO_AGENT: &str = "demo-agent";
+/// The simulated teammate of the `demo` scenario.
+pub const DEMO_TEAMMATE: &str = "sam";
+/// The `demo` scenario's customer whose conversation Sam hands over (Ben Okafor).
+const HANDED_OVER: &str = "447700900222";
 /// Files in `data_dir`, recreated by every `start_demo` (the demo always starts fresh).
 pub const BRIDGE_DB: &str = "demo-bridge.db";
 pub const INBOX_DB: &str = "demo-inbox.db";
@@ -106,6 +112,16 @@ pub async fn start_demo_with(data_dir: &Path, options: DemoOptions) -> Result<De
 
     if let Some(name) = &options.scenario {
         start_scenario(&sandbox.url(), name).await?;
+        if name == "demo" {
+            let sam = coexist_bridge::admin::add_user(&bridge_db, DEMO_TEAMMATE, coexist_bridge::Role::Agent)?;
+            let sam = BridgeClient::new(&bridge_url, &sam);
+            let number = sandbox.phone_number_id.clone();
+            tokio::spawn(async move {
+                if let Err(e) = play_teammate(&sam, &number).await {
+                    tracing::info!(error = %e, "the demo's teammate stopped");
+                }
+            });
+        }
     }
 
     Ok(DemoHandle {
@@ -119,6 +135,27 @@ pub async fn start_demo_with(data_dir: &Path, options: DemoOptions) -> Result<De
         bridge,
         sandbox,
     })
+}
+
+/// Sam keeps the team's quick replies and, once Ben Okafor writes, hands his conversation to
+/// the demo's agent with a note that mentions them.
+async fn play_teammate(sam: &BridgeClient, number: &str) -> Result<()> {
+    sam.save_quick_reply("hours", Some("We're open Monday to Saturday, 9:00 to 18:00.")).await?;
+    sam.save_quick_reply("ship", Some("Yes! We ship everywhere in the EU in 3 to 5 working days, free over €50.")).await?;
+    let ben = coexist_core::ConversationKey { phone_number_id: number.to_string(), contact: coexist_core::ContactKey::from_wa_id(HANDED_OVER) };
+    let mut after = 0;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while std::time::Instant::now() < deadline {
+        let page = sam.events(after, 1000, 5).await?;
+        after = page.next;
+        if page.events.iter().any(|e| e.payload.to_string().contains(HANDED_OVER)) {
+            sam.assign(&ben, Some(DEMO_AGENT)).await?;
+            let note = format!("@{DEMO_AGENT} Ben is a regular: he bought the linen shirt in white last month. All yours!");
+            sam.add_note(&ben, &note).await?;
+            return Ok(());
+        }
+    }
+    Ok(())
 }
 
 /// Ask the sandbox to play a scenario in the background (its public control route).

@@ -196,3 +196,27 @@ async fn a_teammate_typing_shows_on_the_other_desktops_live_not_on_their_own() {
     assert!(next_writing(&mut ana_events, std::time::Duration::from_secs(1)).await.is_none());
     s.demo.shutdown().await;
 }
+
+/// The try-it mode shows the team's side: Sam keeps quick replies and hands Ben over with a
+/// note that mentions the demo's agent (notified).
+#[tokio::test]
+async fn the_demo_has_a_teammate() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = coexist_engine::demo::start_demo(dir.path()).await.unwrap();
+    let notifier = coexist_engine::CollectingNotifier::default();
+    let engine = Engine::open(&demo.inbox_path, EngineConfig::new(&demo.bridge_url, &demo.token), Arc::new(notifier.clone())).unwrap();
+    engine.set_agent(coexist_engine::demo::DEMO_AGENT);
+    let ben = coexist_core::ConversationKey { phone_number_id: demo.phone_number_id.clone(), contact: coexist_core::ContactKey::from_wa_id("447700900222") };
+    eventually(40, "Ben handed over with a note", || async {
+        engine.sync_once().await.unwrap();
+        let store = engine.store().lock().unwrap();
+        let handed = store.conversation(&ben, now()).unwrap().is_some_and(|c| c.assignee.as_deref() == Some("demo-agent"));
+        (handed && !store.notes(&ben, None, None).unwrap().is_empty()).then_some(())
+    })
+    .await;
+    let shortcuts: Vec<String> = engine.store().lock().unwrap().quick_replies().unwrap().into_iter().map(|q| q.shortcut).collect();
+    assert_eq!(shortcuts, ["hours", "ship"]);
+    let shown: Vec<String> = notifier.take().into_iter().map(|(title, _)| title).collect();
+    assert!(shown.contains(&"Ben Okafor is yours now".to_string()) && shown.contains(&"sam mentioned you".to_string()), "{shown:?}");
+    demo.shutdown().await;
+}
