@@ -29,7 +29,8 @@ pub async fn save(State(state): State<AppState>, caller: Caller, Path(shortcut):
     let shortcut = shortcut_of(&shortcut).map_err(ApiError::bad_request)?;
     let request: SaveRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("send {{\"text\": \"...\"}}, the answer the shortcut stands for ({e})")))?;
-    let text = text_of(&request.text).map_err(ApiError::bad_request)?;
+    let text = crate::team::trimmed_text(&request.text, "the quick reply", "write the answer it stands for", MAX_TEXT_CHARS)
+        .map_err(ApiError::bad_request)?;
     record(&state, QuickReply { shortcut, text: Some(text), by: caller.name, at_ms: crate::now_ms() }).await
 }
 
@@ -57,15 +58,6 @@ fn shortcut_of(raw: &str) -> Result<String, String> {
     }
 }
 
-fn text_of(text: &str) -> Result<String, String> {
-    let text = text.trim();
-    match text.chars().count() {
-        0 => Err("the quick reply is empty; write the answer it stands for".into()),
-        n if n > MAX_TEXT_CHARS => Err(format!("the quick reply is {n} characters; WhatsApp sends at most {MAX_TEXT_CHARS}")),
-        _ => Ok(text.to_string()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,12 +70,5 @@ mod tests {
         for bad in ["", "/", "two words", "<b>", &"x".repeat(25)] {
             assert!(shortcut_of(bad).is_err(), "{bad:?}");
         }
-    }
-
-    #[test]
-    fn the_text_is_what_whatsapp_sends() {
-        assert_eq!(text_of("  We open at 9.\n").unwrap(), "We open at 9.");
-        assert!(text_of(" ").unwrap_err().contains("empty"));
-        assert!(text_of(&"a".repeat(4097)).unwrap_err().contains("4096"));
     }
 }

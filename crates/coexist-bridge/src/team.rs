@@ -4,7 +4,8 @@
 //! desktop that was off catches up), and never reach Meta or the customer.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -44,18 +45,13 @@ pub async fn members(State(state): State<AppState>, _caller: Caller) -> Result<J
 
 /// `PUT /v1/numbers/{id}/conversations/{contact}/assignee` with `{"assignee": NAME}` (or
 /// `null` to hand the conversation back to the team). Agents and admins.
-pub async fn assign(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((phone_number_id, contact)): Path<(String, String)>,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+pub async fn assign(State(state): State<AppState>, caller: Caller, at: TeamConversation, body: Bytes) -> Result<Json<Value>, ApiError> {
     caller.require_send()?;
-    let contact = conversation_contact(&state, &phone_number_id, contact).await?;
     let assignee = match assignee_in(&body)? {
         None => None,
         Some(name) => Some(teammate(&state, name).await?),
     };
+    let TeamConversation { phone_number_id, contact } = at;
     let assignment = Assignment { phone_number_id, contact, assignee, by: caller.name, at_ms: crate::now_ms() };
     let seq = append(&state, RelayKind::Assignment, &assignment, assignment.at_ms).await?;
     Ok(Json(json!({"assignment": assignment, "seq": seq})))
@@ -76,13 +72,9 @@ fn assignee_in(body: &[u8]) -> Result<Option<String>, ApiError> {
 
 /// `POST /v1/numbers/{id}/conversations/{contact}/presence`: the caller is writing to this
 /// customer. Every open event stream gets it as `event: presence` (204; nothing stored).
-pub async fn presence(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((phone_number_id, contact)): Path<(String, String)>,
-) -> Result<StatusCode, ApiError> {
+pub async fn presence(State(state): State<AppState>, caller: Caller, at: TeamConversation) -> Result<StatusCode, ApiError> {
     caller.require_send()?;
-    let contact = conversation_contact(&state, &phone_number_id, contact).await?;
+    let TeamConversation { phone_number_id, contact } = at;
     let notice = Presence { phone_number_id, contact, agent: caller.name, until_ms: crate::now_ms() + PRESENCE_FOR_MS };
     // No stream open is not an error: nobody else is looking.
     let _ = state.presence.send(notice);
@@ -102,14 +94,8 @@ const MAX_SNOOZE_MS: i64 = 366 * 86_400_000;
 /// `PUT /v1/numbers/{id}/conversations/{contact}/done` with `{"done": true}` (or `false` to take
 /// it up again; `"until_ms"` snoozes it until then). Agents and admins. The customer writing
 /// again opens it by itself.
-pub async fn mark_done(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((phone_number_id, contact)): Path<(String, String)>,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+pub async fn mark_done(State(state): State<AppState>, caller: Caller, at: TeamConversation, body: Bytes) -> Result<Json<Value>, ApiError> {
     caller.require_send()?;
-    let contact = conversation_contact(&state, &phone_number_id, contact).await?;
     let request: DoneRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("send {{\"done\": true}}, or false to take the conversation up again ({e})")))?;
     let at_ms = crate::now_ms();
@@ -119,6 +105,7 @@ pub async fn mark_done(
         Some(until) if until - at_ms > MAX_SNOOZE_MS => return Err(ApiError::bad_request("snooze for a year at most")),
         until => until,
     };
+    let TeamConversation { phone_number_id, contact } = at;
     let mark = DoneMark { phone_number_id, contact, done: request.done, until_ms, by: caller.name, at_ms };
     let seq = append(&state, RelayKind::Done, &mark, mark.at_ms).await?;
     Ok(Json(json!({"done": mark, "seq": seq})))
@@ -131,43 +118,51 @@ struct NoteRequest {
 
 /// `POST /v1/numbers/{id}/conversations/{contact}/notes` with `{"text": ...}`: 201. Any role
 /// (managers leave notes for the agents too).
-pub async fn add_note(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((phone_number_id, contact)): Path<(String, String)>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let contact = conversation_contact(&state, &phone_number_id, contact).await?;
+pub async fn add_note(State(state): State<AppState>, caller: Caller, at: TeamConversation, body: Bytes) -> Result<Response, ApiError> {
     let request: NoteRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("send {{\"text\": \"...\"}}, the note for the team ({e})")))?;
-    let text = note_text(&request.text).map_err(ApiError::bad_request)?;
+    let text = trimmed_text(&request.text, "the note", "write something for the team", MAX_NOTE_CHARS).map_err(ApiError::bad_request)?;
+    let TeamConversation { phone_number_id, contact } = at;
     let note = TeamNote { phone_number_id, contact, author: caller.name, text, at_ms: crate::now_ms() };
     let seq = append(&state, RelayKind::Note, &note, note.at_ms).await?;
     Ok((StatusCode::CREATED, Json(json!({"note": note, "seq": seq}))).into_response())
 }
 
-/// The note as kept: surrounding blank space trimmed; never empty, at most [`MAX_NOTE_CHARS`].
-fn note_text(text: &str) -> Result<String, String> {
+/// Team text as kept (a note, a quick reply): surrounding blank space trimmed; never empty
+/// (`empty_hint` says what to write), at most `max` characters. `what` names it.
+pub(crate) fn trimmed_text(text: &str, what: &str, empty_hint: &str, max: usize) -> Result<String, String> {
     let text = text.trim();
     match text.chars().count() {
-        0 => Err("the note is empty; write something for the team".into()),
-        n if n > MAX_NOTE_CHARS => Err(format!("the note is {n} characters; keep it to {MAX_NOTE_CHARS}")),
+        0 => Err(format!("{what} is empty; {empty_hint}")),
+        n if n > max => Err(format!("{what} is {n} characters; keep it to {max}")),
         _ => Ok(text.to_string()),
     }
 }
 
-/// The number must be on this bridge; the contact must look like one (a conversation the
-/// bridge has never seen may still be assigned: it may be about to write).
-async fn conversation_contact(state: &AppState, phone_number_id: &str, contact: String) -> Result<String, ApiError> {
-    crate::send::known_number(state, phone_number_id).await?;
-    let contact = contact.trim().to_string();
-    let plausible = !contact.is_empty()
-        && contact.len() <= MAX_CONTACT_LEN
-        && contact.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '+'));
-    if plausible {
-        Ok(contact)
-    } else {
-        Err(ApiError::bad_request("the conversation's contact must be the customer's WhatsApp id (digits) as the inbox shows it"))
+/// The conversation a team route names (`/numbers/{id}/conversations/{contact}/…`): a number of
+/// this bridge, and a contact that looks like one (a conversation the bridge has never seen may
+/// still be named: its customer may be about to write).
+pub struct TeamConversation {
+    phone_number_id: String,
+    contact: String,
+}
+
+impl FromRequestParts<AppState> for TeamConversation {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Path((phone_number_id, contact)) = Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::bad_request(format!("the path names a number and a contact ({e})")))?;
+        crate::send::known_number(state, &phone_number_id).await?;
+        let contact = contact.trim().to_string();
+        let plausible = !contact.is_empty()
+            && contact.len() <= MAX_CONTACT_LEN
+            && contact.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '+'));
+        if !plausible {
+            return Err(ApiError::bad_request("the conversation's contact must be the customer's WhatsApp id (digits) as the inbox shows it"));
+        }
+        Ok(TeamConversation { phone_number_id, contact })
     }
 }
 
@@ -194,9 +189,10 @@ mod tests {
 
     #[test]
     fn a_note_is_trimmed_never_empty_and_bounded() {
-        assert_eq!(note_text("  call back at 5 \n").unwrap(), "call back at 5");
-        assert!(note_text(" \n\t").unwrap_err().contains("empty"));
-        assert!(note_text(&"é".repeat(MAX_NOTE_CHARS)).is_ok());
-        assert!(note_text(&"é".repeat(MAX_NOTE_CHARS + 1)).unwrap_err().contains("4097 characters"));
+        let note = |text: &str| trimmed_text(text, "the note", "write something for the team", MAX_NOTE_CHARS);
+        assert_eq!(note("  call back at 5 \n").unwrap(), "call back at 5");
+        assert_eq!(note(" \n\t").unwrap_err(), "the note is empty; write something for the team");
+        assert!(note(&"é".repeat(MAX_NOTE_CHARS)).is_ok());
+        assert_eq!(note(&"é".repeat(MAX_NOTE_CHARS + 1)).unwrap_err(), "the note is 4097 characters; keep it to 4096");
     }
 }

@@ -278,56 +278,37 @@ impl BridgeClient {
     /// sees it through the relay.
     pub async fn assign(&self, conversation: &ConversationKey, assignee: Option<&str>) -> Result<(), ClientError> {
         let path = routes::assignee(&conversation.phone_number_id, conversation.contact.as_str());
-        let resp = self
-            .request(reqwest::Method::PUT, &path)
-            .json(&serde_json::json!({ "assignee": assignee }))
-            .send()
-            .await
-            .map_err(ClientError::from_transport)?;
-        ok_or_error(resp).await.map(drop)
+        team_change(self.request(reqwest::Method::PUT, &path).json(&serde_json::json!({ "assignee": assignee }))).await
     }
 
     /// Mark a conversation done (or take it up again), until `until_ms` when given (snoozed);
     /// the customer writing reopens it.
     pub async fn mark_done(&self, conversation: &ConversationKey, done: bool, until_ms: Option<i64>) -> Result<(), ClientError> {
         let path = routes::done(&conversation.phone_number_id, conversation.contact.as_str());
-        let resp = self
-            .request(reqwest::Method::PUT, &path)
-            .json(&serde_json::json!({ "done": done, "until_ms": until_ms }))
-            .send()
-            .await
-            .map_err(ClientError::from_transport)?;
-        ok_or_error(resp).await.map(drop)
+        let body = serde_json::json!({ "done": done, "until_ms": until_ms });
+        team_change(self.request(reqwest::Method::PUT, &path).json(&body)).await
     }
 
     /// Save the team's quick reply `shortcut` (replacing one of that name), or remove it (`None`).
     pub async fn save_quick_reply(&self, shortcut: &str, text: Option<&str>) -> Result<(), ClientError> {
         let path = routes::quick_reply(shortcut.trim().trim_start_matches('/'));
-        let request = match text {
+        team_change(match text {
             Some(text) => self.request(reqwest::Method::PUT, &path).json(&serde_json::json!({ "text": text })),
             None => self.request(reqwest::Method::DELETE, &path),
-        };
-        let resp = request.send().await.map_err(ClientError::from_transport)?;
-        ok_or_error(resp).await.map(drop)
+        })
+        .await
     }
 
     /// Tell the team this agent is writing to the conversation's customer (not stored).
     pub async fn presence(&self, conversation: &ConversationKey) -> Result<(), ClientError> {
         let path = routes::presence(&conversation.phone_number_id, conversation.contact.as_str());
-        let resp = self.request(reqwest::Method::POST, &path).send().await.map_err(ClientError::from_transport)?;
-        ok_or_error(resp).await.map(drop)
+        team_change(self.request(reqwest::Method::POST, &path)).await
     }
 
     /// Leave a note for the team on a conversation (never sent to the customer).
     pub async fn add_note(&self, conversation: &ConversationKey, text: &str) -> Result<(), ClientError> {
         let path = routes::notes(&conversation.phone_number_id, conversation.contact.as_str());
-        let resp = self
-            .request(reqwest::Method::POST, &path)
-            .json(&serde_json::json!({ "text": text }))
-            .send()
-            .await
-            .map_err(ClientError::from_transport)?;
-        ok_or_error(resp).await.map(drop)
+        team_change(self.request(reqwest::Method::POST, &path).json(&serde_json::json!({ "text": text }))).await
     }
 
     /// Who this token belongs to.
@@ -354,6 +335,13 @@ fn parse_sse_event(kind: &str, data: &str) -> Option<Result<StreamItem, ClientEr
         "presence" => serde_json::from_str(data).ok().map(|p| Ok(StreamItem::Presence(p))),
         _ => None,
     }
+}
+
+/// Send a team route's request: what it recorded comes back through the relay, not in the
+/// answer.
+async fn team_change(request: reqwest::RequestBuilder) -> Result<(), ClientError> {
+    let resp = request.send().await.map_err(ClientError::from_transport)?;
+    ok_or_error(resp).await.map(drop)
 }
 
 /// Send a request whose failure the agent must hear about as a [`SendError`]: the answer's
