@@ -357,6 +357,13 @@ async fn a_conversation_is_assigned_and_noted_from_the_app() {
     let oldest = &page.messages[0];
     let older = s.backend.messages(&cleo, Some((oldest.timestamp, oldest.arrival)), Some(50)).unwrap();
     assert!(older.notes.is_empty(), "each note on one page only");
+    // Cleo writes again: a search hit on her first message opens in context with the note
+    // that came between the two.
+    let first = oldest.wamid.clone();
+    s.stack.customer_says("15551230009", "Cleo", "Any news?", Some(now() + 60)).await.unwrap();
+    eventually("Cleo's second message", || (s.backend.messages(&cleo, None, Some(50)).ok()?.messages.len() == 2).then_some(())).await;
+    let context = s.backend.message_context(&first).unwrap();
+    assert_eq!(context.page.notes.len(), 1, "the note between the two messages is in the context page");
     assert!(s.backend.add_note(&cleo, "   ").await.unwrap_err().contains("empty"));
     assert!(s.backend.assign(&cleo, Some("nobody-here")).await.unwrap_err().contains("nobody-here"));
 

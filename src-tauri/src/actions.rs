@@ -75,6 +75,21 @@ pub struct MessagePage {
     pub has_more: bool,
 }
 
+/// The team's notes a page of `messages` shows: notes sit between the messages by time, so a
+/// page's share runs from its oldest message (from the beginning on the last page) to where
+/// the newer page (`before`) began.
+pub(crate) fn page_notes(
+    store: &coexist_store::Store,
+    conversation: &ConversationKey,
+    messages: &[MessageView],
+    has_more: bool,
+    before: Option<(i64, i64)>,
+) -> ActionResult<Vec<NoteView>> {
+    let from_ms = has_more.then(|| messages.first().map(|m| m.timestamp * 1000)).flatten();
+    let until_ms = before.map(|(ts, _)| ts * 1000 - 1);
+    store.notes(conversation, from_ms, until_ms).map_err(err)
+}
+
 /// What the template picker sends.
 #[derive(Debug, Deserialize)]
 pub struct TemplateSend {
@@ -136,11 +151,7 @@ impl Backend {
                 .filter(|i| i.state != OutboxState::Sent)
                 .collect(),
         };
-        // Notes sit between the messages by time: this page's share runs from its oldest
-        // message (from the beginning on the last page) to where the newer page began.
-        let from_ms = has_more.then(|| messages.first().map(|m| m.timestamp * 1000)).flatten();
-        let until_ms = before.map(|(ts, _)| ts * 1000 - 1);
-        let notes = store.notes(conversation, from_ms, until_ms).map_err(err)?;
+        let notes = page_notes(&store, conversation, &messages, has_more, before)?;
         Ok(MessagePage {
             messages,
             pending,

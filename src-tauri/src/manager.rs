@@ -136,6 +136,7 @@ impl Backend {
             messages.remove(0);
         }
         let mut newest = self.messages(key, None, Some(1))?;
+        newest.notes = crate::actions::page_notes(&self.reader(), key, &messages, has_more, None)?;
         newest.messages = messages;
         newest.has_more = has_more;
         Ok(newest)

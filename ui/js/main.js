@@ -170,8 +170,7 @@ function closeConversation() {
   inbox.render();
   $('conv-head').hidden = true;
   $('thread').hidden = true;
-  $('note-form').hidden = true;
-  $('assigned-hint').hidden = true;
+  team.hide();
   composer.hide();
   $('empty-state').hidden = false;
 }

@@ -93,6 +93,14 @@ export class TeamControls {
     if (document.activeElement !== this.select) this.paintMenu();
   }
 
+  /** No conversation open: nothing to say, no note being written. */
+  hide() {
+    this.closeNote();
+    this.conv = null;
+    $('assigned-hint').hidden = true;
+    this.paintWriting();
+  }
+
   /** A teammate is writing to a customer: said above the composer of that conversation while
    * it lasts (a notice comes every 20 s while they type; each lasts 25 s). */
   writing({ conversation, agent, until_ms: untilMs }) {
