@@ -21,13 +21,21 @@ pub fn add_user(db_path: impl AsRef<Path>, name: &str, role: Role) -> Result<Str
     Ok(token)
 }
 
-/// Revokes a user: their token stops working at once (open SSE streams close within ~1 s).
+/// Who revokes from the command line (the entries handing conversations back name them).
+const COMMAND_LINE_ADMIN: &str = "admin";
+
+/// Revokes a user: their token stops working at once (open SSE streams close within ~1 s), and
+/// the conversations assigned to them go back to the whole team.
 pub fn revoke_user(db_path: impl AsRef<Path>, name: &str) -> Result<()> {
-    if open(db_path.as_ref())?.revoke_user_sync(name)? {
-        Ok(())
-    } else {
-        Err(anyhow!("no user named {name:?}"))
+    let db = open(db_path.as_ref())?;
+    if !db.revoke_user_sync(name)? {
+        return Err(anyhow!("no user named {name:?}"));
     }
+    let handed_back = crate::team::hand_back(db.assignments_sync()?, name, COMMAND_LINE_ADMIN, crate::now_ms());
+    for result in db.append_batch_sync(handed_back)? {
+        result?;
+    }
+    Ok(())
 }
 
 pub fn list_users(db_path: impl AsRef<Path>) -> Result<Vec<User>> {

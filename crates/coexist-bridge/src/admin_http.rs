@@ -97,7 +97,12 @@ pub async fn add_user(State(state): State<AppState>, caller: Caller, body: axum:
 pub async fn revoke_user(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
     caller.require_admin()?;
     if state.db.revoke_user(&name).await? {
-        tracing::info!(%name, by = %caller.name, "user revoked");
+        let handed_back = crate::team::hand_back(state.db.assignments().await?, &name, &caller.name, crate::now_ms());
+        let conversations = handed_back.len();
+        for item in handed_back {
+            state.writer.append(item).await?;
+        }
+        tracing::info!(%name, by = %caller.name, conversations, "user revoked; their conversations are the team's again");
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found(format!("no user named {name:?}")))

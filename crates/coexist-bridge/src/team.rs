@@ -175,6 +175,25 @@ async fn teammate(state: &AppState, name: String) -> Result<String, ApiError> {
     }
 }
 
+/// When `revoked` leaves the team, the conversations they still held go back to the whole team
+/// (not left with someone who can no longer answer): one entry each, made `by` whoever revoked.
+pub(crate) fn hand_back(assignments: Vec<Assignment>, revoked: &str, by: &str, at_ms: i64) -> Vec<Append> {
+    let mut latest: std::collections::HashMap<(String, String), Option<String>> = std::collections::HashMap::new();
+    for a in assignments {
+        latest.insert((a.phone_number_id, a.contact), a.assignee);
+    }
+    let mut held: Vec<(String, String)> =
+        latest.into_iter().filter(|(_, assignee)| assignee.as_deref() == Some(revoked)).map(|(key, _)| key).collect();
+    held.sort();
+    held.into_iter()
+        .map(|(phone_number_id, contact)| {
+            let back = Assignment { phone_number_id, contact, assignee: None, by: by.to_string(), at_ms };
+            let payload = serde_json::to_value(back).expect("a record of plain fields serializes");
+            Append::Team { kind: RelayKind::Assignment, payload, received_at_ms: at_ms }
+        })
+        .collect()
+}
+
 pub(crate) async fn append(state: &AppState, kind: RelayKind, record: &impl Serialize, at_ms: i64) -> Result<i64, ApiError> {
     let payload = serde_json::to_value(record).expect("a record of plain fields serializes");
     match state.writer.append(Append::Team { kind, payload, received_at_ms: at_ms }).await? {

@@ -204,3 +204,35 @@ async fn presence_reaches_open_event_streams_and_is_never_stored() {
     assert_eq!(h.events(0).await.len(), last, "nothing stored, nothing in the log");
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_revoked_agent_s_conversations_go_back_to_the_team() {
+    let h = Harness::start(None, |_| {}).await;
+    h.add_number(NumberMode::Coexistence, 20);
+    coexist_bridge::admin::add_user(&h.db, "ben", coexist_bridge::Role::Agent).unwrap();
+    for (contact, assignee) in [("15550001", "ana"), ("15550002", "ana"), ("15550002", "root"), ("15550003", "ben")] {
+        let (status, _) = assign(&h, &h.admin, NUMBER, contact, &json!({"assignee": assignee})).await;
+        assert_eq!(status, 200);
+    }
+    let handed_back = |events: &[Value], from: usize| -> Vec<(String, String)> {
+        events[from..]
+            .iter()
+            .filter(|e| e["kind"] == "assignment" && e["payload"]["assignee"].is_null())
+            .map(|e| (e["payload"]["contact"].as_str().unwrap().to_string(), e["payload"]["by"].as_str().unwrap().to_string()))
+            .collect()
+    };
+
+    // As the admin: ana's token stops working.
+    let log = || async { h.get_json("/v1/events?after=0", &h.admin).await.1["events"].as_array().unwrap().clone() };
+    let before = log().await.len();
+    let resp = h.http.delete(h.url("/v1/admin/users/ana")).bearer_auth(&h.admin).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 204);
+    let events = log().await;
+    assert_eq!(handed_back(&events, before), vec![("15550001".to_string(), "root".to_string())], "not the one root took over");
+
+    // From the command line too.
+    coexist_bridge::admin::revoke_user(&h.db, "ben").unwrap();
+    let after = log().await;
+    assert_eq!(handed_back(&after, events.len()), vec![("15550003".to_string(), "admin".to_string())]);
+    h.shutdown().await;
+}

@@ -8,7 +8,7 @@
 pub mod sqlite;
 
 use async_trait::async_trait;
-use coexist_core::{NumberSettings, OutboundRecord, RelayEvent, RelayKind, TemplateCatalog};
+use coexist_core::{Assignment, NumberSettings, OutboundRecord, RelayEvent, RelayKind, TemplateCatalog};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -110,6 +110,8 @@ pub trait Database: Send + Sync + 'static {
     async fn users(&self) -> Result<Vec<User>, DbError>;
     /// Deletes the user (their token stops working at once). `false` if there was none.
     async fn revoke_user(&self, name: &str) -> Result<bool, DbError>;
+    /// Every `Assignment` entry of the log, oldest first.
+    async fn assignments(&self) -> Result<Vec<Assignment>, DbError>;
     async fn numbers(&self) -> Result<Vec<NumberSettings>, DbError>;
     async fn number(&self, phone_number_id: &str) -> Result<Option<NumberSettings>, DbError>;
     async fn send_answer(&self, idempotency_key: &str) -> Result<Option<StoredSend>, DbError>;

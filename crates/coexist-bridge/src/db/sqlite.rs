@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use coexist_core::{NumberSettings, RelayEvent, RelayKind};
+use coexist_core::{Assignment, NumberSettings, RelayEvent, RelayKind};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use rusqlite_migration::{Migrations, M};
 use serde_json::Value;
@@ -165,6 +165,16 @@ impl SqliteDb {
     /// Deletes the user; `false` if there was none.
     pub fn revoke_user_sync(&self, name: &str) -> Result<bool, DbError> {
         self.with_conn(|c| Ok(c.execute("DELETE FROM users WHERE name = ?1", [name])? > 0))
+    }
+
+    /// Every assignment in the log, oldest first (entries that do not read are skipped: the
+    /// desktops list them as problems).
+    pub fn assignments_sync(&self) -> Result<Vec<Assignment>, DbError> {
+        self.with_conn(|c| {
+            let mut stmt = c.prepare_cached("SELECT payload FROM events WHERE kind = 'assignment' ORDER BY seq")?;
+            let payloads = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+            Ok(payloads.iter().filter_map(|p| serde_json::from_str(p).ok()).collect())
+        })
     }
 
     pub fn number_sync(&self, id: &str) -> Result<Option<NumberSettings>, DbError> {
@@ -438,6 +448,11 @@ impl Database for SqliteDb {
     async fn revoke_user(&self, name: &str) -> Result<bool, DbError> {
         let (db, name) = (self.clone(), name.to_string());
         blocking(move || db.revoke_user_sync(&name)).await
+    }
+
+    async fn assignments(&self) -> Result<Vec<Assignment>, DbError> {
+        let db = self.clone();
+        blocking(move || db.assignments_sync()).await
     }
 
     async fn numbers(&self) -> Result<Vec<NumberSettings>, DbError> {
