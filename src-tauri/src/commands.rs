@@ -137,7 +137,7 @@ pub async fn add_note(backend: State<'_, Backend>, conversation: ConversationKey
     backend.add_note(&conversation, &text).await
 }
 
-/// The agent is typing in the conversation: the customer sees "typing…".
+/// The agent is typing in the conversation: teammates see who is writing, the customer "typing…".
 #[tauri::command]
 pub async fn typing(backend: State<'_, Backend>, conversation: ConversationKey) -> ActionResult<()> {
     backend.typing(&conversation)
