@@ -83,3 +83,68 @@ async fn script_bearing_customer_text_is_kept_verbatim_and_search_input_is_inert
     assert_eq!(hits.len(), 1);
     assert_eq!(store.messages(&key, None, 50).unwrap().len(), 1, "nothing dropped by a hostile query");
 }
+
+/// The team's routes (assignments, done, notes, quick replies) take the same hostile bodies as
+/// the webhook: each is refused in words, and nothing reaches the log; a script-bearing note is
+/// kept byte for byte (the webview shows it as text, see tests/e2e_team.rs).
+#[tokio::test]
+async fn hostile_bodies_on_the_team_routes_are_refused_and_nothing_is_relayed() {
+    let dir = tempfile::tempdir().unwrap();
+    let bridge = start_bridge(dir.path()).await;
+    let number = coexist_core::NumberSettings {
+        phone_number_id: PHONE.into(),
+        waba_id: "102290129340398".into(),
+        display_number: "+15550100".into(),
+        mode: coexist_core::NumberMode::Coexistence,
+        tier_mps: 20,
+    };
+    coexist_bridge::admin::add_number(dir.path().join("bridge.db"), number).unwrap();
+    let conversation = format!("/v1/numbers/{PHONE}/conversations/15551230001");
+    let routes = [
+        (reqwest::Method::PUT, format!("{conversation}/assignee")),
+        (reqwest::Method::PUT, format!("{conversation}/done")),
+        (reqwest::Method::POST, format!("{conversation}/notes")),
+        (reqwest::Method::PUT, "/v1/quick-replies/thanks".to_string()),
+    ];
+    let nested = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)).into_bytes();
+    let oversized = format!("{{\"text\":\"{}\"}}", "x".repeat(3 * 1024 * 1024)).into_bytes();
+    let call = |method: reqwest::Method, path: String, token: &str, body: Vec<u8>| {
+        let request = bridge.http.request(method, format!("{}{path}", bridge.url)).bearer_auth(token).header("content-type", "application/json");
+        async move { request.body(body).send().await.unwrap() }
+    };
+    for (method, path) in &routes {
+        let refusals: [(&[u8], u16); 6] = [
+            (b"{\"text\": \"\xff\xfe\", \"assignee\": \"\xff\", \"done\": true}", 400),
+            (b"{\"text\": \"cut sho", 400),
+            (&nested, 400),
+            (b"{\"text\": 5, \"assignee\": 5, \"done\": \"yes\"}", 400),
+            (b"", 400),
+            (&oversized, 413),
+        ];
+        for (body, expected) in refusals {
+            let resp = call(method.clone(), path.clone(), &bridge.token, body.to_vec()).await;
+            let status = resp.status().as_u16();
+            let words = resp.text().await.unwrap_or_default();
+            assert_eq!(status, expected, "{method} {path} with {} bytes: {words}", body.len());
+            if status == 400 {
+                assert!(words.contains("send {"), "the refusal says what to send: {words}");
+            }
+        }
+        let wrong_token = call(method.clone(), path.clone(), "cxb_not-a-token", b"{\"text\":\"hi\"}".to_vec()).await;
+        assert_eq!(wrong_token.status().as_u16(), 401);
+    }
+    let odd_contact = call(reqwest::Method::POST, format!("/v1/numbers/{PHONE}/conversations/%3Cscript%3E/notes"), &bridge.token, b"{\"text\":\"hi\"}".to_vec()).await;
+    assert_eq!(odd_contact.status().as_u16(), 400);
+    let unknown_number = call(reqwest::Method::POST, "/v1/numbers/999/conversations/15551230001/notes".into(), &bridge.token, b"{\"text\":\"hi\"}".to_vec()).await;
+    assert_eq!(unknown_number.status().as_u16(), 404);
+    let logged: Vec<String> = bridge.events_after(0).await.iter().map(|e| format!("{:?}", e.kind)).collect();
+    assert_eq!(logged, ["Number"], "nothing refused reached the log");
+
+    let script = "<img src=x onerror=alert(1)> \u{202e}evil\u{202c} 'DROP TABLE notes;-- \"quoted\"";
+    let accepted = call(reqwest::Method::POST, format!("{conversation}/notes"), &bridge.token, serde_json::to_vec(&serde_json::json!({"text": script})).unwrap()).await;
+    assert_eq!(accepted.status().as_u16(), 201);
+    let mut store = Store::open(dir.path().join("inbox.db")).unwrap();
+    bridge.sync_into(&mut store).await;
+    let key = ConversationKey { phone_number_id: PHONE.into(), contact: coexist_core::ContactKey::from_wa_id("15551230001") };
+    assert_eq!(store.notes(&key, None, None).unwrap()[0].text, script, "kept byte for byte");
+}
