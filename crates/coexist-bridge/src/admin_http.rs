@@ -125,5 +125,5 @@ pub async fn quarantine(
 }
 
 fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+    crate::json_body::parse(body, "a JSON object as API.md shows")
 }

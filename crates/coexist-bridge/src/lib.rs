@@ -28,6 +28,7 @@ mod envelope;
 mod error;
 pub mod graph;
 mod idempotency;
+mod json_body;
 mod media;
 mod quick_replies;
 mod read;

@@ -27,7 +27,7 @@ struct SaveRequest {
 pub async fn save(State(state): State<AppState>, caller: Caller, Path(shortcut): Path<String>, body: Bytes) -> Result<Json<Value>, ApiError> {
     caller.require_send()?;
     let shortcut = shortcut_of(&shortcut).map_err(ApiError::bad_request)?;
-    let request: SaveRequest = crate::team::json_body(&body, r#"{"text": "..."}, the answer the shortcut stands for"#)?;
+    let request: SaveRequest = crate::json_body::parse(&body, r#"{"text": "..."}, the answer the shortcut stands for"#)?;
     let text = crate::team::trimmed_text(&request.text, "the quick reply", "write the answer it stands for", MAX_TEXT_CHARS)
         .map_err(ApiError::bad_request)?;
     record(&state, QuickReply { shortcut, text: Some(text), by: caller.name, at_ms: crate::now_ms() }).await

@@ -55,8 +55,7 @@ pub async fn mark_read(
 }
 
 fn parse(body: &[u8]) -> Result<ReadRequest, ApiError> {
-    let mut request: ReadRequest = serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request(format!("send {{\"message_id\": \"wamid…\"}}, the customer message to mark read ({e})")))?;
+    let mut request: ReadRequest = crate::json_body::parse(body, r#"{"message_id": "wamid…"}, the customer message to mark read"#)?;
     request.message_id = request.message_id.trim().to_string();
     let id = &request.message_id;
     if id.is_empty() || id.len() > MAX_WAMID_LEN || !id.chars().all(|c| c.is_ascii_graphic()) {

@@ -62,7 +62,7 @@ pub async fn assign(State(state): State<AppState>, caller: Caller, at: TeamConve
 fn assignee_in(body: &[u8]) -> Result<Option<String>, ApiError> {
     const HINT: &str = r#"{"assignee": "name"}, or {"assignee": null} to unassign"#;
     let wrong = |why: String| ApiError::bad_request(format!("send {HINT} ({why})"));
-    let value: Value = json_body(body, HINT)?;
+    let value: Value = crate::json_body::parse(body, HINT)?;
     match value.get("assignee") {
         Some(Value::Null) => Ok(None),
         Some(Value::String(name)) => Ok(Some(name.trim().to_string())),
@@ -97,7 +97,7 @@ const MAX_SNOOZE_MS: i64 = 366 * 86_400_000;
 /// again opens it by itself.
 pub async fn mark_done(State(state): State<AppState>, caller: Caller, at: TeamConversation, body: Bytes) -> Result<Json<Value>, ApiError> {
     caller.require_send()?;
-    let request: DoneRequest = json_body(&body, r#"{"done": true}, or false to take the conversation up again"#)?;
+    let request: DoneRequest = crate::json_body::parse(&body, r#"{"done": true}, or false to take the conversation up again"#)?;
     let at_ms = crate::now_ms();
     let until_ms = match request.until_ms {
         Some(_) if !request.done => return Err(ApiError::bad_request("until_ms snoozes a conversation: send it with \"done\": true")),
@@ -119,19 +119,12 @@ struct NoteRequest {
 /// `POST /v1/numbers/{id}/conversations/{contact}/notes` with `{"text": ...}`: 201. Any role
 /// (managers leave notes for the agents too).
 pub async fn add_note(State(state): State<AppState>, caller: Caller, at: TeamConversation, body: Bytes) -> Result<Response, ApiError> {
-    let request: NoteRequest = json_body(&body, r#"{"text": "..."}, the note for the team"#)?;
+    let request: NoteRequest = crate::json_body::parse(&body, r#"{"text": "..."}, the note for the team"#)?;
     let text = trimmed_text(&request.text, "the note", "write something for the team", MAX_NOTE_CHARS).map_err(ApiError::bad_request)?;
     let TeamConversation { phone_number_id, contact } = at;
     let note = TeamNote { phone_number_id, contact, author: caller.name, text, at_ms: crate::now_ms() };
     let seq = append(&state, RelayKind::Note, &note, note.at_ms).await?;
     Ok((StatusCode::CREATED, Json(json!({"note": note, "seq": seq}))).into_response())
-}
-
-/// A team route's JSON body: UTF-8 text (as JSON must be, even in fields the route ignores)
-/// of the shape `hint` shows.
-pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: &[u8], hint: &str) -> Result<T, ApiError> {
-    let text = std::str::from_utf8(body).map_err(|_| ApiError::bad_request(format!("send {hint} (the body is not UTF-8 text)")))?;
-    serde_json::from_str(text).map_err(|e| ApiError::bad_request(format!("send {hint} ({e})")))
 }
 
 /// Team text as kept (a note, a quick reply): surrounding blank space trimmed; never empty

@@ -316,6 +316,8 @@ ALTER TABLE conversations ADD COLUMN done_at_ms INTEGER;
 ALTER TABLE conversations ADD COLUMN done_by TEXT;
 ALTER TABLE conversations ADD COLUMN done_until_ms INTEGER;
 ALTER TABLE conversations ADD COLUMN marked_unread INTEGER NOT NULL DEFAULT 0;
+-- The minute clock looks for snoozes that ended: only snoozed rows, not every conversation.
+CREATE INDEX conversations_snoozed ON conversations(done_until_ms) WHERE done_until_ms IS NOT NULL;
 CREATE TABLE notes (
     seq             INTEGER PRIMARY KEY,
     conversation_id INTEGER NOT NULL REFERENCES conversations(id),
