@@ -25,14 +25,22 @@ use std::sync::Arc;
 
 use tauri::{Emitter, Manager};
 
-/// WebKitGTK without accelerated compositing: an inbox of text has nothing to gain from it, and it
-/// costs ~80 MB in the web process (more where GL falls back to Mesa's software renderer) and
-/// shows blank windows on some GPU drivers. `WEBKIT_DISABLE_COMPOSITING_MODE=0` in the
-/// environment turns it back on (a value already set is left alone).
+/// WebKitGTK settings for an inbox of text, each set only where the environment has not set it.
+///
+/// - No accelerated compositing (`WEBKIT_DISABLE_COMPOSITING_MODE=1`): an inbox has nothing to gain
+///   from it, and it costs ~80 MB in the web process (more where GL falls back to Mesa's software
+///   renderer) and shows blank windows on some GPU drivers.
+/// - No JavaScript JIT (`JSC_useJIT=false`): the UI's script is small and spends its time in the
+///   DOM, which the interpreter calls as fast; the JIT's code and profiling data cost ~7 MB of
+///   the web process's idle memory (measured with `coexist-bench`, see BENCHMARKS.md).
+///
+/// `WEBKIT_DISABLE_COMPOSITING_MODE=0` or `JSC_useJIT=true` in the environment turns either back on.
 pub fn webkit_defaults() {
     #[cfg(target_os = "linux")]
-    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
-        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+    for (name, value) in [("WEBKIT_DISABLE_COMPOSITING_MODE", "1"), ("JSC_useJIT", "false")] {
+        if std::env::var_os(name).is_none() {
+            std::env::set_var(name, value);
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! The desktop app: cold start to the first inbox page served to the webview, and idle memory of the
-//! whole process tree (the app and its WebKit processes), under a virtual X server.
+//! whole process tree (the app and its WebKit processes), under a virtual X server — beside the
+//! same memory of a bare Tauri window (the `bare_window` example), what the platform costs alone.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -13,6 +14,8 @@ use crate::report::Report;
 
 /// The line the app logs once, when the webview first asks for the inbox page.
 const FIRST_PAGE_LOG: &str = "inbox first page served";
+/// The line the bare window prints once its page has loaded.
+const BARE_PAGE_LOG: &str = "bare page loaded";
 const DISPLAY: &str = ":87";
 /// Launches measured; the median of each figure is reported (start times on a shared machine
 /// vary by half from one launch to the next).
@@ -31,16 +34,23 @@ pub async fn run(report: &mut Report) -> anyhow::Result<()> {
     let mut xvfb = Command::new("Xvfb").args([DISPLAY, "-screen", "0", "1280x800x24"]).stderr(Stdio::null()).spawn()?;
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    let runs = tokio::task::spawn_blocking({
+    let (runs, bare) = tokio::task::spawn_blocking({
         let (binary, dir) = (binary.clone(), dir.clone());
-        move || -> anyhow::Result<Vec<(Duration, TreeMemory)>> {
+        move || -> anyhow::Result<_> {
             // Each launch with a new, empty inbox: every one is a first start.
-            (0..LAUNCHES).map(|i| measure(&binary, &dir.join(format!("launch-{i}")), &format!("http://{bridge}"), &token)).collect()
+            let runs = (0..LAUNCHES)
+                .map(|i| measure_app(&binary, &dir.join(format!("launch-{i}")), &format!("http://{bridge}"), &token))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let bare = bare_window_binary(&binary)
+                .map(|bare| (0..LAUNCHES).map(|_| measure(Command::new(&bare), BARE_PAGE_LOG)).collect::<anyhow::Result<Vec<_>>>())
+                .transpose()?;
+            Ok((runs, bare))
         }
     })
     .await??;
     let _ = xvfb.kill();
     let (cold_start, memory) = medians(runs);
+    let bare = bare.map(|runs| medians(runs).1);
 
     let build = if binary.to_string_lossy().contains("/release/") { "release" } else { "debug" };
     report.row(
@@ -50,20 +60,45 @@ pub async fn run(report: &mut Report) -> anyhow::Result<()> {
         "< 1.5 s",
         cold_start < Duration::from_millis(1500),
     );
+    let floor = match &bare {
+        Some(bare) => format!(
+            "a bare Tauri window (same WebKit settings, one line of HTML, no engine): {:.0} MB",
+            mb(bare.pss)
+        ),
+        None => "bare window not measured: build it first (`cargo build --release --example bare_window`)".into(),
+    };
     report.row(
         &format!("app ({build} build): idle memory, 10 s after start (PSS of the app and its WebKit processes; median of {LAUNCHES} launches)"),
         format!("{:.0} MB", mb(memory.pss)),
-        format!("the same processes' RSS summed, shared pages counted once per process: {:.0} MB", mb(memory.rss)),
+        floor,
         "< 150 MB",
         memory.pss < 150 * 1024 * 1024,
     );
+    if let Some(bare) = &bare {
+        report.note(format!(
+            "The bare window is the floor under the app's memory: a Tauri window showing one line of HTML, with the \
+             app's WebKit settings (no compositing, no JavaScript JIT), measured the same way in the same run. It costs \
+             {:.0} MB ({}), so the app's own share — the engine, the local inbox, the UI's script and DOM — is {:.0} MB. \
+             {}",
+            mb(bare.pss),
+            bare.per_process.join(", "),
+            mb(memory.pss.saturating_sub(bare.pss)),
+            if bare.pss >= 150 * 1024 * 1024 {
+                "The target is below what a bare Tauri window costs on this machine: no WebKitGTK app, however small, meets it here."
+            } else {
+                "The platform leaves room under the target."
+            }
+        ));
+    }
     report.note(format!(
         "App memory is the proportional set size (PSS) of the app and every WebKit process it starts, from \
          /proc/PID/smaps_rollup: a page shared by n processes counts 1/n in each, so the sum is what the app \
-         costs the machine. Per process: {}. Of the total, {:.0} MB is libLLVM: WebKitGTK will not start without an \
+         costs the machine (the same processes' RSS, shared pages counted once per process, sum to {:.0} MB). \
+         Per process: {}. Of the total, {:.0} MB is libLLVM: WebKitGTK will not start without an \
          EGL display, Mesa's driver (software under Xvfb, and the same library file for most GPUs on Debian 12) links \
          libLLVM, and loading it runs the static initializers of the whole library (its code is touched and its \
          relocations written in each process that loads it), whichever renderer is chosen (llvmpipe or softpipe).",
+        mb(memory.rss),
         memory.per_process.join(", "),
         mb(memory.llvm_pss)
     ));
@@ -84,22 +119,27 @@ fn app_binary() -> Option<PathBuf> {
     ["target/release/coexist-inbox", "target/debug/coexist-inbox"].iter().map(PathBuf::from).find(|p| p.exists())
 }
 
+/// The `bare_window` example built with the same profile as `app`, if it is built.
+fn bare_window_binary(app: &Path) -> Option<PathBuf> {
+    Some(app.parent()?.join("examples/bare_window")).filter(|p| p.exists())
+}
+
 fn mb(bytes: u64) -> f64 {
     bytes as f64 / 1024.0 / 1024.0
 }
 
-fn measure(binary: &Path, dir: &Path, bridge_url: &str, token: &str) -> anyhow::Result<(Duration, TreeMemory)> {
+fn measure_app(binary: &Path, dir: &Path, bridge_url: &str, token: &str) -> anyhow::Result<(Duration, TreeMemory)> {
+    let mut app = Command::new(binary);
+    app.env("COEXIST_BRIDGE_URL", bridge_url).env("COEXIST_TOKEN", token).env("COEXIST_DATA_DIR", dir).env("RUST_LOG", "info");
+    measure(app, FIRST_PAGE_LOG)
+}
+
+/// Starts `command` on the virtual display, times it to `ready_log` on its stderr, waits 10 s and
+/// reads the memory of its process tree.
+fn measure(mut command: Command, ready_log: &'static str) -> anyhow::Result<(Duration, TreeMemory)> {
     let started = Instant::now();
-    let mut app = Command::new(binary)
-        .env("DISPLAY", DISPLAY)
-        .env("COEXIST_BRIDGE_URL", bridge_url)
-        .env("COEXIST_TOKEN", token)
-        .env("COEXIST_DATA_DIR", dir)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let first_page = wait_for_log(&mut app, FIRST_PAGE_LOG, Duration::from_secs(60));
+    let mut app = command.env("DISPLAY", DISPLAY).stdout(Stdio::null()).stderr(Stdio::piped()).spawn()?;
+    let first_page = wait_for_log(&mut app, ready_log, Duration::from_secs(60));
     let cold_start = started.elapsed();
     std::thread::sleep(Duration::from_secs(10));
     let memory = tree_memory(app.id());
