@@ -42,7 +42,7 @@ impl Report {
         writeln!(md, "- Date: {}", command_output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]))?;
         writeln!(md, "- Machine: {}", machine())?;
         let cmd = if self.quick { "cargo run --release -p coexist-bench -- --quick" } else { "cargo run --release -p coexist-bench" };
-        writeln!(md, "- Command: `{cmd}`\n")?;
+        writeln!(md, "- Command: `{cmd}`, after `cargo build --release --bin coexist-inbox --example bare_window` (the app rows)\n")?;
         md.push_str("| benchmark | result | limit measured in the same run | target | verdict |\n|---|---|---|---|---|\n");
         for r in &self.rows {
             writeln!(md, "| {} | {} | {} | {} | {} |", r.benchmark, r.result, r.limit, r.target, r.verdict)?;
