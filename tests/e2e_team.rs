@@ -6,7 +6,8 @@
 //! snooze puts it under Done with its time. Ben's
 //! quick reply comes up when the agent types "/" and goes in with Enter (not sent); the agent
 //! adds and removes one of their own. Marked unread, it waits under Unread until opened. Ben
-//! writing to Cleo shows live in the agent's window.
+//! writing to Cleo shows live in the agent's window. Searching finds Ben's note and opens it in
+//! the thread.
 //!
 //! Run: `xvfb-run -a dbus-run-session -- cargo test -p coexist-inbox --test e2e_team`
 
@@ -191,6 +192,15 @@ async fn scenario(ui: &Ui, ben: &Teammate, stack: &Stack) {
     ui.wait("Cleo under Unread, marked", "return document.querySelector(`[data-testid=conversation-item][data-contact='${arguments[0]}'] [data-testid=marked-unread]`) ? true : null", vec![json!(CLEO)]).await;
     ui.js("document.querySelector(`[data-testid=conversation-item][data-contact='${arguments[0]}']`).click(); return true", vec![json!(CLEO)]).await;
     ui.wait("Cleo read again, off Unread", "return document.querySelector(`[data-testid=conversation-item][data-contact='${arguments[0]}']`) ? null : true", vec![json!(CLEO)]).await;
+
+    // Search finds the team's notes too, as text, and opens one highlighted where it sits.
+    ui.js("const s = document.querySelector('[data-testid=search]'); s.value = 'approved'; s.dispatchEvent(new Event('input')); return true", vec![]).await;
+    let hit = ui.wait("Ben's note as a search hit", "const h = document.querySelector('[data-testid=search-note-hit]'); return h ? h.textContent : null", vec![]).await;
+    let hit = hit.as_str().unwrap();
+    assert!(hit.contains("Note · ben") && hit.contains("refund approved"), "{hit}");
+    ui.click("search-note-hit").await;
+    let shown = ui.wait("the note highlighted in its thread", "const n = document.querySelector('#thread [data-testid=note].highlight'); return n ? n.querySelector('[data-testid=note-text]').textContent : null", vec![]).await;
+    assert_eq!(shown, json!(NOTE));
 
     let assignments = ben.relayed("assignment").await;
     assert_eq!(assignments.last().unwrap()["assignee"], Value::Null);

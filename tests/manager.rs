@@ -102,6 +102,23 @@ async fn managers_view_over_the_real_stack() {
     assert!(b.export_search(&form("zebra"), ExportFormat::Csv).await.unwrap_err().contains("nothing to export"));
     assert!(b.export_conversation(&key("19999999999"), ExportFormat::Csv).await.is_err());
 
+    // The team's notes are searched with the same filters, open in context, and export with the hits.
+    b.add_note(&key("15551230001"), "Refund approved by <b>ops</b>").await.unwrap();
+    let note = eventually("the note searchable", || b.search_notes(&form("approved")).unwrap().into_iter().next()).await;
+    assert_eq!((note.conversation.clone(), note.author.as_str()), (key("15551230001"), AGENT));
+    assert_eq!(b.search_notes(&SearchForm { agent: Some("nobody".into()), ..form("refund") }).unwrap().len(), 0);
+    assert_eq!(b.search_notes(&SearchForm { side: Some("customer".into()), ..form("refund") }).unwrap().len(), 0);
+    assert!(b.search_notes(&form("  ")).unwrap().is_empty());
+    let ctx = b.note_context(note.seq).unwrap();
+    assert_eq!((ctx.conversation.clone(), ctx.seq), (key("15551230001"), note.seq));
+    assert_eq!(ctx.page.messages.len(), 3, "the note is the newest: the page holds the messages before it");
+    assert!(ctx.page.notes.iter().any(|n| n.seq == note.seq && n.text == "Refund approved by <b>ops</b>"));
+    assert!(b.note_context(note.seq + 1000).unwrap_err().contains("not in the local inbox"));
+    let with_note = b.export_search(&form("refund"), ExportFormat::Json).await.unwrap();
+    let rows: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&with_note.path).unwrap()).unwrap();
+    let sides: Vec<&str> = rows.as_array().unwrap().iter().map(|r| r["side"].as_str().unwrap()).collect();
+    assert_eq!(sides, ["note", "app", "customer"], "newest first, the note with the messages");
+
     // History import: progress shows; imported messages never notify, never count as unread,
     // never open a window, never count in the metrics.
     notifier.take();

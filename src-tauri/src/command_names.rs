@@ -32,6 +32,8 @@ pub const COMMANDS: &[&str] = &[
     "metrics",
     "search_messages",
     "message_context",
+    "search_notes",
+    "note_context",
     "history_progress",
     "export_conversation",
     "export_search",

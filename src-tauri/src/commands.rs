@@ -194,6 +194,22 @@ pub async fn message_context(
 }
 
 #[tauri::command]
+pub async fn search_notes(
+    backend: State<'_, Backend>,
+    form: crate::manager::SearchForm,
+) -> ActionResult<Vec<coexist_store::NoteHit>> {
+    backend.search_notes(&form)
+}
+
+#[tauri::command]
+pub async fn note_context(
+    backend: State<'_, Backend>,
+    seq: i64,
+) -> ActionResult<crate::manager::NoteContext> {
+    backend.note_context(seq)
+}
+
+#[tauri::command]
 pub async fn history_progress(
     backend: State<'_, Backend>,
 ) -> ActionResult<Vec<coexist_store::HistoryProgress>> {

@@ -88,6 +88,8 @@ pub fn run() {
             commands::metrics,
             commands::search_messages,
             commands::message_context,
+            commands::search_notes,
+            commands::note_context,
             commands::history_progress,
             commands::export_conversation,
             commands::export_search,

@@ -1,12 +1,12 @@
-//! The managers' view, as methods on [`Backend`]: metrics over a date range, search with every
-//! filter, opening a hit in context, history import progress, and exports to CSV/JSON
+//! The managers' view, as methods on [`Backend`]: metrics over a date range, search (messages and
+//! the team's notes) with every filter, opening a hit in context, history import progress, and exports to CSV/JSON
 //! (written by coexist-engine's exporter: header row, RFC 4180 quoting, formula guard).
 
 use std::path::{Path, PathBuf};
 
 use coexist_core::{ContactKey, ConversationKey};
 use coexist_engine::export::{self, ExportFormat, ExportRow};
-use coexist_store::{HistoryProgress, Metrics, MetricsQuery, SearchHit, SearchQuery};
+use coexist_store::{HistoryProgress, Metrics, MetricsQuery, NoteHit, SearchHit, SearchQuery};
 use serde::{Deserialize, Serialize};
 
 use crate::actions::{err, now, ActionResult, MessagePage};
@@ -87,6 +87,14 @@ pub struct MessageContext {
     pub page: MessagePage,
 }
 
+/// A conversation page that contains a given team note, plus which one to scroll to.
+#[derive(Debug, Serialize)]
+pub struct NoteContext {
+    pub conversation: ConversationKey,
+    pub seq: i64,
+    pub page: MessagePage,
+}
+
 /// Where an export was written and what it holds.
 #[derive(Debug, Serialize)]
 pub struct ExportResult {
@@ -110,6 +118,16 @@ impl Backend {
         self.reader().search(&query).map_err(err)
     }
 
+    /// The team's notes that match, with the same filters (the agent is the note's author; a
+    /// side finds none); an empty text finds nothing.
+    pub fn search_notes(&self, form: &SearchForm) -> ActionResult<Vec<NoteHit>> {
+        let query = search_query(form)?;
+        if query.text.trim().is_empty() {
+            return Ok(Vec::new());
+        }
+        self.reader().search_notes(&query).map_err(err)
+    }
+
     /// The newest messages of the hit's conversation down to [`CONTEXT_BEFORE`] messages before
     /// the hit, so the thread can open scrolled to it (older pages still load on scroll).
     pub fn message_context(&self, wamid: &str) -> ActionResult<MessageContext> {
@@ -118,14 +136,30 @@ impl Backend {
             .message_position(wamid)
             .map_err(err)?
             .ok_or_else(|| "this message is no longer in the local inbox; search again".to_string())?;
-        if position.newer >= MAX_CONTEXT_PAGE {
+        let page = self.context_page(&position.conversation, position.newer, "message")?;
+        Ok(MessageContext { conversation: position.conversation, wamid: wamid.to_string(), page })
+    }
+
+    /// As [`Backend::message_context`], for a team note.
+    pub fn note_context(&self, seq: i64) -> ActionResult<NoteContext> {
+        let position = self
+            .reader()
+            .note_position(seq)
+            .map_err(err)?
+            .ok_or_else(|| "this note is not in the local inbox; search again".to_string())?;
+        let page = self.context_page(&position.conversation, position.newer, "note")?;
+        Ok(NoteContext { conversation: position.conversation, seq, page })
+    }
+
+    /// The page that holds a hit with `newer` timeline messages after it, and [`CONTEXT_BEFORE`]
+    /// before it.
+    fn context_page(&self, key: &ConversationKey, newer: i64, what: &str) -> ActionResult<MessagePage> {
+        if newer >= MAX_CONTEXT_PAGE {
             return Err(format!(
-                "this message is more than {MAX_CONTEXT_PAGE} messages back; export the conversation to read it in context"
+                "this {what} is more than {MAX_CONTEXT_PAGE} messages back; export the conversation to read it in context"
             ));
         }
-        let limit = (position.newer + 1 + i64::from(CONTEXT_BEFORE)) as u32;
-        let page = self.messages_unbounded(&position.conversation, limit)?;
-        Ok(MessageContext { conversation: position.conversation, wamid: wamid.to_string(), page })
+        self.messages_unbounded(key, (newer + 1 + i64::from(CONTEXT_BEFORE)) as u32)
     }
 
     /// [`Backend::messages`] without its page cap (the context page is bounded above).
@@ -157,14 +191,15 @@ impl Backend {
         write_export(&dir, &format!("conversation-{}", key.contact.as_str()), &rows, format)
     }
 
-    /// The hits of a search (same filters as the list), written to `<data dir>/exports/`.
+    /// The hits of a search (same filters as the list; messages and notes), written to
+    /// `<data dir>/exports/`.
     pub async fn export_search(&self, form: &SearchForm, format: ExportFormat) -> ActionResult<ExportResult> {
-        let hits = self.search_messages(form)?;
-        if hits.is_empty() {
-            return Err("no messages match this search, so there is nothing to export".into());
+        let rows = export::search_rows(&self.search_messages(form)?, &self.search_notes(form)?);
+        if rows.is_empty() {
+            return Err("no messages or notes match this search, so there is nothing to export".into());
         }
         let dir = self.info().await.data_dir.join(EXPORT_DIR);
-        write_export(&dir, "search", &export::search_rows(&hits), format)
+        write_export(&dir, "search", &rows, format)
     }
 }
 

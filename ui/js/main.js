@@ -263,7 +263,7 @@ const historyImport = new HistoryProgress();
 
 function setupSearch() {
   search = new Search({
-    onOpen: (hit) => openMessage(hit.wamid),
+    onOpen: (hit) => (hit.note ? openNote(hit.seq) : openMessage(hit.wamid)),
     onSearching: (on) => { state.searching = on; $('conversation-list').hidden = on; },
     toast,
   });
@@ -271,9 +271,19 @@ function setupSearch() {
 
 /** Open the conversation holding `wamid`, scrolled to it (search hits, expired windows). */
 async function openMessage(wamid) {
+  await openInContext(() => api.messageContext(wamid), wamid, 'message');
+}
+
+/** Open the conversation holding the team note of relay entry `seq`, scrolled to it. */
+async function openNote(seq) {
+  await openInContext(() => api.noteContext(seq), `note-${seq}`, 'note');
+}
+
+/** Open the conversation of the context `load` returns, scrolled to the row whose key is `key`. */
+async function openInContext(load, key, what) {
   showView('inbox');
   try {
-    const ctx = await api.messageContext(wamid);
+    const ctx = await load();
     const detail = await api.openConversation(ctx.conversation);
     state.opening = ctx.conversation;
     $('empty-state').hidden = true;
@@ -282,9 +292,9 @@ async function openMessage(wamid) {
     inbox.openId = keyId(ctx.conversation);
     inbox.activeId = inbox.openId;
     inbox.render();
-    thread.reveal(detail.contact_name || '', rows(ctx.page), ctx.page.has_more, wamid);
+    thread.reveal(detail.contact_name || '', rows(ctx.page), ctx.page.has_more, key);
   } catch (e) {
-    toast(`Could not open the message: ${errorText(e)}`);
+    toast(`Could not open the ${what}: ${errorText(e)}`);
   }
 }
 
@@ -305,7 +315,7 @@ function setupViews() {
       try {
         const done = await api.exportConversation(state.open.conversation, b.dataset.export);
         $('export-result').textContent = done.path;
-        toast(`Exported ${done.rows} messages to ${done.path}`);
+        toast(`Exported ${done.rows} rows (messages and notes) to ${done.path}`);
       } catch (e) {
         toast(`Export failed: ${errorText(e)}`);
       }

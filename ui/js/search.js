@@ -1,5 +1,6 @@
 // Search for managers: words plus every filter the store knows (number, contact, agent, side,
-// date range). A hit opens its conversation scrolled to that message; results export to CSV/JSON.
+// date range), over messages and the team's notes. A hit opens its conversation scrolled to that
+// message or note; results export to CSV/JSON.
 
 import { $, h, setChildren } from './dom.js';
 import { api, errorText } from './api.js';
@@ -15,8 +16,15 @@ export function dayToTs(day, endOfDay = false) {
   return endOfDay ? start + 86_399 : start;
 }
 
+/** Message and note hits in one list, newest first; within a second a note comes first (it
+ * follows that second's messages in the thread). */
+function newestFirst(messages, notes) {
+  const noteHits = notes.map((n) => ({ ...n, note: true, timestamp: Math.floor(n.at_ms / 1000) }));
+  return [...noteHits, ...messages].sort((a, b) => b.timestamp - a.timestamp);
+}
+
 export class Search {
-  /** `onOpen(hit)`: open the hit in context; `onSearching(bool)`: results shown or not; `toast(text)`. */
+  /** `onOpen(hit)`: open the hit (a message, or a note: `hit.note`) in context; `onSearching(bool)`: results shown or not; `toast(text)`. */
   constructor({ onOpen, onSearching, toast }) {
     this.onOpen = onOpen;
     this.onSearching = onSearching;
@@ -91,10 +99,11 @@ export class Search {
     this.setSearching(form.text.length > 0);
     if (!form.text) return;
     try {
-      const hits = await api.searchMessages(form);
+      const [messages, notes] = await Promise.all([api.searchMessages(form), api.searchNotes(form)]);
       if (this.form().text !== form.text) return; // typed on meanwhile
+      const hits = newestFirst(messages, notes);
       this.actions.hidden = hits.length === 0;
-      setChildren(this.results, hits.length ? hits.map((hit) => this.renderHit(hit)) : h('li', { class: 'muted', text: 'No messages match.' }));
+      setChildren(this.results, hits.length ? hits.map((hit) => this.renderHit(hit)) : h('li', { class: 'muted', text: 'No messages or notes match.' }));
     } catch (e) {
       this.actions.hidden = true;
       setChildren(this.results, h('li', { class: 'form-error', text: `Search failed: ${errorText(e)}` }));
@@ -102,18 +111,21 @@ export class Search {
   }
 
   renderHit(hit) {
+    const who = hit.note ? `Note · ${hit.author}` : `${SIDE_LABEL[hit.side] || hit.side}${hit.agent ? ` · ${hit.agent}` : ''}`;
     return h('li', {
-      class: 'search-hit', 'data-testid': 'search-hit', dataset: { wamid: hit.wamid },
+      class: hit.note ? 'search-hit note-hit' : 'search-hit',
+      'data-testid': hit.note ? 'search-note-hit' : 'search-hit',
+      dataset: hit.note ? { seq: hit.seq } : { wamid: hit.wamid },
       onclick: () => { this.clear(); this.onOpen(hit); },
     }, h('span', { class: 'conv-name', text: hit.contact_name || hit.conversation.contact }),
-    h('span', { class: 'muted', text: `${SIDE_LABEL[hit.side] || hit.side}${hit.agent ? ` · ${hit.agent}` : ''} · ${shortTime(hit.timestamp)}` }),
+    h('span', { class: 'muted', text: `${who} · ${shortTime(hit.timestamp)}` }),
     h('span', { class: 'preview' }, (hit.snippet || []).map((part) => (part.matched ? h('mark', { text: part.text }) : part.text))));
   }
 
   async export(format) {
     try {
       const done = await api.exportSearch(this.form(), format);
-      this.toast(`Exported ${done.rows} messages to ${done.path}`);
+      this.toast(`Exported ${done.rows} rows (messages and notes) to ${done.path}`);
     } catch (e) {
       this.toast(`Export failed: ${errorText(e)}`);
     }

@@ -45,11 +45,12 @@ export class Thread {
     this.paint({ toBottom: true });
   }
 
-  /** Show a conversation scrolled to message `wamid` (a search hit), highlighted. */
-  reveal(contactName, messages, hasMore, wamid) {
+  /** Show a conversation scrolled to the row whose `messageKey` is `key` (a search hit: a
+   * message's wamid or `note-<seq>`), highlighted. */
+  reveal(contactName, messages, hasMore, key) {
     this.reset(contactName, messages, hasMore);
-    this.highlight = wamid;
-    const i = this.messages.findIndex((m) => m.wamid === wamid);
+    this.highlight = key;
+    const i = this.messages.findIndex((m) => messageKey(m) === key);
     if (i < 0) return;
     // Lay out twice: rows measured on the way change the offsets.
     for (let pass = 0; pass < 2; pass += 1) {
@@ -180,7 +181,7 @@ export class Thread {
     const ctx = { contactName: this.contactName, byWamid, onRetry: this.onRetry, onReply: this.onReply, onReact: this.onReact };
     setChildren(this.rows, this.messages.slice(first, last).map((m) => (m.note ? renderNote(m) : renderMessage(m, ctx))));
     if (this.highlight) {
-      for (const row of this.rows.children) if (row.dataset.wamid === this.highlight) row.classList.add('highlight');
+      for (const row of this.rows.children) if (row.dataset.key === this.highlight) row.classList.add('highlight');
     }
   }
 

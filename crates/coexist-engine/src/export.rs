@@ -6,7 +6,7 @@
 use std::io::Write;
 
 use coexist_core::ConversationKey;
-use coexist_store::{MessageView, NoteView, SearchHit, Store, StoreError};
+use coexist_store::{MessageView, NoteHit, NoteView, SearchHit, SnippetPart, Store, StoreError};
 use serde::{Deserialize, Serialize};
 
 use crate::notify::plain_preview;
@@ -91,22 +91,34 @@ fn row_of_message(key: &ConversationKey, name: Option<String>, m: &MessageView) 
     }
 }
 
-/// Search hits as rows (the text is the matching snippet).
-pub fn search_rows(hits: &[SearchHit]) -> Vec<ExportRow> {
-    hits.iter()
-        .map(|h| ExportRow {
-            phone_number_id: h.conversation.phone_number_id.clone(),
-            contact: h.conversation.contact.as_str().to_string(),
-            contact_name: h.contact_name.clone(),
-            wamid: h.wamid.clone(),
-            timestamp: h.timestamp,
-            time: rfc3339(h.timestamp),
-            side: enum_name(&h.side),
-            agent: h.agent.clone(),
-            status: None,
-            text: h.snippet.iter().map(|p| p.text.as_str()).collect(),
-        })
-        .collect()
+/// Search hits as rows, messages and the team's notes together, newest first (the text is the
+/// matching snippet).
+pub fn search_rows(hits: &[SearchHit], notes: &[NoteHit]) -> Vec<ExportRow> {
+    let messages = hits.iter().map(|h| ExportRow {
+        phone_number_id: h.conversation.phone_number_id.clone(),
+        contact: h.conversation.contact.as_str().to_string(),
+        contact_name: h.contact_name.clone(),
+        wamid: h.wamid.clone(),
+        timestamp: h.timestamp,
+        time: rfc3339(h.timestamp),
+        side: enum_name(&h.side),
+        agent: h.agent.clone(),
+        status: None,
+        text: snippet_text(&h.snippet),
+    });
+    let notes = notes.iter().map(|n| {
+        let view = NoteView { seq: n.seq, author: n.author.clone(), text: snippet_text(&n.snippet), at_ms: n.at_ms };
+        row_of_note(&n.conversation, n.contact_name.clone(), view)
+    });
+    // Notes first and a stable sort: within a second, a note stays after its messages in the
+    // thread's order (before them, newest first), and hits keep the search's order.
+    let mut rows: Vec<ExportRow> = notes.chain(messages).collect();
+    rows.sort_by_key(|r| std::cmp::Reverse(r.timestamp));
+    rows
+}
+
+fn snippet_text(snippet: &[SnippetPart]) -> String {
+    snippet.iter().map(|p| p.text.as_str()).collect()
 }
 
 pub fn write_rows(rows: &[ExportRow], format: ExportFormat, out: impl Write) -> anyhow::Result<()> {

@@ -211,6 +211,8 @@ async fn a_conversation_is_assigned_and_noted_from_the_terminal() {
     let out = coexist(&s, &db, &["show", &pnid, "14155550402"]).await;
     assert!(out.stdout.contains("assigned to: demo-agent"), "{}", out.stdout);
     assert!(out.stdout.contains("(note by demo-agent at ") && out.stdout.contains("Courier says Friday"), "{}", out.stdout);
+    let out = coexist(&s, &db, &["search", "courier"]).await;
+    assert!(out.stdout.contains("note by demo-agent: [Courier] says Friday"), "notes are searched too: {}", out.stdout);
     let out = coexist(&s, &db, &["list", "--filter", "mine"]).await;
     assert!(out.stdout.contains("14155550402"), "assigned to me, though I never answered: {}", out.stdout);
     let out = coexist(&s, &db, &["list", "--filter", "unassigned"]).await;

@@ -1,4 +1,5 @@
-//! Where a message sits in its conversation, so a search hit can open the thread at it.
+//! Where a message or a team note sits in its conversation, so a search hit can open the
+//! thread at it.
 
 use coexist_core::{ContactKey, ConversationKey};
 use rusqlite::{params, OptionalExtension};
@@ -15,6 +16,15 @@ pub struct MessagePosition {
     pub timestamp: i64,
     pub arrival: i64,
     /// Timeline messages (reactions excluded, as in [`Store::messages`]) after this one.
+    pub newer: i64,
+}
+
+/// A team note's place: its conversation, its time, and how many timeline messages are newer
+/// (a note sorts after the messages of its second, as the thread shows it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotePosition {
+    pub conversation: ConversationKey,
+    pub at_ms: i64,
     pub newer: i64,
 }
 
@@ -42,5 +52,25 @@ impl Store {
         )?;
         let newer = count.query_row(params![conversation_id, timestamp, arrival], |r| r.get(0))?;
         Ok(Some(MessagePosition { conversation, timestamp, arrival, newer }))
+    }
+
+    /// The position of the note of relay entry `seq`; `None` when the inbox does not hold it.
+    pub fn note_position(&self, seq: i64) -> Result<Option<NotePosition>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT c.phone_number_id, c.contact, n.at_ms,
+                    (SELECT COUNT(*) FROM messages m
+                     WHERE m.conversation_id = n.conversation_id AND m.kind <> 'reaction' AND m.ts > n.at_ms / 1000)
+             FROM notes n JOIN conversations c ON c.id = n.conversation_id WHERE n.seq = ?1",
+        )?;
+        let position = stmt
+            .query_row([seq], |r| {
+                Ok(NotePosition {
+                    conversation: ConversationKey { phone_number_id: r.get(0)?, contact: ContactKey(r.get(1)?) },
+                    at_ms: r.get(2)?,
+                    newer: r.get(3)?,
+                })
+            })
+            .optional()?;
+        Ok(position)
     }
 }

@@ -53,7 +53,7 @@ pub use apply::{ApplyReport, AssignmentChange, FailedMessage, NewInbound, NewNot
 pub use campaigns::{
     Campaign, CampaignCounts, CampaignFailureGroup, CampaignState, FeedReport, NewCampaign, NewCampaignRecipient, PARKED_AT_MS,
 };
-pub use context::MessagePosition;
+pub use context::{MessagePosition, NotePosition};
 pub use error::{Result, StoreError};
 pub use metrics::{
     DayCount, DayReplies, ExpiredWindow, ExpiredWindows, FailureCount, Metrics, MetricsQuery, ResponseTimeStat, TemplateUse, Workload,

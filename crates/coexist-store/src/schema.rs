@@ -334,6 +334,19 @@ CREATE TABLE quick_replies (
 );
 "#;
 
+/// Version 6: the team's notes in full-text search, tokenized as messages are (external content:
+/// the text lives once, in `notes`; notes are only ever added, so one trigger keeps it current).
+/// Notes written before this version are indexed by the migration.
+const V6: &str = r#"
+CREATE VIRTUAL TABLE notes_fts USING fts5(
+    text, content = 'notes', content_rowid = 'seq', tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER notes_fts_insert AFTER INSERT ON notes BEGIN
+    INSERT INTO notes_fts (rowid, text) VALUES (new.seq, new.text);
+END;
+INSERT INTO notes_fts (notes_fts) VALUES ('rebuild');
+"#;
+
 /// Bring the database to the latest version, saying so when that changed anything: rebuilding
 /// a large table (version 4) takes seconds per million messages, once.
 pub(crate) fn migrate(conn: &mut rusqlite::Connection) -> Result<(), rusqlite_migration::Error> {
@@ -349,7 +362,7 @@ pub(crate) fn migrate(conn: &mut rusqlite::Connection) -> Result<(), rusqlite_mi
 }
 
 pub(crate) fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(crate::campaigns::MIGRATION), M::up(V4), M::up(V5)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(crate::campaigns::MIGRATION), M::up(V4), M::up(V5), M::up(V6)])
 }
 
 #[cfg(test)]
@@ -365,6 +378,29 @@ mod tests {
     #[test]
     fn migrations_apply_to_an_empty_database() {
         super::migrations().to_latest(&mut connection()).expect("migrations apply to an empty database");
+    }
+
+    #[test]
+    fn version_6_indexes_the_notes_written_before_it_and_every_new_one() {
+        let mut conn = connection();
+        let v5 = super::Migrations::new(
+            [super::V1, super::V2, crate::campaigns::MIGRATION, super::V4, super::V5].into_iter().map(super::M::up).collect(),
+        );
+        v5.to_latest(&mut conn).unwrap();
+        conn.execute_batch(
+            "INSERT INTO conversations (id, phone_number_id, contact) VALUES (1, 'pn', '1555');
+             INSERT INTO notes (seq, conversation_id, author, text, at_ms) VALUES (4, 1, 'ana', 'Refund approved by Café ops', 1000);",
+        )
+        .unwrap();
+
+        super::migrations().to_latest(&mut conn).unwrap();
+        conn.execute("INSERT INTO notes (seq, conversation_id, author, text, at_ms) VALUES (8, 1, 'ben', 'refund sent', 2000)", []).unwrap();
+
+        let hit = |word: &str| -> Vec<i64> {
+            let mut stmt = conn.prepare("SELECT rowid FROM notes_fts WHERE notes_fts MATCH ?1 ORDER BY rowid").unwrap();
+            stmt.query_map([word], |r| r.get(0)).unwrap().collect::<rusqlite::Result<_>>().unwrap()
+        };
+        assert_eq!((hit("refund"), hit("cafe"), hit("sent")), (vec![4, 8], vec![4], vec![8]));
     }
 
     #[test]

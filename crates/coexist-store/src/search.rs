@@ -6,7 +6,7 @@ use rusqlite::params;
 
 use crate::error::Result;
 use crate::text::{MATCH_END, MATCH_START};
-use crate::views::{parse_side, side_name, SearchHit, SearchQuery, SnippetPart};
+use crate::views::{parse_side, side_name, NoteHit, SearchHit, SearchQuery, SnippetPart};
 use crate::Store;
 
 const DEFAULT_LIMIT: u32 = 50;
@@ -154,6 +154,55 @@ impl Store {
             words.push(term);
         }
         Ok(words)
+    }
+
+    /// The team's notes that contain every word of `query.text` (each also as a prefix: notes
+    /// are few), within the filters, newest first. The agent filter is the note's author; a side
+    /// filter finds no notes (a note is the team's, not the customer's or a sender's).
+    pub fn search_notes(&self, query: &SearchQuery) -> Result<Vec<NoteHit>> {
+        let tokens = self.tokenize(&query.text)?;
+        if tokens.is_empty() || query.side.is_some() {
+            return Ok(Vec::new());
+        }
+        let limit = if query.limit == 0 { DEFAULT_LIMIT } else { query.limit };
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT n.seq, c.phone_number_id, c.contact, ct.name, n.author, n.at_ms,
+                    snippet(notes_fts, 0, '\u{E000}', '\u{E001}', '…', 16)
+             FROM notes_fts
+             JOIN notes n ON n.seq = notes_fts.rowid
+             JOIN conversations c ON c.id = n.conversation_id
+             LEFT JOIN contacts ct ON ct.phone_number_id = c.phone_number_id AND ct.contact = c.contact
+             WHERE notes_fts MATCH ?1
+               AND (?2 IS NULL OR c.phone_number_id = ?2)
+               AND (?3 IS NULL OR c.contact = ?3)
+               AND (?4 IS NULL OR n.author = ?4)
+               AND (?5 IS NULL OR n.at_ms >= ?5 * 1000)
+               AND (?6 IS NULL OR n.at_ms < (?6 + 1) * 1000)
+             ORDER BY notes_fts.rowid DESC LIMIT ?7",
+        )?;
+        let rows = stmt.query_map(
+            params![
+                words_query(&tokens, true),
+                query.phone_number_id,
+                query.contact.as_ref().map(ContactKey::as_str),
+                query.agent,
+                query.from_ts,
+                query.to_ts,
+                limit
+            ],
+            |r| {
+                let snippet: String = r.get(6)?;
+                Ok(NoteHit {
+                    seq: r.get(0)?,
+                    conversation: ConversationKey { phone_number_id: r.get(1)?, contact: ContactKey(r.get(2)?) },
+                    contact_name: r.get(3)?,
+                    author: r.get(4)?,
+                    at_ms: r.get(5)?,
+                    snippet: snippet_parts(&snippet),
+                })
+            },
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn run_search(&self, fts: &str, query: &SearchQuery, limit: u32) -> Result<Vec<SearchHit>> {

@@ -184,6 +184,19 @@ pub struct SearchHit {
     pub snippet: Vec<SnippetPart>,
 }
 
+/// A team note that matches a search (see [`crate::Store::search_notes`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NoteHit {
+    /// The relay entry it came in: identifies the note.
+    pub seq: i64,
+    pub conversation: ConversationKey,
+    pub contact_name: Option<String>,
+    pub author: String,
+    /// When the bridge took it, Unix milliseconds.
+    pub at_ms: i64,
+    pub snippet: Vec<SnippetPart>,
+}
+
 /// How a business number is doing: is the phone still used, is it still connected, can it pay.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NumberHealth {

@@ -106,6 +106,50 @@ fn notes_are_kept_once_in_time_order_and_touch_only_the_timeline() {
 }
 
 #[test]
+fn notes_are_found_by_search_with_the_filters_and_never_as_syntax() {
+    let (_dir, mut store) = open_store();
+    store.apply_events(&[contact("111", "Ana"), inbound("w1", "111", T0, "refund please")]).unwrap();
+    let at = |secs: i64| secs * 1000;
+    store
+        .apply_relay_batch(&[
+            note(1, "111", "ben", "Refund approved by Café ops", at(T0 + 10)),
+            note(2, "222", "ana", "refunded twice? check \"NEAR(x\" '; DROP TABLE notes; --", at(T0 + 20)),
+            note(3, "111", "ana", "<b>VIP</b> customer", at(T0 + 30)),
+        ])
+        .unwrap();
+    let search = |query: SearchQuery| -> Vec<i64> { store.search_notes(&query).unwrap().iter().map(|n| n.seq).collect() };
+    let q = |text: &str| SearchQuery { text: text.into(), ..Default::default() };
+
+    assert_eq!(search(q("refund")), [2, 1], "every word as a prefix, newest first");
+    assert_eq!(search(q("cafe OPS")), [1], "accents and case ignored");
+    assert_eq!(search(q("NEAR(x")), [2]);
+    assert_eq!(search(q("'; DROP TABLE notes")), [2]);
+    assert_eq!(search(q("vip")), [3]);
+    assert!(search(q("please")).is_empty(), "messages are not notes");
+    assert_eq!(search(SearchQuery { agent: Some("ana".into()), ..q("refund") }), [2], "the agent filter is the author");
+    assert_eq!(search(SearchQuery { contact: Some(key("111").contact), ..q("refund") }), [1]);
+    assert_eq!(search(SearchQuery { from_ts: Some(T0 + 11), ..q("refund") }), [2]);
+    assert_eq!(search(SearchQuery { to_ts: Some(T0 + 10), ..q("refund") }), [1], "the last second is whole");
+    assert_eq!(search(SearchQuery { phone_number_id: Some("other".into()), ..q("refund") }), Vec::<i64>::new());
+    assert!(search(SearchQuery { side: Some(Side::Customer), ..q("refund") }).is_empty(), "a note has no side");
+    assert_eq!(search(SearchQuery { limit: 1, ..q("refund") }), [2]);
+
+    let hit = &store.search_notes(&q("approved")).unwrap()[0];
+    assert_eq!((hit.conversation.clone(), hit.contact_name.as_deref(), hit.author.as_str(), hit.at_ms), (key("111"), Some("Ana"), "ben", at(T0 + 10)));
+    let marked: Vec<&str> = hit.snippet.iter().filter(|p| p.matched).map(|p| p.text.as_str()).collect();
+    assert_eq!(marked, ["approved"]);
+    let tagged = &store.search_notes(&q("customer")).unwrap()[0];
+    let text: String = tagged.snippet.iter().map(|p| p.text.as_str()).collect();
+    assert_eq!(text, "<b>VIP</b> customer", "kept as written: the UI renders it as text");
+
+    // Where a hit opens: the messages newer than the note (not those of its own second).
+    store.apply_events(&[inbound("w2", "111", T0 + 10, "same second"), inbound("w3", "111", T0 + 50, "later")]).unwrap();
+    let position = store.note_position(1).unwrap().unwrap();
+    assert_eq!((position.conversation, position.at_ms, position.newer), (key("111"), at(T0 + 10), 1));
+    assert_eq!(store.note_position(99).unwrap(), None);
+}
+
+#[test]
 fn a_malformed_team_entry_is_a_problem_not_a_lost_batch() {
     let (_dir, mut store) = open_store();
     let broken = entry(1, RelayKind::Assignment, json!({"phone_number_id": PNID}));

@@ -24,7 +24,7 @@ use coexist_engine::export::{self, terminal_safe, ExportFormat};
 use coexist_engine::{
     display_name, Engine, EngineConfig, EngineEvent, Notifier, OutgoingFile, SyncMode,
 };
-use coexist_store::{ConversationFilter, SearchQuery};
+use coexist_store::{ConversationFilter, SearchQuery, SnippetPart};
 
 #[path = "../cli/admin.rs"]
 mod admin_cli;
@@ -580,15 +580,27 @@ fn search_query(text: &str, f: &SearchFilters) -> SearchQuery {
     }
 }
 
+/// Messages, then the team's notes (marked `note by NAME:`), that match.
 fn search(engine: &Engine, text: &str, filters: &SearchFilters) -> Result<()> {
-    let hits = engine.store().lock().map_err(|_| anyhow!("store lock poisoned"))?.search(&search_query(text, filters))?;
-    if hits.is_empty() {
+    let query = search_query(text, filters);
+    let (hits, notes) = {
+        let store = engine.store().lock().map_err(|_| anyhow!("store lock poisoned"))?;
+        (store.search(&query)?, store.search_notes(&query)?)
+    };
+    if hits.is_empty() && notes.is_empty() {
         println!("nothing found");
     }
+    let marked = |snippet: &[SnippetPart]| -> String {
+        let text: String = snippet.iter().map(|p| if p.matched { format!("[{}]", p.text) } else { p.text.clone() }).collect();
+        terminal_safe(&text, 200)
+    };
     for h in hits {
-        let snippet: String = h.snippet.iter().map(|p| if p.matched { format!("[{}]", p.text) } else { p.text.clone() }).collect();
         println!("{} {} {:<22} {}", export::rfc3339(h.timestamp), h.conversation.contact.as_str(),
-            display_name(h.contact_name.as_deref(), &h.conversation), terminal_safe(&snippet, 200));
+            display_name(h.contact_name.as_deref(), &h.conversation), marked(&h.snippet));
+    }
+    for n in notes {
+        println!("{} {} {:<22} note by {}: {}", export::rfc3339(n.at_ms / 1000), n.conversation.contact.as_str(),
+            display_name(n.contact_name.as_deref(), &n.conversation), terminal_safe(&n.author, 40), marked(&n.snippet));
     }
     Ok(())
 }
@@ -608,7 +620,10 @@ fn export_cmd(
                 let (pnid, contact) = c.split_once(':').ok_or_else(|| anyhow!("--conversation takes PHONE_NUMBER_ID:CONTACT"))?;
                 export::conversation_rows(&store, &key(pnid, contact)?)?
             }
-            (None, Some(text)) => export::search_rows(&store.search(&search_query(&text, filters))?),
+            (None, Some(text)) => {
+                let query = search_query(&text, filters);
+                export::search_rows(&store.search(&query)?, &store.search_notes(&query)?)
+            }
             (None, None) => bail!("give --conversation PHONE_NUMBER_ID:CONTACT or --search TEXT"),
         }
     };
@@ -617,7 +632,7 @@ fn export_cmd(
     let file = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
     export::write_rows(&rows, format, std::io::BufWriter::new(file))?;
     std::fs::rename(&tmp, out).with_context(|| format!("writing {}", out.display()))?;
-    println!("exported {} messages to {}", rows.len(), out.display());
+    println!("exported {} rows (messages and notes) to {}", rows.len(), out.display());
     Ok(())
 }
 
