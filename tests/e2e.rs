@@ -216,6 +216,14 @@ async fn scenario(
     ui.wait("the 👍 in the palette", "const b = document.querySelector('#thread [data-side=customer] [data-testid=react-palette]:not([hidden]) [data-emoji=\"👍\"]'); if (!b) return null; b.click(); return true", vec![]).await;
     let reacted = ui.wait("our 👍 on Ana's message", "const r = document.querySelector('#thread [data-side=customer] [data-testid=message-reactions]'); return r && r.textContent.includes('👍') ? r.textContent : null", vec![]).await;
     assert_eq!(reacted, json!("👍"), "one reaction, ours");
+    // Ana can no longer be reached: our ❤️ fails at Meta, and its chip says so, why and what to do.
+    stack.control("/sandbox/customers/unreachable", json!({"wa_id": ana, "unreachable": true})).await.unwrap();
+    ui.wait("React on Ana's message again", "const b = document.querySelector('#thread [data-side=customer] [data-testid=message-react]'); if (!b) return null; b.click(); return true", vec![]).await;
+    ui.wait("the ❤️ in the palette", "const b = document.querySelector(`#thread [data-side=customer] [data-testid=react-palette]:not([hidden]) [data-emoji='${arguments[0]}']`); if (!b) return null; b.click(); return true", vec![json!("❤️")]).await;
+    let failed = ui.wait("our ❤️ marked failed", "const r = document.querySelector('#thread [data-side=customer] [data-testid=reaction-failed]'); return r ? { text: r.textContent, title: r.title } : null", vec![]).await;
+    assert_eq!(failed["text"], json!("❤️!"));
+    assert!(failed["title"].as_str().unwrap().starts_with("Your reaction did not reach the customer: "), "{failed}");
+    stack.control("/sandbox/customers/unreachable", json!({"wa_id": ana, "unreachable": false})).await.unwrap();
 
     // 3. A Business App echo turns it to App and leaves the window untouched.
     // Meta timestamps are whole seconds and coexist-core breaks same-second ties by wamid, so
@@ -614,18 +622,23 @@ async fn scenario(
                 .iter()
                 .filter(|n| n.summary.contains("failed"))
                 .collect();
+            // Olga's send (131042, payment) and our ❤️ to Ana (131026, unreachable): once each.
             assert_eq!(
                 failures.len(),
-                1,
-                "one notification for the failed (131042) send: {all:?}"
+                2,
+                "one notification for each failed send: {all:?}"
             );
             assert!(
-                failures[0].summary.contains("Olga") && !failures[0].body.is_empty(),
+                failures.iter().any(|n| n.summary.contains("Olga") && !n.body.is_empty()),
+                "{all:?}"
+            );
+            assert!(
+                failures.iter().any(|n| n.summary.contains("Ana") && !n.body.is_empty()),
                 "{all:?}"
             );
             assert_eq!(
                 all.len(),
-                inbound.len() + 1,
+                inbound.len() + 2,
                 "nothing else notified: {all:?}"
             );
             assert_eq!(

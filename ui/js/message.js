@@ -112,8 +112,18 @@ function reactPicker(m, ctx) {
 function reactions(m) {
   const list = (m.reactions || []).filter((r) => r.emoji);
   if (!list.length) return null;
-  return h('div', { class: 'reactions', 'data-testid': 'message-reactions' },
-    list.map((r) => h('span', { class: 'reaction', title: r.by === 'customer' ? 'Customer' : 'Business', text: r.emoji })));
+  return h('div', { class: 'reactions', 'data-testid': 'message-reactions' }, list.map(reaction));
+}
+
+/** A reaction chip; ours that Meta failed is marked, with why and what to do. */
+function reaction(r) {
+  if (r.failure) {
+    return h('span', {
+      class: 'reaction failed', 'data-testid': 'reaction-failed',
+      title: `Your reaction did not reach the customer: ${r.failure.reason} ${r.failure.what_to_do}`,
+    }, r.emoji, h('span', { class: 'reaction-alert', text: '!' }));
+  }
+  return h('span', { class: 'reaction', title: r.by === 'customer' ? 'Customer' : 'Business', text: r.emoji });
 }
 
 function status(m, ctx) {

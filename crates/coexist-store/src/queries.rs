@@ -317,12 +317,21 @@ fn build_message(row: &Row<'_>) -> Result<MessageView> {
     })
 }
 
+/// The reactions shown under message `wamid`; the business's own one says when Meta failed it
+/// (a `failed` status on the reaction's wamid), so the agent sees it did not reach the customer.
 fn reactions(conn: &Connection, wamid: &str) -> Result<Vec<ReactionView>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT emoji, reactor, ts FROM reactions WHERE target_wamid = ?1 AND emoji <> '' ORDER BY ts, reactor",
+        "SELECT r.emoji, r.reactor, r.ts, s.status, s.error_code, s.error_title, s.error_message, s.error_details
+         FROM reactions r LEFT JOIN statuses s ON s.wamid_key = wamid_key(r.wamid) AND s.wamid = r.wamid
+         WHERE r.target_wamid = ?1 AND r.emoji <> '' ORDER BY r.ts, r.reactor",
     )?;
     let rows = stmt.query_map([wamid], |r| {
-        Ok(ReactionView { emoji: crate::text::sanitize(&r.get::<_, String>(0)?), by: r.get(1)?, timestamp: r.get(2)? })
+        let status: Option<String> = r.get(3)?;
+        let failure = match (status.as_deref(), r.get::<_, Option<i64>>(4)?) {
+            (Some("failed"), Some(code)) => Some(failure_view(code, r.get(5)?, r.get(6)?, r.get(7)?)),
+            _ => None,
+        };
+        Ok(ReactionView { emoji: crate::text::sanitize(&r.get::<_, String>(0)?), by: r.get(1)?, timestamp: r.get(2)?, failure })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -107,6 +107,8 @@ pub struct ReactionView {
     /// `customer` or `business`.
     pub by: String,
     pub timestamp: i64,
+    /// Why Meta did not deliver the business's reaction (a `failed` status on it).
+    pub failure: Option<FailureView>,
 }
 
 /// The message a reply quotes, shortened.

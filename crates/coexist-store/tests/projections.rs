@@ -322,7 +322,18 @@ fn edits_revokes_and_reactions_change_the_message_in_place() {
     assert!(r.new_inbound.is_empty(), "reactions do not notify");
     let msgs = store.messages(&key("111"), None, 10).unwrap();
     assert_eq!(msgs.len(), 2, "reactions are attached, not listed");
-    assert_eq!(msgs[0].reactions, vec![ReactionView { emoji: "👍".into(), by: "customer".into(), timestamp: T0 + 20 }]);
+    assert_eq!(msgs[0].reactions, vec![ReactionView { emoji: "👍".into(), by: "customer".into(), timestamp: T0 + 20, failure: None }]);
+
+    // Our own reaction that Meta failed says so on the message it reacts to.
+    let mut ours = msg("r2", "111", Side::Api, T0 + 30, "");
+    ours.body = MessageBody::Reaction { message_id: "e1".into(), emoji: "🙏".into() };
+    store.apply_events(&[Event::Message(ours), status("r2", "111", StatusKind::Sent, T0 + 31, None)]).unwrap();
+    let business = |store: &Store| store.messages(&key("111"), None, 10).unwrap()[0].reactions.iter().find(|r| r.by == "business").cloned().unwrap();
+    assert_eq!((business(&store).emoji.as_str(), business(&store).failure), ("🙏", None));
+    store.apply_events(&[status("r2", "111", StatusKind::Failed, T0 + 32, Some(131_026))]).unwrap();
+    let failure = business(&store).failure.expect("the failure shows on the reaction");
+    assert_eq!(failure.code, 131_026);
+    assert!(!failure.reason.is_empty());
 }
 
 #[test]
