@@ -6,6 +6,7 @@ mod app_support;
 use std::sync::Arc;
 use std::time::Duration;
 
+use coexist_core::rules::{ClosedReason, WindowState};
 use coexist_core::{ContactKey, ConversationKey, Side};
 use coexist_engine::CollectingNotifier;
 use coexist_inbox::actions::TemplateSend;
@@ -369,5 +370,40 @@ async fn a_conversation_is_assigned_and_noted_from_the_app() {
 
     s.backend.assign(&cleo, None).await.unwrap();
     assert_eq!(listed("unassigned").await, vec![cleo]);
+    s.stack.shutdown().await;
+}
+
+/// An agent writes first: a customer who never wrote opens as a new conversation (not stored,
+/// window never opened), a template starts it, and it is listed, owned by the API.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_starts_a_conversation_with_a_template() {
+    let s = setup().await;
+    let pnid = s.stack.sandbox.phone_number_id.clone();
+    let fresh = eventually("the number known", || s.backend.start_conversation(&pnid, "+1 (555) 123-0077").ok()).await;
+    assert_eq!(fresh.conversation, key(&s, "15551230077"));
+    assert!(matches!(fresh.window, WindowState::Closed { reason: ClosedReason::NeverOpened }), "{:?}", fresh.window);
+    assert!(fresh.window_explanation.unwrap().contains("template"));
+    assert!(s.backend.open_conversation(&fresh.conversation).is_err(), "nothing stored before a send");
+    assert!(s.backend.list_conversations("all").await.unwrap().is_empty());
+    let empty = s.backend.messages(&fresh.conversation, None, None).unwrap();
+    assert!(empty.messages.is_empty() && empty.notes.is_empty() && !empty.has_more, "an empty thread, not an error");
+    for typed in ["12", "+1 555 12a 0077", "user:abc", "1234567890123456"] {
+        let refused = s.backend.start_conversation(&pnid, typed).unwrap_err();
+        assert!(refused.contains("phone number"), "{typed:?}: {refused}");
+    }
+    let elsewhere = s.backend.start_conversation("999", "+15551230077").unwrap_err();
+    assert!(elsewhere.contains("not one of this inbox's business numbers"), "{elsewhere}");
+    assert!(s.backend.send_text(&fresh.conversation, "Hi!", None).unwrap_err().contains("window"));
+
+    let hello: TemplateSend = serde_json::from_value(json!({"name": "hello_world", "language": "en_US"})).unwrap();
+    s.backend.send_template(&fresh.conversation, &hello).unwrap();
+    let listed = eventually("the conversation listed, owned by the API", || {
+        s.backend.open_conversation(&fresh.conversation).ok().filter(|c| c.owner_agent.is_some())
+    })
+    .await;
+    assert_eq!(listed.owner_agent.as_deref(), Some(AGENT));
+    assert!(matches!(listed.window, WindowState::Closed { .. }), "our template does not open the window");
+    let again = s.backend.start_conversation(&pnid, "15551230077").unwrap();
+    assert_eq!(again.last_activity, listed.last_activity, "typed again, it is the stored conversation");
     s.stack.shutdown().await;
 }

@@ -125,6 +125,32 @@ impl Backend {
             })
     }
 
+    /// The conversation with the customer at `phone` (as typed: `+1 555 123-0001`) on business
+    /// number `phone_number_id`: the inbox's one, or a new one nobody has written in yet (not
+    /// stored: only a template can start it, and the send creates it). How an agent writes first.
+    pub fn start_conversation(
+        &self,
+        phone_number_id: &str,
+        phone: &str,
+    ) -> ActionResult<ConversationSummary> {
+        let digits = phone.chars().filter(char::is_ascii_digit).count();
+        if phone.trim().starts_with("user:") || !(8..=15).contains(&digits) {
+            return Err(format!(
+                "{:?} is not a full phone number: type it with its country code, like +15551230001",
+                phone.trim()
+            ));
+        }
+        let contact = crate::manager::contact_key(phone)?;
+        let key = ConversationKey { phone_number_id: phone_number_id.to_string(), contact };
+        let store = self.reader();
+        match store.conversation(&key, now()).map_err(err)? {
+            Some(summary) => Ok(summary),
+            None => store.new_conversation(&key, now()).map_err(err)?.ok_or_else(|| {
+                format!("{phone_number_id} is not one of this inbox's business numbers; pick one from the list")
+            }),
+        }
+    }
+
     /// `before`: `(timestamp, arrival)` of the oldest message shown; `None` for the newest page.
     pub fn messages(
         &self,

@@ -7,6 +7,7 @@ pub const COMMANDS: &[&str] = &[
     "app_info",
     "list_conversations",
     "open_conversation",
+    "start_conversation",
     "messages",
     "send_text",
     "send_template",

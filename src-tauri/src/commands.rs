@@ -32,6 +32,15 @@ pub async fn open_conversation(
 }
 
 #[tauri::command]
+pub async fn start_conversation(
+    backend: State<'_, Backend>,
+    phone_number_id: String,
+    phone: String,
+) -> ActionResult<ConversationSummary> {
+    backend.start_conversation(&phone_number_id, &phone)
+}
+
+#[tauri::command]
 pub async fn messages(
     backend: State<'_, Backend>,
     conversation: ConversationKey,

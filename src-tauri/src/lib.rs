@@ -51,6 +51,7 @@ pub fn run() {
             commands::app_info,
             commands::list_conversations,
             commands::open_conversation,
+            commands::start_conversation,
             commands::messages,
             commands::send_text,
             commands::send_template,

@@ -50,6 +50,7 @@ export const api = {
   searchMessages: (form) => invoke('search_messages', { form }),
   messageContext: (wamid) => invoke('message_context', { wamid }),
   searchNotes: (form) => invoke('search_notes', { form }),
+  startConversation: (phoneNumberId, phone) => invoke('start_conversation', { phoneNumberId, phone }),
   noteContext: (seq) => invoke('note_context', { seq }),
   historyProgress: () => invoke('history_progress'),
   exportConversation: (conversation, format) => invoke('export_conversation', { conversation, format }),

@@ -15,6 +15,7 @@ import { Reports } from './reports.js';
 import { HistoryProgress } from './history.js';
 import { TeamControls, fromNote } from './team.js';
 import { QuickReplies, QuickReplyManager } from './quick_replies.js';
+import { NewConversation } from './new_conversation.js';
 
 const PAGE = 50;
 
@@ -97,6 +98,7 @@ async function refreshHealth() {
   try {
     state.health = await api.numberHealth();
     search?.setNumbers(state.health);
+    newConversation?.setNumbers(state.health);
     reports.setNumbers(state.health);
   } catch (e) {
     toast(`Could not check the numbers: ${errorText(e)}`);
@@ -258,6 +260,7 @@ function setupFilters() {
 }
 
 let search = null;
+let newConversation = null;
 const reports = new Reports({ onOpenMessage: (wamid) => openMessage(wamid) });
 const historyImport = new HistoryProgress();
 
@@ -267,6 +270,35 @@ function setupSearch() {
     onSearching: (on) => { state.searching = on; $('conversation-list').hidden = on; },
     toast,
   });
+}
+
+function setupNewConversation() {
+  newConversation = new NewConversation({ onOpen: (conv) => openStarted(conv) });
+}
+
+/** A conversation from "New conversation": one the inbox holds opens as usual; a new one (nobody
+ * wrote yet, nothing stored) opens empty, its header saying only a template can start it. */
+async function openStarted(conv) {
+  showView('inbox');
+  if (inbox.items.some((c) => sameKey(c.conversation, conv.conversation))) {
+    await openConversation(conv);
+    return;
+  }
+  state.opening = conv.conversation;
+  $('empty-state').hidden = true;
+  $('thread').hidden = false;
+  try {
+    // Sends of an earlier try that Meta has not taken yet show in it.
+    const page = await api.messages(conv.conversation, null, PAGE);
+    if (!sameKey(state.opening, conv.conversation)) return;
+    showHeader(conv);
+    inbox.openId = keyId(conv.conversation);
+    inbox.activeId = inbox.openId;
+    inbox.render();
+    thread.reset(conv.contact_name || '', rows(page), page.has_more);
+  } catch (e) {
+    toast(`Could not open the conversation: ${errorText(e)}`);
+  }
 }
 
 /** Open the conversation holding `wamid`, scrolled to it (search hits, expired windows). */
@@ -345,6 +377,7 @@ function showSync(s) {
 async function start() {
   setupFilters();
   setupSearch();
+  setupNewConversation();
   setupViews();
   setupKeyboard();
   await on('inbox:changed', async (payload) => {

@@ -121,6 +121,23 @@ impl Store {
         found.transpose()
     }
 
+    /// A conversation nobody has written in yet, as the list will show it once someone does: the
+    /// window never opened (only a template can start it), no owner, nothing unread, the
+    /// contact's name when a webhook told it. `None` when the business number is not one this
+    /// inbox knows (a conversation can only start from a number of the team's).
+    pub fn new_conversation(&self, key: &ConversationKey, now: i64) -> Result<Option<ConversationSummary>> {
+        let fresh = serde_json::to_string(&ConversationState::default()).expect("a conversation state serializes");
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT n.phone_number_id, ?2, ?3, 0, NULL, NULL, ct.name, n.mode, n.display_number, NULL, NULL, NULL, 0
+             FROM numbers n LEFT JOIN contacts ct ON ct.phone_number_id = n.phone_number_id AND ct.contact = ?2
+             WHERE n.phone_number_id = ?1",
+        )?;
+        let found = stmt
+            .query_row(params![key.phone_number_id, key.contact.as_str(), fresh], |row| summary_from_row(row, now))
+            .optional()?;
+        found.transpose()
+    }
+
     /// The rules state of a conversation (for the engine's send checks); `None` if unknown.
     pub fn conversation_state(&self, key: &ConversationKey) -> Result<Option<ConversationState>> {
         let mut stmt = self.conn.prepare_cached("SELECT state FROM conversations WHERE phone_number_id = ?1 AND contact = ?2")?;

@@ -288,6 +288,18 @@ fn the_list_is_sorted_by_latest_activity_and_shows_names_and_numbers() {
     let other = ConversationFilter { phone_number_id: Some("other".into()), ..Default::default() };
     assert!(store.conversations(&other, T0).unwrap().is_empty());
     assert_eq!(store.numbers().unwrap().len(), 1);
+
+    // A conversation nobody wrote in yet: shown as it will be, without a row in the list.
+    store.apply_events(&[contact("444", "Dan <b>")]).unwrap();
+    let fresh = store.new_conversation(&key("444"), T0).unwrap().expect("the number is ours");
+    assert_eq!((fresh.contact_name.as_deref(), fresh.display_number.as_deref()), (Some("Dan <b>"), Some("+1 555 0100")));
+    assert_eq!(fresh.owner, Owner::Unowned);
+    assert!(matches!(fresh.window, WindowState::Closed { reason: ClosedReason::NeverOpened }), "{:?}", fresh.window);
+    assert_eq!((fresh.unread, fresh.unanswered, fresh.preview, fresh.last_activity), (0, false, None, None));
+    assert_eq!(store.new_conversation(&key("555"), T0).unwrap().unwrap().contact_name, None);
+    let elsewhere = ConversationKey { phone_number_id: "other".into(), contact: key("444").contact };
+    assert_eq!(store.new_conversation(&elsewhere, T0).unwrap(), None, "not a number of ours");
+    assert_eq!(store.conversations(&ConversationFilter::default(), T0).unwrap().len(), 3, "nothing was added to the list");
 }
 
 #[test]
