@@ -395,6 +395,8 @@ async fn an_agent_starts_a_conversation_with_a_template() {
     assert!(elsewhere.contains("not one of this inbox's business numbers"), "{elsewhere}");
     assert!(s.backend.send_text(&fresh.conversation, "Hi!", None).unwrap_err().contains("window"));
 
+    // The picker asks for the number's templates first (fetched from Meta when none are known yet).
+    assert!(s.backend.templates(&pnid).await.unwrap().iter().any(|t| t.name == "hello_world"));
     let hello: TemplateSend = serde_json::from_value(json!({"name": "hello_world", "language": "en_US"})).unwrap();
     s.backend.send_template(&fresh.conversation, &hello).unwrap();
     let listed = eventually("the conversation listed, owned by the API", || {
