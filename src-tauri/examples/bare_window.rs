@@ -1,5 +1,5 @@
 //! The floor under the app's idle memory: a Tauri window, with the app's WebKit settings, showing one
-//! line of HTML and nothing else (no engine, no inbox, no script). `coexist-bench` measures it
+//! line of HTML and nothing else (no engine, no inbox, no script of ours). `coexist-bench` measures it
 //! beside the app, so the figure can be read against what the platform costs by itself.
 
 use tauri::{WebviewUrl, WebviewWindowBuilder};

@@ -1,6 +1,7 @@
 //! The managers' view, as methods on [`Backend`]: metrics over a date range, search (messages and
-//! the team's notes) with every filter, opening a hit in context, history import progress, and exports to CSV/JSON
-//! (written by coexist-engine's exporter: header row, RFC 4180 quoting, formula guard).
+//! the team's notes) with every filter, opening a hit in context, history import progress, and
+//! exports to CSV/JSON (written by coexist-engine's exporter: header row, RFC 4180 quoting,
+//! formula guard).
 
 use std::path::{Path, PathBuf};
 
