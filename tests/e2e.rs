@@ -216,13 +216,16 @@ async fn scenario(
     ui.wait("the 👍 in the palette", "const b = document.querySelector('#thread [data-side=customer] [data-testid=react-palette]:not([hidden]) [data-emoji=\"👍\"]'); if (!b) return null; b.click(); return true", vec![]).await;
     let reacted = ui.wait("our 👍 on Ana's message", "const r = document.querySelector('#thread [data-side=customer] [data-testid=message-reactions]'); return r && r.textContent.includes('👍') ? r.textContent : null", vec![]).await;
     assert_eq!(reacted, json!("👍"), "one reaction, ours");
-    // Ana can no longer be reached: our ❤️ fails at Meta, and its chip says so, why and what to do.
+    // Ana can no longer be reached: our ❤️ fails at Meta, and its chip says so, why and what to do;
+    // the 👍 she still sees stays.
     stack.control("/sandbox/customers/unreachable", json!({"wa_id": ana, "unreachable": true})).await.unwrap();
     ui.wait("React on Ana's message again", "const b = document.querySelector('#thread [data-side=customer] [data-testid=message-react]'); if (!b) return null; b.click(); return true", vec![]).await;
     ui.wait("the ❤️ in the palette", "const b = document.querySelector(`#thread [data-side=customer] [data-testid=react-palette]:not([hidden]) [data-emoji='${arguments[0]}']`); if (!b) return null; b.click(); return true", vec![json!("❤️")]).await;
     let failed = ui.wait("our ❤️ marked failed", "const r = document.querySelector('#thread [data-side=customer] [data-testid=reaction-failed]'); return r ? { text: r.textContent, title: r.title } : null", vec![]).await;
     assert_eq!(failed["text"], json!("❤️!"));
     assert!(failed["title"].as_str().unwrap().starts_with("Your reaction did not reach the customer: "), "{failed}");
+    let shown = ui.js("return document.querySelector('#thread [data-side=customer] [data-testid=message-reactions]').textContent", vec![]).await;
+    assert_eq!(shown, json!("👍❤️!"), "the 👍 Ana still sees, beside the ❤️ that failed");
     stack.control("/sandbox/customers/unreachable", json!({"wa_id": ana, "unreachable": false})).await.unwrap();
 
     // 3. A Business App echo turns it to App and leaves the window untouched.

@@ -334,23 +334,58 @@ fn build_message(row: &Row<'_>) -> Result<MessageView> {
     })
 }
 
-/// The reactions shown under message `wamid`; the business's own one says when Meta failed it
-/// (a `failed` status on the reaction's wamid), so the agent sees it did not reach the customer.
+/// The reactions shown under message `wamid`. The business's own one says when Meta failed it
+/// (a `failed` status on the reaction's wamid), and then the one before it that Meta did not fail
+/// shows too: that is what the customer still sees (a failed removal leaves it in place as well).
 fn reactions(conn: &Connection, wamid: &str) -> Result<Vec<ReactionView>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT r.emoji, r.reactor, r.ts, s.status, s.error_code, s.error_title, s.error_message, s.error_details
+        "SELECT r.emoji, r.reactor, r.ts, r.wamid, s.status, s.error_code, s.error_title, s.error_message, s.error_details
          FROM reactions r LEFT JOIN statuses s ON s.wamid_key = wamid_key(r.wamid) AND s.wamid = r.wamid
-         WHERE r.target_wamid = ?1 AND r.emoji <> '' ORDER BY r.ts, r.reactor",
+         WHERE r.target_wamid = ?1 ORDER BY r.ts, r.reactor",
     )?;
     let rows = stmt.query_map([wamid], |r| {
-        let status: Option<String> = r.get(3)?;
-        let failure = match (status.as_deref(), r.get::<_, Option<i64>>(4)?) {
-            (Some("failed"), Some(code)) => Some(failure_view(code, r.get(5)?, r.get(6)?, r.get(7)?)),
+        let status: Option<String> = r.get(4)?;
+        let failure = match (status.as_deref(), r.get::<_, Option<i64>>(5)?) {
+            (Some("failed"), Some(code)) => Some(failure_view(code, r.get(6)?, r.get(7)?, r.get(8)?)),
             _ => None,
         };
-        Ok(ReactionView { emoji: crate::text::sanitize(&r.get::<_, String>(0)?), by: r.get(1)?, timestamp: r.get(2)?, failure })
+        let view = ReactionView { emoji: crate::text::sanitize(&r.get::<_, String>(0)?), by: r.get(1)?, timestamp: r.get(2)?, failure };
+        Ok((view, r.get::<_, String>(3)?))
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let mut views = Vec::new();
+    for row in rows {
+        let (view, reaction_wamid) = row?;
+        if view.failure.is_some() {
+            views.extend(delivered_before(conn, wamid, &reaction_wamid, view.timestamp)?);
+        }
+        if !view.emoji.is_empty() {
+            views.push(view);
+        }
+    }
+    Ok(views)
+}
+
+/// The business's latest reaction to `target` up to `ts`, other than `failed_wamid`, that Meta
+/// did not fail; `None` when there is none or it was a removal.
+fn delivered_before(conn: &Connection, target: &str, failed_wamid: &str, ts: i64) -> Result<Option<ReactionView>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.body, m.ts FROM messages m LEFT JOIN statuses s ON s.wamid_key = m.wamid_key AND s.wamid = m.wamid
+         WHERE m.conversation_id = (SELECT conversation_id FROM messages WHERE wamid_key = wamid_key(?1) AND wamid = ?1)
+           AND m.kind = 'reaction' AND m.from_business = 1 AND m.wamid <> ?2 AND m.ts <= ?3
+           AND (s.status IS NULL OR s.status <> 'failed')
+         ORDER BY m.ts DESC, m.id DESC",
+    )?;
+    let mut rows = stmt.query(params![target, failed_wamid, ts])?;
+    while let Some(row) = rows.next()? {
+        let body: MessageBody = decode("message body", &row.get::<_, String>(0)?)?;
+        if let MessageBody::Reaction { message_id, emoji } = body {
+            if message_id == target {
+                let view = ReactionView { emoji: crate::text::sanitize(&emoji), by: "business".into(), timestamp: row.get(1)?, failure: None };
+                return Ok((!emoji.is_empty()).then_some(view));
+            }
+        }
+    }
+    Ok(None)
 }
 
 fn quoted(conn: &Connection, wamid: &str) -> Result<QuotedMessage> {

@@ -336,16 +336,30 @@ fn edits_revokes_and_reactions_change_the_message_in_place() {
     assert_eq!(msgs.len(), 2, "reactions are attached, not listed");
     assert_eq!(msgs[0].reactions, vec![ReactionView { emoji: "👍".into(), by: "customer".into(), timestamp: T0 + 20, failure: None }]);
 
-    // Our own reaction that Meta failed says so on the message it reacts to.
-    let mut ours = msg("r2", "111", Side::Api, T0 + 30, "");
-    ours.body = MessageBody::Reaction { message_id: "e1".into(), emoji: "🙏".into() };
-    store.apply_events(&[Event::Message(ours), status("r2", "111", StatusKind::Sent, T0 + 31, None)]).unwrap();
-    let business = |store: &Store| store.messages(&key("111"), None, 10).unwrap()[0].reactions.iter().find(|r| r.by == "business").cloned().unwrap();
-    assert_eq!((business(&store).emoji.as_str(), business(&store).failure), ("🙏", None));
-    store.apply_events(&[status("r2", "111", StatusKind::Failed, T0 + 32, Some(131_026))]).unwrap();
-    let failure = business(&store).failure.expect("the failure shows on the reaction");
-    assert_eq!(failure.code, 131_026);
+    // Our own reaction that Meta failed says so on the message it reacts to; the one before it,
+    // which the customer still sees, shows beside it.
+    let ours = |wamid: &str, ts: i64, emoji: &str| {
+        let mut m = msg(wamid, "111", Side::Api, ts, "");
+        m.body = MessageBody::Reaction { message_id: "e1".into(), emoji: emoji.into() };
+        Event::Message(m)
+    };
+    let business = |store: &Store| -> Vec<(String, Option<i64>)> {
+        let msgs = store.messages(&key("111"), None, 10).unwrap();
+        msgs[0].reactions.iter().filter(|r| r.by == "business").map(|r| (r.emoji.clone(), r.failure.as_ref().map(|f| f.code))).collect()
+    };
+    store.apply_events(&[ours("r2", T0 + 25, "👍"), status("r2", "111", StatusKind::Delivered, T0 + 26, None)]).unwrap();
+    store.apply_events(&[ours("r3", T0 + 30, "🙏"), status("r3", "111", StatusKind::Sent, T0 + 31, None)]).unwrap();
+    assert_eq!(business(&store), [("🙏".to_string(), None)], "sent: it replaced the 👍");
+    store.apply_events(&[status("r3", "111", StatusKind::Failed, T0 + 32, Some(131_026))]).unwrap();
+    assert_eq!(business(&store), [("👍".to_string(), None), ("🙏".to_string(), Some(131_026))]);
+    let failure = store.messages(&key("111"), None, 10).unwrap()[0].reactions.iter().find_map(|r| r.failure.clone()).unwrap();
     assert!(!failure.reason.is_empty());
+    // Taking it back fails too: the 👍 stays, as it does on the customer's phone.
+    store.apply_events(&[ours("r4", T0 + 40, ""), status("r4", "111", StatusKind::Failed, T0 + 41, Some(131_026))]).unwrap();
+    assert_eq!(business(&store), [("👍".to_string(), None)]);
+    // Taken back for real: nothing of ours shows.
+    store.apply_events(&[ours("r5", T0 + 50, ""), status("r5", "111", StatusKind::Delivered, T0 + 51, None)]).unwrap();
+    assert!(business(&store).is_empty());
 }
 
 #[test]
