@@ -1,7 +1,8 @@
 //! Writing first, in the real app under Xvfb: the agent opens *New conversation*, a number that
 //! is not a phone number is refused in words, a customer who never wrote opens as a new,
-//! empty conversation whose composer is the template picker (the window never opened); the
-//! template goes out, is delivered, and the conversation joins the list, owned by the API.
+//! empty conversation whose composer is the template picker (the window never opened); a note
+//! left before anyone wrote lists it with no messages yet; the template goes out, is delivered,
+//! and the conversation is owned by the API.
 //!
 //! Run: `xvfb-run -a dbus-run-session -- cargo test -p coexist-inbox --test e2e_new_conversation`
 
@@ -47,7 +48,13 @@ async fn scenario(ui: &Ui, stack: &Stack) {
     let note = ui.wait("the template picker", "return document.querySelector('[data-testid=composer]').dataset.mode === 'template' && document.querySelector('[data-testid=window-closed-note]')?.textContent || null", vec![]).await;
     assert!(note.as_str().unwrap().contains("has not written yet"), "{note}");
 
-    std::fs::write(e2e_support::harness::screenshot_path("new-conversation.png"), ui.c.screenshot().await.unwrap()).unwrap();
+    // A note before anyone wrote: every desktop lists the conversation, with no messages yet.
+    ui.click("add-note").await;
+    ui.js("document.querySelector('[data-testid=note-input]').value = arguments[0]; return true", vec![json!("Calling Dora about her order first")]).await;
+    ui.click("note-save").await;
+    let preview = ui.wait("Dora listed before any message", "const li = document.querySelector(`[data-testid=conversation-item][data-contact='${arguments[0]}']`); return li?.querySelector('[data-testid=preview]').textContent || null", vec![json!(DORA)]).await;
+    assert_eq!(preview, json!("No messages yet"));
+
     ui.wait("hello_world offered", "const b = document.querySelector('[data-testid=template-option][data-name=hello_world]'); if (!b) return null; b.click(); return true", vec![]).await;
     ui.wait("hello_world selected", "return document.querySelector('[data-testid=template-selected]')?.textContent.startsWith('hello_world') || null", vec![]).await;
     ui.click("send-template").await;
@@ -55,6 +62,8 @@ async fn scenario(ui: &Ui, stack: &Stack) {
     assert_eq!(sent, json!("template"));
     let owner = ui.wait("Dora in the list, owned by the API", "const li = document.querySelector(`[data-testid=conversation-item][data-contact='${arguments[0]}']`); return li?.querySelector('[data-testid=owner-badge]')?.dataset.owner || null", vec![json!(DORA)]).await;
     assert_eq!(owner, json!("api"));
+    let preview = ui.js("return document.querySelector(`[data-testid=conversation-item][data-contact='${arguments[0]}'] [data-testid=preview]`).textContent", vec![json!(DORA)]).await;
+    assert_ne!(preview, json!("No messages yet"), "the template is its first message");
     let graph = stack.sent().await.unwrap();
     assert!(
         graph["sent"].as_array().unwrap().iter().any(|r| r["request"]["to"] == DORA && r["request"]["type"] == "template"),

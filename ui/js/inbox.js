@@ -64,7 +64,8 @@ export class Inbox {
         h('span', { class: 'conv-name', 'data-testid': 'conversation-name', text: c.contact_name || c.conversation.contact }),
         h('span', { class: 'conv-time muted', text: shortTime(c.last_activity, now) })),
       h('div', { class: 'conv-line' },
-        h('span', { class: 'preview', 'data-testid': 'preview', text: oneLine(c.preview || '') }),
+        // A conversation a teammate assigned or noted before anyone wrote has no messages yet.
+        h('span', { class: 'preview', 'data-testid': 'preview', text: c.last_activity ? oneLine(c.preview || '') : 'No messages yet' }),
         unread),
       h('div', { class: 'conv-line tags' },
         h('span', { class: `badge badge-${badge.kind}`, 'data-testid': 'owner-badge', dataset: { owner: badge.kind }, text: badge.label }),
