@@ -85,6 +85,12 @@ pub struct Store {
 /// well under a second.
 pub const BACKLOG_BATCH: usize = 20_000;
 
+/// The page size of a new inbox file (an existing one keeps its own: SQLite cannot change it in
+/// WAL mode). Rows of a few hundred bytes and the index entries of random conversations fill
+/// 4 KiB pages fast; at 16 KiB a backlog applies 10–15 % faster (backlog example, 300k inbound
+/// events, alternating builds: ~100k → ~110k events/s; 8, 32 and 64 KiB measured too).
+pub const PAGE_SIZE: u32 = 16_384;
+
 /// Checkpoint after about this many entries, not after every batch: a page rewritten by
 /// consecutive small batches (a busy conversation, an index page) is then copied into the
 /// database once. Every batch of a backlog ([`BACKLOG_BATCH`]) is past it: waiting longer
@@ -212,6 +218,7 @@ fn connect(path: &Path) -> Result<Connection> {
 
 fn configure(conn: &Connection) -> Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "page_size", PAGE_SIZE)?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
         tracing::warn!(mode, "SQLite refused WAL mode; the inbox will work but readers may wait on writers");

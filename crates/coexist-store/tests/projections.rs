@@ -494,6 +494,27 @@ fn opening_an_impossible_path_says_what_to_check() {
 }
 
 #[test]
+fn a_new_inbox_gets_large_pages_and_an_older_one_keeps_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let page_size = |path: &std::path::Path| -> u32 {
+        rusqlite::Connection::open(path).unwrap().query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap()
+    };
+    let fresh = dir.path().join("fresh.db");
+    drop(Store::open(&fresh).unwrap());
+    assert_eq!(page_size(&fresh), PAGE_SIZE);
+
+    // An inbox made with 4 KiB pages (before this setting) opens, migrates and keeps them.
+    let older = dir.path().join("older.db");
+    let conn = rusqlite::Connection::open(&older).unwrap();
+    conn.execute_batch("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE before_us (x);").unwrap();
+    drop(conn);
+    let mut store = Store::open(&older).unwrap();
+    store.apply_events(&[inbound("w1", "111", T0, "still works")]).unwrap();
+    drop(store);
+    assert_eq!(page_size(&older), 4096);
+}
+
+#[test]
 fn the_latest_edit_wins_and_a_revoke_is_final() {
     let (_dir, mut store) = open_store();
     let edit = |ts: i64, text: &str| Event::MessageEdited {
