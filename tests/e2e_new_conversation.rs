@@ -30,6 +30,10 @@ async fn an_agent_writes_first_with_a_template() {
 
 async fn scenario(ui: &Ui, stack: &Stack) {
     ui.wait("the app to start", "return document.body.dataset.ready === 'true' || null", vec![]).await;
+    // Escape puts the form away; the button brings it back.
+    ui.click("new-conversation").await;
+    ui.c.find(fantoccini::Locator::Css("[data-testid=new-conversation-phone]")).await.unwrap().send_keys(&fantoccini::key::Key::Escape).await.unwrap();
+    ui.wait("the form put away by Escape", "return document.querySelector('[data-testid=new-conversation-form]').hidden || null", vec![]).await;
     ui.click("new-conversation").await;
     ui.wait("the business number offered", "return document.querySelector('[data-testid=new-conversation-number]').value || null", vec![]).await;
     let set_phone = "const i = document.querySelector('[data-testid=new-conversation-phone]'); i.value = arguments[0]; return true";

@@ -18,6 +18,7 @@ export class NewConversation {
     this.form = h('form', {
       class: 'new-conversation', 'data-testid': 'new-conversation-form', hidden: true,
       onsubmit: (e) => { e.preventDefault(); this.open(); },
+      onkeydown: (e) => { if (e.key === 'Escape') this.close(); },
     },
     h('label', {}, h('span', { text: 'From' }), this.number),
     h('label', {}, h('span', { text: 'To' }), this.phone),
