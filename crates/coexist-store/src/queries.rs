@@ -127,11 +127,15 @@ impl Store {
     /// inbox knows (a conversation can only start from a number of the team's).
     pub fn new_conversation(&self, key: &ConversationKey, now: i64) -> Result<Option<ConversationSummary>> {
         let fresh = serde_json::to_string(&ConversationState::default()).expect("a conversation state serializes");
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT n.phone_number_id, ?2, ?3, 0, NULL, NULL, ct.name, n.mode, n.display_number, NULL, NULL, NULL, 0
-             FROM numbers n LEFT JOIN contacts ct ON ct.phone_number_id = n.phone_number_id AND ct.contact = ?2
-             WHERE n.phone_number_id = ?1",
-        )?;
+        // The list's own query over a one-row `conversations` (the CTE hides the table): the new
+        // conversation is read exactly as a stored one would be, from the same columns.
+        let sql = format!(
+            "WITH conversations (phone_number_id, contact, state, unread, last_activity, preview,
+                                 assignee, done_at_ms, done_until_ms, marked_unread)
+                 AS (VALUES (?1, ?2, ?3, 0, NULL, NULL, NULL, NULL, NULL, 0))
+             {SUMMARY_COLUMNS} WHERE n.phone_number_id IS NOT NULL"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
         let found = stmt
             .query_row(params![key.phone_number_id, key.contact.as_str(), fresh], |row| summary_from_row(row, now))
             .optional()?;
