@@ -48,7 +48,7 @@ impl Ui {
             vec![json!(contact)],
         )
         .await;
-        self.wait("the conversation to open", "return document.querySelector('[data-testid=conversation-view] [data-testid=conv-number]').textContent.includes(arguments[0]) || null", vec![json!(contact)]).await;
+        self.wait("the conversation to open", "return document.querySelector('[data-testid=conversation-view] [data-testid=conv-head]')?.dataset.contact === arguments[0] || null", vec![json!(contact)]).await;
     }
 
     async fn testid(&self, id: &str) -> fantoccini::elements::Element {

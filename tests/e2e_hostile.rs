@@ -154,7 +154,7 @@ async fn scenario(ui: &Ui) {
 
 async fn open(ui: &Ui, contact: &str) {
     ui.js("document.querySelector(`[data-testid=conversation-item][data-contact='${arguments[0]}']`).click(); return true", vec![json!(contact)]).await;
-    ui.wait("the conversation to open", "return document.querySelector('[data-testid=conversation-view] [data-testid=conv-number]')?.textContent.includes(arguments[0]) || null", vec![json!(contact)]).await;
+    ui.wait("the conversation to open", "return document.querySelector('[data-testid=conversation-view] [data-testid=conv-head]')?.dataset.contact === arguments[0] || null", vec![json!(contact)]).await;
 }
 
 async fn assert_inert(ui: &Ui, where_: &str) {

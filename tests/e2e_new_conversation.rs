@@ -45,8 +45,10 @@ async fn scenario(ui: &Ui, stack: &Stack) {
 
     ui.js(set_phone, vec![json!("+1 555 123 0088")]).await;
     ui.click("new-conversation-open").await;
-    let number = ui.wait("Dora's conversation open", "const n = document.querySelector('[data-testid=conv-number]'); return !document.querySelector('#conv-head').hidden && n.textContent || null", vec![]).await;
-    assert_eq!(number, json!(format!("+{DORA}")));
+    ui.wait("Dora's conversation open", "const h = document.querySelector('[data-testid=conv-head]'); return !h.hidden && h.dataset.contact === arguments[0] || null", vec![json!(DORA)]).await;
+    // Nameless: the number is her title, once (not again beside it).
+    let title = ui.js("return ['conv-name', 'conv-number'].map(id => document.querySelector(`[data-testid=${id}]`).textContent)", vec![]).await;
+    assert_eq!(title, json!([format!("+{DORA}"), ""]));
     assert_eq!(ui.js("return document.querySelector('[data-testid=new-conversation-form]').hidden", vec![]).await, json!(true), "the form closes");
     assert_eq!(ui.js("return document.querySelectorAll('#thread [data-testid=message]').length", vec![]).await, json!(0), "nobody wrote yet");
     let note = ui.wait("the template picker", "return document.querySelector('[data-testid=composer]').dataset.mode === 'template' && document.querySelector('[data-testid=window-closed-note]')?.textContent || null", vec![]).await;

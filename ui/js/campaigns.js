@@ -184,10 +184,17 @@ async function refreshList() {
   setChildren(state.list, rows);
 }
 
+/** A running campaign's remaining time, in the words a person would use. */
+function timeLeft(secs) {
+  if (secs < 60) return 'under a minute left';
+  const mins = Math.ceil(secs / 60);
+  return mins < 120 ? `about ${mins} min left` : `about ${Math.round(mins / 60)} h left`;
+}
+
 function campaignRow(c, p, failures) {
   const k = p.counts;
   const accepted = k.sent + k.delivered + k.read;
-  const left = c.state === 'running' && k.pending + k.queued > 0 ? ` · about ${Math.ceil(p.eta_remaining.paced.secs / 60)} min left` : '';
+  const left = c.state === 'running' && k.pending + k.queued > 0 ? ` · ${timeLeft(p.eta_remaining.paced.secs)}` : '';
   const act = c.state === 'running'
     ? h('button', { type: 'button', 'data-testid': 'campaign-pause', onclick: () => campaignApi.pause(c.id).then(refreshList) }, 'Pause')
     : c.state === 'paused'

@@ -9,6 +9,13 @@ export const nowSecs = () => Math.floor(Date.now() / 1000);
 /** When the window of a ConversationSummary closes (Unix s), or null when it is closed. */
 export const expiresAt = (conv) => (conv?.window?.state === 'open' ? conv.window.expires_at : null);
 
+/**
+ * What to call a contact: their profile name, else their number with its "+" (a contact known
+ * only by Meta's user id has no number to show). The engine's notifications say the same.
+ */
+export const contactTitle = (name, contact) =>
+  name || (contact.startsWith('user:') ? 'A customer' : `+${contact}`);
+
 /** 'api' | 'app' | 'unowned' from a ConversationSummary's `owner` ({"owner": "api", "agent": ..}). */
 export const ownerKind = (conv) => conv?.owner?.owner || 'unowned';
 

@@ -2,7 +2,7 @@
 // and a text-only preview. Keyboard: ↑/↓ move, Enter opens.
 
 import { h, setChildren, $ } from './dom.js';
-import { windowState, ownerBadge, shortTime, fullTime, oneLine, nowSecs, expiresAt, ownerKind } from './format.js';
+import { windowState, ownerBadge, shortTime, fullTime, oneLine, nowSecs, expiresAt, ownerKind, contactTitle } from './format.js';
 
 export const keyId = (key) => `${key.phone_number_id}|${key.contact}`;
 const idOf = (c) => keyId(c.conversation);
@@ -61,7 +61,7 @@ export class Inbox {
       onclick: () => { this.activeId = id; this.open(c); },
     },
       h('div', { class: 'conv-line' },
-        h('span', { class: 'conv-name', 'data-testid': 'conversation-name', text: c.contact_name || c.conversation.contact }),
+        h('span', { class: 'conv-name', 'data-testid': 'conversation-name', text: contactTitle(c.contact_name, c.conversation.contact) }),
         h('span', { class: 'conv-time muted', text: shortTime(c.last_activity, now) })),
       h('div', { class: 'conv-line' },
         // A conversation a teammate assigned or noted before anyone wrote has no messages yet.

@@ -5,7 +5,7 @@
 import { $, h, setChildren } from './dom.js';
 import { api, errorText } from './api.js';
 import { stackedBars, horizontalBars } from './charts.js';
-import { fullTime } from './format.js';
+import { fullTime, contactTitle } from './format.js';
 
 const DAY_MS = 86_400_000;
 const SIDES = [
@@ -180,6 +180,6 @@ function expiredList(windows, onOpen) {
   if (!windows.length) return null;
   return h('ul', { class: 'expired-list' }, windows.slice(0, 20).map((w) => h('li', {},
     h('button', { type: 'button', class: 'link', 'data-testid': 'expired-window', onclick: () => onOpen(w.last_customer_wamid) },
-      w.conversation.contact.startsWith('user:') ? w.conversation.contact : `+${w.conversation.contact}`),
+      contactTitle(null, w.conversation.contact)),
     h('span', { class: 'muted', text: ` wrote ${fullTime(w.last_customer_at)}, expired ${fullTime(w.expired_at)}` }))));
 }

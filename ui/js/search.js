@@ -4,7 +4,7 @@
 
 import { $, h, setChildren } from './dom.js';
 import { api, errorText } from './api.js';
-import { shortTime } from './format.js';
+import { shortTime, contactTitle } from './format.js';
 
 const SIDE_LABEL = { customer: 'Customer', api: 'API', app: 'Business App', history: 'History' };
 
@@ -117,7 +117,7 @@ export class Search {
       'data-testid': hit.note ? 'search-note-hit' : 'search-hit',
       dataset: hit.note ? { seq: hit.seq } : { wamid: hit.wamid },
       onclick: () => { this.clear(); this.onOpen(hit); },
-    }, h('span', { class: 'conv-name', text: hit.contact_name || hit.conversation.contact }),
+    }, h('span', { class: 'conv-name', text: contactTitle(hit.contact_name, hit.conversation.contact) }),
     h('span', { class: 'muted', text: `${who} · ${shortTime(hit.timestamp)}` }),
     h('span', { class: 'preview' }, (hit.snippet || []).map((part) => (part.matched ? h('mark', { text: part.text }) : part.text))));
   }

@@ -150,7 +150,7 @@ export class TeamControls {
     }
     this.painted = choices;
     setChildren(this.select,
-      h('option', { value: '', text: 'Nobody — the whole team' }),
+      h('option', { value: '', text: 'Nobody', title: 'Not assigned: the whole team handles it' }),
       names.map((name) => h('option', { value: name, text: name === this.me ? `${name} (you)` : name })));
     this.select.value = current;
   }
