@@ -138,6 +138,11 @@ async fn scenario(ui: &Ui) {
     let hit = ui.wait("a search hit for the caption", "const h = document.querySelector('[data-testid=search-hit]'); return h ? h.textContent : null", vec![]).await;
     assert!(hit.as_str().unwrap().contains("pwn3"), "{hit}");
     assert_inert(ui, "search hits").await;
+    // Found by name: the script-bearing profile name is a person row, as text.
+    ui.js("const s = document.querySelector('[data-testid=search]'); s.value = 'mallory'; s.dispatchEvent(new Event('input')); return true", vec![]).await;
+    let person = ui.wait("Mallory among the people", "const p = document.querySelector(`[data-testid=search-person][data-contact='${arguments[0]}']`); return p ? p.querySelector('.conv-name').textContent : null", vec![json!(MALLORY)]).await;
+    assert_eq!(person, NAME);
+    assert_inert(ui, "people found").await;
     ui.js("const s = document.querySelector('[data-testid=search]'); s.value = ''; s.dispatchEvent(new Event('input')); return true", vec![]).await;
 
     open(ui, OLD).await;

@@ -202,6 +202,17 @@ async fn scenario(ui: &Ui, ben: &Teammate, stack: &Stack) {
     let shown = ui.wait("the note highlighted in its thread", "const n = document.querySelector('#thread [data-testid=note].highlight'); return n ? n.querySelector('[data-testid=note-text]').textContent : null", vec![]).await;
     assert_eq!(shown, json!(NOTE));
 
+    // Search finds people too: the end of Cleo's number, as typed, opens her conversation.
+    ui.click("view-reports").await;
+    ui.js("const s = document.querySelector('[data-testid=search]'); s.value = '123-8001'; s.dispatchEvent(new Event('input')); return true", vec![]).await;
+    let person = ui.wait("Cleo among the people", "const p = [...document.querySelectorAll('[data-testid=search-person]')]; return p.length ? p.map(e => e.dataset.contact) : null", vec![]).await;
+    assert_eq!(person, json!([CLEO]), "only the number that holds those digits");
+    assert_eq!(ui.js("return document.querySelector('[data-testid=list-empty]').hidden", vec![]).await, json!(true), "no 'no conversations' under the results");
+    std::fs::write(e2e_support::harness::screenshot_path("people.png"), ui.c.screenshot().await.unwrap()).unwrap();
+    ui.click("search-person").await;
+    ui.wait("Cleo's conversation open in the inbox", "const h = document.querySelector('[data-testid=conv-head]'); return !h.hidden && h.dataset.contact === arguments[0] && document.querySelector('[data-testid=view-inbox]').getAttribute('aria-pressed') === 'true' || null", vec![json!(CLEO)]).await;
+    assert_eq!(ui.js("return document.querySelector('[data-testid=search]').value", vec![]).await, json!(""), "the search is put away");
+
     let assignments = ben.relayed("assignment").await;
     assert_eq!(assignments.last().unwrap()["assignee"], Value::Null);
     assert_eq!(assignments.last().unwrap()["by"], AGENT);

@@ -21,6 +21,8 @@ pub const LIST_LIMIT: u32 = 500;
 pub const DEFAULT_PAGE: u32 = 50;
 pub const MAX_PAGE: u32 = 500;
 const SEARCH_LIMIT: u32 = 50;
+/// People shown above the message hits: enough to tell namesakes apart, few enough to scan.
+const PEOPLE_SHOWN: u32 = 6;
 
 /// Now, in Unix seconds (Meta's timestamps).
 pub(crate) fn now() -> i64 {
@@ -123,6 +125,12 @@ impl Backend {
                     conversation.contact.as_str()
                 )
             })
+    }
+
+    /// The conversations whose customer is called or numbered like `text` (the search box's
+    /// "People"; see [`coexist_store::Store::find_people`]), the latest few.
+    pub fn find_people(&self, text: &str, phone_number_id: Option<&str>) -> ActionResult<Vec<ConversationSummary>> {
+        self.reader().find_people(text.trim(), phone_number_id, PEOPLE_SHOWN, now()).map_err(err)
     }
 
     /// The conversation with the customer at `phone` (as typed: `+1 555 123-0001`) on business

@@ -34,6 +34,7 @@ pub const COMMANDS: &[&str] = &[
     "search_messages",
     "message_context",
     "search_notes",
+    "find_people",
     "note_context",
     "history_progress",
     "export_conversation",

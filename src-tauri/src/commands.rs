@@ -211,6 +211,15 @@ pub async fn search_notes(
 }
 
 #[tauri::command]
+pub async fn find_people(
+    backend: State<'_, Backend>,
+    text: String,
+    phone_number_id: Option<String>,
+) -> ActionResult<Vec<ConversationSummary>> {
+    backend.find_people(&text, phone_number_id.as_deref())
+}
+
+#[tauri::command]
 pub async fn note_context(
     backend: State<'_, Backend>,
     seq: i64,

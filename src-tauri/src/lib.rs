@@ -90,6 +90,7 @@ pub fn run() {
             commands::search_messages,
             commands::message_context,
             commands::search_notes,
+            commands::find_people,
             commands::note_context,
             commands::history_progress,
             commands::export_conversation,

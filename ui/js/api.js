@@ -51,6 +51,7 @@ export const api = {
   searchMessages: (form) => invoke('search_messages', { form }),
   messageContext: (wamid) => invoke('message_context', { wamid }),
   searchNotes: (form) => invoke('search_notes', { form }),
+  findPeople: (text, phoneNumberId) => invoke('find_people', { text, phoneNumberId: phoneNumberId || null }),
   noteContext: (seq) => invoke('note_context', { seq }),
   historyProgress: () => invoke('history_progress'),
   exportConversation: (conversation, format) => invoke('export_conversation', { conversation, format }),

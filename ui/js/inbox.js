@@ -13,6 +13,7 @@ export class Inbox {
     this.items = [];
     this.activeId = null;   // keyboard cursor
     this.openId = null;     // conversation shown on the right
+    this.searching = false; // search results shown in the list's place
     this.list = $('conversation-list');
     this.list.addEventListener('keydown', (e) => this.onKey(e));
   }
@@ -29,7 +30,7 @@ export class Inbox {
     const now = nowSecs();
     setChildren(this.list, this.items.map((c) => this.row(c, now)));
     const empty = $('list-empty');
-    empty.hidden = this.items.length > 0;
+    empty.hidden = this.items.length > 0 || this.searching; // search results take the list's place
     empty.textContent = this.filter && this.filter !== 'all' ? 'No conversations match this filter.' : 'No conversations yet.';
     this.list.setAttribute('aria-activedescendant', this.activeId ? domId(this.activeId) : '');
   }

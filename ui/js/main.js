@@ -270,7 +270,13 @@ const historyImport = new HistoryProgress();
 function setupSearch() {
   search = new Search({
     onOpen: (hit) => (hit.note ? openNote(hit.seq) : openMessage(hit.wamid)),
-    onSearching: (on) => { state.searching = on; $('conversation-list').hidden = on; },
+    onOpenPerson: (conv) => openStarted(conv),
+    onSearching: (on) => {
+      state.searching = on;
+      $('conversation-list').hidden = on;
+      inbox.searching = on;
+      inbox.render();
+    },
     toast,
   });
 }

@@ -1,10 +1,11 @@
-// Search for managers: words plus every filter the store knows (number, contact, agent, side,
-// date range), over messages and the team's notes. A hit opens its conversation scrolled to that
-// message or note; results export to CSV/JSON.
+// The search box: people first (customers whose name or number matches: one click opens their
+// conversation), then messages and the team's notes, with every filter the store knows (number,
+// contact, agent, side, date range). A message or note hit opens its conversation scrolled to it;
+// message and note results export to CSV/JSON.
 
 import { $, h, setChildren } from './dom.js';
 import { api, errorText } from './api.js';
-import { shortTime, contactTitle } from './format.js';
+import { shortTime, contactTitle, oneLine } from './format.js';
 
 const SIDE_LABEL = { customer: 'Customer', api: 'API', app: 'Business App', history: 'History' };
 
@@ -24,9 +25,11 @@ function newestFirst(messages, notes) {
 }
 
 export class Search {
-  /** `onOpen(hit)`: open the hit (a message, or a note: `hit.note`) in context; `onSearching(bool)`: results shown or not; `toast(text)`. */
-  constructor({ onOpen, onSearching, toast }) {
+  /** `onOpen(hit)`: open the hit (a message, or a note: `hit.note`) in context; `onOpenPerson(conv)`:
+   * open a person's conversation (a list row); `onSearching(bool)`: results shown or not; `toast(text)`. */
+  constructor({ onOpen, onOpenPerson, onSearching, toast }) {
     this.onOpen = onOpen;
+    this.onOpenPerson = onOpenPerson;
     this.onSearching = onSearching;
     this.toast = toast;
     this.input = $('search');
@@ -99,15 +102,39 @@ export class Search {
     this.setSearching(form.text.length > 0);
     if (!form.text) return;
     try {
-      const [messages, notes] = await Promise.all([api.searchMessages(form), api.searchNotes(form)]);
+      const [messages, notes, people] = await Promise.all([
+        api.searchMessages(form), api.searchNotes(form), this.peopleWanted(form) ? api.findPeople(form.text, form.phone_number_id) : [],
+      ]);
       if (this.form().text !== form.text) return; // typed on meanwhile
       const hits = newestFirst(messages, notes);
       this.actions.hidden = hits.length === 0;
-      setChildren(this.results, hits.length ? hits.map((hit) => this.renderHit(hit)) : h('li', { class: 'muted', text: 'No messages or notes match.' }));
+      const group = (label) => h('li', { class: 'search-group', text: label });
+      setChildren(this.results,
+        people.length ? [group('People'), people.map((conv) => this.renderPerson(conv)), hits.length ? group('Messages and notes') : null] : null,
+        hits.map((hit) => this.renderHit(hit)),
+        people.length || hits.length ? null : h('li', { class: 'muted', text: 'No people, messages or notes match.' }));
     } catch (e) {
       this.actions.hidden = true;
       setChildren(this.results, h('li', { class: 'form-error', text: `Search failed: ${errorText(e)}` }));
     }
+  }
+
+  /** People are found by name or number only: a filter on who wrote, or when, is about messages. */
+  peopleWanted(form) {
+    return !form.contact && !form.agent && !form.side && form.from_ts == null && form.to_ts == null;
+  }
+
+  renderPerson(conv) {
+    const contact = conv.conversation.contact;
+    const number = conv.contact_name && !contact.startsWith('user:') ? `+${contact} · ` : '';
+    return h('li', {
+      class: 'search-hit person-hit',
+      'data-testid': 'search-person',
+      dataset: { contact },
+      onclick: () => { this.clear(); this.onOpenPerson(conv); },
+    }, h('span', { class: 'conv-name', text: contactTitle(conv.contact_name, contact) }),
+    h('span', { class: 'muted', text: `${number}${conv.last_activity ? shortTime(conv.last_activity) : 'no messages yet'}` }),
+    h('span', { class: 'preview', text: oneLine(conv.preview || '') }));
   }
 
   renderHit(hit) {

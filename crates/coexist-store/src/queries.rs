@@ -111,6 +111,32 @@ impl Store {
         Ok(list)
     }
 
+    /// Conversations whose contact is called or numbered like `text`, latest activity first (at
+    /// most `limit`, within one business number when given), so an agent finds a customer by
+    /// name or number before either appears in a message. A phone number as typed (3 digits or
+    /// more, with nothing else but `+`, spaces, dashes, dots and brackets) matches those digits
+    /// anywhere in the number; other text matches names, every word as a prefix, accents and
+    /// case ignored.
+    pub fn find_people(&self, text: &str, phone_number_id: Option<&str>, limit: u32, now: i64) -> Result<Vec<ConversationSummary>> {
+        let (matching, pattern) = match phone_digits(text) {
+            Some(digits) => ("instr(c.contact, ?1) > 0 AND c.contact NOT LIKE 'user:%'", digits),
+            None => {
+                let tokens = self.tokenize(text)?;
+                if tokens.is_empty() {
+                    return Ok(Vec::new());
+                }
+                ("c.id IN (SELECT rowid FROM people_fts WHERE people_fts MATCH ?1)", crate::search::words_query(&tokens, true))
+            }
+        };
+        let sql = format!(
+            "{SUMMARY_COLUMNS} WHERE {matching} AND (?2 IS NULL OR c.phone_number_id = ?2)
+             ORDER BY c.last_activity DESC, c.id DESC LIMIT ?3"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![pattern, phone_number_id, limit], |row| summary_from_row(row, now))?;
+        rows.map(|r| r?).collect()
+    }
+
     /// One conversation's summary; `None` when the inbox has never seen it.
     pub fn conversation(&self, key: &ConversationKey, now: i64) -> Result<Option<ConversationSummary>> {
         let sql = format!("{SUMMARY_COLUMNS} WHERE c.phone_number_id = ?1 AND c.contact = ?2");
@@ -407,4 +433,12 @@ fn quoted(conn: &Connection, wamid: &str) -> Result<QuotedMessage> {
         }
         None => QuotedMessage { wamid: wamid.to_string(), side: None, preview: None },
     })
+}
+
+/// The digits of `text` when it is a phone number as people type one (`+1 (555) 123-0001`),
+/// at least 3 of them; `None` for anything else.
+fn phone_digits(text: &str) -> Option<String> {
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    let only_number = text.chars().all(|c| c.is_ascii_digit() || c.is_whitespace() || "+-.()".contains(c));
+    (only_number && digits.len() >= 3).then_some(digits)
 }

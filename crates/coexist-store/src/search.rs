@@ -123,7 +123,7 @@ impl Store {
 
     /// The user's words exactly as the index tokenizes them (FTS5 itself does it, on a
     /// scratch table in this connection's temp schema), in order, without repeats.
-    fn tokenize(&self, text: &str) -> Result<Vec<String>> {
+    pub(crate) fn tokenize(&self, text: &str) -> Result<Vec<String>> {
         self.conn.execute_batch(
             "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_input USING fts5(t, tokenize = 'unicode61 remove_diacritics 2');
              CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_input_terms USING fts5vocab(temp, search_input, 'instance');
