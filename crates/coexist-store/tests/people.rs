@@ -46,3 +46,23 @@ fn a_renamed_customer_is_found_by_the_new_name_only_and_within_their_number() {
     assert_eq!(row.contact_name.as_deref(), Some("Maxime Dupont"), "a list row, as the inbox shows it");
     store.check_integrity().unwrap();
 }
+
+#[test]
+fn names_are_found_whichever_batch_brings_them_and_in_whatever_order() {
+    let (dir, mut store) = open_store();
+    // A name before any message; a message before any name; a name twice in one batch.
+    store.apply_events(&[contact("111", "Ana"), inbound("w1", "222", T0, "hi")]).unwrap();
+    store.apply_events(&[inbound("w2", "111", T0 + 1, "hello"), contact("222", "Bruno"), contact("222", "Bruno Costa")]).unwrap();
+    store.apply_events(&[contact("333", "Cleo"), inbound("w3", "333", T0 + 2, "hey"), contact("333", "Cléo Martin")]).unwrap();
+    assert_eq!(found(&store, "ana"), ["111"]);
+    assert_eq!(found(&store, "bruno"), ["222"]);
+    assert_eq!(found(&store, "costa"), ["222"]);
+    assert_eq!(found(&store, "cleo martin"), ["333"], "the name last written");
+    // Named again after a restart (nothing cached: the names are written again, and the index
+    // would refuse a second row for one conversation).
+    let path = dir.path().join("inbox.db");
+    drop(store);
+    let mut store = Store::open(&path).unwrap();
+    store.apply_events(&[contact("222", "Bruno Costa"), contact("111", "Ana"), contact("111", "Ana")]).unwrap();
+    assert_eq!((found(&store, "bruno"), found(&store, "ana")), (vec!["222".to_string()], vec!["111".to_string()]));
+}

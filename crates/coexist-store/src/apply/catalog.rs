@@ -1,6 +1,6 @@
 //! Everything that is not a message: contacts, templates, numbers, account state, history progress.
 
-use coexist_core::{ContactProfile, MetaError, NumberSettings, Template};
+use coexist_core::{ContactProfile, ConversationKey, MetaError, NumberSettings, Template};
 use rusqlite::params;
 use serde_json::Value;
 
@@ -23,6 +23,9 @@ impl Batch<'_> {
                  user_id = coalesce(excluded.user_id, contacts.user_id)",
         )?;
         upsert.execute(params![c.phone_number_id, c.contact.as_str(), c.name, c.wa_id, c.user_id])?;
+        if c.name.is_some() {
+            self.contact_named(ConversationKey { phone_number_id: c.phone_number_id.clone(), contact: c.contact.clone() });
+        }
         Ok(())
     }
 

@@ -3,6 +3,7 @@
 mod catalog;
 mod conversations;
 mod messages;
+mod people;
 mod pipeline;
 mod statuses;
 mod team;
@@ -118,6 +119,10 @@ pub(crate) struct Batch<'c> {
     pub history_imported: std::collections::HashMap<String, i64>,
     /// Messages with a larger id are not in the search index yet.
     pub indexed_upto: i64,
+    /// Conversations with a larger id have not had their name indexed yet (see people.rs).
+    pub people_upto: i64,
+    /// Contacts whose name this batch wrote.
+    pub named: Vec<ConversationKey>,
 }
 
 impl<'c> Batch<'c> {
@@ -134,6 +139,8 @@ impl<'c> Batch<'c> {
             timelines: HashSet::new(),
             history_imported: Default::default(),
             indexed_upto: conn.prepare_cached("SELECT coalesce(max(id), 0) FROM messages")?.query_row([], |r| r.get(0))?,
+            people_upto: people::max_conversation_id(conn)?,
+            named: Vec::new(),
         })
     }
 
@@ -210,6 +217,7 @@ impl<'c> Batch<'c> {
     /// Write the conversations and finish the report.
     pub fn finish(mut self) -> Result<ApplyReport> {
         self.sync_search_index()?;
+        self.index_people()?;
         self.flush_history_counts()?;
         self.report.conversations_touched = self.conversations.flush(self.conn)?;
         let mut name = self.conn.prepare_cached("SELECT name FROM contacts WHERE phone_number_id = ?1 AND contact = ?2")?;
