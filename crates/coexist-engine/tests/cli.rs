@@ -213,6 +213,10 @@ async fn a_conversation_is_assigned_and_noted_from_the_terminal() {
     assert!(out.stdout.contains("(note by demo-agent at ") && out.stdout.contains("Courier says Friday"), "{}", out.stdout);
     let out = coexist(&s, &db, &["search", "courier"]).await;
     assert!(out.stdout.contains("note by demo-agent: [Courier] says Friday"), "notes are searched too: {}", out.stdout);
+    let out = coexist(&s, &db, &["search", "555-0402"]).await;
+    assert!(out.stdout.starts_with("person 14155550402 "), "people by number, first: {}", out.stdout);
+    let out = coexist(&s, &db, &["search", "555-0402", "--agent", "demo-agent"]).await;
+    assert!(!out.stdout.contains("person "), "a filter on messages finds no people: {}", out.stdout);
     let out = coexist(&s, &db, &["list", "--filter", "mine"]).await;
     assert!(out.stdout.contains("14155550402"), "assigned to me, though I never answered: {}", out.stdout);
     let out = coexist(&s, &db, &["list", "--filter", "unassigned"]).await;

@@ -115,7 +115,7 @@ enum Command {
     /// The team's quick replies: answers typed as /shortcut in the app's reply box.
     #[command(subcommand)]
     QuickReply(QuickReplyCommand),
-    /// Full-text search over every message.
+    /// Find people (by name or number), then every message and note that holds the words.
     Search {
         /// Words to find (plain text; word prefixes, accents and case ignored).
         text: String,
@@ -580,15 +580,22 @@ fn search_query(text: &str, f: &SearchFilters) -> SearchQuery {
     }
 }
 
-/// Messages, then the team's notes (marked `note by NAME:`), that match.
+/// People whose name or number matches (`person`, only without filters on messages), then
+/// messages, then the team's notes (marked `note by NAME:`), that match.
 fn search(engine: &Engine, text: &str, filters: &SearchFilters) -> Result<()> {
     let query = search_query(text, filters);
-    let (hits, notes) = {
+    let about_messages = filters.contact.is_some() || filters.agent.is_some() || filters.side.is_some() || filters.from.is_some() || filters.to.is_some();
+    let (people, hits, notes) = {
         let store = engine.store().lock().map_err(|_| anyhow!("store lock poisoned"))?;
-        (store.search(&query)?, store.search_notes(&query)?)
+        let people = if about_messages { Vec::new() } else { store.find_people(text, filters.number.as_deref(), 6, now())? };
+        (people, store.search(&query)?, store.search_notes(&query)?)
     };
-    if hits.is_empty() && notes.is_empty() {
+    if people.is_empty() && hits.is_empty() && notes.is_empty() {
         println!("nothing found");
+    }
+    for p in people {
+        println!("person {} {:<22} {}", p.conversation.contact.as_str(),
+            display_name(p.contact_name.as_deref(), &p.conversation), terminal_safe(p.preview.as_deref().unwrap_or(""), 120));
     }
     let marked = |snippet: &[SnippetPart]| -> String {
         let text: String = snippet.iter().map(|p| if p.matched { format!("[{}]", p.text) } else { p.text.clone() }).collect();
