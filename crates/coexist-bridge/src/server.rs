@@ -131,6 +131,7 @@ pub fn router(state: AppState) -> Router {
         .route("/numbers/{id}/conversations/{contact}/assignee", put(team::assign))
         .route("/numbers/{id}/conversations/{contact}/notes", post(team::add_note))
         .route("/numbers/{id}/conversations/{contact}/done", put(team::mark_done))
+        .route("/numbers/{id}/conversations/{contact}/labels", put(team::label))
         .route("/numbers/{id}/conversations/{contact}/presence", post(team::presence))
         .route("/numbers/{id}/templates/sync", post(templates::sync))
         .route("/media/{id}", get(media::get))

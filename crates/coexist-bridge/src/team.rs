@@ -1,5 +1,5 @@
-//! The team's own changes to a conversation: who handles it, whether it is done, and notes for
-//! each other; and, not stored, who is writing to the customer right now.
+//! The team's own changes to a conversation: who handles it, whether it is done, its labels, and
+//! notes for each other; and, not stored, who is writing to the customer right now.
 //! They are relayed to every desktop like Meta's webhooks (so all agents see the same, and a
 //! desktop that was off catches up), and never reach Meta or the customer.
 
@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use coexist_core::{Assignment, DoneMark, Presence, RelayKind, TeamNote};
+use coexist_core::{Assignment, DoneMark, LabelMark, Presence, RelayKind, TeamNote};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -109,6 +109,25 @@ pub async fn mark_done(State(state): State<AppState>, caller: Caller, at: TeamCo
     let mark = DoneMark { phone_number_id, contact, done: request.done, until_ms, by: caller.name, at_ms };
     let seq = append(&state, RelayKind::Done, &mark, mark.at_ms).await?;
     Ok(Json(json!({"done": mark, "seq": seq})))
+}
+
+#[derive(Deserialize)]
+struct LabelRequest {
+    label: String,
+    on: bool,
+}
+
+/// `PUT /v1/numbers/{id}/conversations/{contact}/labels` with `{"label": "VIP", "on": true}` (or
+/// `false` to take it off). Agents and admins. The label is kept as `coexist_core::label_name`
+/// makes it (spaces trimmed); a name it refuses is a 400 that says why.
+pub async fn label(State(state): State<AppState>, caller: Caller, at: TeamConversation, body: Bytes) -> Result<Json<Value>, ApiError> {
+    caller.require_send()?;
+    let request: LabelRequest = crate::json_body::parse(&body, r#"{"label": "VIP", "on": true}, or false to take it off"#)?;
+    let label = coexist_core::label_name(&request.label).map_err(ApiError::bad_request)?;
+    let TeamConversation { phone_number_id, contact } = at;
+    let mark = LabelMark { phone_number_id, contact, label, on: request.on, by: caller.name, at_ms: crate::now_ms() };
+    let seq = append(&state, RelayKind::Label, &mark, mark.at_ms).await?;
+    Ok(Json(json!({"label": mark, "seq": seq})))
 }
 
 #[derive(Deserialize)]

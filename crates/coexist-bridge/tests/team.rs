@@ -137,6 +137,35 @@ async fn done_is_relayed_and_only_agents_and_admins_mark_it() {
 }
 
 #[tokio::test]
+async fn a_label_is_relayed_as_one_name_and_only_agents_and_admins_set_it() {
+    let h = Harness::start(None, |_| {}).await;
+    h.add_number(NumberMode::Coexistence, 20);
+    let label = |token: String, body: Value| {
+        let url = h.url(&format!("/v1/numbers/{NUMBER}/conversations/{CONTACT}/labels"));
+        let http = h.http.clone();
+        async move {
+            let resp = http.put(url).bearer_auth(token).json(&body).send().await.unwrap();
+            (resp.status().as_u16(), resp.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (status, answer) = label(h.agent.clone(), json!({"label": "  VIP   customer ", "on": true})).await;
+    assert_eq!((status, answer["label"]["label"].clone()), (200, json!("VIP customer")), "{answer}");
+    assert_eq!(label(h.admin.clone(), json!({"label": "VIP customer", "on": false})).await.0, 200);
+    assert_eq!(label(h.manager.clone(), json!({"label": "VIP", "on": true})).await.0, 403);
+    let (status, answer) = label(h.agent.clone(), json!({"label": " ", "on": true})).await;
+    assert!(status == 400 && answer.to_string().contains("needs a name"), "{answer}");
+    let (status, answer) = label(h.agent.clone(), json!({"label": "x".repeat(40), "on": true})).await;
+    assert!(status == 400 && answer.to_string().contains("at most 32"), "{answer}");
+    let (status, answer) = label(h.agent.clone(), json!({"label": "VIP"})).await;
+    assert!(status == 400 && answer.to_string().contains("take it off"), "says what to send: {answer}");
+    let relayed: Vec<Value> = h.events(0).await.into_iter().filter(|e| e["kind"] == "label").map(|e| e["payload"].clone()).collect();
+    assert_eq!(relayed.len(), 2, "only what was taken");
+    assert_eq!((relayed[0]["on"].clone(), relayed[0]["by"].clone()), (json!(true), json!("ana")));
+    assert_eq!((relayed[1]["on"].clone(), relayed[1]["by"].clone(), relayed[1]["contact"].clone()), (json!(false), json!("root"), json!(CONTACT)));
+    h.shutdown().await;
+}
+
+#[tokio::test]
 async fn quick_replies_are_saved_and_removed_through_the_relay() {
     let h = Harness::start(None, |_| {}).await;
     let call = |method: reqwest::Method, token: String, shortcut: &'static str, body: Option<Value>| {

@@ -207,6 +207,8 @@ pub enum Event {
     /// A teammate marked the conversation done (or not done any more), or snoozed it until
     /// `until_ms`.
     Done { conversation: ConversationKey, done: bool, until_ms: Option<i64>, by: String, at_ms: i64 },
+    /// A teammate put `label` on the conversation (`on`) or took it off.
+    Labeled { conversation: ConversationKey, label: String, on: bool, by: String, at_ms: i64 },
     /// The team saved a quick reply under `shortcut` (`text: None`: removed it).
     QuickReply(crate::QuickReply),
     /// A teammate's note on a conversation; `seq` is its relay entry, which identifies it.

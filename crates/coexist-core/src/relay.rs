@@ -16,7 +16,7 @@ pub struct RelayEvent {
     /// `Webhook`: Meta's webhook body as received. `Outbound`: an [`OutboundRecord`].
     /// `Templates`: a [`TemplateCatalog`]. `Number`: a [`crate::NumberSettings`].
     /// `Assignment`: an [`Assignment`]. `Note`: a [`TeamNote`]. `Done`: a [`DoneMark`].
-    /// `QuickReply`: a [`QuickReply`].
+    /// `QuickReply`: a [`QuickReply`]. `Label`: a [`LabelMark`].
     pub payload: Value,
 }
 
@@ -31,6 +31,7 @@ pub enum RelayKind {
     Note,
     Done,
     QuickReply,
+    Label,
     /// A kind this build does not know (a newer bridge): kept in the log, not projected,
     /// instead of failing the whole relay page.
     #[serde(other)]
@@ -65,6 +66,40 @@ pub struct DoneMark {
     pub by: String,
     /// When the bridge took it, Unix milliseconds.
     pub at_ms: i64,
+}
+
+/// A teammate put a label on a conversation (`on`) or took it off. Labels sort the team's
+/// conversations ("VIP", "Refund", "Wholesale"); every desktop shows the same, and the inbox
+/// lists one label's conversations.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LabelMark {
+    pub phone_number_id: String,
+    pub contact: String,
+    /// As [`label_name`] made it.
+    pub label: String,
+    pub on: bool,
+    pub by: String,
+    /// When the bridge took it, Unix milliseconds.
+    pub at_ms: i64,
+}
+
+/// Longest label, in characters: a chip in the list, not a sentence.
+pub const MAX_LABEL_CHARS: usize = 32;
+
+/// A label as typed, made one: spaces trimmed and runs of them made one, so "VIP " and "VIP"
+/// are the same label. Refused in words when empty, too long or holding control characters.
+pub fn label_name(typed: &str) -> Result<String, String> {
+    let name = typed.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.is_empty() {
+        return Err("a label needs a name".into());
+    }
+    if name.chars().count() > MAX_LABEL_CHARS {
+        return Err(format!("a label is at most {MAX_LABEL_CHARS} characters; \"{name}\" is longer"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err("a label cannot hold control characters".into());
+    }
+    Ok(name)
 }
 
 /// One of the team's saved answers (`/thanks` → "Thank you for …"), typed as its shortcut in the
@@ -137,4 +172,19 @@ pub struct QuarantinedWebhook {
     pub size: usize,
     pub body: String,
     pub truncated: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::label_name;
+
+    #[test]
+    fn a_label_is_its_words_once_spaced_and_refused_in_words_when_it_cannot_be_one() {
+        assert_eq!(label_name("  VIP   customer "), Ok("VIP customer".to_string()));
+        assert_eq!(label_name("Café ☕"), Ok("Café ☕".to_string()));
+        assert!(label_name(" \t ").unwrap_err().contains("needs a name"));
+        assert!(label_name(&"x".repeat(33)).unwrap_err().contains("at most 32"));
+        assert_eq!(label_name(&"é".repeat(32)).map(|l| l.chars().count()), Ok(32), "characters, not bytes");
+        assert!(label_name("a\u{7}b").unwrap_err().contains("control"));
+    }
 }

@@ -38,6 +38,11 @@ pub fn events_from_relay(ev: &RelayEvent) -> Result<Vec<Event>, ParseError> {
             Ok(vec![Event::Done { conversation, done: d.done, until_ms: d.until_ms, by: d.by, at_ms: d.at_ms }])
         }
         RelayKind::QuickReply => Ok(vec![Event::QuickReply(from_value(&what("quick reply"), &ev.payload)?)]),
+        RelayKind::Label => {
+            let l: LabelMark = from_value(&what("label"), &ev.payload)?;
+            let conversation = ConversationKey { contact: contact_key(&l.contact), phone_number_id: l.phone_number_id };
+            Ok(vec![Event::Labeled { conversation, label: l.label, on: l.on, by: l.by, at_ms: l.at_ms }])
+        }
         RelayKind::Note => {
             let n: TeamNote = from_value(&what("team note"), &ev.payload)?;
             let conversation = ConversationKey { contact: contact_key(&n.contact), phone_number_id: n.phone_number_id };
@@ -204,6 +209,9 @@ mod tests {
         let Event::Note { seq, text, .. } = &events[0] else { panic!("{events:?}") };
         assert_eq!((*seq, text.as_str()), (7, "<b>VIP</b>"));
 
+        let label = json!({"phone_number_id": "1", "contact": "15550100", "label": "VIP", "on": true, "by": "ana", "at_ms": 7});
+        let events = events_from_relay(&relay(RelayKind::Label, label)).unwrap();
+        assert!(matches!(&events[0], Event::Labeled { label, on: true, by, at_ms: 7, .. } if label == "VIP" && by == "ana"));
         let err = events_from_relay(&relay(RelayKind::Note, json!({"phone_number_id": "1"}))).unwrap_err();
         assert!(err.to_string().contains("relayed team note (seq 7)"), "{err}");
     }

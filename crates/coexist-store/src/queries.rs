@@ -13,7 +13,9 @@ use crate::Store;
 
 const DEFAULT_PAGE: u32 = 100;
 const SUMMARY_COLUMNS: &str = "SELECT c.phone_number_id, c.contact, c.state, c.unread, c.last_activity, c.preview,
-        ct.name, n.mode, n.display_number, c.assignee, c.done_at_ms, c.done_until_ms, c.marked_unread
+        ct.name, n.mode, n.display_number, c.assignee, c.done_at_ms, c.done_until_ms, c.marked_unread,
+        (SELECT json_group_array(label) FROM
+            (SELECT label FROM conversation_labels WHERE conversation_id = c.id ORDER BY label COLLATE NOCASE))
     FROM conversations c
     LEFT JOIN contacts ct ON ct.phone_number_id = c.phone_number_id AND ct.contact = c.contact
     LEFT JOIN numbers n ON n.phone_number_id = c.phone_number_id";
@@ -38,6 +40,10 @@ fn summary_from_row(row: &Row<'_>, now: i64) -> rusqlite::Result<Result<Conversa
     let mode: Option<String> = row.get(7)?;
     let (done_at_ms, snoozed_until_ms): (Option<i64>, Option<i64>) = (row.get(10)?, row.get(11)?);
     let done = done_at_ms.is_some() && snoozed_until_ms.is_none_or(|until| until > now * 1000);
+    let labels: Vec<String> = match decode("conversation labels", &row.get::<_, String>(13)?) {
+        Ok(labels) => labels,
+        Err(e) => return Ok(Err(e)),
+    };
     Ok(Ok(ConversationSummary {
         conversation: ConversationKey { phone_number_id: row.get(0)?, contact: ContactKey(row.get(1)?) },
         contact_name: row.get(6)?,
@@ -58,6 +64,7 @@ fn summary_from_row(row: &Row<'_>, now: i64) -> rusqlite::Result<Result<Conversa
         done,
         snoozed_until_ms: if done { snoozed_until_ms } else { None },
         marked_unread: row.get(12)?,
+        labels,
     }))
 }
 
@@ -74,6 +81,7 @@ impl Store {
                AND (?6 = 0 OR c.unread > 0 OR c.marked_unread)
                AND (?9 = 0 OR c.assignee IS NULL)
                AND (?10 IS NULL OR (c.done_at_ms IS NOT NULL AND (c.done_until_ms IS NULL OR c.done_until_ms > ?5 * 1000)) = ?10)
+               AND (?11 IS NULL OR EXISTS (SELECT 1 FROM conversation_labels l WHERE l.conversation_id = c.id AND l.label = ?11))
              ORDER BY c.last_activity DESC, c.id DESC
              LIMIT ?7 OFFSET ?8"
         );
@@ -91,7 +99,8 @@ impl Store {
                 limit,
                 filter.offset,
                 filter.unassigned,
-                filter.done
+                filter.done,
+                filter.label
             ],
             |row| summary_from_row(row, now),
         )?;
@@ -137,6 +146,15 @@ impl Store {
         rows.map(|r| r?).collect()
     }
 
+    /// The labels the team uses, alphabetically, with how many conversations carry each.
+    pub fn labels(&self) -> Result<Vec<LabelCount>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT label, count(*) FROM conversation_labels GROUP BY label ORDER BY label COLLATE NOCASE, label",
+        )?;
+        let rows = stmt.query_map([], |r| Ok(LabelCount { label: r.get(0)?, conversations: r.get(1)? }))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// One conversation's summary; `None` when the inbox has never seen it.
     pub fn conversation(&self, key: &ConversationKey, now: i64) -> Result<Option<ConversationSummary>> {
         let sql = format!("{SUMMARY_COLUMNS} WHERE c.phone_number_id = ?1 AND c.contact = ?2");
@@ -156,9 +174,9 @@ impl Store {
         // The list's own query over a one-row `conversations` (the CTE hides the table): the new
         // conversation is read exactly as a stored one would be, from the same columns.
         let sql = format!(
-            "WITH conversations (phone_number_id, contact, state, unread, last_activity, preview,
+            "WITH conversations (id, phone_number_id, contact, state, unread, last_activity, preview,
                                  assignee, done_at_ms, done_until_ms, marked_unread)
-                 AS (VALUES (?1, ?2, ?3, 0, NULL, NULL, NULL, NULL, NULL, 0))
+                 AS (VALUES (NULL, ?1, ?2, ?3, 0, NULL, NULL, NULL, NULL, NULL, 0))
              {SUMMARY_COLUMNS} WHERE n.phone_number_id IS NOT NULL"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;

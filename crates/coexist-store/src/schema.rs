@@ -359,6 +359,19 @@ INSERT INTO people_fts (rowid, name)
     WHERE ct.name IS NOT NULL;
 "#;
 
+/// Version 8: the team's labels on conversations (relayed `label` entries); the inbox lists one
+/// label's conversations through the second index.
+const V8: &str = r#"
+CREATE TABLE conversation_labels (
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+    label           TEXT NOT NULL,
+    labeled_by      TEXT NOT NULL,
+    at_ms           INTEGER NOT NULL,
+    PRIMARY KEY (conversation_id, label)
+) WITHOUT ROWID;
+CREATE INDEX conversation_labels_by_label ON conversation_labels(label, conversation_id);
+"#;
+
 /// Bring the database to the latest version, saying so when that changed anything: rebuilding
 /// a large table (version 4) takes seconds per million messages, once.
 pub(crate) fn migrate(conn: &mut rusqlite::Connection) -> Result<(), rusqlite_migration::Error> {
@@ -374,7 +387,7 @@ pub(crate) fn migrate(conn: &mut rusqlite::Connection) -> Result<(), rusqlite_mi
 }
 
 pub(crate) fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(crate::campaigns::MIGRATION), M::up(V4), M::up(V5), M::up(V6), M::up(V7)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(crate::campaigns::MIGRATION), M::up(V4), M::up(V5), M::up(V6), M::up(V7), M::up(V8)])
 }
 
 #[cfg(test)]

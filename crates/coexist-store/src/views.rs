@@ -25,6 +25,8 @@ pub struct ConversationFilter {
     pub window_closing_within_secs: Option<i64>,
     /// Only conversations with unread customer messages, or marked unread.
     pub unread_only: bool,
+    /// Only conversations carrying this label.
+    pub label: Option<String>,
     /// Page size; 0 means the default (100).
     pub limit: u32,
     pub offset: u32,
@@ -64,6 +66,15 @@ pub struct ConversationSummary {
     pub snoozed_until_ms: Option<i64>,
     /// This desktop's agent marked it unread (until it is read again).
     pub marked_unread: bool,
+    /// The team's labels on it, alphabetically (team text: render as text only).
+    pub labels: Vec<String>,
+}
+
+/// A label the team uses, with how many conversations carry it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LabelCount {
+    pub label: String,
+    pub conversations: i64,
 }
 
 /// One of the team's quick replies (team text: render as text only).

@@ -205,6 +205,7 @@ fn kind_str(kind: RelayKind) -> &'static str {
         RelayKind::Assignment => "assignment",
         RelayKind::Note => "note",
         RelayKind::Done => "done",
+        RelayKind::Label => "label",
         RelayKind::QuickReply => "quick_reply",
         RelayKind::Unknown => "unknown",
     }
@@ -219,6 +220,7 @@ fn kind_from_str(s: &str) -> Result<RelayKind, DbError> {
         "assignment" => RelayKind::Assignment,
         "note" => RelayKind::Note,
         "done" => RelayKind::Done,
+        "label" => RelayKind::Label,
         "quick_reply" => RelayKind::QuickReply,
         other => return Err(DbError::Conflict(format!("unknown event kind {other:?} in the database"))),
     })

@@ -171,6 +171,7 @@ impl<'c> Batch<'c> {
                 self.assigned(conversation, assignee.as_deref(), by, *at_ms)
             }
             Event::Done { conversation, done, until_ms, by, at_ms } => self.done(conversation, *done, *until_ms, by, *at_ms),
+            Event::Labeled { conversation, label, on, by, at_ms } => self.labeled(conversation, label, *on, by, *at_ms),
             Event::QuickReply(q) => self.quick_reply(q),
             Event::Note { seq, conversation, author, text, at_ms } => self.note(*seq, conversation, author, text, *at_ms),
             // Kept whole in the relay log; nothing to project.
@@ -270,6 +271,7 @@ pub(crate) fn kind_name(kind: RelayKind) -> &'static str {
         RelayKind::Assignment => "assignment",
         RelayKind::Note => "note",
         RelayKind::Done => "done",
+        RelayKind::Label => "label",
         RelayKind::QuickReply => "quick_reply",
         RelayKind::Unknown => "unknown",
     }

@@ -1,6 +1,6 @@
-//! The team's own layer on a conversation: who handles it, whether it is done, and notes. None
-//! changes what the rules decide (owner, window, unread): they are about the team, not the
-//! customer.
+//! The team's own layer on a conversation: who handles it, whether it is done, its labels, and
+//! notes. None changes what the rules decide (owner, window, unread): they are about the team,
+//! not the customer.
 //!
 //! Done holds until the customer writes again (or, snoozed, until its time), in relay order
 //! (see `apply::messages`): a message that reached the bridge after the mark is one the
@@ -42,6 +42,21 @@ impl Batch<'_> {
         self.conn
             .prepare_cached("UPDATE conversations SET done_at_ms = ?2, done_by = ?3, done_until_ms = ?4 WHERE id = ?1")?
             .execute(params![id, done_at_ms, by, done_until_ms])?;
+        Ok(())
+    }
+
+    /// On or off; the latest entry for a label wins (relay order).
+    pub(super) fn labeled(&mut self, key: &ConversationKey, label: &str, on: bool, by: &str, at_ms: i64) -> Result<()> {
+        let conversation = self.conversations.get(self.conn, key)?;
+        conversation.dirty = true;
+        let id = conversation.id;
+        if on {
+            self.conn
+                .prepare_cached("INSERT OR REPLACE INTO conversation_labels (conversation_id, label, labeled_by, at_ms) VALUES (?1, ?2, ?3, ?4)")?
+                .execute(params![id, label, by, at_ms])?;
+        } else {
+            self.conn.prepare_cached("DELETE FROM conversation_labels WHERE conversation_id = ?1 AND label = ?2")?.execute(params![id, label])?;
+        }
         Ok(())
     }
 
