@@ -7,7 +7,8 @@
 //! quick reply comes up when the agent types "/" and goes in with Enter (not sent); the agent
 //! adds and removes one of their own. Marked unread, it waits under Unread until opened. Ben
 //! writing to Cleo shows live in the agent's window. Searching finds Ben's note and opens it in
-//! the thread.
+//! the thread, and finds Cleo by her number. Labels: Ben's shows on Cleo's row, the agent adds
+//! one from the header, lists one label's conversations and takes Ben's off.
 //!
 //! Run: `xvfb-run -a dbus-run-session -- cargo test -p coexist-inbox --test e2e_team`
 
@@ -51,6 +52,40 @@ impl Teammate {
         let page: Value = self.http.get(format!("{}/v1/events?after=0", self.base)).bearer_auth(&self.token).send().await.unwrap().json().await.unwrap();
         page["events"].as_array().unwrap().iter().filter(|e| e["kind"] == kind).map(|e| e["payload"].clone()).collect()
     }
+}
+
+const LABEL: &str = "<b id=pwn3>VIP</b>";
+
+/// Ben labels Cleo from his side; the agent adds one from the header, lists the label's
+/// conversations from the Label menu, and takes Ben's off. Cleo's conversation is open.
+async fn labels(ui: &Ui, ben: &Teammate) {
+    let cleo_row = "document.querySelector(`[data-testid=conversation-item][data-contact='${arguments[0]}']`)";
+    ui.click("filter-all").await;
+    ben.call(reqwest::Method::PUT, "labels", json!({"label": " Wholesale ", "on": true})).await;
+    let row = ui.wait("Ben's label on Cleo's row", &format!("const r = {cleo_row}; return r && r.querySelector('[data-testid=row-label]') ? [...r.querySelectorAll('[data-testid=row-label]')].map(l => l.textContent) : null"), vec![json!(CLEO)]).await;
+    assert_eq!(row, json!(["Wholesale"]));
+
+    ui.click("label-add").await;
+    let input = ui.c.find(fantoccini::Locator::Css("[data-testid=label-input]")).await.unwrap();
+    input.send_keys(&format!("{LABEL}{}", Key::Enter)).await.unwrap();
+    let header = ui.wait("both labels in the header", "const l = [...document.querySelectorAll('[data-testid=conv-label]')].map(c => c.dataset.label); return l.length === 2 ? l : null", vec![]).await;
+    assert_eq!(header, json!([LABEL, "Wholesale"]), "alphabetically, as text");
+    std::fs::write(e2e_support::harness::screenshot_path("labels.png"), ui.c.screenshot().await.unwrap()).unwrap();
+    let mine = ben.relayed("label").await;
+    assert_eq!((mine[1]["label"].as_str(), mine[1]["by"].as_str(), mine[1]["on"].as_bool()), (Some(LABEL), Some(AGENT), Some(true)));
+
+    ui.js("const m = document.querySelector('[data-testid=label-filter]'); m.value = 'Wholesale'; m.dispatchEvent(new Event('change')); return true", vec![]).await;
+    let listed = ui.wait("only Wholesale's conversations", "const rows = [...document.querySelectorAll('[data-testid=conversation-item]')]; return document.querySelector('[data-testid=filter-all]').getAttribute('aria-pressed') === 'false' && rows.length ? rows.map(r => r.dataset.contact) : null", vec![]).await;
+    assert_eq!(listed, json!([CLEO]));
+    let menu = ui.js("return [...document.querySelectorAll('[data-testid=label-filter] option')].map(o => o.textContent)", vec![]).await;
+    assert_eq!(menu, json!(["Label…", format!("{LABEL} (1)"), "Wholesale (1)"]), "the team's labels, counted");
+
+    ui.js("document.querySelector('[data-testid=conv-label][data-label=Wholesale] [data-testid=label-remove]').click(); return true", vec![]).await;
+    ui.wait("Wholesale off: nobody carries it now", "const e = document.querySelector('[data-testid=list-empty]'); return !e.hidden && !document.querySelector('[data-testid=conversation-item]') || null", vec![]).await;
+    let header = ui.wait("one label left in the header", "const l = [...document.querySelectorAll('[data-testid=conv-label]')].map(c => c.dataset.label); return l.length === 1 ? l : null", vec![]).await;
+    assert_eq!(header, json!([LABEL]));
+    ui.click("filter-all").await;
+    ui.wait("All again, the menu set back", "return document.querySelector('[data-testid=label-filter]').value === '' && document.querySelector(`[data-testid=conversation-item][data-contact='${arguments[0]}']`) ? true : null", vec![json!(CLEO)]).await;
 }
 
 const ETA: &str = "<b id=pwn2>Orders</b> ship within 2 days.";
@@ -212,6 +247,8 @@ async fn scenario(ui: &Ui, ben: &Teammate, stack: &Stack) {
     ui.click("search-person").await;
     ui.wait("Cleo's conversation open in the inbox", "const h = document.querySelector('[data-testid=conv-head]'); return !h.hidden && h.dataset.contact === arguments[0] && document.querySelector('[data-testid=view-inbox]').getAttribute('aria-pressed') === 'true' || null", vec![json!(CLEO)]).await;
     assert_eq!(ui.js("return document.querySelector('[data-testid=search]').value", vec![]).await, json!(""), "the search is put away");
+
+    labels(ui, ben).await;
 
     let assignments = ben.relayed("assignment").await;
     assert_eq!(assignments.last().unwrap()["assignee"], Value::Null);

@@ -5,7 +5,7 @@
 use coexist_core::{ConversationKey, Template};
 use coexist_engine::TemplateParams;
 use coexist_store::{
-    ConversationFilter, ConversationSummary, MessageView, NoteView, NumberHealth, OutboxItem,
+    ConversationFilter, ConversationSummary, LabelCount, MessageView, NoteView, NumberHealth, OutboxItem,
     OutboxState, QuickReplyView, SearchHit, SearchQuery,
 };
 use serde::{Deserialize, Serialize};
@@ -37,12 +37,17 @@ pub(crate) fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
-/// The inbox filter buttons to a store filter. Unknown names are an error, not "everything".
+/// The inbox filter buttons to a store filter (`label:NAME`: the conversations carrying that
+/// label). Unknown names are an error, not "everything".
 pub fn filter_for(name: &str, agent: &str) -> ActionResult<ConversationFilter> {
     let mut f = ConversationFilter {
         limit: LIST_LIMIT,
         ..Default::default()
     };
+    if let Some(label) = name.strip_prefix("label:") {
+        f.label = Some(label.to_string());
+        return Ok(f);
+    }
     match name {
         "" | "all" => {}
         "mine" => {
@@ -209,6 +214,16 @@ impl Backend {
         self.engine.mark_done(conversation, done, until_ms).await.map_err(err)
     }
 
+    /// Put `label` on the conversation for the whole team, or take it off (`on: false`).
+    pub async fn label(&self, conversation: &ConversationKey, label: &str, on: bool) -> ActionResult<()> {
+        self.engine.label(conversation, label, on).await.map_err(err)
+    }
+
+    /// The labels the team uses, with how many conversations carry each.
+    pub fn labels(&self) -> ActionResult<Vec<LabelCount>> {
+        self.reader().labels().map_err(err)
+    }
+
     /// The team's quick replies, as this inbox has them.
     pub fn quick_replies(&self) -> ActionResult<Vec<QuickReplyView>> {
         self.reader().quick_replies().map_err(err)
@@ -348,6 +363,7 @@ mod tests {
         assert!(unassigned.unassigned && unassigned.done == Some(false));
         assert_eq!(filter_for("mine", "ana").unwrap().done, Some(false), "done is off the work queues");
         assert_eq!(filter_for("done", "ana").unwrap().done, Some(true));
+        assert_eq!(filter_for("label:VIP: gold", "ana").unwrap().label.as_deref(), Some("VIP: gold"));
         assert!(filter_for("everything", "ana")
             .unwrap_err()
             .contains("unknown filter"));

@@ -23,6 +23,8 @@ pub const COMMANDS: &[&str] = &[
     "assign",
     "add_note",
     "mark_done",
+    "label",
+    "labels",
     "quick_replies",
     "save_quick_reply",
     "search",

@@ -128,6 +128,18 @@ pub async fn mark_done(backend: State<'_, Backend>, conversation: ConversationKe
     backend.mark_done(&conversation, done, until_ms).await
 }
 
+/// Put a label on the conversation for the whole team (`on: false` takes it off).
+#[tauri::command]
+pub async fn label(backend: State<'_, Backend>, conversation: ConversationKey, label: String, on: bool) -> ActionResult<()> {
+    backend.label(&conversation, &label, on).await
+}
+
+/// The labels the team uses, with how many conversations carry each.
+#[tauri::command]
+pub async fn labels(backend: State<'_, Backend>) -> ActionResult<Vec<coexist_store::LabelCount>> {
+    backend.labels()
+}
+
 /// The team's quick replies.
 #[tauri::command]
 pub async fn quick_replies(backend: State<'_, Backend>) -> ActionResult<Vec<coexist_store::QuickReplyView>> {

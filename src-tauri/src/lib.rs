@@ -67,6 +67,8 @@ pub fn run() {
             commands::assign,
             commands::add_note,
             commands::mark_done,
+            commands::label,
+            commands::labels,
             commands::quick_replies,
             commands::save_quick_reply,
             commands::search,

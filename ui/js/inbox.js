@@ -2,6 +2,7 @@
 // and a text-only preview. Keyboard: ↑/↓ move, Enter opens.
 
 import { h, setChildren, $ } from './dom.js';
+import { rowLabels } from './labels.js';
 import { windowState, ownerBadge, shortTime, fullTime, oneLine, nowSecs, expiresAt, ownerKind, contactTitle } from './format.js';
 
 export const keyId = (key) => `${key.phone_number_id}|${key.contact}`;
@@ -74,6 +75,7 @@ export class Inbox {
           text: c.snoozed_until_ms ? `Snoozed · ${shortTime(Math.floor(c.snoozed_until_ms / 1000), now)}` : 'Done' }) : null,
         c.assignee ? h('span', { class: 'assignee', 'data-testid': 'assignee', title: `Assigned to ${c.assignee}`,
           text: `→ ${c.assignee === this.me ? 'you' : c.assignee}` }) : null,
+        rowLabels(c.labels),
         countdown));
   }
 

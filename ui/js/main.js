@@ -16,6 +16,7 @@ import { HistoryProgress } from './history.js';
 import { TeamControls, fromNote } from './team.js';
 import { QuickReplies, QuickReplyManager } from './quick_replies.js';
 import { NewConversation } from './new_conversation.js';
+import { Labels } from './labels.js';
 
 const PAGE = 50;
 
@@ -46,6 +47,7 @@ const composer = new Composer({
 });
 
 const team = new TeamControls({ toast: (text) => toast(text) });
+const labels = new Labels({ onFilter: (filter) => setFilter(filter), toast: (text) => toast(text) });
 
 function toast(text) {
   const el = $('toast');
@@ -81,6 +83,7 @@ async function loadList() {
   try {
     inbox.filter = state.filter;
     inbox.setItems(await api.listConversations(state.filter));
+    labels.refresh(state.filter);
   } catch (e) {
     toast(`Could not load the inbox: ${errorText(e)}`);
   }
@@ -128,6 +131,7 @@ function showHeader(conv) {
   paintCountdown($('conv-window'), expiresAt(conv));
   $('conv-window').title = conv.window_explanation || '';
   team.show(conv);
+  labels.show(conv);
   composer.show(conv);
 }
 
@@ -254,12 +258,15 @@ async function retry(m) {
 
 function setupFilters() {
   for (const button of document.querySelectorAll('#filters .filter')) {
-    button.addEventListener('click', () => {
-      state.filter = button.dataset.filter;
-      for (const b of document.querySelectorAll('#filters .filter')) b.setAttribute('aria-pressed', String(b === button));
-      refreshList();
-    });
+    button.addEventListener('click', () => setFilter(button.dataset.filter));
   }
+}
+
+/** A filter button's name, or `label:NAME` from the Label menu. */
+function setFilter(filter) {
+  state.filter = filter;
+  for (const b of document.querySelectorAll('#filters .filter')) b.setAttribute('aria-pressed', String(b.dataset.filter === filter));
+  refreshList();
 }
 
 let search = null;

@@ -45,6 +45,9 @@ mod routes {
     pub fn done(phone_number_id: &str, contact: &str) -> String {
         format!("/v1/numbers/{phone_number_id}/conversations/{contact}/done")
     }
+    pub fn labels(phone_number_id: &str, contact: &str) -> String {
+        format!("/v1/numbers/{phone_number_id}/conversations/{contact}/labels")
+    }
     pub fn presence(phone_number_id: &str, contact: &str) -> String {
         format!("/v1/numbers/{phone_number_id}/conversations/{contact}/presence")
     }
@@ -287,6 +290,12 @@ impl BridgeClient {
         let path = routes::done(&conversation.phone_number_id, conversation.contact.as_str());
         let body = serde_json::json!({ "done": done, "until_ms": until_ms });
         team_change(self.request(reqwest::Method::PUT, &path).json(&body)).await
+    }
+
+    /// Put `label` on a conversation (`on`) or take it off; every desktop sees it through the relay.
+    pub async fn label(&self, conversation: &ConversationKey, label: &str, on: bool) -> Result<(), ClientError> {
+        let path = routes::labels(&conversation.phone_number_id, conversation.contact.as_str());
+        team_change(self.request(reqwest::Method::PUT, &path).json(&serde_json::json!({ "label": label, "on": on }))).await
     }
 
     /// Save the team's quick reply `shortcut` (replacing one of that name), or remove it (`None`).

@@ -1,5 +1,5 @@
 //! The team's own layer, through the bridge: who handles a conversation, whether it is done (or
-//! snoozed), notes, and quick replies. The bridge relays each change to every desktop; this one
+//! snoozed), its labels, notes, and quick replies. The bridge relays each change to every desktop; this one
 //! applies its own from the relay like the others', fetching at once so the agent who acted sees
 //! it without waiting for the stream.
 
@@ -34,6 +34,15 @@ impl Engine {
     /// writes again, or until `until_ms` (snoozed: it comes back on the queues then, notified).
     pub async fn mark_done(&self, conversation: &ConversationKey, done: bool, until_ms: Option<i64>) -> Result<(), EngineError> {
         self.client().mark_done(conversation, done, until_ms).await?;
+        self.fetch_now().await;
+        Ok(())
+    }
+
+    /// Put `label` on the conversation, or take it off (`on: false`). The name is checked here
+    /// first (the bridge's own rule), so a blank or overlong one is refused without a round trip.
+    pub async fn label(&self, conversation: &ConversationKey, label: &str, on: bool) -> Result<(), EngineError> {
+        let label = coexist_core::label_name(label).map_err(EngineError::Invalid)?;
+        self.client().label(conversation, &label, on).await?;
         self.fetch_now().await;
         Ok(())
     }

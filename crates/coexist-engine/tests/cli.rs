@@ -213,6 +213,16 @@ async fn a_conversation_is_assigned_and_noted_from_the_terminal() {
     assert!(out.stdout.contains("(note by demo-agent at ") && out.stdout.contains("Courier says Friday"), "{}", out.stdout);
     let out = coexist(&s, &db, &["search", "courier"]).await;
     assert!(out.stdout.contains("note by demo-agent: [Courier] says Friday"), "notes are searched too: {}", out.stdout);
+    let out = coexist(&s, &db, &["label", &pnid, "14155550402", " Wholesale  order "]).await;
+    assert!(out.ok && out.stdout.contains("labelled"), "{} {}", out.stdout, out.stderr);
+    let out = coexist(&s, &db, &["list", "--label", "Wholesale order"]).await;
+    assert!(out.stdout.contains("14155550402") && out.stdout.contains("[Wholesale order]"), "one name, listed: {}", out.stdout);
+    let out = coexist(&s, &db, &["label", &pnid, "14155550402", "Wholesale order", "--remove"]).await;
+    assert!(out.ok, "{}", out.stderr);
+    let out = coexist(&s, &db, &["list", "--label", "Wholesale order"]).await;
+    assert!(out.stdout.contains("no conversations match"), "{}", out.stdout);
+    let out = coexist(&s, &db, &["label", &pnid, "14155550402", "   "]).await;
+    assert!(!out.ok && out.stderr.contains("needs a name"), "refused before the bridge: {}", out.stderr);
     let out = coexist(&s, &db, &["search", "555-0402"]).await;
     assert!(out.stdout.starts_with("person 14155550402 "), "people by number, first: {}", out.stdout);
     let out = coexist(&s, &db, &["search", "555-0402", "--agent", "demo-agent"]).await;

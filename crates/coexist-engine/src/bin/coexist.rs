@@ -72,6 +72,9 @@ enum Command {
         /// Only this business number.
         #[arg(long)]
         number: Option<String>,
+        /// Only conversations carrying this label.
+        #[arg(long)]
+        label: Option<String>,
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
@@ -110,6 +113,14 @@ enum Command {
     },
     /// Leave a note for the team on a conversation (the customer never sees it).
     Note { phone_number_id: String, contact: String, text: String },
+    /// Put a label on a conversation for the whole team (`--remove`: take it off).
+    Label {
+        phone_number_id: String,
+        contact: String,
+        label: String,
+        #[arg(long)]
+        remove: bool,
+    },
     /// Who conversations can be assigned to.
     Team,
     /// The team's quick replies: answers typed as /shortcut in the app's reply box.
@@ -315,7 +326,7 @@ async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Sync { once: true, .. } => sync_once(&engine).await,
         Command::Sync { once: false, .. } => follow(&engine).await,
-        Command::List { filter, number, limit } => list(&engine, filter, number, limit).await,
+        Command::List { filter, number, label, limit } => list(&engine, filter, number, label, limit).await,
         Command::Show { phone_number_id, contact, limit } => show(&engine, &key(&phone_number_id, &contact)?, limit),
         Command::Send(cmd) => send(&engine, cmd).await,
         Command::Retry { idempotency_key } => {
@@ -347,6 +358,11 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Note { phone_number_id, contact, text } => {
             engine.add_note(&key(&phone_number_id, &contact)?, &text).await?;
             println!("note left for the team");
+            Ok(())
+        }
+        Command::Label { phone_number_id, contact, label, remove } => {
+            engine.label(&key(&phone_number_id, &contact)?, &label, !remove).await?;
+            println!("{} {}", if remove { "label taken off:" } else { "labelled" }, terminal_safe(&label, 40));
             Ok(())
         }
         Command::QuickReply(QuickReplyCommand::List) => {
@@ -434,8 +450,9 @@ fn print_event(ev: &EngineEvent) {
     }
 }
 
-async fn list(engine: &Engine, filter: Option<ListFilter>, number: Option<String>, limit: u32) -> Result<()> {
-    let mut f = ConversationFilter { phone_number_id: number, limit, ..Default::default() };
+async fn list(engine: &Engine, filter: Option<ListFilter>, number: Option<String>, label: Option<String>, limit: u32) -> Result<()> {
+    let filtered = filter.is_some() || label.is_some();
+    let mut f = ConversationFilter { phone_number_id: number, label, limit, ..Default::default() };
     match filter {
         Some(ListFilter::Mine) => {
             f.only_mine = Some(engine.client().me().await.context("asking the bridge who you are")?.name);
@@ -453,7 +470,7 @@ async fn list(engine: &Engine, filter: Option<ListFilter>, number: Option<String
     }
     let rows = engine.store().lock().map_err(|_| anyhow!("store lock poisoned"))?.conversations(&f, now())?;
     if rows.is_empty() {
-        println!("no conversations{}", if filter.is_some() { " match" } else { " yet: run `coexist sync --once`" });
+        println!("no conversations{}", if filtered { " match" } else { " yet: run `coexist sync --once`" });
     }
     for c in rows {
         let window = match &c.window {
@@ -465,8 +482,13 @@ async fn list(engine: &Engine, filter: Option<ListFilter>, number: Option<String
             coexist_core::rules::Owner::App => "app".to_string(),
             coexist_core::rules::Owner::Api { agent } => format!("api:{}", terminal_safe(agent, 20)),
         };
+        let labels = if c.labels.is_empty() {
+            String::new()
+        } else {
+            format!("[{}] ", c.labels.iter().map(|l| terminal_safe(l, 32)).collect::<Vec<_>>().join(", "))
+        };
         println!(
-            "{} {:<16} {:<22} {:<12} {:<13} unread {:<3} {}",
+            "{} {:<16} {:<22} {:<12} {:<13} unread {:<3} {labels}{}",
             c.conversation.phone_number_id,
             c.conversation.contact.as_str(),
             display_name(c.contact_name.as_deref(), &c.conversation),
