@@ -16,6 +16,9 @@ export const expiresAt = (conv) => (conv?.window?.state === 'open' ? conv.window
 export const contactTitle = (name, contact) =>
   name || (contact.startsWith('user:') ? 'A customer' : `+${contact}`);
 
+/** The number to show beside a contact's title: none when the title is the number already. */
+export const numberBeside = (name, contact) => (name && !contact.startsWith('user:') ? `+${contact}` : '');
+
 /** 'api' | 'app' | 'unowned' from a ConversationSummary's `owner` ({"owner": "api", "agent": ..}). */
 export const ownerKind = (conv) => conv?.owner?.owner || 'unowned';
 

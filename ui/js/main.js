@@ -8,7 +8,7 @@ import { Thread } from './thread.js';
 import { Composer, sameKey } from './composer.js';
 import { renderBanners } from './banners.js';
 import { signOutButton } from './connect.js';
-import { ownerBadge, oneLine, shortTime, expiresAt, ownerKind, contactTitle } from './format.js';
+import { ownerBadge, oneLine, shortTime, expiresAt, ownerKind, contactTitle, numberBeside } from './format.js';
 import { fromOutbox } from './message.js';
 import { Search } from './search.js';
 import { Reports } from './reports.js';
@@ -121,8 +121,7 @@ function showHeader(conv) {
   const contact = conv.conversation.contact;
   $('conv-head').dataset.contact = contact;
   $('conv-name').textContent = contactTitle(conv.contact_name, contact);
-  // The number beside the name; a nameless contact's title is the number already.
-  $('conv-number').textContent = conv.contact_name && !contact.startsWith('user:') ? `+${contact}` : '';
+  $('conv-number').textContent = numberBeside(conv.contact_name, contact);
   const badge = ownerBadge(ownerKind(conv), conv.owner_agent);
   const owner = $('conv-owner');
   owner.textContent = badge.label;

@@ -5,7 +5,7 @@
 
 import { $, h, setChildren } from './dom.js';
 import { api, errorText } from './api.js';
-import { shortTime, contactTitle, oneLine } from './format.js';
+import { shortTime, contactTitle, numberBeside, oneLine } from './format.js';
 
 const SIDE_LABEL = { customer: 'Customer', api: 'API', app: 'Business App', history: 'History' };
 
@@ -126,14 +126,14 @@ export class Search {
 
   renderPerson(conv) {
     const contact = conv.conversation.contact;
-    const number = conv.contact_name && !contact.startsWith('user:') ? `+${contact} · ` : '';
+    const number = numberBeside(conv.contact_name, contact);
     return h('li', {
       class: 'search-hit person-hit',
       'data-testid': 'search-person',
       dataset: { contact },
       onclick: () => { this.clear(); this.onOpenPerson(conv); },
     }, h('span', { class: 'conv-name', text: contactTitle(conv.contact_name, contact) }),
-    h('span', { class: 'muted', text: `${number}${conv.last_activity ? shortTime(conv.last_activity) : 'no messages yet'}` }),
+    h('span', { class: 'muted', text: [number, conv.last_activity ? shortTime(conv.last_activity) : 'no messages yet'].filter(Boolean).join(' · ') }),
     h('span', { class: 'preview', text: oneLine(conv.preview || '') }));
   }
 

@@ -15,8 +15,8 @@ impl Batch<'_> {
         self.named.push(key);
     }
 
-    /// Index the names of the conversations created since `people_upto` and re-index the
-    /// older conversations whose contact was named in this batch.
+    /// Index the names of the conversations created in this batch (ids past `people_upto`) and
+    /// re-index the older ones whose contact was named in it. Once, at the batch's end.
     pub(super) fn index_people(&mut self) -> Result<()> {
         let renamed = self.renamed_conversations()?;
         let renamed_json = serde_json::to_string(&renamed).expect("ids serialize");
@@ -38,7 +38,6 @@ impl Batch<'_> {
                  WHERE ct.name IS NOT NULL",
             )?
             .execute(params![self.people_upto, renamed_json])?;
-        self.people_upto = max_conversation_id(self.conn)?;
         Ok(())
     }
 
