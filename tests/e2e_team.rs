@@ -74,6 +74,14 @@ async fn labels(ui: &Ui, ben: &Teammate) {
     let mine = ben.relayed("label").await;
     assert_eq!((mine[1]["label"].as_str(), mine[1]["by"].as_str(), mine[1]["on"].as_bool()), (Some(LABEL), Some(AGENT), Some(true)));
 
+    // Search within a label: the team's labels are offered in the search filters.
+    let offered = ui.js("return [...document.querySelectorAll('[data-testid=search-label] option')].map(o => o.value)", vec![]).await;
+    assert_eq!(offered, json!(["", LABEL, "Wholesale"]));
+    ui.js("const l = document.querySelector('[data-testid=search-label]'); l.value = 'Wholesale'; const s = document.querySelector('[data-testid=search]'); s.value = 'refund'; s.dispatchEvent(new Event('input')); return true", vec![]).await;
+    let hits = ui.wait("refund within Wholesale", "const h = [...document.querySelectorAll('[data-testid=search-hit], [data-testid=search-note-hit]')]; return h.length ? h.length : null", vec![]).await;
+    assert!(hits.as_u64().unwrap() >= 2, "Cleo's message and Ben's note: {hits}");
+    ui.js("const l = document.querySelector('[data-testid=search-label]'); l.value = ''; const s = document.querySelector('[data-testid=search]'); s.value = ''; s.dispatchEvent(new Event('input')); return true", vec![]).await;
+
     ui.js("const m = document.querySelector('[data-testid=label-filter]'); m.value = 'Wholesale'; m.dispatchEvent(new Event('change')); return true", vec![]).await;
     let listed = ui.wait("only Wholesale's conversations", "const rows = [...document.querySelectorAll('[data-testid=conversation-item]')]; return document.querySelector('[data-testid=filter-all]').getAttribute('aria-pressed') === 'false' && rows.length ? rows.map(r => r.dataset.contact) : null", vec![]).await;
     assert_eq!(listed, json!([CLEO]));

@@ -35,6 +35,8 @@ pub struct SearchForm {
     pub side: Option<String>,
     pub from_ts: Option<i64>,
     pub to_ts: Option<i64>,
+    /// Only in conversations carrying this label.
+    pub label: Option<String>,
 }
 
 fn nonempty(s: &Option<String>) -> Option<String> {
@@ -76,6 +78,7 @@ pub fn search_query(form: &SearchForm) -> ActionResult<SearchQuery> {
         side,
         from_ts: form.from_ts,
         to_ts: form.to_ts,
+        label: nonempty(&form.label),
         limit: SEARCH_LIMIT,
     })
 }
@@ -258,8 +261,10 @@ mod tests {
             side: Some("app".into()),
             from_ts: Some(10),
             to_ts: Some(20),
+            label: Some(" VIP ".into()),
         };
         let q = search_query(&form).unwrap();
+        assert_eq!(q.label.as_deref(), Some("VIP"));
         assert_eq!(q.phone_number_id.as_deref(), Some("100"));
         assert_eq!(q.contact, Some(ContactKey::from_wa_id("15551230001")));
         assert_eq!(q.agent.as_deref(), Some("ana"));

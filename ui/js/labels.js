@@ -20,9 +20,11 @@ export function rowLabels(labels) {
 }
 
 export class Labels {
-  /** `onFilter(filter)`: list `label:NAME` (or `all` when the menu is set back); `toast(text)`. */
-  constructor({ onFilter, toast }) {
+  /** `onFilter(filter)`: list `label:NAME` (or `all` when the menu is set back); `onKnown(labels)`:
+   * the team's labels changed (`[{label, conversations}]`); `toast(text)`. */
+  constructor({ onFilter, onKnown, toast }) {
     this.onFilter = onFilter;
+    this.onKnown = onKnown;
     this.toast = toast;
     this.conv = null;
     this.known = [];
@@ -90,5 +92,6 @@ export class Labels {
     this.menu.value = current;
     this.menu.hidden = names.length === 0;
     setChildren(this.suggestions, this.known.map((l) => h('option', { value: l.label })));
+    this.onKnown(this.known);
   }
 }

@@ -47,7 +47,11 @@ const composer = new Composer({
 });
 
 const team = new TeamControls({ toast: (text) => toast(text) });
-const labels = new Labels({ onFilter: (filter) => setFilter(filter), toast: (text) => toast(text) });
+const labels = new Labels({
+  onFilter: (filter) => setFilter(filter),
+  onKnown: (known) => search?.setLabels(known),
+  toast: (text) => toast(text),
+});
 
 function toast(text) {
   const el = $('toast');

@@ -1,6 +1,6 @@
 // The search box: people first (customers whose name or number matches: one click opens their
 // conversation), then messages and the team's notes, with every filter the store knows (number,
-// contact, agent, side, date range). A message or note hit opens its conversation scrolled to it;
+// contact, agent, side, date range, label). A message or note hit opens its conversation scrolled to it;
 // message and note results export to CSV/JSON.
 
 import { $, h, setChildren } from './dom.js';
@@ -48,7 +48,8 @@ export class Search {
       h('option', { value: '' }, 'Any side'), Object.entries(SIDE_LABEL).map(([v, l]) => h('option', { value: v }, l)));
     this.from = h('input', { type: 'date', 'data-testid': 'search-from' });
     this.to = h('input', { type: 'date', 'data-testid': 'search-to' });
-    for (const el of [this.number, this.side, this.from, this.to]) el.addEventListener('change', () => this.schedule());
+    this.label = h('select', { 'data-testid': 'search-label' }, h('option', { value: '' }, 'Any label'));
+    for (const el of [this.number, this.side, this.from, this.to, this.label]) el.addEventListener('change', () => this.schedule());
     for (const el of [this.contact, this.agent]) el.addEventListener('input', () => this.schedule());
     this.actions = h('div', { class: 'search-actions', 'data-testid': 'search-actions', hidden: true },
       h('button', { type: 'button', class: 'link', 'data-testid': 'export-search-csv', onclick: () => this.export('csv') }, 'Export CSV'),
@@ -57,7 +58,7 @@ export class Search {
       h('summary', { text: 'Filters' }),
       h('div', { class: 'search-grid' },
         field('Number', this.number), field('Contact', this.contact), field('Agent', this.agent),
-        field('Side', this.side), field('From', this.from), field('To', this.to)));
+        field('Side', this.side), field('From', this.from), field('To', this.to), field('Label', this.label)));
     this.input.after(details, this.actions);
   }
 
@@ -69,6 +70,15 @@ export class Search {
     this.number.value = current;
   }
 
+  /** The team's labels offered in the filter (`[{label, conversations}]`). */
+  setLabels(known) {
+    const current = this.label.value;
+    const names = known.map((l) => l.label);
+    if (current && !names.includes(current)) names.unshift(current);
+    setChildren(this.label, h('option', { value: '' }, 'Any label'), names.map((name) => h('option', { value: name }, name)));
+    this.label.value = current;
+  }
+
   form() {
     return {
       text: this.input.value.trim(),
@@ -78,6 +88,7 @@ export class Search {
       side: this.side.value || null,
       from_ts: dayToTs(this.from.value),
       to_ts: dayToTs(this.to.value, true),
+      label: this.label.value || null,
     };
   }
 
@@ -119,9 +130,9 @@ export class Search {
     }
   }
 
-  /** People are found by name or number only: a filter on who wrote, or when, is about messages. */
+  /** People are found by name or number (within a number) only: the other filters narrow messages. */
   peopleWanted(form) {
-    return !form.contact && !form.agent && !form.side && form.from_ts == null && form.to_ts == null;
+    return !form.contact && !form.agent && !form.side && !form.label && form.from_ts == null && form.to_ts == null;
   }
 
   renderPerson(conv) {

@@ -128,7 +128,11 @@ impl Store {
     /// case ignored.
     pub fn find_people(&self, text: &str, phone_number_id: Option<&str>, limit: u32, now: i64) -> Result<Vec<ConversationSummary>> {
         let (matching, pattern) = match phone_digits(text) {
-            Some(digits) => ("instr(c.contact, ?1) > 0 AND c.contact NOT LIKE 'user:%'", digits),
+            // Read from the (number, contact) index alone: compact, in order, no row lookups.
+            Some(digits) => (
+                "c.id IN (SELECT id FROM conversations WHERE instr(contact, ?1) > 0 AND contact NOT LIKE 'user:%')",
+                digits,
+            ),
             None => {
                 let tokens = self.tokenize(text)?;
                 if tokens.is_empty() {

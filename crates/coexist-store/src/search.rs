@@ -83,11 +83,12 @@ const FILTERS: &str = "LEFT JOIN contacts ct ON ct.phone_number_id = c.phone_num
        AND (?5 IS NULL OR m.side = ?5)
        AND (?6 IS NULL OR m.ts >= ?6)
        AND (?7 IS NULL OR m.ts <= ?7)
+       AND (?9 IS NULL OR EXISTS (SELECT 1 FROM conversation_labels l WHERE l.conversation_id = c.id AND l.label = ?9))
        AND m.revoked_at IS NULL";
 
 impl Store {
     /// Messages whose text contains every word of `query.text` (accents and case ignored),
-    /// within the filters, latest arrival first.
+    /// within the filters (a label: in the conversations carrying it), latest arrival first.
     ///
     /// Whole words first; only when they give fewer than `limit` hits are the words also taken
     /// as prefixes ("refund" finds "refunded"). The plans are chosen for speed at millions of
@@ -178,6 +179,7 @@ impl Store {
                AND (?4 IS NULL OR n.author = ?4)
                AND (?5 IS NULL OR n.at_ms >= ?5 * 1000)
                AND (?6 IS NULL OR n.at_ms < (?6 + 1) * 1000)
+               AND (?8 IS NULL OR EXISTS (SELECT 1 FROM conversation_labels l WHERE l.conversation_id = c.id AND l.label = ?8))
              ORDER BY notes_fts.rowid DESC LIMIT ?7",
         )?;
         let rows = stmt.query_map(
@@ -188,7 +190,8 @@ impl Store {
                 query.agent,
                 query.from_ts,
                 query.to_ts,
-                limit
+                limit,
+                query.label
             ],
             |r| {
                 let snippet: String = r.get(6)?;
@@ -221,7 +224,8 @@ impl Store {
                 query.side.map(side_name),
                 query.from_ts,
                 query.to_ts,
-                limit
+                limit,
+                query.label
             ],
             |r| {
                 let side: String = r.get(4)?;

@@ -175,6 +175,8 @@ pub struct SearchQuery {
     pub side: Option<Side>,
     pub from_ts: Option<i64>,
     pub to_ts: Option<i64>,
+    /// Only in conversations carrying this label.
+    pub label: Option<String>,
     /// 0 means the default (50).
     pub limit: u32,
 }

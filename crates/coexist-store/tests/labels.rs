@@ -64,3 +64,22 @@ fn a_label_can_come_before_the_first_message_and_stays_text() {
     let fresh = store.new_conversation(&key("444"), T0).unwrap().expect("a number of the team's");
     assert!(fresh.labels.is_empty(), "a conversation nobody wrote in has none");
 }
+
+#[test]
+fn search_finds_messages_and_notes_within_one_label() {
+    let (_dir, mut store) = open_store();
+    store.apply_events(&[inbound("w1", "111", T0, "my parcel is broken"), inbound("w2", "222", T0 + 1, "parcel arrived broken too")]).unwrap();
+    let note = json!({"phone_number_id": PNID, "contact": "222", "author": "ben", "text": "broken parcel, refund", "at_ms": (T0 + 2) * 1000});
+    store
+        .apply_relay_batch(&[label(1, "222", "Refund", true), RelayEvent { seq: 2, kind: RelayKind::Note, received_at_ms: 1, payload: note }])
+        .unwrap();
+    let query = |label: Option<&str>| SearchQuery { text: "broken parcel".into(), label: label.map(str::to_string), ..Default::default() };
+    let wamids = |label| store.search(&query(label)).unwrap().into_iter().map(|h| h.wamid).collect::<Vec<_>>();
+    assert_eq!(wamids(None), ["w2", "w1"]);
+    assert_eq!(wamids(Some("Refund")), ["w2"]);
+    assert!(wamids(Some("VIP")).is_empty());
+    assert_eq!(store.search_notes(&query(Some("Refund"))).unwrap().len(), 1);
+    assert!(store.search_notes(&query(Some("VIP"))).unwrap().is_empty());
+    let by_contact = SearchQuery { contact: Some(ContactKey::from_wa_id("222")), ..query(Some("Refund")) };
+    assert_eq!(store.search(&by_contact).unwrap().len(), 1, "the contact's plan filters by label too");
+}

@@ -247,6 +247,9 @@ struct SearchFilters {
     /// Up to this Unix time (seconds).
     #[arg(long)]
     to: Option<i64>,
+    /// Only in conversations carrying this label.
+    #[arg(long)]
+    label: Option<String>,
     #[arg(long, default_value_t = 50)]
     limit: u32,
 }
@@ -598,6 +601,7 @@ fn search_query(text: &str, f: &SearchFilters) -> SearchQuery {
         }),
         from_ts: f.from,
         to_ts: f.to,
+        label: f.label.clone(),
         limit: f.limit,
     }
 }
@@ -606,7 +610,12 @@ fn search_query(text: &str, f: &SearchFilters) -> SearchQuery {
 /// messages, then the team's notes (marked `note by NAME:`), that match.
 fn search(engine: &Engine, text: &str, filters: &SearchFilters) -> Result<()> {
     let query = search_query(text, filters);
-    let about_messages = filters.contact.is_some() || filters.agent.is_some() || filters.side.is_some() || filters.from.is_some() || filters.to.is_some();
+    let about_messages = filters.contact.is_some()
+        || filters.agent.is_some()
+        || filters.side.is_some()
+        || filters.from.is_some()
+        || filters.to.is_some()
+        || filters.label.is_some();
     let (people, hits, notes) = {
         let store = engine.store().lock().map_err(|_| anyhow!("store lock poisoned"))?;
         let people = if about_messages { Vec::new() } else { store.find_people(text, filters.number.as_deref(), 6, now())? };
