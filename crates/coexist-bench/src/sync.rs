@@ -29,9 +29,10 @@ pub fn run(report: &mut Report, quick: bool) -> anyhow::Result<()> {
         store_rate >= raw_rate * 0.5,
     );
     report.note(
-        "Desktop sync applies every event fully, a backlog in transactions of up to 20,000 entries (the engine \
-         gathers full relay pages up to that; each transaction rewrites the index pages its conversations share \
-         once): it parses Meta's JSON into events, dedupes by wamid, folds \
+        "Desktop sync applies every event fully, a backlog in transactions of up to 50,000 entries (the engine \
+         gathers full relay pages up to that, as JSON text; each transaction rewrites the index pages its conversations share \
+         once): it parses the entry's JSON text (since 2026-11-26 inside the measured time: the entries used to arrive \
+         parsed) and Meta's JSON into events, dedupes by wamid, folds \
          ownership/window/unread into the conversation, writes the message (Meta's JSON beside it only when the body \
          could not model it) and its search-index row, and logs the entry's seq (its whole JSON only when something of it is not projected: the bridge keeps \
          every webhook as received). The raw insert only appends the JSON text. The backlog is the hardest shape: \

@@ -197,5 +197,5 @@ fn the_cli_adds_people_and_numbers() {
     let db = coexist_bridge::SqliteDb::open(&db).unwrap();
     let events = db.events_after_sync(0, 10).unwrap();
     assert_eq!(events.len(), 1);
-    assert_eq!(events[0].payload["tier_mps"], 250);
+    assert_eq!(events[0].payload_value().unwrap()["tier_mps"], 250);
 }

@@ -13,42 +13,44 @@ use crate::relay::*;
 /// well-formed webhook payload never is (see [`crate::parse_webhook`]).
 pub fn events_from_relay(ev: &RelayEvent) -> Result<Vec<Event>, ParseError> {
     let what = |name: &str| format!("relayed {name} (seq {})", ev.seq);
+    let payload = ev.payload_value().map_err(|e| ParseError::json(&what("entry"), &e))?;
+    let payload = &payload;
     match ev.kind {
-        RelayKind::Webhook => parse_webhook_value(&ev.payload).map_err(|e| rename(e, &what("webhook"))),
+        RelayKind::Webhook => parse_webhook_value(payload).map_err(|e| rename(e, &what("webhook"))),
         RelayKind::Outbound => {
-            let record: OutboundRecord = from_value(&what("outbound record"), &ev.payload)?;
+            let record: OutboundRecord = from_value(&what("outbound record"), payload)?;
             Ok(vec![outbound_event(&record)])
         }
         RelayKind::Templates => {
-            let catalog: TemplateCatalog = from_value(&what("template catalog"), &ev.payload)?;
+            let catalog: TemplateCatalog = from_value(&what("template catalog"), payload)?;
             Ok(vec![templates_event(&catalog)])
         }
         RelayKind::Number => {
-            let number: NumberSettings = from_value(&what("number settings"), &ev.payload)?;
+            let number: NumberSettings = from_value(&what("number settings"), payload)?;
             Ok(vec![Event::Number(number)])
         }
         RelayKind::Assignment => {
-            let a: Assignment = from_value(&what("assignment"), &ev.payload)?;
+            let a: Assignment = from_value(&what("assignment"), payload)?;
             let conversation = ConversationKey { contact: contact_key(&a.contact), phone_number_id: a.phone_number_id };
             Ok(vec![Event::Assigned { conversation, assignee: a.assignee, by: a.by, at_ms: a.at_ms }])
         }
         RelayKind::Done => {
-            let d: DoneMark = from_value(&what("done mark"), &ev.payload)?;
+            let d: DoneMark = from_value(&what("done mark"), payload)?;
             let conversation = ConversationKey { contact: contact_key(&d.contact), phone_number_id: d.phone_number_id };
             Ok(vec![Event::Done { conversation, done: d.done, until_ms: d.until_ms, by: d.by, at_ms: d.at_ms }])
         }
-        RelayKind::QuickReply => Ok(vec![Event::QuickReply(from_value(&what("quick reply"), &ev.payload)?)]),
+        RelayKind::QuickReply => Ok(vec![Event::QuickReply(from_value(&what("quick reply"), payload)?)]),
         RelayKind::Label => {
-            let l: LabelMark = from_value(&what("label"), &ev.payload)?;
+            let l: LabelMark = from_value(&what("label"), payload)?;
             let conversation = ConversationKey { contact: contact_key(&l.contact), phone_number_id: l.phone_number_id };
             Ok(vec![Event::Labeled { conversation, label: l.label, on: l.on, by: l.by, at_ms: l.at_ms }])
         }
         RelayKind::Note => {
-            let n: TeamNote = from_value(&what("team note"), &ev.payload)?;
+            let n: TeamNote = from_value(&what("team note"), payload)?;
             let conversation = ConversationKey { contact: contact_key(&n.contact), phone_number_id: n.phone_number_id };
             Ok(vec![Event::Note { seq: ev.seq, conversation, author: n.author, text: n.text, at_ms: n.at_ms }])
         }
-        RelayKind::Unknown => Ok(vec![Event::Unknown { field: "relay entry of an unknown kind".into(), raw: ev.payload.clone() }]),
+        RelayKind::Unknown => Ok(vec![Event::Unknown { field: "relay entry of an unknown kind".into(), raw: payload.clone() }]),
     }
 }
 
@@ -123,7 +125,7 @@ mod tests {
     use serde_json::json;
 
     fn relay(kind: RelayKind, payload: Value) -> RelayEvent {
-        RelayEvent { seq: 7, kind, received_at_ms: 1, payload }
+        RelayEvent::new(7, kind, 1, &payload)
     }
 
     #[test]

@@ -66,7 +66,7 @@ fn no_panic_everywhere(value: &Value) {
     let _ = parse_webhook_value(value);
     let _ = parse_webhook(&serde_json::to_vec(value).unwrap());
     for kind in [RelayKind::Webhook, RelayKind::Outbound, RelayKind::Templates, RelayKind::Number] {
-        let _ = events_from_relay(&RelayEvent { seq: 1, kind, received_at_ms: 0, payload: value.clone() });
+        let _ = events_from_relay(&RelayEvent::new(1, kind, 0, &value));
     }
 }
 
@@ -139,8 +139,9 @@ proptest! {
         let bytes = serde_json::to_vec(&body).unwrap();
         let decoded: Value = serde_json::from_slice(&bytes).unwrap();
         prop_assert_eq!(parse_webhook(&bytes).unwrap(), parse_webhook_value(&decoded).unwrap());
-        let relayed = RelayEvent { seq: 3, kind: RelayKind::Webhook, received_at_ms: 0, payload: body };
-        prop_assert_eq!(&events_from_relay(&relayed).unwrap(), &events);
+        // Relayed as text, as the bridge relays it: the same as the bytes.
+        let relayed = RelayEvent::new(3, RelayKind::Webhook, 0, &body);
+        prop_assert_eq!(events_from_relay(&relayed).unwrap(), parse_webhook(&bytes).unwrap());
     }
 
     #[test]

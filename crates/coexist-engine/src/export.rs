@@ -207,11 +207,11 @@ mod tests {
             let body = serde_json::json!({"object": "whatsapp_business_account", "entry": [{"id": "w", "changes": [{"field": "messages", "value": {
                 "messaging_product": "whatsapp", "metadata": {"display_phone_number": "1555", "phone_number_id": "1000"},
                 "messages": [{"from": "15550001", "id": wamid, "timestamp": ts.to_string(), "type": "text", "text": {"body": text}}]}}]}]});
-            RelayEvent { seq: ts, kind: RelayKind::Webhook, received_at_ms: 0, payload: body }
+            RelayEvent::new(ts, RelayKind::Webhook, 0, &body)
         };
         let note = serde_json::json!({"phone_number_id": "1000", "contact": "15550001", "author": "ben", "text": "=1+1 call her", "at_ms": 150_500});
         store
-            .apply_relay_batch(&[inbound("w1", 100, "first"), RelayEvent { seq: 101, kind: RelayKind::Note, received_at_ms: 0, payload: note }, inbound("w2", 200, "second")])
+            .apply_relay_batch(&[inbound("w1", 100, "first"), RelayEvent::new(101, RelayKind::Note, 0, &note), inbound("w2", 200, "second")])
             .unwrap();
         let rows = conversation_rows(&store, &key).unwrap();
         let seen: Vec<(&str, &str, Option<&str>)> = rows.iter().map(|r| (r.side.as_str(), r.text.as_str(), r.agent.as_deref())).collect();

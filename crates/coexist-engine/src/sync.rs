@@ -40,7 +40,7 @@ pub struct SyncConfig {
     /// The most relay entries applied in one transaction. Live traffic goes in as it arrives;
     /// a backlog (pulled as pages, also in stream mode, before the stream is followed) is
     /// gathered up to this many, because each transaction rewrites the index pages its
-    /// conversations share: 20,000 at a time go in about half again as fast as 1,000.
+    /// conversations share (see `coexist_store::BACKLOG_BATCH`).
     pub max_batch: usize,
     /// Backlogs of more entries than this are announced as `ConnectionState::CatchingUp`.
     pub show_progress_over: i64,

@@ -196,7 +196,7 @@ fn main() {
             apply_cpu += cpu_secs() - cpu;
         } else {
             let events: Vec<RelayEvent> = (next..end)
-                .map(|i| RelayEvent { seq: i as i64 + 1, kind: RelayKind::Webhook, received_at_ms: 0, payload: if campaign { campaign_status(i) } else { webhook(i, inbound_only) } })
+                .map(|i| RelayEvent::new(i as i64 + 1, RelayKind::Webhook, 0, &if campaign { campaign_status(i) } else { webhook(i, inbound_only) }))
                 .collect();
             let (cpu, writer, t) = (cpu_secs(), thread_cpu_secs(), Instant::now());
             let report = store.apply_relay_batch(&events).expect("apply");

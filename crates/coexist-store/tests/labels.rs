@@ -10,7 +10,7 @@ use serde_json::json;
 
 fn label(seq: i64, contact: &str, name: &str, on: bool) -> RelayEvent {
     let payload = json!({"phone_number_id": PNID, "contact": contact, "label": name, "on": on, "by": "ana", "at_ms": seq * 1000});
-    RelayEvent { seq, kind: RelayKind::Label, received_at_ms: 1, payload }
+    RelayEvent::new(seq, RelayKind::Label, 1, &payload)
 }
 
 fn labels_of(store: &Store, contact: &str) -> Vec<String> {
@@ -71,7 +71,7 @@ fn search_finds_messages_and_notes_within_one_label() {
     store.apply_events(&[inbound("w1", "111", T0, "my parcel is broken"), inbound("w2", "222", T0 + 1, "parcel arrived broken too")]).unwrap();
     let note = json!({"phone_number_id": PNID, "contact": "222", "author": "ben", "text": "broken parcel, refund", "at_ms": (T0 + 2) * 1000});
     store
-        .apply_relay_batch(&[label(1, "222", "Refund", true), RelayEvent { seq: 2, kind: RelayKind::Note, received_at_ms: 1, payload: note }])
+        .apply_relay_batch(&[label(1, "222", "Refund", true), RelayEvent::new(2, RelayKind::Note, 1, &note)])
         .unwrap();
     let query = |label: Option<&str>| SearchQuery { text: "broken parcel".into(), label: label.map(str::to_string), ..Default::default() };
     let wamids = |label| store.search(&query(label)).unwrap().into_iter().map(|h| h.wamid).collect::<Vec<_>>();

@@ -41,7 +41,7 @@ fn status_webhook(wamid: &str, to: &str, status: &str, ts: i64, callback: Option
 }
 
 fn relay(seq: i64, kind: RelayKind, payload: Value) -> RelayEvent {
-    RelayEvent { seq, kind, received_at_ms: 1_700_000_000_000 + seq, payload }
+    RelayEvent::new(seq, kind, 1_700_000_000_000 + seq, &payload)
 }
 
 fn hook(seq: i64, payload: Value) -> RelayEvent {

@@ -11,7 +11,7 @@ use common::*;
 use serde_json::{json, Value};
 
 fn entry(seq: i64, kind: RelayKind, payload: Value) -> RelayEvent {
-    RelayEvent { seq, kind, received_at_ms: 1, payload }
+    RelayEvent::new(seq, kind, 1, &payload)
 }
 
 fn assignment(seq: i64, contact: &str, assignee: Option<&str>, by: &str) -> RelayEvent {

@@ -126,7 +126,7 @@ impl SqliteDb {
                     seq,
                     kind: kind_from_str(&kind)?,
                     received_at_ms,
-                    payload: serde_json::from_str(&payload)?,
+                    payload: serde_json::value::RawValue::from_string(payload)?,
                 });
             }
             Ok(out)
@@ -515,7 +515,7 @@ mod tests {
         assert_eq!(results[3].as_ref().unwrap(), &Appended::Event { seq: 2, duplicate: false });
         let events = db.events_after_sync(0, 10).unwrap();
         assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2]);
-        assert_eq!(events[1].payload, serde_json::json!({"a": 2}));
+        assert_eq!(events[1].payload_value().unwrap(), serde_json::json!({"a": 2}));
         // Reopening keeps everything.
         drop(db);
         let db = SqliteDb::open(dir.path().join("b.db")).unwrap();

@@ -2,13 +2,15 @@
 //! at once.
 //!
 //! Parsing is about half the work of applying a webhook. A helper thread prepares entries
-//! ahead of the writer; entries are claimed in order by whichever thread gets there first, so
-//! when the helper falls behind, the writer prepares entries itself instead of waiting; and
-//! while the writer is busy with its end-of-batch flush, the helper drops the entries already
-//! applied.
+//! ahead of the writer, at most [`LOOKAHEAD`] of them (a prepared entry holds its parsed
+//! events: a whole batch of them would cost several KB an entry); entries are claimed in order
+//! by whichever thread gets there first, so when the helper falls behind, the writer prepares
+//! entries itself instead of waiting; and while the writer is busy with its end-of-batch flush,
+//! the helper drops the entries already applied.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Mutex};
+use std::time::Duration;
 
 use coexist_core::{Event, RelayEvent};
 
@@ -31,7 +33,7 @@ pub(super) fn prepare(ev: &RelayEvent) -> Prepared {
         Err(panic) => Err(format!("the parser crashed on this entry ({}); it is kept for a later version", panic_text(&panic))),
     };
     let projected = matches!(&parsed, Ok(events) if !events.iter().any(|e| matches!(e, Event::Unknown { .. })));
-    let payload = (!projected).then(|| serde_json::to_string(&ev.payload).expect("a JSON value serializes"));
+    let payload = (!projected).then(|| ev.payload.get().to_string());
     Prepared { payload, parsed }
 }
 
@@ -43,11 +45,16 @@ fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "no message".to_string())
 }
 
+/// How far ahead of the writer the helper prepares: enough that the writer never waits for it.
+pub(super) const LOOKAHEAD: usize = 1024;
+
 /// The entries of one batch, shared by the writer and one helper.
 pub(super) struct Shared<'b> {
     batch: &'b [RelayEvent],
     /// The first entry nobody has claimed yet.
     next: AtomicUsize,
+    /// The entry the writer is at.
+    writing: AtomicUsize,
     slots: Vec<Mutex<Option<Prepared>>>,
     /// Set when the writer gives up (an error): the helper stops preparing.
     stop: AtomicBool,
@@ -55,7 +62,13 @@ pub(super) struct Shared<'b> {
 
 impl<'b> Shared<'b> {
     pub fn new(batch: &'b [RelayEvent]) -> Self {
-        Shared { batch, next: AtomicUsize::new(0), slots: batch.iter().map(|_| Mutex::new(None)).collect(), stop: AtomicBool::new(false) }
+        Shared {
+            batch,
+            next: AtomicUsize::new(0),
+            writing: AtomicUsize::new(0),
+            slots: batch.iter().map(|_| Mutex::new(None)).collect(),
+            stop: AtomicBool::new(false),
+        }
     }
 
     /// The helper: prepare claimed entries until none are left, then drop the applied ones
@@ -64,6 +77,9 @@ impl<'b> Shared<'b> {
         while !self.stop.load(Ordering::Relaxed) {
             let i = self.next.fetch_add(1, Ordering::AcqRel);
             let Some(ev) = self.batch.get(i) else { break };
+            while i >= self.writing.load(Ordering::Acquire) + LOOKAHEAD && !self.stop.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_micros(200));
+            }
             let ready = prepare(ev);
             *self.slot(i) = Some(ready);
         }
@@ -76,6 +92,7 @@ impl<'b> Shared<'b> {
     /// nobody claimed it yet; otherwise the helper is preparing it, and the writer prepares
     /// later unclaimed entries meanwhile instead of idling.
     pub fn take(&self, i: usize) -> Prepared {
+        self.writing.store(i, Ordering::Release);
         if self.next.compare_exchange(i, i + 1, Ordering::AcqRel, Ordering::Acquire).is_ok() {
             return prepare(&self.batch[i]);
         }
@@ -112,7 +129,7 @@ mod tests {
     #[test]
     fn the_writer_gets_every_entry_once_in_order_whoever_prepared_it() {
         let batch: Vec<RelayEvent> = (0..2_000)
-            .map(|i| RelayEvent { seq: i + 1, kind: RelayKind::Number, received_at_ms: 0, payload: serde_json::json!({ "n": i }) })
+            .map(|i| RelayEvent::new(i + 1, RelayKind::Number, 0, &serde_json::json!({ "n": i })))
             .collect();
         let shared = Shared::new(&batch);
         let (applied, to_drop) = mpsc::channel();
