@@ -409,3 +409,22 @@ async fn an_agent_starts_a_conversation_with_a_template() {
     assert_eq!(again.last_activity, listed.last_activity, "typed again, it is the stored conversation");
     s.stack.shutdown().await;
 }
+
+/// Unsent replies are kept by the app (the writer's file, read back through the reader), each
+/// conversation its own, and refused in words past the limit; nothing of them reaches the bridge.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsent_replies_are_kept_per_conversation() {
+    let s = setup().await;
+    let (ana, ben) = (key(&s, "15551230001"), key(&s, "15551230005"));
+    s.backend.save_draft(&ana, "Let me check with the warehouse").unwrap();
+    s.backend.save_draft(&ben, "Your refund is").unwrap();
+    s.backend.save_draft(&ben, "").unwrap();
+    let drafts = s.backend.drafts().unwrap();
+    assert_eq!(drafts.len(), 1, "{drafts:?}");
+    assert_eq!((&drafts[0].conversation, drafts[0].text.as_str()), (&ana, "Let me check with the warehouse"));
+
+    let refused = s.backend.save_draft(&ana, &"x".repeat(coexist_store::MAX_DRAFT_CHARS + 1)).unwrap_err();
+    assert!(refused.to_string().contains("at most"), "{refused}");
+    assert_eq!(s.backend.drafts().unwrap()[0].text, "Let me check with the warehouse");
+    assert!(s.stack.sandbox.sandbox().sent().is_empty(), "a draft is never sent");
+}

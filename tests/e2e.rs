@@ -669,6 +669,22 @@ async fn scenario(
         json!([])
     );
 
+    // Ana's unsent reply is the app's, not the page's: after a reload (the page starts afresh,
+    // as after a restart) her row says "Draft: …" and her composer has it back. Sent, it is gone.
+    ui.js("window.beforeReload = true; setTimeout(() => location.reload(), 0); return true", vec![]).await;
+    ui.wait("the reloaded inbox", "return !window.beforeReload && document.body.dataset.ready === 'true' || null", vec![]).await;
+    let row = ui.wait_row("Ana's row marks her draft", ana, "r.preview.startsWith('Draft: ')").await;
+    assert_eq!(row["preview"], json!(format!("Draft: {draft}")));
+    ui.open(ana).await;
+    let kept = ui.wait("Ana's draft after the reload", "const t = document.querySelector('[data-testid=composer-text]'); return t && t.value ? t.value : null", vec![]).await;
+    assert_eq!(kept, json!(draft));
+    ui.testid("composer-text").await.send_keys(" and come back to you.").await.unwrap();
+    ui.click("send-text").await;
+    ui.wait("the draft sent", "return document.querySelector('[data-testid=composer-text]')?.value === '' || null", vec![]).await;
+    ui.open(eve).await;
+    ui.wait_row("Ana's row without a draft", ana, "r.preview.includes('come back to you') && !r.preview.startsWith('Draft: ')").await;
+    assert_eq!(ui.js("return window.coexistErrors", vec![]).await, json!([]));
+
     // 8. The number is offboarded: a banner says so plainly.
     stack
         .control(

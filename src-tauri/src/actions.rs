@@ -5,7 +5,7 @@
 use coexist_core::{ConversationKey, Template};
 use coexist_engine::TemplateParams;
 use coexist_store::{
-    ConversationFilter, ConversationSummary, LabelCount, MessageView, NoteView, NumberHealth, OutboxItem,
+    ConversationFilter, ConversationSummary, Draft, LabelCount, MessageView, NoteView, NumberHealth, OutboxItem,
     OutboxState, QuickReplyView, SearchHit, SearchQuery,
 };
 use serde::{Deserialize, Serialize};
@@ -309,6 +309,15 @@ impl Backend {
 
     pub fn mark_unread(&self, conversation: &ConversationKey) -> ActionResult<()> {
         self.engine.mark_unread(conversation).map_err(err)
+    }
+
+    pub fn save_draft(&self, conversation: &ConversationKey, text: &str) -> ActionResult<()> {
+        self.engine.save_draft(conversation, text).map_err(err)
+    }
+
+    /// This desktop's unsent replies, the latest edited first.
+    pub fn drafts(&self) -> ActionResult<Vec<Draft>> {
+        self.reader().drafts().map_err(err)
     }
 
     pub fn search(&self, query: &str) -> ActionResult<Vec<SearchHit>> {

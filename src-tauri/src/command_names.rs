@@ -18,6 +18,8 @@ pub const COMMANDS: &[&str] = &[
     "templates",
     "mark_read",
     "mark_unread",
+    "save_draft",
+    "drafts",
     "typing",
     "team",
     "assign",

@@ -4,7 +4,7 @@
 //! (A module of its own: `#[tauri::command]` in the crate root clashes with `generate_handler!`, E0255.)
 
 use coexist_core::{ConversationKey, Template};
-use coexist_store::{ConversationSummary, NumberHealth, OutboxItem, SearchHit};
+use coexist_store::{ConversationSummary, Draft, NumberHealth, OutboxItem, SearchHit};
 use tauri::State;
 
 use crate::actions::{ActionResult, MessagePage, TemplateSend};
@@ -176,6 +176,17 @@ pub async fn mark_read(
 #[tauri::command]
 pub async fn mark_unread(backend: State<'_, Backend>, conversation: ConversationKey) -> ActionResult<()> {
     backend.mark_unread(&conversation)
+}
+
+/// Keep the unsent reply to a conversation on this desktop (an empty text removes it).
+#[tauri::command]
+pub async fn save_draft(backend: State<'_, Backend>, conversation: ConversationKey, text: String) -> ActionResult<()> {
+    backend.save_draft(&conversation, &text)
+}
+
+#[tauri::command]
+pub async fn drafts(backend: State<'_, Backend>) -> ActionResult<Vec<Draft>> {
+    backend.drafts()
 }
 
 #[tauri::command]

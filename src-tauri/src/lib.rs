@@ -63,6 +63,8 @@ pub fn run() {
             commands::mark_read,
             commands::typing,
             commands::mark_unread,
+            commands::save_draft,
+            commands::drafts,
             commands::team,
             commands::assign,
             commands::add_note,

@@ -1,18 +1,14 @@
 // The composer: free text, or a photo or file with a caption, optionally quoting a message, while
-// the customer-service window is open (an unsent text waits per conversation while the agent looks
-// at another); once it is closed (or Meta answered 131047) it becomes the template picker:
-// approved templates of the number, one field per parameter, a live preview and validation
-// before anything is sent.
+// the customer-service window is open (an unsent text is kept per conversation: drafts.js); once
+// it is closed (or Meta answered 131047) it becomes the template picker: approved templates of the
+// number, one field per parameter, a live preview and validation before anything is sent.
 
 import { h, setChildren, $ } from './dom.js';
 import { windowState, expiresAt, previewOf, oneLine } from './format.js';
 import { describe, preview, validate, build, filterTemplates, uploadedKey } from './templates.js';
 import { headerUpload } from './header_media.js';
 import { suggest } from './quick_replies.js';
-
-/** Unsent text per conversation (`phone_number_id|contact`), for this session. */
-const drafts = new Map();
-const draftKey = (conv) => `${conv.conversation.phone_number_id}|${conv.conversation.contact}`;
+import { draftOf, setDraft } from './drafts.js';
 
 export class Composer {
   constructor({ sendText, sendTemplate, sendFile, loadTemplates, typing, quickReplies, manageQuickReplies }) {
@@ -88,8 +84,8 @@ export class Composer {
   textMode() {
     const input = h('textarea', { id: 'composer-text', 'data-testid': 'composer-text', rows: '2',
       placeholder: TEXT_PLACEHOLDER, 'aria-label': 'Reply' });
-    const draft = draftKey(this.conv);
-    input.value = drafts.get(draft) || '';
+    const conversation = this.conv.conversation;
+    input.value = draftOf(conversation);
     // First: a key that picks a quick reply must not also send.
     const quick = suggest(input, this.quickReplies, () => this.manageQuickReplies());
     const error = h('p', { class: 'form-error', 'data-testid': 'composer-error', hidden: true });
@@ -110,7 +106,7 @@ export class Composer {
           await this.sendText(this.conv, text, replyTo);
         }
         input.value = '';
-        drafts.delete(draft);
+        setDraft(conversation, '');
         this.clearReply();
         error.hidden = true;
       } catch (e) {
@@ -123,7 +119,7 @@ export class Composer {
     };
     const button = h('button', { type: 'button', id: 'send-text', 'data-testid': 'send-text', class: 'primary', onclick: send, text: 'Send' });
     input.addEventListener('input', () => {
-      if (input.value) drafts.set(draft, input.value); else drafts.delete(draft);
+      setDraft(conversation, input.value, (problem) => showError(error, problem));
       // "typing…" for the customer; the engine sends it at most every 20 s per conversation.
       if (input.value.trim() && Date.now() - this.typedAt > TYPING_EVERY_MS) {
         this.typedAt = Date.now();

@@ -1,8 +1,9 @@
 // The inbox list: conversations by last activity, with ownership, window countdown, unread count
-// and a text-only preview. Keyboard: ↑/↓ move, Enter opens.
+// and a text-only preview (or the agent's unsent reply). Keyboard: ↑/↓ move, Enter opens.
 
 import { h, setChildren, $ } from './dom.js';
 import { rowLabels } from './labels.js';
+import { draftOf } from './drafts.js';
 import { windowState, ownerBadge, shortTime, fullTime, oneLine, nowSecs, expiresAt, ownerKind, contactTitle } from './format.js';
 
 export const keyId = (key) => `${key.phone_number_id}|${key.contact}`;
@@ -66,8 +67,7 @@ export class Inbox {
         h('span', { class: 'conv-name', 'data-testid': 'conversation-name', text: contactTitle(c.contact_name, c.conversation.contact) }),
         h('span', { class: 'conv-time muted', text: shortTime(c.last_activity, now) })),
       h('div', { class: 'conv-line' },
-        // A conversation a teammate assigned or noted before anyone wrote has no messages yet.
-        h('span', { class: 'preview', 'data-testid': 'preview', text: c.last_activity ? oneLine(c.preview || '') : 'No messages yet' }),
+        this.preview(c, id),
         unread),
       h('div', { class: 'conv-line tags' },
         h('span', { class: `badge badge-${badge.kind}`, 'data-testid': 'owner-badge', dataset: { owner: badge.kind }, text: badge.label }),
@@ -77,6 +77,18 @@ export class Inbox {
           text: `→ ${c.assignee === this.me ? 'you' : c.assignee}` }) : null,
         rowLabels(c.labels),
         countdown));
+  }
+
+  /** The row's second line: the agent's own unsent reply (not while it is open beside the list),
+   *  else the latest message. */
+  preview(c, id) {
+    const draft = id === this.openId ? '' : draftOf(c.conversation);
+    if (draft) {
+      return h('span', { class: 'preview', 'data-testid': 'preview' },
+        h('span', { class: 'draft-tag', 'data-testid': 'draft-tag', text: 'Draft: ' }), oneLine(draft));
+    }
+    // A conversation a teammate assigned or noted before anyone wrote has no messages yet.
+    return h('span', { class: 'preview', 'data-testid': 'preview', text: c.last_activity ? oneLine(c.preview || '') : 'No messages yet' });
   }
 
   open(conv) {

@@ -17,6 +17,7 @@ import { TeamControls, fromNote } from './team.js';
 import { QuickReplies, QuickReplyManager } from './quick_replies.js';
 import { NewConversation } from './new_conversation.js';
 import { Labels } from './labels.js';
+import { loadDrafts } from './drafts.js';
 
 const PAGE = 50;
 
@@ -422,6 +423,7 @@ async function start() {
   } catch (e) {
     toast(`Could not start: ${errorText(e)}`);
   }
+  await loadDrafts().catch((e) => toast(`Unsent replies could not be read: ${errorText(e)}`));
   await Promise.all([refreshList(), refreshHealth(), historyImport.refresh()]);
   setInterval(() => {
     inbox.tick();

@@ -209,6 +209,12 @@ impl Engine {
         Ok(())
     }
 
+    /// Keep the agent's unsent reply to this conversation on this desktop (empty: none); local
+    /// only, like a read mark: a draft is personal, and survives a restart.
+    pub fn save_draft(&self, conversation: &ConversationKey, text: &str) -> Result<(), EngineError> {
+        Ok(self.shared.store().save_draft(conversation, text)?)
+    }
+
     /// The agent is typing a reply: the teammates see who is writing to this customer, and the
     /// customer sees "typing…" (and their latest message read) until the reply arrives or 25 s
     /// pass — the customer only while the window is open (a reply can follow). At most every

@@ -29,6 +29,7 @@
 mod apply;
 mod context;
 mod campaigns;
+mod drafts;
 mod error;
 mod explain;
 mod metrics;
@@ -54,6 +55,7 @@ pub use campaigns::{
     Campaign, CampaignCounts, CampaignFailureGroup, CampaignState, FeedReport, NewCampaign, NewCampaignRecipient, PARKED_AT_MS,
 };
 pub use context::{MessagePosition, NotePosition};
+pub use drafts::{Draft, MAX_DRAFT_CHARS};
 pub use error::{Result, StoreError};
 pub use metrics::{
     DayCount, DayReplies, ExpiredWindow, ExpiredWindows, FailureCount, Metrics, MetricsQuery, ResponseTimeStat, TemplateUse, Workload,
