@@ -21,6 +21,7 @@ use coexist_bridge::Role;
 use e2e_support::stack::{Stack, AGENT};
 use e2e_support::{session::AppSession, ui::Ui};
 use fantoccini::key::Key;
+use fantoccini::Locator;
 use serde_json::{json, Value};
 
 const CLEO: &str = "15551238001";
@@ -55,6 +56,32 @@ impl Teammate {
 }
 
 const LABEL: &str = "<b id=pwn3>VIP</b>";
+
+/// Search by keyboard alone: / goes to the box, ↓ steps into the results, Enter opens one; Ctrl+K
+/// from the composer comes back, and Esc empties the box (the list returns).
+async fn keyboard_search(ui: &Ui) {
+    let focused = "return document.activeElement?.dataset.testid ?? null";
+    ui.c.find(Locator::Css("[data-testid=conversation-list]")).await.unwrap().send_keys("/").await.unwrap();
+    assert_eq!(ui.wait("the search box focused by /", focused, vec![]).await, json!("search"));
+    let search = ui.c.find(Locator::Css("[data-testid=search]")).await.unwrap();
+    search.send_keys("approved").await.unwrap();
+    ui.wait("the note among the results", "return document.querySelector('[data-testid=search-note-hit]') ? true : null", vec![]).await;
+    search.send_keys(&Key::Down).await.unwrap();
+    assert_eq!(ui.wait("the first result focused", focused, vec![]).await, json!("search-note-hit"));
+    ui.c.active_element().await.unwrap().send_keys(&Key::Enter).await.unwrap();
+    ui.wait("the note highlighted in its thread", "return document.querySelector('#thread [data-testid=note].highlight') ? true : null", vec![]).await;
+
+    let reply = "return document.querySelector('[data-testid=composer-text]').value";
+    let before = ui.js(reply, vec![]).await;
+    let composer = ui.c.find(Locator::Css("[data-testid=composer-text]")).await.unwrap();
+    composer.send_keys(&format!("{}k", Key::Control)).await.unwrap();
+    assert_eq!(ui.wait("the search box focused by Ctrl+K", focused, vec![]).await, json!("search"));
+    assert_eq!(ui.js(reply, vec![]).await, before, "nothing typed into the reply");
+    search.send_keys("zzz").await.unwrap();
+    ui.wait("the results shown", "return document.querySelector('[data-testid=conversation-list]').hidden || null", vec![]).await;
+    search.send_keys(&Key::Escape).await.unwrap();
+    ui.wait("the box emptied and the list back", "return document.querySelector('[data-testid=search]').value === '' && !document.querySelector('[data-testid=conversation-list]').hidden || null", vec![]).await;
+}
 
 /// Ben labels Cleo from his side; the agent adds one from the header, lists the label's
 /// conversations from the Label menu, and takes Ben's off. Cleo's conversation is open.
@@ -255,6 +282,7 @@ async fn scenario(ui: &Ui, ben: &Teammate, stack: &Stack) {
     ui.click("search-person").await;
     ui.wait("Cleo's conversation open in the inbox", "const h = document.querySelector('[data-testid=conv-head]'); return !h.hidden && h.dataset.contact === arguments[0] && document.querySelector('[data-testid=view-inbox]').getAttribute('aria-pressed') === 'true' || null", vec![json!(CLEO)]).await;
     assert_eq!(ui.js("return document.querySelector('[data-testid=search]').value", vec![]).await, json!(""), "the search is put away");
+    keyboard_search(ui).await;
 
     labels(ui, ben).await;
 

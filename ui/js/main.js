@@ -376,10 +376,18 @@ function setupViews() {
 }
 
 function setupKeyboard() {
-  // ↑/↓/Enter work anywhere outside text fields, not only when the list has focus.
+  // Ctrl+K (anywhere) or / (outside text fields) goes to the search box; ↑/↓/Enter work anywhere
+  // outside text fields, not only when the list has focus.
   document.addEventListener('keydown', (e) => {
+    if (e.defaultPrevented) return; // a control handled its own key (the search results, a menu)
     const tag = (e.target.tagName || '').toLowerCase();
-    if (['input', 'textarea', 'select', 'button'].includes(tag) || e.target.isContentEditable) return;
+    const typing = ['input', 'textarea', 'select'].includes(tag) || e.target.isContentEditable;
+    if (((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k') || (e.key === '/' && !typing)) {
+      e.preventDefault();
+      search.focus();
+      return;
+    }
+    if (typing || tag === 'button') return;
     if (e.target === $('conversation-list')) return;
     if (['ArrowDown', 'ArrowUp', 'Enter'].includes(e.key)) {
       $('conversation-list').focus();

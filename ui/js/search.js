@@ -37,6 +37,44 @@ export class Search {
     this.timer = 0;
     this.buildFilters();
     this.input.addEventListener('input', () => this.schedule());
+    this.input.addEventListener('keydown', (e) => this.onInputKey(e));
+    this.results.addEventListener('keydown', (e) => this.onResultKey(e));
+  }
+
+  /** Put the cursor in the box, its text selected (Ctrl+K or / from anywhere). */
+  focus() {
+    this.input.focus();
+    this.input.select();
+  }
+
+  /** In the box: Esc empties it (the list comes back), ↓ steps into the results. */
+  onInputKey(e) {
+    if (e.key === 'Escape' && this.input.value) {
+      e.preventDefault();
+      clearTimeout(this.timer);
+      this.clear();
+    } else if (e.key === 'ArrowDown') {
+      const first = this.results.querySelector('.search-hit');
+      if (first && !this.results.hidden) { e.preventDefault(); first.focus(); }
+    }
+  }
+
+  /** In the results: ↑/↓ move (↑ from the first goes back to the box), Enter opens, Esc goes back. */
+  onResultKey(e) {
+    const hits = [...this.results.querySelectorAll('.search-hit')];
+    const at = hits.indexOf(document.activeElement);
+    if (at < 0) return;
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      e.preventDefault();
+      const next = at + (e.key === 'ArrowDown' ? 1 : -1);
+      (next < 0 ? this.input : hits[Math.min(next, hits.length - 1)]).focus();
+    } else if (e.key === 'Enter') {
+      e.preventDefault();
+      hits[at].click();
+    } else if (e.key === 'Escape') {
+      e.preventDefault();
+      this.input.focus();
+    }
   }
 
   buildFilters() {
@@ -141,6 +179,7 @@ export class Search {
     return h('li', {
       class: 'search-hit person-hit',
       'data-testid': 'search-person',
+      tabindex: '0',
       dataset: { contact },
       onclick: () => { this.clear(); this.onOpenPerson(conv); },
     }, h('span', { class: 'conv-name', text: contactTitle(conv.contact_name, contact) }),
@@ -153,6 +192,7 @@ export class Search {
     return h('li', {
       class: hit.note ? 'search-hit note-hit' : 'search-hit',
       'data-testid': hit.note ? 'search-note-hit' : 'search-hit',
+      tabindex: '0',
       dataset: hit.note ? { seq: hit.seq } : { wamid: hit.wamid },
       onclick: () => { this.clear(); this.onOpen(hit); },
     }, h('span', { class: 'conv-name', text: contactTitle(hit.contact_name, hit.conversation.contact) }),
