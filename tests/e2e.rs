@@ -685,6 +685,15 @@ async fn scenario(
     ui.wait_row("Ana's row without a draft", ana, "r.preview.includes('come back to you') && !r.preview.startsWith('Draft: ')").await;
     assert_eq!(ui.js("return window.coexistErrors", vec![]).await, json!([]));
 
+    // A click on the notification of Ana's first message (shown long ago) opens her conversation
+    // over Eve's, from the Reports view.
+    let ana_notified = notified.all().into_iter().find(|n| n.body.contains("Hello, is my order ready?")).expect("Ana's notification");
+    assert!(ana_notified.actions.chunks(2).any(|pair| pair[0] == "default"), "a click on it is offered: {:?}", ana_notified.actions);
+    ui.click("view-reports").await;
+    notified.click(ana_notified.id).await;
+    let head = "const h = document.querySelector('[data-testid=conv-head]'); return !h.hidden && h.dataset.contact === arguments[0] && document.querySelector('[data-testid=view-inbox]').getAttribute('aria-pressed') === 'true' || null";
+    ui.wait("Ana's conversation opened by her notification", head, vec![json!(ana)]).await;
+
     // 8. The number is offboarded: a banner says so plainly.
     stack
         .control(

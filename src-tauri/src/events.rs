@@ -5,6 +5,7 @@
 //! - `inbox:sync`    `{ "state": "connected" | "catching_up" | "offline" | "reconnecting", "detail": ".." }`
 //! - `inbox:quick-replies` `{}` (the team's quick replies changed)
 //! - `inbox:writing` `{ "conversation", "agent", "until_ms" }` (a teammate is writing to that customer)
+//! - `inbox:open`    `{ "conversation" }` (the agent clicked a desktop notification about it: open it)
 //!
 //! One batch of the sync is one `inbox:changed` (its list and timelines), however many messages
 //! it holds: a 20,000-entry batch must not become 20,000 reloads in the webview.
@@ -19,6 +20,7 @@ pub const HEALTH: &str = "inbox:health";
 pub const SYNC: &str = "inbox:sync";
 pub const QUICK_REPLIES: &str = "inbox:quick-replies";
 pub const WRITING: &str = "inbox:writing";
+pub const OPEN: &str = "inbox:open";
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -39,6 +41,9 @@ pub enum UiEvent {
         agent: String,
         until_ms: i64,
     },
+    Open {
+        conversation: ConversationKey,
+    },
 }
 
 impl UiEvent {
@@ -49,6 +54,7 @@ impl UiEvent {
             UiEvent::Sync { .. } => SYNC,
             UiEvent::QuickReplies {} => QUICK_REPLIES,
             UiEvent::Writing { .. } => WRITING,
+            UiEvent::Open { .. } => OPEN,
         }
     }
 }

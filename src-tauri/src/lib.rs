@@ -124,7 +124,7 @@ pub fn run() {
             let config = startup.config;
             app.manage(startup.token);
             tracing::info!(data_dir = %data_dir.display(), demo = config.is_demo(), "starting");
-            let notifier = Arc::new(notifier::DesktopNotifier);
+            let notifier = Arc::new(notifier::DesktopNotifier::new(app.handle().clone()));
             let backend = match tauri::async_runtime::block_on(backend::start(
                 &config, &data_dir, notifier,
             )) {

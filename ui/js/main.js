@@ -322,6 +322,17 @@ async function openStarted(conv) {
 }
 
 /** Open the conversation holding `wamid`, scrolled to it (search hits, expired windows). */
+/** The agent clicked a desktop notification about `conversation`: it opens, whatever the list
+ * shows (another view, a search, a filter it is not in). */
+async function openNotified(conversation) {
+  showView('inbox');
+  search.clear();
+  inbox.openId = keyId(conversation);
+  inbox.activeId = inbox.openId;
+  inbox.render();
+  await openConversation({ conversation });
+}
+
 async function openMessage(wamid) {
   await openInContext(() => api.messageContext(wamid), wamid, 'message');
 }
@@ -419,6 +430,7 @@ async function start() {
   await on('inbox:sync', showSync);
   await on('inbox:quick-replies', () => quickReplies.changed());
   await on('inbox:writing', (notice) => team.writing(notice));
+  await on('inbox:open', ({ conversation }) => openNotified(conversation));
   try {
     state.info = await api.appInfo();
     $('agent-name').textContent = state.info.agent ? `Signed in as ${state.info.agent}` : '';

@@ -93,7 +93,7 @@ pub(crate) fn after_batch(shared: &Shared, report: &ApplyReport, now: i64) -> Re
             preview: preview.clone(),
         });
         if m.timestamp >= now - MAX_NOTIFY_AGE_SECS && shared.store().notification_claim(kinds::MESSAGE, &m.wamid)? {
-            fresh.push((sender, preview));
+            fresh.push((m.conversation.clone(), sender, preview));
         }
     }
     notify_inbound(shared, fresh);
@@ -118,7 +118,7 @@ pub(crate) fn after_batch(shared: &Shared, report: &ApplyReport, now: i64) -> Re
             .as_ref()
             .map(|e| coexist_core::explain_meta_error(e.code).reason)
             .unwrap_or_else(|| "WhatsApp could not deliver it.".into());
-        shared.notifier.notify(&format!("Message to {who} failed"), &plain_preview(&why, 200));
+        shared.notifier.notify(Some(&st.conversation), &format!("Message to {who} failed"), &plain_preview(&why, 200));
     }
     Ok(())
 }
@@ -134,7 +134,7 @@ fn assigned_to_me(shared: &Shared, agent: &str, change: &AssignmentChange, now: 
     if shared.store().notification_claim(kinds::ASSIGNED, &ledger)? {
         let who = sender_name(shared, key, now)?;
         let by = plain_preview(&change.by, 60);
-        shared.notifier.notify(&format!("{who} is yours now"), &format!("{by} assigned this conversation to you."));
+        shared.notifier.notify(Some(key), &format!("{who} is yours now"), &format!("{by} assigned this conversation to you."));
     }
     Ok(())
 }
@@ -147,7 +147,7 @@ fn mentioned(shared: &Shared, agent: &str, note: &NewNote, now: i64) -> Result<(
     if shared.store().notification_claim(kinds::MENTION, &note.seq.to_string())? {
         let who = sender_name(shared, &note.conversation, now)?;
         let author = plain_preview(&note.author, 60);
-        shared.notifier.notify(&format!("{author} mentioned you"), &plain_preview(&format!("{who}: {}", note.text), 200));
+        shared.notifier.notify(Some(&note.conversation), &format!("{author} mentioned you"), &plain_preview(&format!("{who}: {}", note.text), 200));
     }
     Ok(())
 }
@@ -194,7 +194,7 @@ pub(crate) fn snoozes_ended(shared: &Shared, now: i64) -> Result<(), StoreError>
         let ledger = format!("{}:{}:{until_ms}", key.phone_number_id, key.contact.as_str());
         if shared.store().notification_claim(kinds::SNOOZE_ENDED, &ledger)? {
             let who = display_name(c.contact_name.as_deref(), key);
-            shared.notifier.notify(&format!("{who} is back"), "The snooze ended: the conversation is on the queues again.");
+            shared.notifier.notify(Some(key), &format!("{who} is back"), "The snooze ended: the conversation is on the queues again.");
         }
     }
     Ok(())
@@ -211,6 +211,7 @@ pub(crate) fn closing_windows(shared: &Shared, now: i64) -> Result<usize, StoreE
             let who = display_name(c.contact_name.as_deref(), &c.conversation);
             let minutes = (remaining_secs / 60).max(1);
             shared.notifier.notify(
+                Some(&c.conversation),
                 &format!("{who} is waiting for an answer"),
                 &format!("The 24-hour window closes in {minutes} min; after that only a template can be sent."),
             );
@@ -221,16 +222,17 @@ pub(crate) fn closing_windows(shared: &Shared, now: i64) -> Result<usize, StoreE
     Ok(shown)
 }
 
-/// New customer messages, `(sender, preview)` each: one notification apiece, or one for a burst.
-fn notify_inbound(shared: &Shared, fresh: Vec<(String, String)>) {
+/// New customer messages, `(conversation, sender, preview)` each: one notification apiece, or
+/// one for a burst.
+fn notify_inbound(shared: &Shared, fresh: Vec<(ConversationKey, String, String)>) {
     if fresh.len() <= MAX_SEPARATE_NOTIFICATIONS {
-        for (sender, preview) in fresh {
-            shared.notifier.notify(&sender, &preview);
+        for (conversation, sender, preview) in fresh {
+            shared.notifier.notify(Some(&conversation), &sender, &preview);
         }
         return;
     }
-    let senders = burst_senders(fresh.iter().map(|(sender, _)| sender.as_str()));
-    shared.notifier.notify(&format!("{} new messages", fresh.len()), &senders);
+    let senders = burst_senders(fresh.iter().map(|(_, sender, _)| sender.as_str()));
+    shared.notifier.notify(None, &format!("{} new messages", fresh.len()), &senders);
 }
 
 /// "From Ana, Ben and Cleo", or "From Ana, Ben, Cleo and 4 others": each sender once, in order.
@@ -256,7 +258,7 @@ fn burst_senders<'a>(senders: impl Iterator<Item = &'a str>) -> String {
 pub(crate) fn failed_send(shared: &Shared, key: &str, conversation: &ConversationKey, detail: &str) -> Result<(), StoreError> {
     if shared.store().notification_claim(kinds::FAILED_SEND, key)? {
         let who = sender_name(shared, conversation, crate::shared::now_secs())?;
-        shared.notifier.notify(&format!("Message to {who} was not sent"), &plain_preview(detail, 200));
+        shared.notifier.notify(Some(conversation), &format!("Message to {who} was not sent"), &plain_preview(detail, 200));
     }
     Ok(())
 }

@@ -42,7 +42,7 @@ pub use decide::{display_name, MAX_NOTIFY_AGE_SECS};
 pub use engine::{Engine, EngineConfig, EngineError, EngineTasks};
 pub use error::{ClientError, SendError};
 pub use events::{ConnectionState, EngineEvent, SendState};
-pub use notify::{CollectingNotifier, NoNotifier, Notifier};
+pub use notify::{CollectingNotifier, NoNotifier, Notifier, Shown};
 pub use outbox::DrainReport;
 pub use shared::SharedStore;
 pub use sync::{SyncConfig, SyncMode, SyncReport, Syncer};

@@ -7,12 +7,16 @@
 
 use std::sync::{Arc, Mutex};
 
+use coexist_core::ConversationKey;
+
 /// How long before a window closes we warn.
 pub const CLOSING_WARNING_SECS: i64 = 3600;
 
 /// Shows a notification. Implementations must not block for long (the sync loop calls this).
 pub trait Notifier: Send + Sync {
-    fn notify(&self, title: &str, body: &str);
+    /// `about`: the conversation it concerns, which a click on the notification opens; `None`
+    /// when it is about several (a burst of new messages).
+    fn notify(&self, about: Option<&ConversationKey>, title: &str, body: &str);
 }
 
 /// A notifier that shows nothing (the CLI without a desktop).
@@ -20,17 +24,30 @@ pub trait Notifier: Send + Sync {
 pub struct NoNotifier;
 
 impl Notifier for NoNotifier {
-    fn notify(&self, _title: &str, _body: &str) {}
+    fn notify(&self, _about: Option<&ConversationKey>, _title: &str, _body: &str) {}
+}
+
+/// One notification a [`CollectingNotifier`] saw.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shown {
+    pub about: Option<ConversationKey>,
+    pub title: String,
+    pub body: String,
 }
 
 /// Collects notifications (tests, and the CLI's `sync` which prints them).
 #[derive(Clone, Debug, Default)]
 pub struct CollectingNotifier {
-    pub shown: Arc<Mutex<Vec<(String, String)>>>,
+    pub shown: Arc<Mutex<Vec<Shown>>>,
 }
 
 impl CollectingNotifier {
+    /// What was shown since the last take, as (title, body).
     pub fn take(&self) -> Vec<(String, String)> {
+        self.take_shown().into_iter().map(|n| (n.title, n.body)).collect()
+    }
+    /// What was shown since the last take, with the conversation each is about.
+    pub fn take_shown(&self) -> Vec<Shown> {
         std::mem::take(&mut *self.shown.lock().expect("notifier lock"))
     }
     pub fn count(&self) -> usize {
@@ -39,8 +56,9 @@ impl CollectingNotifier {
 }
 
 impl Notifier for CollectingNotifier {
-    fn notify(&self, title: &str, body: &str) {
-        self.shown.lock().expect("notifier lock").push((title.to_string(), body.to_string()));
+    fn notify(&self, about: Option<&ConversationKey>, title: &str, body: &str) {
+        let shown = Shown { about: about.cloned(), title: title.to_string(), body: body.to_string() };
+        self.shown.lock().expect("notifier lock").push(shown);
     }
 }
 

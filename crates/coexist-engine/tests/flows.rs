@@ -290,7 +290,9 @@ async fn a_burst_of_new_messages_notifies_once_naming_the_senders() {
     })
     .await;
     engine.sync_once().await.unwrap();
-    assert_eq!(notes.take(), vec![("5 new messages".to_string(), "From Ana, Ben, Cleo and 1 other".to_string())]);
+    let shown = notes.take_shown();
+    assert_eq!(shown.iter().map(|n| (n.title.as_str(), n.body.as_str())).collect::<Vec<_>>(), vec![("5 new messages", "From Ana, Ben, Cleo and 1 other")]);
+    assert_eq!(shown[0].about, None, "a burst is about several conversations: a click opens none");
 
     s.customer_says("14155550301", "Ana", "one more thing", None).await;
     eventually(15, "Ana's next message", || async {
@@ -298,7 +300,9 @@ async fn a_burst_of_new_messages_notifies_once_naming_the_senders() {
         (notes.count() > 0).then_some(())
     })
     .await;
-    assert_eq!(notes.take(), vec![("Ana".to_string(), "one more thing".to_string())]);
+    let shown = notes.take_shown();
+    assert_eq!(shown.iter().map(|n| (n.title.as_str(), n.body.as_str())).collect::<Vec<_>>(), vec![("Ana", "one more thing")]);
+    assert_eq!(shown[0].about.as_ref(), Some(&s.conversation("14155550301")), "a click opens Ana's conversation");
     engine.sync_once().await.unwrap();
     assert!(notes.take().is_empty(), "each message is claimed once, the burst's included");
     s.demo.shutdown().await;

@@ -287,7 +287,7 @@ enum SideArg {
 struct PrintNotifier;
 
 impl Notifier for PrintNotifier {
-    fn notify(&self, title: &str, body: &str) {
+    fn notify(&self, _about: Option<&coexist_core::ConversationKey>, title: &str, body: &str) {
         eprintln!("🔔 {} — {}", terminal_safe(title, 80), terminal_safe(body, 200));
     }
 }
