@@ -8,6 +8,8 @@ PACKAGES=(
   libwebkit2gtk-4.1-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev librsvg2-dev
   libdbus-1-dev dbus dbus-x11
   webkit2gtk-driver xvfb xauth
+  # xwininfo: the end-to-end test reads the window's title (the unread count) from the X server.
+  x11-utils
   # A real Secret Service for the sign-in end-to-end test (the token lives in the OS keyring).
   gnome-keyring libsecret-tools
   # The UI marks media and attachments with emoji (📷 📎); a minimal system has no font for them.

@@ -59,6 +59,19 @@ impl Ui {
     }
 }
 
+/// Waits until the app's window (on X `display`) has `title`, as a taskbar reads it.
+async fn wait_title(display: &str, title: &str) {
+    let start = std::time::Instant::now();
+    loop {
+        let titles = harness::window_titles(display);
+        if titles.iter().any(|t| t == title) {
+            return;
+        }
+        assert!(start.elapsed() < WAIT, "no window titled {title:?}; the windows: {titles:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 const ROW_JS_FN: &str = r#"
 function row(contact) {
   const li = [...document.querySelectorAll('[data-testid=conversation-item]')].find(e => e.dataset.contact === contact);
@@ -89,7 +102,7 @@ async fn agent_inbox_end_to_end() {
     let app = AppSession::launch(dir.path(), &stack.bridge_url(), &stack.token, WAIT).await;
     let result = tokio::time::timeout(
         Duration::from_secs(240),
-        scenario(&app.ui, &stack, &app.notified, &app.data_dir),
+        scenario(&app.ui, &stack, &app.notified, &app.data_dir, &app.display),
     )
     .await;
     app.close().await;
@@ -102,6 +115,7 @@ async fn scenario(
     stack: &Stack,
     notified: &notifications::Recorder,
     data_dir: &std::path::Path,
+    display: &str,
 ) {
     ui.wait(
         "the app to start",
@@ -155,6 +169,8 @@ async fn scenario(
     );
     assert_eq!(row["unread"], "1");
     assert_eq!(row["name"], "Ana Lima");
+    // The window's title counts the unread conversations (the taskbar shows it).
+    wait_title(display, "(1) Coexist Inbox").await;
     assert!(
         data_dir
             .read_dir()
@@ -171,6 +187,7 @@ async fn scenario(
         assert!(opened.elapsed() < Duration::from_secs(20), "Ana's message was not marked read at Meta");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    wait_title(display, "Coexist Inbox").await;
     ui.wait("Reply on Ana's message", "const b = document.querySelector('#thread [data-side=customer] [data-testid=message-reply]'); if (!b) return null; b.click(); return true", vec![]).await;
     let replying = ui.wait("the reply bar", "const b = document.querySelector('[data-testid=reply-bar]'); return b && !b.hidden ? b.textContent : null", vec![]).await;
     assert!(replying.as_str().unwrap().contains("Replying to Ana Lima") && replying.as_str().unwrap().contains("Hello, is my order ready?"), "{replying}");

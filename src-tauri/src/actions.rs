@@ -311,6 +311,11 @@ impl Backend {
         self.engine.mark_unread(conversation).map_err(err)
     }
 
+    /// How many conversations have something unread.
+    pub fn unread_conversations(&self) -> ActionResult<u64> {
+        self.reader().unread_conversations().map_err(err)
+    }
+
     pub fn save_draft(&self, conversation: &ConversationKey, text: &str) -> ActionResult<()> {
         self.engine.save_draft(conversation, text).map_err(err)
     }

@@ -20,6 +20,7 @@ pub const COMMANDS: &[&str] = &[
     "mark_unread",
     "save_draft",
     "drafts",
+    "show_unread_count",
     "typing",
     "team",
     "assign",

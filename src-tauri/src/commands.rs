@@ -178,6 +178,23 @@ pub async fn mark_unread(backend: State<'_, Backend>, conversation: Conversation
     backend.mark_unread(&conversation)
 }
 
+/// Put how many conversations have something unread in the window's title ("(3) Coexist Inbox":
+/// the taskbar shows it while the agent works elsewhere), and return it.
+#[tauri::command]
+pub async fn show_unread_count(window: tauri::WebviewWindow, backend: State<'_, Backend>) -> ActionResult<u64> {
+    let count = backend.unread_conversations()?;
+    window.set_title(&unread_title(count)).map_err(crate::actions::err)?;
+    Ok(count)
+}
+
+/// The window's title with `count` unread conversations.
+pub fn unread_title(count: u64) -> String {
+    match count {
+        0 => crate::notifier::APP_NAME.to_string(),
+        n => format!("({n}) {}", crate::notifier::APP_NAME),
+    }
+}
+
 /// Keep the unsent reply to a conversation on this desktop (an empty text removes it).
 #[tauri::command]
 pub async fn save_draft(backend: State<'_, Backend>, conversation: ConversationKey, text: String) -> ActionResult<()> {

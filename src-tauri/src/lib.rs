@@ -65,6 +65,7 @@ pub fn run() {
             commands::mark_unread,
             commands::save_draft,
             commands::drafts,
+            commands::show_unread_count,
             commands::team,
             commands::assign,
             commands::add_note,

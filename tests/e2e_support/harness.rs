@@ -73,6 +73,23 @@ pub fn tools() -> Tools {
     }
 }
 
+/// The titles of the named windows on X `display` (`xwininfo`, from x11-utils): what a taskbar
+/// shows for the app.
+pub fn window_titles(display: &str) -> Vec<String> {
+    let out = Command::new("xwininfo")
+        .args(["-root", "-tree", "-display", display])
+        .output()
+        .expect("xwininfo (apt-get install x11-utils)");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| {
+            let start = line.find('"')? + 1;
+            let len = line[start..].find('"')?;
+            Some(line[start..start + len].to_string())
+        })
+        .collect()
+}
+
 /// A private X display: `Xvfb :N`.
 pub fn start_xvfb(xvfb: &Path) -> anyhow::Result<(Proc, String)> {
     for n in 90..140 {

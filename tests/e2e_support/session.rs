@@ -49,6 +49,8 @@ pub struct AppSession {
     pub notified: Recorder,
     /// Where the app keeps its local inbox (`COEXIST_DATA_DIR`).
     pub data_dir: PathBuf,
+    /// The X display the app's window is on.
+    pub display: String,
     // Kept alive for the session; the log is printed if the test panics.
     _log_on_panic: LogOnPanic,
     _driver: Proc,
@@ -97,6 +99,7 @@ impl AppSession {
             ui: Ui { c: client, patience },
             notified: desktop.notified.clone(),
             data_dir,
+            display: desktop.display.clone(),
             _log_on_panic: log_on_panic,
             _driver: driver,
             _desktop: None,

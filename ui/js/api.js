@@ -36,6 +36,7 @@ export const api = {
   markRead: (conversation) => invoke('mark_read', { conversation }),
   markUnread: (conversation) => invoke('mark_unread', { conversation }),
   drafts: () => invoke('drafts'),
+  showUnreadCount: () => invoke('show_unread_count'),
   saveDraft: (conversation, text) => invoke('save_draft', { conversation, text }),
   typing: (conversation) => invoke('typing', { conversation }),
   team: () => invoke('team'),

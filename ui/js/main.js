@@ -89,6 +89,8 @@ async function loadList() {
     inbox.filter = state.filter;
     inbox.setItems(await api.listConversations(state.filter));
     labels.refresh(state.filter);
+    // The window's title counts what is unread (the taskbar shows it); best effort.
+    api.showUnreadCount().catch(() => {});
   } catch (e) {
     toast(`Could not load the inbox: ${errorText(e)}`);
   }

@@ -159,6 +159,13 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// How many conversations have something unread (new messages, or marked unread): what the
+    /// window's title shows, as a chat app's does.
+    pub fn unread_conversations(&self) -> Result<u64> {
+        let sql = "SELECT count(*) FROM conversations WHERE unread > 0 OR marked_unread";
+        Ok(self.conn.prepare_cached(sql)?.query_row([], |r| r.get(0))?)
+    }
+
     /// One conversation's summary; `None` when the inbox has never seen it.
     pub fn conversation(&self, key: &ConversationKey, now: i64) -> Result<Option<ConversationSummary>> {
         let sql = format!("{SUMMARY_COLUMNS} WHERE c.phone_number_id = ?1 AND c.contact = ?2");
