@@ -4,7 +4,7 @@
 # against the real sandbox and bridge started in the test process.
 #
 # Needs: Xvfb (apt: xvfb), dbus-daemon (apt: dbus), WebKitWebDriver (apt: webkit2gtk-driver),
-# tauri-driver (cargo install tauri-driver --locked). The test fails, naming what is missing.
+# xwininfo (apt: x11-utils), tauri-driver (cargo install tauri-driver --locked). The test fails, naming what is missing.
 # Screenshot of the main screen: target/e2e/inbox.png
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,7 @@ missing=()
 command -v Xvfb >/dev/null || missing+=("Xvfb (apt-get install xvfb)")
 command -v dbus-daemon >/dev/null || missing+=("dbus-daemon (apt-get install dbus)")
 command -v WebKitWebDriver >/dev/null || missing+=("WebKitWebDriver (apt-get install webkit2gtk-driver)")
+command -v xwininfo >/dev/null || missing+=("xwininfo (apt-get install x11-utils)")
 command -v tauri-driver >/dev/null || [ -x "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" ] \
   || missing+=("tauri-driver (cargo install tauri-driver --locked)")
 if [ ${#missing[@]} -gt 0 ]; then
