@@ -181,14 +181,12 @@ impl Backend {
         if has_more {
             messages.remove(0);
         }
+        // Sends not yet back from the bridge as messages, whatever their state: one the bridge
+        // accepted (`sent`) stays in the thread until its relay entry replaces it, never gone
+        // for a moment in between.
         let pending = match before {
             Some(_) => Vec::new(),
-            None => store
-                .outbox_for_conversation(conversation)
-                .map_err(err)?
-                .into_iter()
-                .filter(|i| i.state != OutboxState::Sent)
-                .collect(),
+            None => store.outbox_for_conversation(conversation).map_err(err)?,
         };
         let notes = page_notes(&store, conversation, &messages, has_more, before)?;
         Ok(MessagePage {
