@@ -345,6 +345,14 @@ async fn scenario(
         rendered < 60,
         "still virtualized at the top: {rendered} rows"
     );
+    // A month ago is named by its date, above the first message; times in the thread are clock
+    // times (the divider says the day).
+    let first = ui.js("const r = document.querySelector('#thread [data-testid=message]'); \
+        return { divider: r.querySelector('[data-testid=day-divider]')?.textContent ?? null, time: r.querySelector('time').textContent, \
+                 year: String(new Date(arguments[0] * 1000).getFullYear()) }", vec![json!(start_ts)]).await;
+    let divider = first["divider"].as_str().expect("a divider above the first message");
+    assert!(divider.contains(first["year"].as_str().unwrap()), "a dated divider: {first}");
+    assert!(first["time"].as_str().unwrap().contains(':'), "a clock time: {first}");
 
     // Every type is rendered (or a labelled placeholder), reactions sit under their message, a
     // quoted reply shows what it quotes, an unknown type keeps its raw JSON. (Backdated 2 h:
@@ -554,6 +562,11 @@ async fn scenario(
         "live preview: {preview}"
     );
     ui.testid("send-template").await.click().await.unwrap();
+    // The thread says each day once, above its first message: yesterday's question (25 h ago:
+    // "Yesterday", or a weekday just after midnight), then today's template.
+    let days = ui.wait("a divider for each day", "const d = [...document.querySelectorAll('#thread [data-testid=day-divider]')].map(e => e.textContent); return d.length === 2 ? d : null", vec![]).await;
+    assert_eq!(days[1], "Today", "{days}");
+    assert!(!["Today", ""].contains(&days[0].as_str().unwrap()), "{days}");
     let sent = ui.wait("the template to be delivered", &format!("const m = (()=>{{{LAST_MESSAGE_JS}}})(); return m && m.type === 'template' && ['delivered','read'].includes(m.status) ? m : null"), vec![json!("api")]).await;
     assert!(
         sent["text"].as_str().unwrap().contains("order_update"),

@@ -60,6 +60,28 @@ export function shortTime(ts, now = nowSecs()) {
 
 export const fullTime = (ts) => (ts ? FULL.format(new Date(ts * 1000)) : '');
 
+/** The clock time alone (a thread says the day above each day's first message). */
+export const clockTime = (ts) => (ts ? TIME.format(new Date(ts * 1000)) : '');
+
+const WEEKDAY = new Intl.DateTimeFormat(undefined, { weekday: 'long' });
+const DATE = new Intl.DateTimeFormat(undefined, { weekday: 'short', month: 'short', day: 'numeric', year: 'numeric' });
+
+/** Local midnight of `ts` (Unix seconds), as a day number for comparing. */
+const dayNumber = (ts) => { const d = new Date(ts * 1000); return Math.round(new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime() / 86_400_000); };
+
+/** Whether two Unix times fall on the same local day. */
+export const sameDay = (a, b) => dayNumber(a) === dayNumber(b);
+
+/** The day of `ts` as a thread's divider says it: Today, Yesterday, a weekday within the week,
+ * else the date. */
+export function dayLabel(ts, now = nowSecs()) {
+  const ago = dayNumber(now) - dayNumber(ts);
+  if (ago === 0) return 'Today';
+  if (ago === 1) return 'Yesterday';
+  if (ago > 1 && ago < 7) return WEEKDAY.format(new Date(ts * 1000));
+  return DATE.format(new Date(ts * 1000));
+}
+
 /** Who sent a message and from where, in words. */
 export function senderLabel(msg, contactName) {
   const customer = contactName || 'Customer';

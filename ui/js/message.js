@@ -3,7 +3,7 @@
 // Every customer-supplied string goes in as text (see dom.js).
 
 import { h } from './dom.js';
-import { senderLabel, statusLabel, previewOf, oneLine, shortTime, fullTime } from './format.js';
+import { senderLabel, statusLabel, previewOf, oneLine, clockTime, fullTime } from './format.js';
 import { mediaCard } from './media.js';
 
 /** Stable row key: the wamid, or the outbox idempotency key while Meta has not accepted it (a
@@ -68,7 +68,7 @@ export function renderMessage(m, ctx) {
         canQuote(m) && ctx.onReply ? h('button', { type: 'button', class: 'msg-reply link-button', 'data-testid': 'message-reply',
           title: 'Reply to this message (quoted above your reply)', text: 'Reply', onclick: () => ctx.onReply(m, sender.who) }) : null,
         canQuote(m) && ctx.onReact ? reactPicker(m, ctx) : null,
-        h('time', { class: 'muted', title: fullTime(m.timestamp), text: shortTime(m.timestamp) }),
+        h('time', { class: 'muted', title: fullTime(m.timestamp), text: clockTime(m.timestamp) }),
         outbound && m.status ? status(m, ctx) : null)),
     reactions(m));
 }

@@ -5,7 +5,7 @@
 
 import { $, h, setChildren } from './dom.js';
 import { api, errorText } from './api.js';
-import { shortTime, fullTime } from './format.js';
+import { clockTime, fullTime } from './format.js';
 
 /** When a snooze choice ends, in Unix ms (local time for "9:00"). */
 export function snoozeEnd(choice, now = new Date()) {
@@ -41,7 +41,7 @@ export function renderNote(n) {
         h('span', { class: 'who', 'data-testid': 'note-author', text: n.author }),
         h('span', { class: 'where', text: 'note for the team' })),
       h('p', { class: 'text', 'data-testid': 'note-text', text: n.text }),
-      h('div', { class: 'foot' }, h('time', { class: 'muted', title: fullTime(n.timestamp), text: shortTime(n.timestamp) }))));
+      h('div', { class: 'foot' }, h('time', { class: 'muted', title: fullTime(n.timestamp), text: clockTime(n.timestamp) }))));
 }
 
 /** "Assigned" menu and "Add note" form of the open conversation. */

@@ -3,7 +3,8 @@
 // Scrolling near the top asks for the next older page; the reading position is kept by anchoring
 // on a visible row, so prepending or re-measuring never makes the thread jump.
 
-import { $, setChildren } from './dom.js';
+import { $, h, setChildren } from './dom.js';
+import { dayLabel, sameDay } from './format.js';
 import { renderMessage, messageKey } from './message.js';
 import { renderNote } from './team.js';
 
@@ -179,10 +180,20 @@ export class Thread {
     this.bottom.style.height = `${total - offs[last]}px`;
     const byWamid = new Map(this.messages.filter((m) => m.wamid).map((m) => [m.wamid, m]));
     const ctx = { contactName: this.contactName, byWamid, onRetry: this.onRetry, onReply: this.onReply, onReact: this.onReact };
-    setChildren(this.rows, this.messages.slice(first, last).map((m) => (m.note ? renderNote(m) : renderMessage(m, ctx))));
+    setChildren(this.rows, this.messages.slice(first, last).map((m, i) => this.row(m, first + i, ctx)));
     if (this.highlight) {
       for (const row of this.rows.children) if (row.dataset.key === this.highlight) row.classList.add('highlight');
     }
+  }
+
+  /** Message (or note) `index`, under a divider naming its day when it is that day's first. */
+  row(m, index, ctx) {
+    const row = m.note ? renderNote(m) : renderMessage(m, ctx);
+    const before = this.messages[index - 1];
+    if (m.timestamp && (!before || !before.timestamp || !sameDay(before.timestamp, m.timestamp))) {
+      row.prepend(h('div', { class: 'day-divider', role: 'separator', 'data-testid': 'day-divider', text: dayLabel(m.timestamp) }));
+    }
+    return row;
   }
 
   /** Record rendered heights; true when any changed. */
