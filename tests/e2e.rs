@@ -353,6 +353,16 @@ async fn scenario(
     let divider = first["divider"].as_str().expect("a divider above the first message");
     assert!(divider.contains(first["year"].as_str().unwrap()), "a dated divider: {first}");
     assert!(first["time"].as_str().unwrap().contains(':'), "a clock time: {first}");
+    // Vic writes while the agent reads a month back: the thread stays where it is and offers the
+    // new message one click away. (Backdated 2 h: not notified, so the count below holds.)
+    stack.customer_says(vic, "Vic", "Is the blue one still in stock?", Some(now() - 2 * 3600)).await.unwrap();
+    let jump = ui.wait("the new-message button", "const b = document.querySelector('[data-testid=jump-newest]'); return b && !b.hidden ? b.textContent : null", vec![]).await;
+    assert_eq!(jump, json!("↓ 1 new message"));
+    assert!(ui.js("return document.getElementById('thread').scrollTop", vec![]).await.as_f64().unwrap() < 400.0, "still reading the top");
+    ui.click("jump-newest").await;
+    ui.wait("the new message in view, the button gone", "const t = [...document.querySelectorAll('#thread [data-testid=message-text]')].find(e => e.textContent === 'Is the blue one still in stock?'); \
+        const r = t && t.getBoundingClientRect(), v = document.getElementById('thread').getBoundingClientRect(); \
+        return t && r.bottom <= v.bottom + 1 && r.top >= v.top && document.querySelector('[data-testid=jump-newest]').hidden || null", vec![]).await;
 
     // Every type is rendered (or a labelled placeholder), reactions sit under their message, a
     // quoted reply shows what it quotes, an unknown type keeps its raw JSON. (Backdated 2 h:

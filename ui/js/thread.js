@@ -30,6 +30,10 @@ export class Thread {
     this.loading = false;
     this.contactName = '';
     this.frame = 0;
+    // Messages that arrived while the agent read further up, offered one click away.
+    this.jump = $('jump-newest');
+    this.unseen = 0;
+    this.jump.addEventListener('click', () => { this.paint({ toBottom: true }); this.clearUnseen(); });
     this.el.addEventListener('scroll', () => this.schedule());
     new ResizeObserver(() => this.schedule()).observe(this.el);
   }
@@ -37,6 +41,7 @@ export class Thread {
   /** Show a new conversation, scrolled to its newest message. */
   reset(contactName, messages, hasMore) {
     this.highlight = null;
+    this.clearUnseen();
     this.contactName = contactName;
     this.messages = [...messages];
     this.heights.clear();
@@ -75,11 +80,13 @@ export class Thread {
   upsert(updated) {
     const atBottom = this.isAtBottom();
     const index = new Map(this.messages.map((m, i) => [messageKey(m), i]));
+    let arrived = 0;
     for (const m of updated) {
       // A queued send gets its wamid later: match it by outbox id too.
       const i = index.get(messageKey(m)) ?? (m.idempotency_key ? index.get(`outbox-${m.idempotency_key}`) : undefined);
       if (i === undefined) {
         this.messages.push(m);
+        if (m.side === 'customer' || m.side === 'app') arrived += 1;
       } else {
         this.heights.delete(messageKey(this.messages[i]));
         this.messages[i] = m;
@@ -88,6 +95,18 @@ export class Thread {
     // Meta time, then arrival (the store's order); unsent outbox items last.
     this.messages.sort((a, b) => (a.timestamp || 0) - (b.timestamp || 0) || (a.arrival ?? 0) - (b.arrival ?? 0));
     this.paint({ toBottom: atBottom });
+    if (!atBottom && arrived) this.showUnseen(arrived);
+  }
+
+  showUnseen(count) {
+    this.unseen += count;
+    this.jump.textContent = `↓ ${this.unseen} new message${this.unseen === 1 ? '' : 's'}`;
+    this.jump.hidden = false;
+  }
+
+  clearUnseen() {
+    this.unseen = 0;
+    this.jump.hidden = true;
   }
 
   /** `before` for the next older page: [timestamp, arrival] of the oldest stored message. */
@@ -110,6 +129,7 @@ export class Thread {
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
       this.paint({ toBottom: false });
+      if (this.unseen && this.isAtBottom()) this.clearUnseen();
       this.maybeLoadOlder();
     });
   }
