@@ -626,6 +626,7 @@ async fn scenario(
     ui.open(ana).await;
     let kept = ui.wait("Ana's draft", "const t = document.querySelector('[data-testid=composer-text]'); return t && t.value ? t.value : null", vec![]).await;
     assert_eq!(kept, json!(draft), "the unsent reply was kept for Ana");
+    ui.assert_legible("light").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let path = harness::screenshot_path("inbox.png");
     std::fs::write(&path, ui.c.screenshot().await.unwrap()).unwrap();

@@ -14,6 +14,20 @@ pub struct Ui {
 }
 
 impl Ui {
+    /// The WCAG contrast ratio of `selector`'s text on its background (waiting for it to show).
+    pub async fn contrast(&self, what: &str, selector: &str) -> f64 {
+        self.wait(what, CONTRAST_JS, vec![json!(selector)]).await.as_f64().expect("a ratio")
+    }
+
+    /// Every text of [`LEGIBLE`] keeps WCAG AA contrast (4.5:1) in the `theme` shown now (an open
+    /// conversation with a reply box, a banner).
+    pub async fn assert_legible(&self, theme: &str) {
+        for (what, selector) in LEGIBLE {
+            let ratio = self.contrast(what, selector).await;
+            assert!(ratio >= 4.5, "{what} ({selector}) is hard to read on the {theme} theme: contrast {ratio:.2} < 4.5");
+        }
+    }
+
     pub async fn js(&self, script: &str, args: Vec<Value>) -> Value {
         self.c.execute(script, args).await.unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
     }
@@ -62,3 +76,28 @@ impl Ui {
             vec![json!(testid), json!(value)]).await;
     }
 }
+
+/// Texts an agent reads all day, each on its own background.
+pub const LEGIBLE: [(&str, &str); 7] = [
+    ("a contact's name in the list", "[data-testid=conversation-name]"),
+    ("a preview in the list", "[data-testid=preview]"),
+    ("a message in the thread", "#thread [data-testid=message-text]"),
+    ("the chosen filter", ".filter[aria-pressed=true]"),
+    ("the Send button", "[data-testid=send-text]"),
+    ("a banner", ".banner"),
+    ("the window countdown", "[data-testid=window-countdown]"),
+];
+
+/// The contrast ratio (WCAG) of the text of `arguments[0]` against the first opaque background
+/// behind it, from the computed colours.
+const CONTRAST_JS: &str = r#"
+const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+const lum = ([r, g, b]) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+  return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+const el = document.querySelector(arguments[0]);
+if (!el) return null;
+let bg = el;
+while (bg && (() => { const c = rgb(getComputedStyle(bg).backgroundColor); return c.length === 4 && c[3] < 0.5; })()) bg = bg.parentElement;
+const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(rgb(getComputedStyle(bg || document.documentElement).backgroundColor))];
+return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+"#;
