@@ -188,7 +188,7 @@ pub async fn show_unread_count(window: tauri::WebviewWindow, backend: State<'_, 
 }
 
 /// The window's title with `count` unread conversations.
-pub fn unread_title(count: u64) -> String {
+fn unread_title(count: u64) -> String {
     match count {
         0 => crate::notifier::APP_NAME.to_string(),
         n => format!("({n}) {}", crate::notifier::APP_NAME),
