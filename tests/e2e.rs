@@ -712,10 +712,15 @@ async fn scenario(
 
     // Ana's unsent reply is the app's, not the page's: after a reload (the page starts afresh,
     // as after a restart) her row says "Draft: …" and her composer has it back. Sent, it is gone.
-    ui.js("window.beforeReload = true; setTimeout(() => location.reload(), 0); return true", vec![]).await;
+    // Eve's reply is typed the instant before: the page going away writes it.
+    ui.open(eve).await;
+    ui.js("const t = document.querySelector('[data-testid=composer-text]'); t.value = 'One moment please'; t.dispatchEvent(new Event('input')); \
+           window.beforeReload = true; setTimeout(() => location.reload(), 0); return true", vec![]).await;
     ui.wait("the reloaded inbox", "return !window.beforeReload && document.body.dataset.ready === 'true' || null", vec![]).await;
     let row = ui.wait_row("Ana's row marks her draft", ana, "r.preview.startsWith('Draft: ')").await;
     assert_eq!(row["preview"], json!(format!("Draft: {draft}")));
+    let row = ui.wait_row("Eve's row marks the draft typed just before", eve, "r.preview.startsWith('Draft: ')").await;
+    assert_eq!(row["preview"], json!("Draft: One moment please"));
     ui.open(ana).await;
     let kept = ui.wait("Ana's draft after the reload", "const t = document.querySelector('[data-testid=composer-text]'); return t && t.value ? t.value : null", vec![]).await;
     assert_eq!(kept, json!(draft));

@@ -28,9 +28,18 @@ export function draftOf(conversation) {
 export function setDraft(conversation, text, onError) {
   const key = keyOf(conversation);
   if (text) texts.set(key, text); else texts.delete(key);
-  clearTimeout(timers.get(key));
-  timers.set(key, setTimeout(() => {
+  clearTimeout(timers.get(key)?.timer);
+  const save = () => {
     timers.delete(key);
     api.saveDraft(conversation, texts.get(key) || '').catch((e) => onError?.(`This draft is not kept: ${errorText(e)}`));
-  }, SAVE_AFTER_MS));
+  };
+  timers.set(key, { timer: setTimeout(save, SAVE_AFTER_MS), save });
 }
+
+// The page going away (the window closing, a reload) writes what the pause has not written yet.
+window.addEventListener('pagehide', () => {
+  for (const { timer, save } of [...timers.values()]) {
+    clearTimeout(timer);
+    save();
+  }
+});
