@@ -323,7 +323,6 @@ async function openStarted(conv) {
   }
 }
 
-/** Open the conversation holding `wamid`, scrolled to it (search hits, expired windows). */
 /** The agent clicked a desktop notification about `conversation`: it opens, whatever the list
  * shows (another view, a search, a filter it is not in). */
 async function openNotified(conversation) {
@@ -335,6 +334,7 @@ async function openNotified(conversation) {
   await openConversation({ conversation });
 }
 
+/** Open the conversation holding `wamid`, scrolled to it (search hits, expired windows). */
 async function openMessage(wamid) {
   await openInContext(() => api.messageContext(wamid), wamid, 'message');
 }
