@@ -487,6 +487,12 @@ async fn scenario(
         .unwrap();
     let expected = names[target as usize].clone();
     ui.wait("the keyboard-chosen conversation to open", "return document.querySelector('[data-testid=conv-name]').textContent === arguments[0] || null", vec![expected]).await;
+    // Alt+↓/↑ opens the next/previous conversation from anywhere, a text field included.
+    let (alt_key, alt_target) = if (target as usize) + 1 < names.as_array().unwrap().len() { (Key::Down, target + 1) } else { (Key::Up, target - 1) };
+    ui.testid("search").await.send_keys(&format!("{}{}", Key::Alt, alt_key)).await.unwrap();
+    let expected = names[alt_target as usize].clone();
+    ui.wait("the neighbouring conversation opened by Alt+arrow", "return document.querySelector('[data-testid=conv-name]').textContent === arguments[0] || null", vec![expected]).await;
+    assert_eq!(ui.js("return document.querySelector('[data-testid=search]').value", vec![]).await, json!(""), "nothing typed into the search box");
 
     // 6. An expired window: the composer becomes the template picker; a template send is delivered.
     let old = "15551230003";

@@ -1,5 +1,6 @@
 // The inbox list: conversations by last activity, with ownership, window countdown, unread count
-// and a text-only preview (or the agent's unsent reply). Keyboard: ↑/↓ move, Enter opens.
+// and a text-only preview (or the agent's unsent reply). Keyboard: ↑/↓ move, Enter opens; Alt+↑/↓
+// opens the previous/next conversation from anywhere.
 
 import { h, setChildren, $ } from './dom.js';
 import { rowLabels } from './labels.js';
@@ -91,6 +92,18 @@ export class Inbox {
     return h('span', { class: 'preview', 'data-testid': 'preview', text: c.last_activity ? oneLine(c.preview || '') : 'No messages yet' });
   }
 
+  /** Open the conversation `delta` rows from the open one (Alt+↑/↓ from anywhere, the reply box
+   *  included); false at either end of the list. */
+  step(delta) {
+    const from = this.items.findIndex((c) => idOf(c) === (this.openId ?? this.activeId));
+    const next = this.items[from < 0 ? 0 : from + delta];
+    if (!next) return false;
+    this.activeId = idOf(next);
+    this.open(next);
+    document.getElementById(domId(this.activeId))?.scrollIntoView({ block: 'nearest' });
+    return true;
+  }
+
   open(conv) {
     this.openId = idOf(conv);
     this.render();
@@ -98,7 +111,7 @@ export class Inbox {
   }
 
   onKey(e) {
-    if (!this.items.length) return;
+    if (!this.items.length || e.altKey) return; // Alt+↑/↓ opens, from anywhere (main.js)
     const index = Math.max(0, this.items.findIndex((c) => idOf(c) === this.activeId));
     if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
       e.preventDefault();

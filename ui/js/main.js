@@ -389,8 +389,9 @@ function setupViews() {
 }
 
 function setupKeyboard() {
-  // Ctrl+K (anywhere) or / (outside text fields) goes to the search box; ↑/↓/Enter work anywhere
-  // outside text fields, not only when the list has focus.
+  // Ctrl+K (anywhere) or / (outside text fields) goes to the search box; Alt+↑/↓ (anywhere) opens
+  // the previous/next conversation; ↑/↓/Enter work anywhere outside text fields, not only when the
+  // list has focus.
   document.addEventListener('keydown', (e) => {
     if (e.defaultPrevented) return; // a control handled its own key (the search results, a menu)
     const tag = (e.target.tagName || '').toLowerCase();
@@ -398,6 +399,11 @@ function setupKeyboard() {
     if (((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k') || (e.key === '/' && !typing)) {
       e.preventDefault();
       search.focus();
+      return;
+    }
+    if (e.altKey && (e.key === 'ArrowDown' || e.key === 'ArrowUp')) {
+      e.preventDefault();
+      inbox.step(e.key === 'ArrowDown' ? 1 : -1);
       return;
     }
     if (typing || tag === 'button') return;
