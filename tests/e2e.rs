@@ -182,6 +182,9 @@ async fn scenario(
     // 2. Opening it marks Ana's message read at Meta (her blue ticks); a reply from the app,
     // quoting her message, turns the badge to API (with the agent's name).
     ui.open(ana).await;
+    let divider = ui.wait("where Ana's unread messages start", "const d = document.querySelector('#thread [data-testid=unread-divider]'); \
+        return d ? { text: d.textContent, above: d.closest('[data-testid=message]').querySelector('[data-testid=message-text]').textContent } : null", vec![]).await;
+    assert_eq!(divider, json!({"text": "1 unread message", "above": "Hello, is my order ready?"}));
     let opened = std::time::Instant::now();
     while !stack.sandbox.sandbox().read_marks().iter().any(|r| r.message_id == hello) {
         assert!(opened.elapsed() < Duration::from_secs(20), "Ana's message was not marked read at Meta");

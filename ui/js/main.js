@@ -153,7 +153,7 @@ async function openConversation(conv) {
     // Header and messages change together: the last customer's messages never show, even for
     // a moment, under this one's name.
     showHeader(detail);
-    thread.reset(detail.contact_name || '', rows(page), page.has_more);
+    thread.reset(detail.contact_name || '', rows(page), page.has_more, detail.unread);
     if (detail.unread > 0 || conv.unread > 0 || detail.marked_unread) await markRead(conv.conversation);
   } catch (e) {
     toast(`Could not open the conversation: ${errorText(e)}`);

@@ -38,10 +38,13 @@ export class Thread {
     new ResizeObserver(() => this.schedule()).observe(this.el);
   }
 
-  /** Show a new conversation, scrolled to its newest message. */
-  reset(contactName, messages, hasMore) {
+  /** Show a new conversation, scrolled to its newest message; with `unread` customer messages
+   * not read before, a divider says where they start (until another conversation opens). */
+  reset(contactName, messages, hasMore, unread = 0) {
     this.highlight = null;
     this.clearUnseen();
+    this.firstUnread = firstUnreadKey(messages, unread);
+    this.unreadCount = unread;
     this.contactName = contactName;
     this.messages = [...messages];
     this.heights.clear();
@@ -209,6 +212,11 @@ export class Thread {
   /** Message (or note) `index`, under a divider naming its day when it is that day's first. */
   row(m, index, ctx) {
     const row = m.note ? renderNote(m) : renderMessage(m, ctx);
+    if (this.firstUnread && messageKey(m) === this.firstUnread) {
+      const count = this.unreadCount;
+      row.prepend(h('div', { class: 'unread-divider', role: 'separator', 'data-testid': 'unread-divider',
+        text: `${count} unread message${count === 1 ? '' : 's'}` }));
+    }
     const before = this.messages[index - 1];
     if (m.timestamp && (!before || !before.timestamp || !sameDay(before.timestamp, m.timestamp))) {
       row.prepend(h('div', { class: 'day-divider', role: 'separator', 'data-testid': 'day-divider', text: dayLabel(m.timestamp) }));
@@ -233,4 +241,13 @@ export class Thread {
   get renderedCount() {
     return this.rows.children.length;
   }
+}
+
+/** The key of the first of the last `unread` customer messages (where the unread ones start). */
+function firstUnreadKey(messages, unread) {
+  let seen = 0;
+  for (let i = messages.length - 1; i >= 0 && unread > 0; i -= 1) {
+    if (messages[i].side === 'customer' && (seen += 1) === unread) return messageKey(messages[i]);
+  }
+  return null;
 }
