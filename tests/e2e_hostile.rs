@@ -32,6 +32,8 @@ const BUTTON_TITLE: &str = "<b id=pwn13>Yes please</b>";
 const REPLY: &str = "<i id=pwn14>about that</i>";
 const RAW: &str = "<img id=pwn15 src=x onerror=window.__pwned=15>";
 const LIVE_TEXT: &str = "<img id=pwn16 src=x onerror=window.__pwned=16>";
+/// Pasted into the reply box from anywhere, kept as a draft, shown in the list.
+const DRAFT: &str = "<img id=pwn17 src=x onerror=window.__pwned=17>";
 
 /// Nothing became markup or ran: no `pwn*` element anywhere, `window.__pwned` never set, no
 /// script error or CSP violation recorded by the page.
@@ -144,8 +146,13 @@ async fn scenario(ui: &Ui) {
     assert_eq!(person, NAME);
     assert_inert(ui, "people found").await;
     ui.js("const s = document.querySelector('[data-testid=search]'); s.value = ''; s.dispatchEvent(new Event('input')); return true", vec![]).await;
+    ui.js("const t = document.querySelector('[data-testid=composer-text]'); t.value = arguments[0]; t.dispatchEvent(new Event('input')); return true", vec![json!(DRAFT)]).await;
 
     open(ui, OLD).await;
+    let draft = ui.wait("Mallory's draft in the list", "const p = document.querySelector(`[data-testid=conversation-item][data-contact='${arguments[0]}'] [data-testid=preview]`); \
+        return p && p.querySelector('[data-testid=draft-tag]') ? p.textContent : null", vec![json!(MALLORY)]).await;
+    assert_eq!(draft, json!(format!("Draft: {DRAFT}")));
+    assert_inert(ui, "a draft in the list").await;
     ui.wait("the template picker", "return document.querySelector('[data-testid=composer]').dataset.mode === 'template' && document.querySelector('[data-testid=template-option][data-name=hostile_texts]') ? true : null", vec![]).await;
     ui.js("document.querySelector('[data-testid=template-option][data-name=hostile_texts]').click(); return true", vec![]).await;
     ui.wait("the template preview", "return document.querySelector('[data-testid=template-preview]')?.textContent.includes('pwn9') || null", vec![]).await;
