@@ -233,6 +233,13 @@ async fn scenario(ui: &Ui, ben: &Teammate, stack: &Stack) {
 
     // Done: off the queues, under Done, until Cleo writes again. (Cleo is in no list shown
     // now: the header follows her all the same.)
+    // A click too many is undone from the toast; done again, it stays done.
+    ui.click("mark-done").await;
+    ui.wait("the Reopen button", "return document.querySelector('[data-testid=mark-done]').dataset.done === 'true' || null", vec![]).await;
+    ui.click("toast-action").await;
+    ui.wait("Cleo open again, undone", "return document.querySelector('[data-testid=mark-done]').dataset.done === 'false' || null", vec![]).await;
+    let marks = ben.relayed("done").await;
+    assert_eq!((marks[marks.len() - 2]["done"].clone(), marks[marks.len() - 1]["done"].clone()), (json!(true), json!(false)), "undo is a mark of its own, relayed");
     ui.click("mark-done").await;
     ui.wait("the Reopen button", "return document.querySelector('[data-testid=mark-done]').dataset.done === 'true' || null", vec![]).await;
     ui.click("filter-done").await;

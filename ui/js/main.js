@@ -47,19 +47,22 @@ const composer = new Composer({
   typing: (conv) => { api.typing(conv.conversation).catch(() => {}); },
 });
 
-const team = new TeamControls({ toast: (text) => toast(text) });
+const team = new TeamControls({ toast: (text, action) => toast(text, action) });
 const labels = new Labels({
   onFilter: (filter) => setFilter(filter),
   onKnown: (known) => search?.setLabels(known),
   toast: (text) => toast(text),
 });
 
-function toast(text) {
+/** Say `text` for a few seconds; `action` (`{ label, run }`) offers one thing to do about it
+ * (Undo) while it shows. */
+function toast(text, action) {
   const el = $('toast');
-  el.textContent = text;
+  setChildren(el, text, action ? h('button', { type: 'button', class: 'toast-action', 'data-testid': 'toast-action',
+    text: action.label, onclick: () => { el.hidden = true; action.run(); } }) : null);
   el.hidden = false;
   clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => { el.hidden = true; }, 6000);
+  toast.timer = setTimeout(() => { el.hidden = true; }, action ? 8000 : 6000);
 }
 
 /**

@@ -178,11 +178,22 @@ export class TeamControls {
       await api.markDone(conv.conversation, done, untilMs);
       const back = untilMs ? `Snoozed until ${fullTime(Math.floor(untilMs / 1000))}, or until the customer writes`
         : 'Done — it comes back when the customer writes';
-      this.toast(done ? back : 'Open again');
+      // A click too many is taken back from the toast, whichever conversation is open by then.
+      const undo = { label: 'Undo', run: () => this.reopen(conv) };
+      this.toast(done ? back : 'Open again', done ? undo : null);
     } catch (e) {
       this.toast(`Could not mark it ${done ? 'done' : 'open'}: ${errorText(e)}`);
     } finally {
       this.doneButton.disabled = false;
+    }
+  }
+
+  async reopen(conv) {
+    try {
+      await api.markDone(conv.conversation, false);
+      this.toast('Open again');
+    } catch (e) {
+      this.toast(`Could not undo: ${errorText(e)}`);
     }
   }
 
