@@ -736,6 +736,16 @@ async fn scenario(
     ui.testid("composer-text").await.send_keys(" and come back to you.").await.unwrap();
     ui.click("send-text").await;
     ui.wait("the draft sent", "return document.querySelector('[data-testid=composer-text]')?.value === '' || null", vec![]).await;
+    // Near WhatsApp's 4,096 characters the reply box counts down, then says by how much it is over.
+    let type_js = "const t = document.querySelector('[data-testid=composer-text]'); t.value = 'x'.repeat(arguments[0]); t.dispatchEvent(new Event('input')); \
+                   const c = document.querySelector('[data-testid=chars-left]'); return c.hidden ? null : c.textContent";
+    assert_eq!(ui.js(type_js, vec![json!(100)]).await, Value::Null, "no count far from the limit");
+    assert_eq!(ui.js(type_js, vec![json!(4000)]).await, json!("96 characters left"));
+    assert_eq!(ui.js(type_js, vec![json!(4100)]).await, json!("4 characters over WhatsApp's 4,096"));
+    ui.click("send-text").await;
+    let refused = ui.wait("the send refused", "const e = document.querySelector('[data-testid=composer-error]'); return e && !e.hidden ? e.textContent : null", vec![]).await;
+    assert!(refused.as_str().unwrap().contains("at most 4096"), "{refused}");
+    assert_eq!(ui.js(type_js, vec![json!(0)]).await, Value::Null);
     ui.open(eve).await;
     ui.wait_row("Ana's row without a draft", ana, "r.preview.includes('come back to you') && !r.preview.startsWith('Draft: ')").await;
     assert_eq!(ui.js("return window.coexistErrors", vec![]).await, json!([]));

@@ -94,7 +94,7 @@ export class Composer {
       const text = input.value;
       const file = attachment.file;
       if (!file && !text.trim()) return;
-      if (!file && text.length > 4096) { showError(error, 'A WhatsApp text can be at most 4096 characters.'); return; }
+      if (!file && text.length > MAX_TEXT) { showError(error, 'A WhatsApp text can be at most 4096 characters.'); return; }
       button.disabled = true;
       const replyTo = this.reply?.wamid;
       try {
@@ -118,7 +118,9 @@ export class Composer {
       }
     };
     const button = h('button', { type: 'button', id: 'send-text', 'data-testid': 'send-text', class: 'primary', onclick: send, text: 'Send' });
+    const left = h('p', { class: 'chars-left', 'data-testid': 'chars-left', 'aria-live': 'polite', hidden: true });
     input.addEventListener('input', () => {
+      paintCharsLeft(left, input.value);
       setDraft(conversation, input.value, (problem) => showError(error, problem));
       // "typing…" for the customer; the engine sends it at most every 20 s per conversation.
       if (input.value.trim() && Date.now() - this.typedAt > TYPING_EVERY_MS) {
@@ -131,7 +133,8 @@ export class Composer {
       if (e.key === 'Escape' && this.reply) { e.preventDefault(); this.clearReply(); }
     });
     const replyBar = h('div', { class: 'reply-bar', 'data-testid': 'reply-bar', hidden: true });
-    setChildren(this.el, replyBar, quick, attachment.chip, h('div', { class: 'composer-row' }, attachment.button, attachment.picker, input, button), error);
+    paintCharsLeft(left, input.value);
+    setChildren(this.el, replyBar, quick, attachment.chip, h('div', { class: 'composer-row' }, attachment.button, attachment.picker, input, button), left, error);
   }
 
   async templateMode() {
@@ -233,6 +236,10 @@ export class Composer {
 
 /** How often typing asks the engine to show "typing…" (the engine holds it to every 20 s). */
 const TYPING_EVERY_MS = 10000;
+/** WhatsApp's longest text message. */
+const MAX_TEXT = 4096;
+/** The count shows from this many characters left. */
+const CHARS_LEFT_FROM = 300;
 const TEXT_PLACEHOLDER = 'Write a reply… (Enter to send, Shift+Enter for a new line)';
 /** WhatsApp's largest file (a document); the desktop checks the rest before uploading. */
 const MAX_FILE_BYTES = 100 * 1024 * 1024;
@@ -297,6 +304,14 @@ class Attachment {
 
 function megabytes(bytes) {
   return bytes < 1024 * 1024 ? `${Math.max(1, Math.round(bytes / 1024))} KB` : `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+/** Near WhatsApp's 4,096 characters, how many are left (or over), before Send refuses. */
+function paintCharsLeft(el, text) {
+  const left = MAX_TEXT - text.length;
+  el.hidden = left > CHARS_LEFT_FROM;
+  el.classList.toggle('over', left < 0);
+  el.textContent = left < 0 ? `${-left} characters over WhatsApp's 4,096` : `${left} characters left`;
 }
 
 function showError(el, e) {
