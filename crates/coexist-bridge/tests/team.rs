@@ -9,10 +9,15 @@ use serde_json::{json, Value};
 
 const CONTACT: &str = "15550100";
 
-async fn assign(h: &Harness, token: &str, number: &str, contact: &str, body: &Value) -> (u16, Value) {
-    let path = format!("/v1/numbers/{number}/conversations/{contact}/assignee");
+/// PUT `body` to one of a conversation's team routes (`assignee`, `done`, `labels`) as `token`.
+async fn put_team(h: &Harness, token: &str, number: &str, contact: &str, route: &str, body: &Value) -> (u16, Value) {
+    let path = format!("/v1/numbers/{number}/conversations/{contact}/{route}");
     let resp = h.http.put(h.url(&path)).bearer_auth(token).json(body).send().await.unwrap();
     (resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null))
+}
+
+async fn assign(h: &Harness, token: &str, number: &str, contact: &str, body: &Value) -> (u16, Value) {
+    put_team(h, token, number, contact, "assignee", body).await
 }
 
 async fn note(h: &Harness, token: &str, contact: &str, body: &Value) -> (u16, Value) {
@@ -106,26 +111,18 @@ async fn notes_are_relayed_as_written_by_whoever_wrote_them() {
 async fn done_is_relayed_and_only_agents_and_admins_mark_it() {
     let h = Harness::start(None, |_| {}).await;
     h.add_number(NumberMode::Coexistence, 20);
-    let done = |token: String, body: Value| {
-        let url = h.url(&format!("/v1/numbers/{NUMBER}/conversations/{CONTACT}/done"));
-        let http = h.http.clone();
-        async move {
-            let resp = http.put(url).bearer_auth(token).json(&body).send().await.unwrap();
-            (resp.status().as_u16(), resp.json::<Value>().await.unwrap_or(Value::Null))
-        }
-    };
-    let (status, answer) = done(h.agent.clone(), json!({"done": true})).await;
+    let (status, answer) = put_team(&h, &h.agent, NUMBER, CONTACT, "done", &json!({"done": true})).await;
     assert_eq!(status, 200, "{answer}");
-    assert_eq!(done(h.admin.clone(), json!({"done": false})).await.0, 200);
-    assert_eq!(done(h.manager.clone(), json!({"done": true})).await.0, 403);
+    assert_eq!(put_team(&h, &h.admin, NUMBER, CONTACT, "done", &json!({"done": false})).await.0, 200);
+    assert_eq!(put_team(&h, &h.manager, NUMBER, CONTACT, "done", &json!({"done": true})).await.0, 403);
     let soon = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64 + 3_600_000;
-    let (status, answer) = done(h.agent.clone(), json!({"done": true, "until_ms": soon})).await;
+    let (status, answer) = put_team(&h, &h.agent, NUMBER, CONTACT, "done", &json!({"done": true, "until_ms": soon})).await;
     assert_eq!((status, answer["done"]["until_ms"].as_i64()), (200, Some(soon)), "{answer}");
-    let (status, answer) = done(h.agent.clone(), json!({"done": true, "until_ms": 1_000})).await;
+    let (status, answer) = put_team(&h, &h.agent, NUMBER, CONTACT, "done", &json!({"done": true, "until_ms": 1_000})).await;
     assert!(status == 400 && answer.to_string().contains("past"), "{answer}");
-    assert_eq!(done(h.agent.clone(), json!({"done": false, "until_ms": soon})).await.0, 400);
-    assert_eq!(done(h.agent.clone(), json!({"done": true, "until_ms": soon + 400 * 86_400_000i64})).await.0, 400);
-    let (status, answer) = done(h.agent.clone(), json!({"done": "yes"})).await;
+    assert_eq!(put_team(&h, &h.agent, NUMBER, CONTACT, "done", &json!({"done": false, "until_ms": soon})).await.0, 400);
+    assert_eq!(put_team(&h, &h.agent, NUMBER, CONTACT, "done", &json!({"done": true, "until_ms": soon + 400 * 86_400_000i64})).await.0, 400);
+    let (status, answer) = put_team(&h, &h.agent, NUMBER, CONTACT, "done", &json!({"done": "yes"})).await;
     assert_eq!(status, 400);
     assert!(answer.to_string().contains("take the conversation up again"), "{answer}");
     let relayed: Vec<Value> = h.events(0).await.into_iter().filter(|e| e["kind"] == "done").map(|e| e["payload"].clone()).collect();
@@ -140,23 +137,15 @@ async fn done_is_relayed_and_only_agents_and_admins_mark_it() {
 async fn a_label_is_relayed_as_one_name_and_only_agents_and_admins_set_it() {
     let h = Harness::start(None, |_| {}).await;
     h.add_number(NumberMode::Coexistence, 20);
-    let label = |token: String, body: Value| {
-        let url = h.url(&format!("/v1/numbers/{NUMBER}/conversations/{CONTACT}/labels"));
-        let http = h.http.clone();
-        async move {
-            let resp = http.put(url).bearer_auth(token).json(&body).send().await.unwrap();
-            (resp.status().as_u16(), resp.json::<Value>().await.unwrap_or(Value::Null))
-        }
-    };
-    let (status, answer) = label(h.agent.clone(), json!({"label": "  VIP   customer ", "on": true})).await;
+    let (status, answer) = put_team(&h, &h.agent, NUMBER, CONTACT, "labels", &json!({"label": "  VIP   customer ", "on": true})).await;
     assert_eq!((status, answer["label"]["label"].clone()), (200, json!("VIP customer")), "{answer}");
-    assert_eq!(label(h.admin.clone(), json!({"label": "VIP customer", "on": false})).await.0, 200);
-    assert_eq!(label(h.manager.clone(), json!({"label": "VIP", "on": true})).await.0, 403);
-    let (status, answer) = label(h.agent.clone(), json!({"label": " ", "on": true})).await;
+    assert_eq!(put_team(&h, &h.admin, NUMBER, CONTACT, "labels", &json!({"label": "VIP customer", "on": false})).await.0, 200);
+    assert_eq!(put_team(&h, &h.manager, NUMBER, CONTACT, "labels", &json!({"label": "VIP", "on": true})).await.0, 403);
+    let (status, answer) = put_team(&h, &h.agent, NUMBER, CONTACT, "labels", &json!({"label": " ", "on": true})).await;
     assert!(status == 400 && answer.to_string().contains("needs a name"), "{answer}");
-    let (status, answer) = label(h.agent.clone(), json!({"label": "x".repeat(40), "on": true})).await;
+    let (status, answer) = put_team(&h, &h.agent, NUMBER, CONTACT, "labels", &json!({"label": "x".repeat(40), "on": true})).await;
     assert!(status == 400 && answer.to_string().contains("at most 32"), "{answer}");
-    let (status, answer) = label(h.agent.clone(), json!({"label": "VIP"})).await;
+    let (status, answer) = put_team(&h, &h.agent, NUMBER, CONTACT, "labels", &json!({"label": "VIP"})).await;
     assert!(status == 400 && answer.to_string().contains("take it off"), "says what to send: {answer}");
     let relayed: Vec<Value> = h.events(0).await.into_iter().filter(|e| e["kind"] == "label").map(|e| e["payload"].clone()).collect();
     assert_eq!(relayed.len(), 2, "only what was taken");
