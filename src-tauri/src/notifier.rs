@@ -5,12 +5,16 @@
 //!
 //! A click on a notification (its default action) brings the window forward and opens the
 //! conversation it is about: the agent answers the customer who just wrote without looking for
-//! them in the list.
+//! them in the list. One listener on the session bus hears every click (`ActionInvoked`) and
+//! every close (`NotificationClosed`) for all of them, not one bus connection per notification
+//! waiting for its own.
 
-use std::time::Duration;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 use coexist_core::ConversationKey;
-use notify_rust::{Notification, NotificationResponse};
+use futures::StreamExt;
+use notify_rust::Notification;
 use tauri::{AppHandle, Emitter, Manager};
 
 use crate::events;
@@ -18,51 +22,84 @@ use crate::events;
 /// The name notification servers show as the sender.
 pub const APP_NAME: &str = "Coexist Inbox";
 const MAX_BODY: usize = 200;
-/// How long a shown notification is listened to for a click. Servers that keep notifications
-/// until dismissed would otherwise hold a listener for each one for as long as the app runs.
-const CLICK_WAIT: Duration = Duration::from_secs(6 * 3600);
+const INTERFACE: &str = "org.freedesktop.Notifications";
+/// Shown notifications remembered for a click. Servers that keep notifications until dismissed
+/// may never say they closed; beyond this many, the oldest is forgotten (a click on it then does
+/// nothing).
+const REMEMBERED: usize = 500;
+
+/// What each shown notification is about, by the id the server gave it.
+type Shown = Arc<Mutex<BTreeMap<u32, Option<ConversationKey>>>>;
 
 /// The engine decides what deserves a notification; this shows it on the desktop without blocking
 /// the engine (the D-Bus call runs as its own task; failures are logged, never fatal).
 #[derive(Clone)]
 pub struct DesktopNotifier {
-    app: AppHandle,
+    shown: Shown,
 }
 
 impl DesktopNotifier {
+    /// Also starts the click listener (on the app's runtime; without a session bus it logs why
+    /// and notifications are still shown).
     pub fn new(app: AppHandle) -> DesktopNotifier {
-        DesktopNotifier { app }
+        let shown = Shown::default();
+        tauri::async_runtime::spawn(listen_for_clicks(app, shown.clone()));
+        DesktopNotifier { shown }
     }
 }
 
 impl coexist_engine::Notifier for DesktopNotifier {
     fn notify(&self, about: Option<&ConversationKey>, title: &str, body: &str) {
-        let (app, about) = (self.app.clone(), about.cloned());
+        let (shown, about) = (self.shown.clone(), about.cloned());
         let notification = notification(title, body);
         tauri::async_runtime::spawn(async move {
-            let handle = match notification.show_async().await {
-                Ok(handle) => handle,
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not show a desktop notification (is a notification service running?)");
-                    return;
-                }
-            };
-            let mut clicked = false;
-            let wait = handle.wait_for_action_async(|response| clicked = is_click(response));
-            if tokio::time::timeout(CLICK_WAIT, wait).await.is_ok() && clicked {
-                open_from_notification(&app, about);
+            match notification.show_async().await {
+                Ok(handle) => remember(&shown, handle.id(), about),
+                Err(e) => tracing::warn!(error = %e, "could not show a desktop notification (is a notification service running?)"),
             }
         });
     }
 }
 
-/// The notification's body was clicked (the server's "default" action), not closed.
-fn is_click(response: &NotificationResponse) -> bool {
-    match response {
-        NotificationResponse::Default => true,
-        NotificationResponse::Action(action) => action == "default",
-        _ => false,
+fn remember(shown: &Shown, id: u32, about: Option<ConversationKey>) {
+    let mut shown = shown.lock().unwrap_or_else(|p| p.into_inner());
+    shown.insert(id, about);
+    while shown.len() > REMEMBERED {
+        shown.pop_first();
     }
+}
+
+/// Hear the notification server's signals until the bus goes away: a click ("default" action)
+/// on one of ours opens it; a close forgets it.
+async fn listen_for_clicks(app: AppHandle, shown: Shown) {
+    if let Err(e) = listen(&app, &shown).await {
+        tracing::warn!(error = %e, "clicks on desktop notifications will not open conversations (no session bus?)");
+    }
+}
+
+async fn listen(app: &AppHandle, shown: &Shown) -> zbus::Result<()> {
+    let bus = zbus::Connection::session().await?;
+    let rule = zbus::MatchRule::builder().msg_type(zbus::message::Type::Signal).interface(INTERFACE)?.build();
+    let mut signals = zbus::MessageStream::for_match_rule(rule, &bus, None).await?;
+    while let Some(signal) = signals.next().await {
+        let signal = signal?;
+        let header = signal.header();
+        match header.member().map(|m| m.as_str()) {
+            Some("ActionInvoked") => {
+                let (id, action): (u32, String) = signal.body().deserialize()?;
+                let ours = shown.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+                if let (Some(about), "default") = (ours, action.as_str()) {
+                    open_from_notification(app, about);
+                }
+            }
+            Some("NotificationClosed") => {
+                let (id, _reason): (u32, u32) = signal.body().deserialize()?;
+                shown.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Bring the window forward and, when the notification was about one conversation, open it.
@@ -126,6 +163,17 @@ fn shorten(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_latest_notifications_are_remembered_for_a_click() {
+        let shown = Shown::default();
+        for id in 1..=(REMEMBERED as u32 + 2) {
+            remember(&shown, id, None);
+        }
+        let shown = shown.lock().unwrap();
+        assert_eq!(shown.len(), REMEMBERED);
+        assert_eq!((shown.first_key_value().map(|(id, _)| *id), shown.last_key_value().map(|(id, _)| *id)), (Some(3), Some(REMEMBERED as u32 + 2)));
+    }
 
     #[test]
     fn markup_in_customer_text_is_escaped() {
