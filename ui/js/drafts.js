@@ -3,6 +3,7 @@
 // stops typing, so a burst of keys is one write.
 
 import { api, errorText } from './api.js';
+import { keyId } from './format.js';
 
 const SAVE_AFTER_MS = 400;
 
@@ -11,22 +12,20 @@ const texts = new Map();
 /** Writes waiting for the agent to pause, per conversation. */
 const timers = new Map();
 
-const keyOf = (conversation) => `${conversation.phone_number_id}|${conversation.contact}`;
-
 /** Read the drafts the app kept (call once, before the list is drawn). */
 export async function loadDrafts() {
-  for (const draft of await api.drafts()) texts.set(keyOf(draft.conversation), draft.text);
+  for (const draft of await api.drafts()) texts.set(keyId(draft.conversation), draft.text);
 }
 
 /** The unsent reply to `conversation`, or ''. */
 export function draftOf(conversation) {
-  return texts.get(keyOf(conversation)) || '';
+  return texts.get(keyId(conversation)) || '';
 }
 
 /** Keep `text` as the unsent reply to `conversation` ('' removes it); `onError` hears a refused
  *  write (a draft past the app's limit) in words. */
 export function setDraft(conversation, text, onError) {
-  const key = keyOf(conversation);
+  const key = keyId(conversation);
   if (text) texts.set(key, text); else texts.delete(key);
   clearTimeout(timers.get(key)?.timer);
   const save = () => {

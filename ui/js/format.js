@@ -139,3 +139,6 @@ export function oneLine(text, max = 90) {
   const s = String(text || '').replace(/\s+/g, ' ').trim();
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
+
+/** One string per conversation (number and contact), for maps and DOM ids. */
+export const keyId = (key) => `${key.phone_number_id}|${key.contact}`;

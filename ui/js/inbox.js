@@ -5,9 +5,8 @@
 import { h, setChildren, $ } from './dom.js';
 import { rowLabels } from './labels.js';
 import { draftOf } from './drafts.js';
-import { windowState, ownerBadge, shortTime, fullTime, oneLine, nowSecs, expiresAt, ownerKind, contactTitle } from './format.js';
+import { windowState, ownerBadge, shortTime, fullTime, oneLine, nowSecs, expiresAt, ownerKind, contactTitle, keyId } from './format.js';
 
-export const keyId = (key) => `${key.phone_number_id}|${key.contact}`;
 const idOf = (c) => keyId(c.conversation);
 
 export class Inbox {

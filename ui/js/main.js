@@ -3,12 +3,12 @@
 
 import { $, setChildren, h } from './dom.js';
 import { api, on, errorText } from './api.js';
-import { Inbox, paintCountdown, keyId } from './inbox.js';
+import { Inbox, paintCountdown } from './inbox.js';
 import { Thread } from './thread.js';
 import { Composer, sameKey } from './composer.js';
 import { renderBanners } from './banners.js';
 import { signOutButton } from './connect.js';
-import { ownerBadge, oneLine, shortTime, expiresAt, ownerKind, contactTitle, numberBeside } from './format.js';
+import { ownerBadge, oneLine, shortTime, expiresAt, ownerKind, contactTitle, numberBeside, keyId } from './format.js';
 import { fromOutbox } from './message.js';
 import { Search } from './search.js';
 import { Reports } from './reports.js';
