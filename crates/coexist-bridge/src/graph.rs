@@ -118,6 +118,15 @@ impl Graph {
         self.call(|| self.http.post(&url).multipart(form()), || async { Departure::unlimited() }, metrics).await
     }
 
+    /// `POST` (block) or `DELETE` (unblock) `/{phone_number_id}/block_users` for one customer.
+    /// Not rate limited: it sends the customer nothing.
+    pub async fn block_user(&self, phone_number_id: &str, user: &str, block: bool, metrics: &Metrics) -> Result<Reply, Unreachable> {
+        let url = format!("{}/{}/block_users", self.base, phone_number_id);
+        let method = if block { Method::POST } else { Method::DELETE };
+        let body = json!({"messaging_product": "whatsapp", "block_users": [{"user": user}]});
+        self.call(|| self.http.request(method.clone(), &url).json(&body), || async { Departure::unlimited() }, metrics).await
+    }
+
     /// Every page of `/{waba_id}/message_templates`. `Err(reply)` is Meta's final error.
     pub async fn templates(&self, waba_id: &str, metrics: &Metrics) -> Result<Result<Vec<Value>, Reply>, Unreachable> {
         let first = format!("{}/{}/message_templates", self.base, waba_id);

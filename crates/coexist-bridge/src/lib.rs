@@ -22,6 +22,7 @@
 pub mod admin;
 mod admin_http;
 pub mod auth;
+mod block;
 pub mod config;
 pub mod db;
 mod envelope;

@@ -23,7 +23,7 @@ use crate::idempotency::KeyLocks;
 use crate::limiter::Limiters;
 use crate::metrics::Metrics;
 use crate::writer::Writer;
-use crate::{admin_http, media, quick_replies, read, relay, send, team, templates, webhook};
+use crate::{admin_http, block, media, quick_replies, read, relay, send, team, templates, webhook};
 
 /// Everything a handler needs. Cheap to clone.
 #[derive(Clone)]
@@ -132,6 +132,7 @@ pub fn router(state: AppState) -> Router {
         .route("/numbers/{id}/conversations/{contact}/notes", post(team::add_note))
         .route("/numbers/{id}/conversations/{contact}/done", put(team::mark_done))
         .route("/numbers/{id}/conversations/{contact}/labels", put(team::label))
+        .route("/numbers/{id}/conversations/{contact}/blocked", put(block::set_blocked))
         .route("/numbers/{id}/conversations/{contact}/presence", post(team::presence))
         .route("/numbers/{id}/templates/sync", post(templates::sync))
         .route("/media/{id}", get(media::get))

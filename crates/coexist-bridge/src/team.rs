@@ -161,8 +161,8 @@ pub(crate) fn trimmed_text(text: &str, what: &str, empty_hint: &str, max: usize)
 /// this bridge, and a contact that looks like one (a conversation the bridge has never seen may
 /// still be named: its customer may be about to write).
 pub struct TeamConversation {
-    phone_number_id: String,
-    contact: String,
+    pub(crate) phone_number_id: String,
+    pub(crate) contact: String,
 }
 
 impl FromRequestParts<AppState> for TeamConversation {

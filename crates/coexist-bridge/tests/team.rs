@@ -254,3 +254,82 @@ async fn a_revoked_agent_s_conversations_go_back_to_the_team() {
     assert_eq!(handed_back(&after, events.len()), vec![("15550003".to_string(), "admin".to_string())]);
     h.shutdown().await;
 }
+
+async fn set_blocked(h: &Harness, token: &str, blocked: bool) -> (u16, Value) {
+    put_team(h, token, NUMBER, CONTACT, "blocked", &json!({"blocked": blocked})).await
+}
+
+#[tokio::test]
+async fn a_block_reaches_meta_first_and_is_relayed_only_once_meta_took_it() {
+    let g = FakeGraph::start().await;
+    let h = Harness::start(Some(g.url.clone()), |_| {}).await;
+    h.add_number(NumberMode::Coexistence, 20);
+    let before = h.events(0).await.len();
+
+    let (status, answer) = set_blocked(&h, &h.agent, true).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!((answer["block"]["blocked"].as_bool(), answer["block"]["by"].as_str()), (Some(true), Some("ana")));
+    let (status, answer) = set_blocked(&h, &h.admin, false).await;
+    assert_eq!(status, 200, "{answer}");
+
+    let calls = g.calls();
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert!(calls[0].path.starts_with("POST /") && calls[0].path.ends_with(&format!("/{NUMBER}/block_users")), "{}", calls[0].path);
+    assert!(calls[1].path.starts_with("DELETE /"), "unblocking is a DELETE: {}", calls[1].path);
+    assert_eq!(calls[0].body, json!({"messaging_product": "whatsapp", "block_users": [{"user": CONTACT}]}));
+    assert_eq!(calls[0].auth.as_deref(), Some(format!("Bearer {ACCESS}").as_str()), "the bridge's token, never the desktop's");
+
+    let events = h.events(0).await;
+    let relayed: Vec<&Value> = events[before..].iter().collect();
+    assert_eq!(relayed.len(), 2);
+    assert_eq!(relayed[0]["kind"], "block");
+    assert_eq!((relayed[0]["payload"]["contact"].as_str(), relayed[0]["payload"]["blocked"].as_bool()), (Some(CONTACT), Some(true)));
+    assert_eq!((relayed[1]["payload"]["blocked"].as_bool(), relayed[1]["payload"]["by"].as_str()), (Some(false), Some("root")));
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn meta_refusing_a_block_is_said_in_words_and_nothing_is_relayed() {
+    let g = FakeGraph::start().await;
+    let h = Harness::start(Some(g.url.clone()), |_| {}).await;
+    h.add_number(NumberMode::Coexistence, 20);
+    let before = h.events(0).await.len();
+    let refusal = json!({
+        "messaging_product": "whatsapp",
+        "block_users": {"failed_users": [{"input": CONTACT, "wa_id": CONTACT, "errors": [{
+            "message": "Re-engagement required", "code": 131047,
+            "error_data": {"details": "User has not messaged in the last 24 hours"}}]}]},
+        "error": {"message": "(#139100) Failed to block/unblock users", "type": "OAuthException", "code": 139100,
+                  "error_data": {"details": "Failed to block some users, see the block_users response list for details"}}
+    });
+    g.script(vec![(400, refusal.clone()), (401, json!({"error": {"message": "Invalid OAuth access token", "code": 190}}))]);
+
+    let (status, answer) = set_blocked(&h, &h.agent, true).await;
+    assert_eq!(status, 400, "{answer}");
+    let message = answer["error"]["message"].as_str().unwrap();
+    assert!(message.contains("only customers who wrote to it in the last 24 hours") && message.contains("131047"), "{message}");
+    assert_eq!(answer["meta"], refusal, "Meta's answer is kept whole");
+
+    let (status, answer) = set_blocked(&h, &h.agent, true).await;
+    assert_eq!(status, 502, "the bridge's token failing is not the desktop's sign-in: {answer}");
+    assert!(answer["error"]["message"].as_str().unwrap().contains("access token"), "{answer}");
+
+    assert_eq!(h.events(0).await.len(), before, "nothing relayed for a block Meta refused");
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn managers_cannot_block_and_a_body_without_blocked_is_refused_before_meta() {
+    let g = FakeGraph::start().await;
+    let h = Harness::start(Some(g.url.clone()), |_| {}).await;
+    h.add_number(NumberMode::Coexistence, 20);
+    let (status, _) = set_blocked(&h, &h.manager, true).await;
+    assert_eq!(status, 403);
+    let (status, answer) = put_team(&h, &h.agent, NUMBER, CONTACT, "blocked", &json!({"block": "yes"})).await;
+    assert_eq!(status, 400);
+    assert!(answer["error"]["message"].as_str().unwrap().contains(r#"{"blocked": true}"#), "{answer}");
+    let (status, _) = put_team(&h, &h.agent, "999", CONTACT, "blocked", &json!({"blocked": true})).await;
+    assert_eq!(status, 404, "a number not on the bridge");
+    assert!(g.calls().is_empty(), "Meta never asked: {:?}", g.calls());
+    h.shutdown().await;
+}

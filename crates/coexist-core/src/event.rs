@@ -209,6 +209,8 @@ pub enum Event {
     Done { conversation: ConversationKey, done: bool, until_ms: Option<i64>, by: String, at_ms: i64 },
     /// A teammate put `label` on the conversation (`on`) or took it off.
     Labeled { conversation: ConversationKey, label: String, on: bool, by: String, at_ms: i64 },
+    /// A teammate blocked the customer on this number (`blocked`), or unblocked them.
+    Blocked { conversation: ConversationKey, blocked: bool, by: String, at_ms: i64 },
     /// The team saved a quick reply under `shortcut` (`text: None`: removed it).
     QuickReply(crate::QuickReply),
     /// A teammate's note on a conversation; `seq` is its relay entry, which identifies it.

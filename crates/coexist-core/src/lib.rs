@@ -3,7 +3,7 @@
 //!
 //! - [`parse_webhook`]: a Meta webhook body to events (strict envelope, tolerant inside).
 //! - [`events_from_relay`]: any entry the bridge relays (webhook, API send, templates, number).
-//! - [`explain_meta_error`]: Meta's error codes in plain words.
+//! - [`explain_meta_error`], [`explain_block_error`]: Meta's error codes in plain words.
 //! - [`rules`]: ownership, the 24 h window, statuses, dedupe, unread, order — in one place.
 
 pub mod body;
@@ -21,7 +21,7 @@ pub use body::{parse_body, unsupported_reason};
 pub use error::ParseError;
 pub use event::*;
 pub use media_types::{sendable_kind, SendableKind, MAX_CAPTION_LEN};
-pub use meta_error::{explain_meta_error, ErrorExplanation};
+pub use meta_error::{explain_block_error, explain_meta_error, ErrorExplanation};
 pub use parse::{contact_key, is_phone_like, parse_webhook, parse_webhook_value, phone_key};
 pub use relay::*;
 pub use relay_events::{events_from_relay, outbound_event, templates_event};

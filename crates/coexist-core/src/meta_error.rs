@@ -132,9 +132,35 @@ pub fn explain_meta_error(code: i64) -> ErrorExplanation {
     }
 }
 
+/// Plain language for why Meta's Block Users API refused to block (or unblock) a customer: the
+/// same codes mean other things there (131047 is about who may be blocked, not the window).
+pub fn explain_block_error(code: i64) -> ErrorExplanation {
+    match code {
+        131047 => ex(
+            "WhatsApp lets a business block only customers who wrote to it in the last 24 hours",
+            "Block them the next time they write, within 24 hours of their message",
+        ),
+        131021 => ex("A number cannot block itself", "Block the customer's number instead"),
+        139101 => ex(
+            "This number's block list is full (64,000 customers)",
+            "Unblock customers who no longer need to be blocked, then try again",
+        ),
+        139102 | 139103 => ex("Meta's block list had a temporary problem", "Try again in a moment"),
+        130429 => ex("Too many block requests at once", "Wait a moment and try again"),
+        other => explain_meta_error(other),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn block_refusals_have_their_own_words_and_fall_back_to_the_general_ones() {
+        assert!(explain_block_error(131047).reason.contains("only customers who wrote to it in the last 24 hours"));
+        assert!(explain_block_error(139101).reason.contains("64,000"));
+        assert_eq!(explain_block_error(190), explain_meta_error(190));
+    }
 
     #[test]
     fn known_codes_have_specific_words() {

@@ -17,7 +17,7 @@ pub struct RelayEvent {
     /// `Webhook`: Meta's webhook body as received. `Outbound`: an [`OutboundRecord`].
     /// `Templates`: a [`TemplateCatalog`]. `Number`: a [`crate::NumberSettings`].
     /// `Assignment`: an [`Assignment`]. `Note`: a [`TeamNote`]. `Done`: a [`DoneMark`].
-    /// `QuickReply`: a [`QuickReply`]. `Label`: a [`LabelMark`].
+    /// `QuickReply`: a [`QuickReply`]. `Label`: a [`LabelMark`]. `Block`: a [`BlockMark`].
     ///
     /// Kept as the JSON text it came as, parsed only when applied: a backlog waiting in memory
     /// costs well under 1 KB an entry this way, ~9 KB as parsed JSON trees.
@@ -56,6 +56,7 @@ pub enum RelayKind {
     Done,
     QuickReply,
     Label,
+    Block,
     /// A kind this build does not know (a newer bridge): kept in the log, not projected,
     /// instead of failing the whole relay page.
     #[serde(other)]
@@ -102,6 +103,19 @@ pub struct LabelMark {
     /// As [`label_name`] made it.
     pub label: String,
     pub on: bool,
+    pub by: String,
+    /// When the bridge took it, Unix milliseconds.
+    pub at_ms: i64,
+}
+
+/// The team blocked a customer on one number (`blocked`), or unblocked them: recorded by the bridge
+/// only after Meta's Block Users API took it. While blocked the customer cannot write to the
+/// number and nobody on the team can message them; every desktop shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BlockMark {
+    pub phone_number_id: String,
+    pub contact: String,
+    pub blocked: bool,
     pub by: String,
     /// When the bridge took it, Unix milliseconds.
     pub at_ms: i64,

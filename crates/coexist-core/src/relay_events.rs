@@ -45,6 +45,11 @@ pub fn events_from_relay(ev: &RelayEvent) -> Result<Vec<Event>, ParseError> {
             let conversation = ConversationKey { contact: contact_key(&l.contact), phone_number_id: l.phone_number_id };
             Ok(vec![Event::Labeled { conversation, label: l.label, on: l.on, by: l.by, at_ms: l.at_ms }])
         }
+        RelayKind::Block => {
+            let b: BlockMark = from_value(&what("block"), payload)?;
+            let conversation = ConversationKey { contact: contact_key(&b.contact), phone_number_id: b.phone_number_id };
+            Ok(vec![Event::Blocked { conversation, blocked: b.blocked, by: b.by, at_ms: b.at_ms }])
+        }
         RelayKind::Note => {
             let n: TeamNote = from_value(&what("team note"), payload)?;
             let conversation = ConversationKey { contact: contact_key(&n.contact), phone_number_id: n.phone_number_id };
@@ -214,6 +219,9 @@ mod tests {
         let label = json!({"phone_number_id": "1", "contact": "15550100", "label": "VIP", "on": true, "by": "ana", "at_ms": 7});
         let events = events_from_relay(&relay(RelayKind::Label, label)).unwrap();
         assert!(matches!(&events[0], Event::Labeled { label, on: true, by, at_ms: 7, .. } if label == "VIP" && by == "ana"));
+        let block = json!({"phone_number_id": "1", "contact": "15550100", "blocked": true, "by": "ana", "at_ms": 8});
+        let events = events_from_relay(&relay(RelayKind::Block, block)).unwrap();
+        assert!(matches!(&events[0], Event::Blocked { blocked: true, by, at_ms: 8, .. } if by == "ana"));
         let err = events_from_relay(&relay(RelayKind::Note, json!({"phone_number_id": "1"}))).unwrap_err();
         assert!(err.to_string().contains("relayed team note (seq 7)"), "{err}");
     }

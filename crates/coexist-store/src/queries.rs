@@ -15,7 +15,8 @@ const DEFAULT_PAGE: u32 = 100;
 const SUMMARY_COLUMNS: &str = "SELECT c.phone_number_id, c.contact, c.state, c.unread, c.last_activity, c.preview,
         ct.name, n.mode, n.display_number, c.assignee, c.done_at_ms, c.done_until_ms, c.marked_unread,
         (SELECT json_group_array(label) FROM
-            (SELECT label FROM conversation_labels WHERE conversation_id = c.id ORDER BY label COLLATE NOCASE))
+            (SELECT label FROM conversation_labels WHERE conversation_id = c.id ORDER BY label COLLATE NOCASE)),
+        c.blocked_by
     FROM conversations c
     LEFT JOIN contacts ct ON ct.phone_number_id = c.phone_number_id AND ct.contact = c.contact
     LEFT JOIN numbers n ON n.phone_number_id = c.phone_number_id";
@@ -65,6 +66,7 @@ fn summary_from_row(row: &Row<'_>, now: i64) -> rusqlite::Result<Result<Conversa
         snoozed_until_ms: if done { snoozed_until_ms } else { None },
         marked_unread: row.get(12)?,
         labels,
+        blocked_by: row.get(14)?,
     }))
 }
 
@@ -189,8 +191,8 @@ impl Store {
         // conversation is read exactly as a stored one would be, from the same columns.
         let sql = format!(
             "WITH conversations (id, phone_number_id, contact, state, unread, last_activity, preview,
-                                 assignee, done_at_ms, done_until_ms, marked_unread)
-                 AS (VALUES (NULL, ?1, ?2, ?3, 0, NULL, NULL, NULL, NULL, NULL, 0))
+                                 assignee, done_at_ms, done_until_ms, marked_unread, blocked_by)
+                 AS (VALUES (NULL, ?1, ?2, ?3, 0, NULL, NULL, NULL, NULL, NULL, 0, NULL))
              {SUMMARY_COLUMNS} WHERE n.phone_number_id IS NOT NULL"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;

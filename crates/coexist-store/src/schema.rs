@@ -379,6 +379,13 @@ const V10: &str = r#"
 CREATE INDEX conversations_unread ON conversations(id) WHERE unread > 0 OR marked_unread;
 "#;
 
+/// Version 11: a customer the team blocked on a number (relayed `block` entries): who did it and
+/// when; unblocking clears both.
+const V11: &str = r#"
+ALTER TABLE conversations ADD COLUMN blocked_by TEXT;
+ALTER TABLE conversations ADD COLUMN blocked_at_ms INTEGER;
+"#;
+
 /// Bring the database to the latest version, saying so when that changed anything: rebuilding
 /// a large table (version 4) takes seconds per million messages, once.
 pub(crate) fn migrate(conn: &mut rusqlite::Connection) -> Result<(), rusqlite_migration::Error> {
@@ -394,7 +401,7 @@ pub(crate) fn migrate(conn: &mut rusqlite::Connection) -> Result<(), rusqlite_mi
 }
 
 pub(crate) fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(crate::campaigns::MIGRATION), M::up(V4), M::up(V5), M::up(V6), M::up(V7), M::up(V8), M::up(crate::drafts::MIGRATION), M::up(V10)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(crate::campaigns::MIGRATION), M::up(V4), M::up(V5), M::up(V6), M::up(V7), M::up(V8), M::up(crate::drafts::MIGRATION), M::up(V10), M::up(V11)])
 }
 
 #[cfg(test)]

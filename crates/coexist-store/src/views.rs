@@ -68,6 +68,9 @@ pub struct ConversationSummary {
     pub marked_unread: bool,
     /// The team's labels on it, alphabetically (team text: render as text only).
     pub labels: Vec<String>,
+    /// The teammate who blocked this customer on this number: while set, the customer cannot
+    /// write to the number and nobody can message them (Meta refuses).
+    pub blocked_by: Option<String>,
 }
 
 /// A label the team uses, with how many conversations carry it.

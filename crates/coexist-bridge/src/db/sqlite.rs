@@ -206,6 +206,7 @@ fn kind_str(kind: RelayKind) -> &'static str {
         RelayKind::Note => "note",
         RelayKind::Done => "done",
         RelayKind::Label => "label",
+        RelayKind::Block => "block",
         RelayKind::QuickReply => "quick_reply",
         RelayKind::Unknown => "unknown",
     }
@@ -221,6 +222,7 @@ fn kind_from_str(s: &str) -> Result<RelayKind, DbError> {
         "note" => RelayKind::Note,
         "done" => RelayKind::Done,
         "label" => RelayKind::Label,
+        "block" => RelayKind::Block,
         "quick_reply" => RelayKind::QuickReply,
         other => return Err(DbError::Conflict(format!("unknown event kind {other:?} in the database"))),
     })

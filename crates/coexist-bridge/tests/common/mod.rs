@@ -173,6 +173,7 @@ impl FakeGraph {
         let app = Router::new()
             .route("/{version}/{id}/messages", post(fake_send))
             .route("/{version}/{waba}/message_templates", get(fake_templates))
+            .route("/{version}/{id}/block_users", post(fake_block).delete(fake_block))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -220,6 +221,26 @@ async fn fake_send(
         Json(json!({"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}],
                     "messages": [{"id": format!("wamid.out.{n}")}]})),
     )
+}
+
+/// Meta's Block Users API: answers from the script, else blocks (or unblocks) everyone asked.
+/// The call is recorded with its method in front of the path (`POST /v21.0/…/block_users`).
+async fn fake_block(
+    State(s): State<Arc<FakeState>>,
+    method: axum::http::Method,
+    Path((version, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> (StatusCode, Json<Value>) {
+    let auth = headers.get("authorization").map(|v| v.to_str().unwrap().to_string());
+    s.calls.lock().unwrap().push(Call { at: Instant::now(), path: format!("{method} /{version}/{id}/block_users"), body: body.clone(), auth });
+    if let Some((status, answer)) = s.script.lock().unwrap().pop_front() {
+        return (StatusCode::from_u16(status).unwrap(), Json(answer));
+    }
+    let users: Vec<Value> =
+        body["block_users"].as_array().unwrap().iter().map(|u| json!({"input": u["user"], "wa_id": u["user"]})).collect();
+    let list = if method == axum::http::Method::POST { "added_users" } else { "removed_users" };
+    (StatusCode::OK, Json(json!({"messaging_product": "whatsapp", "block_users": {list: users}})))
 }
 
 async fn fake_templates(

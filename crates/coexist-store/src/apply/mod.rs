@@ -172,6 +172,7 @@ impl<'c> Batch<'c> {
             }
             Event::Done { conversation, done, until_ms, by, at_ms } => self.done(conversation, *done, *until_ms, by, *at_ms),
             Event::Labeled { conversation, label, on, by, at_ms } => self.labeled(conversation, label, *on, by, *at_ms),
+            Event::Blocked { conversation, blocked, by, at_ms } => self.blocked(conversation, *blocked, by, *at_ms),
             Event::QuickReply(q) => self.quick_reply(q),
             Event::Note { seq, conversation, author, text, at_ms } => self.note(*seq, conversation, author, text, *at_ms),
             // Kept whole in the relay log; nothing to project.
@@ -272,6 +273,7 @@ pub(crate) fn kind_name(kind: RelayKind) -> &'static str {
         RelayKind::Note => "note",
         RelayKind::Done => "done",
         RelayKind::Label => "label",
+        RelayKind::Block => "block",
         RelayKind::QuickReply => "quick_reply",
         RelayKind::Unknown => "unknown",
     }

@@ -1,6 +1,6 @@
-//! The team's own layer on a conversation: who handles it, whether it is done, its labels, and
-//! notes. None changes what the rules decide (owner, window, unread): they are about the team,
-//! not the customer.
+//! The team's own layer on a conversation: who handles it, whether it is done, its labels,
+//! whether its customer is blocked, and notes. None changes what the rules decide (owner, window,
+//! unread): they are about the team, not the customer.
 //!
 //! Done holds until the customer writes again (or, snoozed, until its time), in relay order
 //! (see `apply::messages`): a message that reached the bridge after the mark is one the
@@ -57,6 +57,19 @@ impl Batch<'_> {
         } else {
             self.conn.prepare_cached("DELETE FROM conversation_labels WHERE conversation_id = ?1 AND label = ?2")?.execute(params![id, label])?;
         }
+        Ok(())
+    }
+
+    /// Blocked or not, as the latest entry says (relay order: the bridge took each only after Meta
+    /// did).
+    pub(super) fn blocked(&mut self, key: &ConversationKey, blocked: bool, by: &str, at_ms: i64) -> Result<()> {
+        let conversation = self.conversations.get(self.conn, key)?;
+        conversation.dirty = true;
+        let id = conversation.id;
+        let (blocked_by, blocked_at_ms) = if blocked { (Some(by), Some(at_ms)) } else { (None, None) };
+        self.conn
+            .prepare_cached("UPDATE conversations SET blocked_by = ?2, blocked_at_ms = ?3 WHERE id = ?1")?
+            .execute(params![id, blocked_by, blocked_at_ms])?;
         Ok(())
     }
 
