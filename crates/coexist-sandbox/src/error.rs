@@ -178,6 +178,35 @@ impl GraphError {
         )
     }
 
+    /// 131026, synchronously: the recipient is on this number's block list. Meta documents only
+    /// that "attempts to message a blocked user return an error", not which code. 131026 ("Message
+    /// undeliverable") is Meta's code for a recipient the message cannot reach, the nearest
+    /// documented meaning, so a client's existing handling (do not retry, tell the agent) fits.
+    /// The answer is synchronous (HTTP 400) because the block is known when the request arrives:
+    /// nothing is sent, so no `failed` status follows.
+    pub fn recipient_blocked(wa_id: &str) -> Self {
+        GraphError::new(
+            StatusCode::BAD_REQUEST,
+            131026,
+            None,
+            "(#131026) Message undeliverable",
+            Some(format!("The recipient {wa_id} is on this phone number's block list; unblock them (DELETE /{{phone_number_id}}/block_users) before messaging them.")),
+        )
+    }
+
+    /// 130429: a `block_users` request names more than `max` users; Meta refuses all of it.
+    pub fn too_many_block_users(got: usize, max: usize) -> Self {
+        GraphError::new(
+            StatusCode::BAD_REQUEST,
+            130429,
+            None,
+            "(#130429) Rate limit hit",
+            Some(format!(
+                "A block_users request can name at most {max} users; this one names {got}."
+            )),
+        )
+    }
+
     /// The body Meta sends: `{"error":{message,type,code,error_subcode?,error_data?,fbtrace_id}}`.
     pub fn body(&self, fbtrace_id: &str) -> Value {
         let mut error = json!({

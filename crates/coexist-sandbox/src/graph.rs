@@ -1,6 +1,7 @@
 //! The Graph API subset: `POST /{version}/{phone_number_id}/messages`, `POST .../media` (upload),
 //! `GET`/`POST /{version}/{waba_id}/message_templates` (paged list; create), `GET /{version}/{waba_id}/phone_numbers`,
-//! `GET /{version}/{phone_number_id}`. Every answer, good or bad, is shaped like Meta's.
+//! `GET /{version}/{phone_number_id}`, `POST`/`DELETE`/`GET /{version}/{phone_number_id}/block_users`
+//! (block, unblock, list). Every answer, good or bad, is shaped like Meta's.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,6 +25,10 @@ pub fn routes() -> Router<Arc<Sandbox>> {
         .route("/{version}/{id}/media", post(upload_media).layer(DefaultBodyLimit::max(MAX_UPLOAD_REQUEST)))
         .route("/{version}/{id}/message_templates", get(message_templates).post(submit_template))
         .route("/{version}/{id}/phone_numbers", get(phone_numbers))
+        .route(
+            "/{version}/{id}/block_users",
+            post(block_users).delete(unblock_users).get(blocked_users),
+        )
         .route("/{version}/{id}", get(object))
         .route("/media-download/{id}", get(media_download))
 }
@@ -107,8 +112,14 @@ impl FromRequestParts<Arc<Sandbox>> for GraphCall {
 impl GraphCall {
     /// Meta's answer: the JSON on success, the error body otherwise.
     fn answer(&self, result: Result<Value, GraphError>) -> Response {
+        self.answer_with(result.map(|v| (StatusCode::OK, v)))
+    }
+
+    /// Meta's answer when a body comes with its own status: `block_users` answers 400 when some
+    /// users failed, with a body that still lists the ones that succeeded.
+    fn answer_with(&self, result: Result<(StatusCode, Value), GraphError>) -> Response {
         match result {
-            Ok(v) => (StatusCode::OK, Json(v)).into_response(),
+            Ok((status, v)) => (status, Json(v)).into_response(),
             Err(e) => graph_error(&self.sb, e),
         }
     }
@@ -201,6 +212,25 @@ async fn phone_numbers(call: GraphCall) -> Response {
         let last = data.len().saturating_sub(1);
         json!({"data": data, "paging": {"cursors": {"before": cursor(0), "after": cursor(last)}}})
     }))
+}
+
+/// `POST /{version}/{phone_number_id}/block_users`: block users who wrote in the last 24 hours.
+async fn block_users(call: GraphCall, body: Bytes) -> Response {
+    call.answer_with(json_body(&body).and_then(|b| call.sb.block_users(&call.id, &b)))
+}
+
+/// `DELETE /{version}/{phone_number_id}/block_users`: unblock (the same body as blocking).
+async fn unblock_users(call: GraphCall, body: Bytes) -> Response {
+    call.answer_with(json_body(&body).and_then(|b| call.sb.unblock_users(&call.id, &b)))
+}
+
+/// `GET /{version}/{phone_number_id}/block_users`: the block list, paged like the templates.
+async fn blocked_users(call: GraphCall) -> Response {
+    let base = format!(
+        "http://{}/{}/{}/block_users",
+        call.host, call.version, call.id
+    );
+    call.answer(call.sb.blocked_users(&call.id, &call.query, &base))
 }
 
 /// Opaque page cursors (base64, like Meta's).

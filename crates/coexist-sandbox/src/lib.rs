@@ -5,6 +5,10 @@
 //!   ...) with Meta's success and error bodies and Meta's rules and codes: 24 h window (72 h after a
 //!   referral) → 131047 as an async `failed` status; 20 mps → 130429; pair rate → 131056; unknown
 //!   template → 132001; parameter count → 132000; invalid payment → 131042 (async); bad token → 190.
+//! - Block Users API (`/{version}/{phone_number_id}/block_users`: block, unblock, list): only users
+//!   who wrote in the last 24 h → per-user 131047; self → 131021; 64,000 users → 139101; more than
+//!   1,000 in a request → 130429; partial failures → 139100. A send to a blocked user → 131026
+//!   (synchronous, HTTP 400); a blocked customer's messages never reach the business.
 //! - Signed webhooks (`X-Hub-Signature-256`) from an ordered queue that retries until delivered.
 //! - `/sandbox/...` control routes and seedable scenarios.
 //!

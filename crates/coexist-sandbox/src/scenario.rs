@@ -60,6 +60,10 @@ pub struct ScenarioReport {
     pub steps: usize,
     /// Wamids of the messages the run produced, in order.
     pub wamids: Vec<String>,
+    /// Wamids of customer messages not delivered because the number has blocked the customer
+    /// (Meta drops them silently; a scenario goes on without them).
+    #[serde(default)]
+    pub skipped: Vec<String>,
 }
 
 const FIRST: &[&str] = &[
@@ -398,15 +402,21 @@ pub async fn play(
         name: name.into(),
         seed,
         steps: steps.len(),
-        wamids: Vec::new(),
+        ..Default::default()
     };
     for step in steps {
         let wamid = match step {
-            Step::Customer(m) => Some(sb.customer_message_with(&m, ids)?),
-            Step::Batch(list) => {
-                report.wamids.extend(sb.customer_batch_with(&list, ids)?);
+            Step::Customer(m) if sb.blocks_customer(&m) => {
+                report.skipped.extend(m.id);
                 None
             }
+            Step::Customer(m) => Some(sb.customer_message_with(&m, ids)?),
+            Step::Batch(list) => {
+                play_batch(sb, list, ids, &mut report)?;
+                None
+            }
+            // The redelivery of a message that was never delivered (its customer is blocked).
+            Step::Redeliver(w) if report.skipped.contains(&w) => None,
             Step::Redeliver(w) => {
                 sb.redeliver(&w)?;
                 None
@@ -437,6 +447,24 @@ pub async fn play(
         report.wamids.extend(wamid);
     }
     Ok(report)
+}
+
+/// A batch without the messages of blocked customers (reported as skipped); nothing is emitted
+/// when none is left.
+fn play_batch(
+    sb: &Sandbox,
+    list: Vec<CustomerMessage>,
+    ids: &mut IdGen,
+    report: &mut ScenarioReport,
+) -> Result<(), ControlError> {
+    let (blocked, kept): (Vec<_>, Vec<_>) = list.into_iter().partition(|m| sb.blocks_customer(m));
+    report
+        .skipped
+        .extend(blocked.into_iter().filter_map(|m| m.id));
+    if !kept.is_empty() {
+        report.wamids.extend(sb.customer_batch_with(&kept, ids)?);
+    }
+    Ok(())
 }
 
 /// Plan and play; `now` defaults to the real clock.

@@ -59,7 +59,8 @@ impl OutboundMessage {
     }
 }
 
-fn required(name: &str) -> GraphError {
+/// Meta's answer to a missing parameter: code 100, "The parameter X is required."
+pub(crate) fn required(name: &str) -> GraphError {
     let mut e = GraphError::invalid_parameter(format!("The parameter {name} is required."));
     e.message = format!("(#100) The parameter {name} is required.");
     e
@@ -67,20 +68,7 @@ fn required(name: &str) -> GraphError {
 
 /// Parse and check a send body.
 pub fn parse(body: &Value) -> Result<SendRequest, GraphError> {
-    if !body.is_object() {
-        return Err(GraphError::invalid_parameter(
-            "The request body must be a JSON object.",
-        ));
-    }
-    match body.get("messaging_product").and_then(Value::as_str) {
-        Some("whatsapp") => {}
-        Some(other) => {
-            return Err(GraphError::invalid_value(format!(
-                "messaging_product must be \"whatsapp\", got {other:?}"
-            )))
-        }
-        None => return Err(required("messaging_product")),
-    }
+    check_envelope(body)?;
     if body.get("status").is_some() {
         return parse_mark_read(body);
     }
@@ -131,6 +119,22 @@ pub fn parse(body: &Value) -> Result<SendRequest, GraphError> {
         template,
         biz_opaque_callback_data,
     }))
+}
+
+/// What every Cloud API body needs: a JSON object with `"messaging_product": "whatsapp"`.
+pub(crate) fn check_envelope(body: &Value) -> Result<(), GraphError> {
+    if !body.is_object() {
+        return Err(GraphError::invalid_parameter(
+            "The request body must be a JSON object.",
+        ));
+    }
+    match body.get("messaging_product").and_then(Value::as_str) {
+        Some("whatsapp") => Ok(()),
+        Some(other) => Err(GraphError::invalid_value(format!(
+            "messaging_product must be \"whatsapp\", got {other:?}"
+        ))),
+        None => Err(required("messaging_product")),
+    }
 }
 
 fn parse_mark_read(body: &Value) -> Result<SendRequest, GraphError> {

@@ -4,7 +4,7 @@
 //! customer-service window (24 h, 72 h when the customer came from a referral); Business App echoes,
 //! API sends and history never do; the last side to reply (API or App) owns the conversation.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -122,6 +122,53 @@ pub struct AppMessage {
     pub revoked: bool,
 }
 
+/// The users one number has blocked (`POST /{phone_number_id}/block_users`), in the order they
+/// were blocked: the order `GET .../block_users` lists them. The set answers "is this customer
+/// blocked?" on every send and inbound message without walking up to 64,000 entries.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Blocklist {
+    order: Vec<String>,
+    members: HashSet<String>,
+}
+
+impl Blocklist {
+    pub fn contains(&self, wa_id: &str) -> bool {
+        self.members.contains(wa_id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// Block `wa_id` at the end of the list; false if it was already there (blocking again keeps
+    /// the original position, as a second block changes nothing).
+    pub fn insert(&mut self, wa_id: &str) -> bool {
+        if !self.members.insert(wa_id.to_string()) {
+            return false;
+        }
+        self.order.push(wa_id.to_string());
+        true
+    }
+
+    /// Unblock `wa_id`; false if it was not blocked.
+    pub fn remove(&mut self, wa_id: &str) -> bool {
+        if !self.members.remove(wa_id) {
+            return false;
+        }
+        self.order.retain(|w| w != wa_id);
+        true
+    }
+
+    /// The blocked wa_ids, oldest block first.
+    pub fn users(&self) -> &[String] {
+        &self.order
+    }
+}
+
 /// A number plus its live flags.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct NumberState {
@@ -149,6 +196,8 @@ pub struct State {
     pub media: HashMap<String, String>,
     /// Files the business uploaded (`POST /{phone_number_id}/media`), by media id.
     pub uploads: HashMap<String, crate::media::Upload>,
+    /// Each number's block list, by phone_number_id (absent: nobody blocked yet).
+    pub blocklists: HashMap<String, Blocklist>,
 }
 
 impl State {
@@ -173,6 +222,7 @@ impl State {
             payment_valid: true,
             media: HashMap::new(),
             uploads: HashMap::new(),
+            blocklists: HashMap::new(),
         }
     }
 

@@ -1,8 +1,10 @@
 //! The simulated Cloud API itself: one object holding the state, the id generator, the rate
 //! limiters and the webhook queue, with one method per thing that can happen. HTTP handlers
 //! (`graph`, `control`) and scenarios only call these methods. Phone-side events live in
-//! `phone` (customers, Business App) and `onboarding` (history, contacts, account, templates).
+//! `phone` (customers, Business App) and `onboarding` (history, contacts, account, templates);
+//! the Block Users API in `blocklist`.
 
+mod blocklist;
 mod onboarding;
 mod phone;
 
@@ -180,6 +182,10 @@ impl Sandbox {
         };
         if !number.connected {
             return Err(GraphError::not_registered());
+        }
+        // Refused before the rate limiters count it: a send Meta turns away uses no quota.
+        if self.is_blocked(&pnid, &msg.wa_id) {
+            return Err(GraphError::recipient_blocked(&msg.wa_id));
         }
         if self
             .throughput

@@ -23,7 +23,8 @@ impl Sandbox {
         })
     }
 
-    /// A customer writes in: emits a `messages` webhook; returns the wamid.
+    /// A customer writes in: emits a `messages` webhook; returns the wamid. A customer the
+    /// number has blocked is refused (409): Meta would not deliver their message.
     pub fn customer_message(&self, m: &CustomerMessage) -> Result<String, ControlError> {
         let mut ids = self.ids();
         self.customer_message_with(m, &mut ids)
@@ -46,7 +47,8 @@ impl Sandbox {
     }
 
     /// Several customers' messages in ONE webhook (one `changes[]` entry each), as Meta batches
-    /// under load. All are checked before anything is emitted.
+    /// under load. All are checked before anything is emitted (a blocked customer refuses the
+    /// whole batch with 409).
     pub fn customer_batch(&self, msgs: &[CustomerMessage]) -> Result<Vec<String>, ControlError> {
         let mut ids = self.ids();
         self.customer_batch_with(msgs, &mut ids)
@@ -93,6 +95,12 @@ impl Sandbox {
     ) -> Result<(NumberState, Value), ControlError> {
         inbound::validate(m).map_err(ControlError::BadRequest)?;
         let number = self.control_number(m.phone_number_id.as_deref())?;
+        if self.is_blocked(&number.spec.phone_number_id, &m.from) {
+            return Err(ControlError::Conflict(format!(
+                "customer {} is blocked by number {}, so the business would not receive this message (Meta does not deliver it); unblock them with DELETE /{{version}}/{}/block_users first",
+                m.from, number.spec.phone_number_id, number.spec.phone_number_id
+            )));
+        }
         let ts = m.timestamp.unwrap_or_else(now);
         if ts > now() + 300 {
             return Err(ControlError::BadRequest(format!(
