@@ -48,6 +48,9 @@ mod routes {
     pub fn labels(phone_number_id: &str, contact: &str) -> String {
         format!("/v1/numbers/{phone_number_id}/conversations/{contact}/labels")
     }
+    pub fn blocked(phone_number_id: &str, contact: &str) -> String {
+        format!("/v1/numbers/{phone_number_id}/conversations/{contact}/blocked")
+    }
     pub fn presence(phone_number_id: &str, contact: &str) -> String {
         format!("/v1/numbers/{phone_number_id}/conversations/{contact}/presence")
     }
@@ -296,6 +299,13 @@ impl BridgeClient {
     pub async fn label(&self, conversation: &ConversationKey, label: &str, on: bool) -> Result<(), ClientError> {
         let path = routes::labels(&conversation.phone_number_id, conversation.contact.as_str());
         team_change(self.request(reqwest::Method::PUT, &path).json(&serde_json::json!({ "label": label, "on": on }))).await
+    }
+
+    /// Block the conversation's customer on its number (`false`: unblock), through Meta; every
+    /// desktop sees it through the relay. Meta's refusal comes back in words.
+    pub async fn set_blocked(&self, conversation: &ConversationKey, blocked: bool) -> Result<(), ClientError> {
+        let path = routes::blocked(&conversation.phone_number_id, conversation.contact.as_str());
+        team_change(self.request(reqwest::Method::PUT, &path).json(&serde_json::json!({ "blocked": blocked }))).await
     }
 
     /// Save the team's quick reply `shortcut` (replacing one of that name), or remove it (`None`).

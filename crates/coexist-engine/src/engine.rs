@@ -291,6 +291,7 @@ impl Engine {
         reply_to: Option<&str>,
     ) -> Result<OutboxItem, EngineError> {
         self.require_open_window(conversation)?;
+        self.require_not_blocked(conversation)?;
         let kind = file.kind()?;
         attachment::check_caption(kind, caption)?;
         self.check_quote(conversation, reply_to)?;
@@ -365,7 +366,16 @@ impl Engine {
         }
     }
 
+    /// Meta refuses every message to a customer the team blocked; say so before queueing one.
+    fn require_not_blocked(&self, conversation: &ConversationKey) -> Result<(), EngineError> {
+        match self.shared.store().conversation(conversation, now_secs())?.and_then(|s| s.blocked_by) {
+            Some(by) => Err(EngineError::Invalid(format!("{by} blocked this customer on this number; unblock them to message them"))),
+            None => Ok(()),
+        }
+    }
+
     fn enqueue(&self, conversation: &ConversationKey, message: serde_json::Value) -> Result<OutboxItem, EngineError> {
+        self.require_not_blocked(conversation)?;
         let item = NewOutboxItem {
             idempotency_key: uuid::Uuid::new_v4().to_string(),
             phone_number_id: conversation.phone_number_id.clone(),

@@ -1,5 +1,6 @@
 //! The team's own layer, through the bridge: who handles a conversation, whether it is done (or
-//! snoozed), its labels, notes, and quick replies. The bridge relays each change to every desktop; this one
+//! snoozed), its labels, notes, quick replies, and whether its customer is blocked (that one
+//! through Meta too). The bridge relays each change to every desktop; this one
 //! applies its own from the relay like the others', fetching at once so the agent who acted sees
 //! it without waiting for the stream.
 
@@ -43,6 +44,14 @@ impl Engine {
     pub async fn label(&self, conversation: &ConversationKey, label: &str, on: bool) -> Result<(), EngineError> {
         let label = coexist_core::label_name(label).map_err(EngineError::Invalid)?;
         self.client().label(conversation, &label, on).await?;
+        self.fetch_now().await;
+        Ok(())
+    }
+
+    /// Block the customer on the conversation's number (`false`: unblock). Meta decides (it
+    /// blocks only customers who wrote in the last 24 hours); its refusal comes back in words.
+    pub async fn set_blocked(&self, conversation: &ConversationKey, blocked: bool) -> Result<(), EngineError> {
+        self.client().set_blocked(conversation, blocked).await?;
         self.fetch_now().await;
         Ok(())
     }

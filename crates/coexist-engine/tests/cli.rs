@@ -221,6 +221,14 @@ async fn a_conversation_is_assigned_and_noted_from_the_terminal() {
     assert!(out.ok, "{}", out.stderr);
     let out = coexist(&s, &db, &["list", "--label", "Wholesale order"]).await;
     assert!(out.stdout.contains("no conversations match"), "{}", out.stdout);
+    let out = coexist(&s, &db, &["block", &pnid, "14155550402"]).await;
+    assert!(out.ok && out.stdout.contains("blocked 14155550402"), "{} {}", out.stdout, out.stderr);
+    let out = coexist(&s, &db, &["show", &pnid, "14155550402"]).await;
+    assert!(out.stdout.contains("— blocked by demo-agent"), "{}", out.stdout);
+    let out = coexist(&s, &db, &["block", &pnid, "14155550402", "--unblock"]).await;
+    assert!(out.ok && out.stdout.contains("unblocked"), "{} {}", out.stdout, out.stderr);
+    let out = coexist(&s, &db, &["show", &pnid, "14155550402"]).await;
+    assert!(!out.stdout.contains("blocked by"), "{}", out.stdout);
     let out = coexist(&s, &db, &["label", &pnid, "14155550402", "   "]).await;
     assert!(!out.ok && out.stderr.contains("needs a name"), "refused before the bridge: {}", out.stderr);
     let out = coexist(&s, &db, &["search", "555-0402"]).await;

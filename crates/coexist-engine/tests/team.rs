@@ -220,3 +220,56 @@ async fn the_demo_has_a_teammate() {
     assert!(shown.contains(&"Ben Okafor is yours now".to_string()) && shown.contains(&"sam mentioned you".to_string()), "{shown:?}");
     demo.shutdown().await;
 }
+
+fn blocked_by(engine: &Engine, key: &coexist_core::ConversationKey) -> Option<String> {
+    engine.store().lock().unwrap().conversation(key, now()).unwrap().unwrap().blocked_by
+}
+
+#[tokio::test]
+async fn blocking_a_customer_goes_through_meta_reaches_every_desktop_and_stops_sends_until_unblocked() {
+    let s = stack().await;
+    let (ana, _) = s.engine("ana", SyncMode::LongPoll);
+    let (ben, _) = ben(&s);
+    s.customer_says("14155550122", "Spammer", "BUY CHEAP FOLLOWERS", None).await;
+    let key = s.conversation("14155550122");
+    sync_until_conversation(&ana, &key).await;
+    sync_until_conversation(&ben, &key).await;
+
+    ana.set_blocked(&key, true).await.unwrap();
+    assert_eq!(blocked_by(&ana, &key).as_deref(), Some(coexist_engine::demo::DEMO_AGENT), "the agent who blocked sees it at once");
+    ben.sync_once().await.unwrap();
+    assert_eq!(blocked_by(&ben, &key).as_deref(), Some(coexist_engine::demo::DEMO_AGENT), "and so does the team");
+
+    let refused = ben.send_text(&key, "hello?", None).unwrap_err();
+    assert!(matches!(&refused, EngineError::Invalid(m) if m.contains("blocked this customer")), "{refused}");
+    let resp = s
+        .http
+        .post(format!("{}/sandbox/customers/messages", s.demo.sandbox_url))
+        .json(&serde_json::json!({"from": "14155550122", "type": "text", "text": "hello??"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 409, "Meta holds the block: a blocked customer's message never reaches the business");
+
+    ben.set_blocked(&key, false).await.unwrap();
+    ana.sync_once().await.unwrap();
+    assert_eq!(blocked_by(&ana, &key), None);
+    ana.send_text(&key, "Sorry, we got it wrong", None).unwrap();
+    let report = ana.drain_outbox(std::time::Duration::from_secs(10)).await.unwrap();
+    assert_eq!(report.sent, 1, "Meta takes messages to them again: {report:?}");
+    s.demo.shutdown().await;
+}
+
+#[tokio::test]
+async fn meta_refusing_to_block_a_customer_silent_for_a_day_is_said_in_words_and_changes_nothing() {
+    let s = stack().await;
+    let (ana, _) = s.engine("ana", SyncMode::LongPoll);
+    s.customer_says("14155550133", "Old Customer", "thanks!", Some(now() - 2 * 86_400)).await;
+    let key = s.conversation("14155550133");
+    sync_until_conversation(&ana, &key).await;
+
+    let refused = ana.set_blocked(&key, true).await.unwrap_err().to_string();
+    assert!(refused.contains("only customers who wrote to it in the last 24 hours"), "{refused}");
+    assert_eq!(blocked_by(&ana, &key), None);
+    s.demo.shutdown().await;
+}

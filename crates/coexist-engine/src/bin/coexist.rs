@@ -121,6 +121,14 @@ enum Command {
         #[arg(long)]
         remove: bool,
     },
+    /// Block a conversation's customer on its number, through Meta (`--unblock`: let them
+    /// write again). Meta blocks only customers who wrote in the last 24 hours.
+    Block {
+        phone_number_id: String,
+        contact: String,
+        #[arg(long)]
+        unblock: bool,
+    },
     /// Who conversations can be assigned to.
     Team,
     /// The team's quick replies: answers typed as /shortcut in the app's reply box.
@@ -368,6 +376,11 @@ async fn run(cli: Cli) -> Result<()> {
             println!("{} {}", if remove { "label taken off:" } else { "labelled" }, terminal_safe(&label, 40));
             Ok(())
         }
+        Command::Block { phone_number_id, contact, unblock } => {
+            engine.set_blocked(&key(&phone_number_id, &contact)?, !unblock).await?;
+            println!("{} {}", if unblock { "unblocked" } else { "blocked" }, terminal_safe(&contact, 64));
+            Ok(())
+        }
         Command::QuickReply(QuickReplyCommand::List) => {
             let replies = engine.store().lock().map_err(|_| anyhow!("store lock poisoned"))?.quick_replies()?;
             if replies.is_empty() {
@@ -509,10 +522,11 @@ fn show(engine: &Engine, key: &ConversationKey, limit: u32) -> Result<()> {
     let Some(summary) = store.conversation(key, now())? else {
         bail!("no conversation with {} on {} in the local inbox; run `coexist sync --once`", key.contact.as_str(), key.phone_number_id);
     };
-    println!("{} (+{}) — window: {} — assigned to: {}{}", display_name(summary.contact_name.as_deref(), key), key.contact.as_str(),
+    println!("{} (+{}) — window: {} — assigned to: {}{}{}", display_name(summary.contact_name.as_deref(), key), key.contact.as_str(),
         summary.window_explanation.as_deref().map(|e| terminal_safe(e, 200)).unwrap_or_else(|| "open".into()),
         summary.assignee.as_deref().map(|a| terminal_safe(a, 60)).unwrap_or_else(|| "nobody".into()),
-        if summary.done { " — done" } else { "" });
+        if summary.done { " — done" } else { "" },
+        summary.blocked_by.as_deref().map(|b| format!(" — blocked by {}", terminal_safe(b, 60))).unwrap_or_default());
     for m in store.messages(key, None, limit)? {
         let who = match m.side {
             Side::Customer => "customer".to_string(),
