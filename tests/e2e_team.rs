@@ -8,7 +8,8 @@
 //! adds and removes one of their own. Marked unread, it waits under Unread until opened. Ben
 //! writing to Cleo shows live in the agent's window. Searching finds Ben's note and opens it in
 //! the thread, and finds Cleo by her number. Labels: Ben's shows on Cleo's row, the agent adds
-//! one from the header, lists one label's conversations and takes Ben's off.
+//! one from the header, lists one label's conversations and takes Ben's off. The agent blocks
+//! Cleo (through Meta) and unblocks her.
 //!
 //! Run: `xvfb-run -a dbus-run-session -- cargo test -p coexist-inbox --test e2e_team`
 
@@ -121,6 +122,36 @@ async fn labels(ui: &Ui, ben: &Teammate) {
     assert_eq!(header, json!([LABEL]));
     ui.click("filter-all").await;
     ui.wait("All again, the menu set back", "return document.querySelector('[data-testid=label-filter]').value === '' && document.querySelector(`[data-testid=conversation-item][data-contact='${arguments[0]}']`) ? true : null", vec![json!(CLEO)]).await;
+}
+
+/// The agent blocks Cleo from the header (asked first, in the page): Meta holds the block (her
+/// next message never arrives), the composer says who blocked her, the row says Blocked, Ben's
+/// side of the bridge sees it; Unblock from the composer brings the reply box back.
+async fn block(ui: &Ui, ben: &Teammate, stack: &Stack) {
+    ui.click("block-customer").await;
+    let question = ui.wait("the question before blocking", "const q = document.querySelector('[data-testid=block-confirm]'); return q.hidden ? null : q.querySelector('[data-testid=block-question]').textContent", vec![]).await;
+    assert!(question.as_str().unwrap().starts_with("Block Cleo? They will not be able to write to this number"), "{question}");
+    ui.click("block-confirm-no").await;
+    assert_eq!(ui.js("return document.querySelector('[data-testid=block-confirm]').hidden", vec![]).await, json!(true), "Cancel blocks nobody");
+    assert!(ben.relayed("block").await.is_empty());
+
+    ui.click("block-customer").await;
+    ui.click("block-confirm-yes").await;
+    let notice = ui.wait("the composer to say Cleo is blocked", "const n = document.querySelector('[data-testid=blocked-notice]'); return n ? n.textContent : null", vec![]).await;
+    assert!(notice.as_str().unwrap().starts_with(&format!("Blocked by {AGENT}. This customer cannot write")), "{notice}");
+    assert_eq!(ui.js("return document.querySelector('[data-testid=composer-text]')", vec![]).await, Value::Null, "no reply box");
+    ui.wait("Blocked on Cleo's row", "return document.querySelector(`[data-testid=conversation-item][data-contact='${arguments[0]}'] [data-testid=blocked-tag]`) ? true : null", vec![json!(CLEO)]).await;
+    assert_eq!(ui.js("return document.querySelector('[data-testid=block-customer]').textContent", vec![]).await, json!("Unblock"));
+    let marks = ben.relayed("block").await;
+    assert_eq!((marks[0]["blocked"].as_bool(), marks[0]["by"].as_str()), (Some(true), Some(AGENT)));
+    let refused = stack.customer_says(CLEO, "Cleo", "Hello??", None).await.unwrap_err().to_string();
+    assert!(refused.contains("409"), "Meta holds the block: {refused}");
+    std::fs::write(e2e_support::harness::screenshot_path("blocked.png"), ui.c.screenshot().await.unwrap()).unwrap();
+
+    ui.click("blocked-unblock").await;
+    ui.wait("the reply box back", "return document.querySelector('[data-testid=composer-text]') ? true : null", vec![]).await;
+    assert_eq!(ben.relayed("block").await.last().unwrap()["blocked"], json!(false));
+    ui.wait("Blocked off Cleo's row", "return document.querySelector(`[data-testid=conversation-item][data-contact='${arguments[0]}'] [data-testid=blocked-tag]`) ? null : true", vec![json!(CLEO)]).await;
 }
 
 const ETA: &str = "<b id=pwn2>Orders</b> ship within 2 days.";
@@ -292,6 +323,7 @@ async fn scenario(ui: &Ui, ben: &Teammate, stack: &Stack) {
     keyboard_search(ui).await;
 
     labels(ui, ben).await;
+    block(ui, ben, stack).await;
 
     let assignments = ben.relayed("assignment").await;
     assert_eq!(assignments.last().unwrap()["assignee"], Value::Null);

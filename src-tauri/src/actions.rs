@@ -217,6 +217,11 @@ impl Backend {
         self.engine.label(conversation, label, on).await.map_err(err)
     }
 
+    /// Block the customer on the conversation's number for the whole team (`false`: unblock).
+    pub async fn set_blocked(&self, conversation: &ConversationKey, blocked: bool) -> ActionResult<()> {
+        self.engine.set_blocked(conversation, blocked).await.map_err(err)
+    }
+
     /// The labels the team uses, with how many conversations carry each.
     pub fn labels(&self) -> ActionResult<Vec<LabelCount>> {
         self.reader().labels().map_err(err)

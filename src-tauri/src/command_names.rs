@@ -28,6 +28,7 @@ pub const COMMANDS: &[&str] = &[
     "mark_done",
     "label",
     "labels",
+    "set_blocked",
     "quick_replies",
     "save_quick_reply",
     "search",

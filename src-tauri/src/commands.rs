@@ -134,6 +134,12 @@ pub async fn label(backend: State<'_, Backend>, conversation: ConversationKey, l
     backend.label(&conversation, &label, on).await
 }
 
+/// Block the conversation's customer on its number (`blocked: false` unblocks), through Meta.
+#[tauri::command]
+pub async fn set_blocked(backend: State<'_, Backend>, conversation: ConversationKey, blocked: bool) -> ActionResult<()> {
+    backend.set_blocked(&conversation, blocked).await
+}
+
 /// The labels the team uses, with how many conversations carry each.
 #[tauri::command]
 pub async fn labels(backend: State<'_, Backend>) -> ActionResult<Vec<coexist_store::LabelCount>> {

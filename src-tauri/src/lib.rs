@@ -72,6 +72,7 @@ pub fn run() {
             commands::mark_done,
             commands::label,
             commands::labels,
+            commands::set_blocked,
             commands::quick_replies,
             commands::save_quick_reply,
             commands::search,

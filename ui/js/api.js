@@ -56,6 +56,7 @@ export const api = {
   searchNotes: (form) => invoke('search_notes', { form }),
   label: (conversation, label, on) => invoke('label', { conversation, label, on }),
   labels: () => invoke('labels'),
+  setBlocked: (conversation, blocked) => invoke('set_blocked', { conversation, blocked }),
   findPeople: (text, phoneNumberId) => invoke('find_people', { text, phoneNumberId: phoneNumberId || null }),
   noteContext: (seq) => invoke('note_context', { seq }),
   historyProgress: () => invoke('history_progress'),

@@ -1,7 +1,8 @@
 // The composer: free text, or a photo or file with a caption, optionally quoting a message, while
 // the customer-service window is open (an unsent text is kept per conversation: drafts.js); once
 // it is closed (or Meta answered 131047) it becomes the template picker: approved templates of the
-// number, one field per parameter, a live preview and validation before anything is sent.
+// number, one field per parameter, a live preview and validation before anything is sent. A
+// blocked customer gets neither: the composer says so and offers Unblock (block.js).
 
 import { h, setChildren, $ } from './dom.js';
 import { windowState, expiresAt, previewOf, oneLine } from './format.js';
@@ -9,9 +10,11 @@ import { describe, preview, validate, build, filterTemplates, uploadedKey } from
 import { headerUpload } from './header_media.js';
 import { suggest } from './quick_replies.js';
 import { draftOf, setDraft } from './drafts.js';
+import { blockedNotice } from './block.js';
 
 export class Composer {
-  constructor({ sendText, sendTemplate, sendFile, loadTemplates, typing, quickReplies, manageQuickReplies }) {
+  constructor({ sendText, sendTemplate, sendFile, loadTemplates, typing, quickReplies, manageQuickReplies, unblock }) {
+    this.unblock = unblock;
     this.quickReplies = quickReplies;
     this.manageQuickReplies = manageQuickReplies;
     this.el = $('composer');
@@ -28,7 +31,7 @@ export class Composer {
 
   /** Show the composer for `conv`; rebuilds only when the conversation or the mode changes. */
   show(conv) {
-    const mode = windowState(expiresAt(conv)).open ? 'text' : 'template';
+    const mode = conv.blocked_by ? 'blocked' : windowState(expiresAt(conv)).open ? 'text' : 'template';
     const same = this.conv && sameKey(this.conv.conversation, conv.conversation) && this.mode === mode;
     this.conv = conv;
     this.el.hidden = false;
@@ -39,6 +42,7 @@ export class Composer {
     this.reply = null;
     this.typedAt = 0;
     if (mode === 'text') this.textMode();
+    else if (mode === 'blocked') setChildren(this.el, blockedNotice(conv, this.unblock));
     else this.templateMode();
   }
 

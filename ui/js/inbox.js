@@ -73,6 +73,7 @@ export class Inbox {
         h('span', { class: `badge badge-${badge.kind}`, 'data-testid': 'owner-badge', dataset: { owner: badge.kind }, text: badge.label }),
         c.done ? h('span', { class: 'done-tag', 'data-testid': 'done-tag', title: c.snoozed_until_ms ? `Back ${fullTime(c.snoozed_until_ms / 1000)}` : null,
           text: c.snoozed_until_ms ? `Snoozed · ${shortTime(Math.floor(c.snoozed_until_ms / 1000), now)}` : 'Done' }) : null,
+        c.blocked_by ? h('span', { class: 'blocked-tag', 'data-testid': 'blocked-tag', title: `Blocked by ${c.blocked_by}`, text: 'Blocked' }) : null,
         c.assignee ? h('span', { class: 'assignee', 'data-testid': 'assignee', title: `Assigned to ${c.assignee}`,
           text: `→ ${c.assignee === this.me ? 'you' : c.assignee}` }) : null,
         rowLabels(c.labels),

@@ -18,6 +18,7 @@ import { QuickReplies, QuickReplyManager } from './quick_replies.js';
 import { NewConversation } from './new_conversation.js';
 import { Labels } from './labels.js';
 import { loadDrafts } from './drafts.js';
+import { BlockControl } from './block.js';
 
 const PAGE = 50;
 
@@ -45,9 +46,11 @@ const composer = new Composer({
   loadTemplates: (conv) => api.templates(conv.conversation.phone_number_id),
   // Best effort: the customer not seeing "typing…" is no reason to bother the agent.
   typing: (conv) => { api.typing(conv.conversation).catch(() => {}); },
+  unblock: (conv) => block.set(conv, false),
 });
 
 const team = new TeamControls({ toast: (text, action) => toast(text, action) });
+const block = new BlockControl({ toast: (text) => toast(text) });
 const labels = new Labels({
   onFilter: (filter) => setFilter(filter),
   onKnown: (known) => search?.setLabels(known),
@@ -140,6 +143,7 @@ function showHeader(conv) {
   paintCountdown($('conv-window'), expiresAt(conv));
   $('conv-window').title = conv.window_explanation || '';
   team.show(conv);
+  block.show(conv);
   labels.show(conv);
   composer.show(conv);
 }
@@ -189,6 +193,7 @@ function closeConversation() {
   $('conv-head').hidden = true;
   $('thread').hidden = true;
   team.hide();
+  block.hide();
   composer.hide();
   $('empty-state').hidden = false;
 }
