@@ -126,7 +126,8 @@ async fn labels(ui: &Ui, ben: &Teammate) {
 
 /// The agent blocks Cleo from the header (asked first, in the page): Meta holds the block (her
 /// next message never arrives), the composer says who blocked her, the row says Blocked, Ben's
-/// side of the bridge sees it; Unblock from the composer brings the reply box back.
+/// side of the bridge sees it; Unblock from the composer brings the reply box back. Blocking
+/// Dora, silent for two days, is refused by Meta in words.
 async fn block(ui: &Ui, ben: &Teammate, stack: &Stack) {
     ui.click("block-customer").await;
     let question = ui.wait("the question before blocking", "const q = document.querySelector('[data-testid=block-confirm]'); return q.hidden ? null : q.querySelector('[data-testid=block-question]').textContent", vec![]).await;
@@ -152,7 +153,24 @@ async fn block(ui: &Ui, ben: &Teammate, stack: &Stack) {
     ui.wait("the reply box back", "return document.querySelector('[data-testid=composer-text]') ? true : null", vec![]).await;
     assert_eq!(ben.relayed("block").await.last().unwrap()["blocked"], json!(false));
     ui.wait("Blocked off Cleo's row", "return document.querySelector(`[data-testid=conversation-item][data-contact='${arguments[0]}'] [data-testid=blocked-tag]`) ? null : true", vec![json!(CLEO)]).await;
+
+    // Dora last wrote two days ago: Meta refuses, and the agent reads why.
+    let two_days_ago = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64 - 2 * 86_400;
+    stack.customer_says(DORA, "Dora", "Thanks for everything", Some(two_days_ago)).await.unwrap();
+    ui.wait("Dora's row", "const r = document.querySelector(`[data-testid=conversation-item][data-contact='${arguments[0]}']`); if (!r) return null; r.click(); return true", vec![json!(DORA)]).await;
+    ui.wait("Dora open", "return document.querySelector('[data-testid=conv-head]').dataset.contact === arguments[0] || null", vec![json!(DORA)]).await;
+    ui.click("block-customer").await;
+    ui.click("block-confirm-yes").await;
+    let toast = ui.wait("Meta's refusal", "const t = document.querySelector('[data-testid=toast]'); return !t.hidden && t.textContent.startsWith('Could not block') ? t.textContent : null", vec![]).await;
+    assert!(toast.as_str().unwrap().contains("only customers who wrote to it in the last 24 hours"), "{toast}");
+    assert_eq!(ui.js("return document.querySelector('[data-testid=block-customer]').textContent", vec![]).await, json!("Block"), "not blocked");
+    assert_eq!(ui.js("return document.querySelector('[data-testid=block-confirm]').hidden", vec![]).await, json!(false), "the question stays, to try again or cancel");
+    ui.click("block-confirm-no").await;
+    ui.wait("Cleo's row", "const r = document.querySelector(`[data-testid=conversation-item][data-contact='${arguments[0]}']`); if (!r) return null; r.click(); return true", vec![json!(CLEO)]).await;
+    ui.wait("Cleo open again", "return document.querySelector('[data-testid=conv-head]').dataset.contact === arguments[0] || null", vec![json!(CLEO)]).await;
 }
+
+const DORA: &str = "15551238002";
 
 const ETA: &str = "<b id=pwn2>Orders</b> ship within 2 days.";
 
