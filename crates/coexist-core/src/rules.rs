@@ -257,6 +257,16 @@ impl ConversationState {
         (covered && !already && recent).then_some(inbound)
     }
 
+    /// When the customer's unanswered message was written (Meta time), if they wrote last: no
+    /// business reply (API or App; history does not count) came after their latest message.
+    pub fn waiting_since(&self) -> Option<Timestamp> {
+        let inbound = self.last_inbound.as_ref()?;
+        match &self.last_reply {
+            Some(reply) if reply.at >= *inbound => None,
+            _ => Some(inbound.timestamp),
+        }
+    }
+
     /// Who answers this conversation now.
     pub fn owner(&self) -> Owner {
         self.last_reply.as_ref().map(|r| r.owner.clone()).unwrap_or(Owner::Unowned)
@@ -578,6 +588,24 @@ mod tests {
         m.referral = Some(serde_json::json!({"source_type": "ad"}));
         let s = state(&[Event::Message(m)]);
         assert_eq!(s.window(T + 71 * 3600), WindowState::Open { expires_at: T + FREE_ENTRY_WINDOW_SECS, remaining_secs: 3600 });
+    }
+
+    #[test]
+    fn the_customer_waits_from_their_latest_message_until_any_business_reply_in_meta_time() {
+        let asked = Event::Message(msg("in", Side::Customer, T));
+        assert_eq!(state(&[]).waiting_since(), None, "nobody wrote");
+        assert_eq!(state(&[asked.clone()]).waiting_since(), Some(T));
+        let again = Event::Message(msg("in2", Side::Customer, T + 30));
+        assert_eq!(state(&[again.clone(), asked.clone()]).waiting_since(), Some(T + 30), "since their latest message, whatever the arrival order");
+        for side in [Side::Api, Side::App] {
+            let reply = Event::Message(msg("out", side, T + 60));
+            assert_eq!(state(&[asked.clone(), reply.clone()]).waiting_since(), None, "{side:?} answered");
+            assert_eq!(state(&[reply, asked.clone(), again.clone()]).waiting_since(), None, "a reply arriving first still answers");
+        }
+        let history = Event::Message(msg("old", Side::History, T + 60));
+        assert_eq!(state(&[asked.clone(), history]).waiting_since(), Some(T), "history is no reply");
+        let earlier_reply = Event::Message(msg("out", Side::Api, T - 60));
+        assert_eq!(state(&[asked, earlier_reply]).waiting_since(), Some(T), "a reply before the question answers nothing");
     }
 
     #[test]

@@ -16,7 +16,7 @@ const SUMMARY_COLUMNS: &str = "SELECT c.phone_number_id, c.contact, c.state, c.u
         ct.name, n.mode, n.display_number, c.assignee, c.done_at_ms, c.done_until_ms, c.marked_unread,
         (SELECT json_group_array(label) FROM
             (SELECT label FROM conversation_labels WHERE conversation_id = c.id ORDER BY label COLLATE NOCASE)),
-        c.blocked_by
+        c.blocked_by, c.waiting_since
     FROM conversations c
     LEFT JOIN contacts ct ON ct.phone_number_id = c.phone_number_id AND ct.contact = c.contact
     LEFT JOIN numbers n ON n.phone_number_id = c.phone_number_id";
@@ -33,11 +33,7 @@ fn summary_from_row(row: &Row<'_>, now: i64) -> rusqlite::Result<Result<Conversa
         WindowState::Closed { reason } => Some(reason.describe()),
         WindowState::Open { .. } => None,
     };
-    let unanswered = match (&state.last_inbound, &state.last_reply) {
-        (Some(inbound), Some(reply)) => *inbound > reply.at,
-        (Some(_), None) => true,
-        (None, _) => false,
-    };
+    let waiting_since: Option<i64> = row.get(15)?;
     let mode: Option<String> = row.get(7)?;
     let (done_at_ms, snoozed_until_ms): (Option<i64>, Option<i64>) = (row.get(10)?, row.get(11)?);
     let done = done_at_ms.is_some() && snoozed_until_ms.is_none_or(|until| until > now * 1000);
@@ -56,7 +52,8 @@ fn summary_from_row(row: &Row<'_>, now: i64) -> rusqlite::Result<Result<Conversa
         window,
         window_explanation,
         unread: row.get(3)?,
-        unanswered,
+        unanswered: waiting_since.is_some(),
+        waiting_since,
         last_activity: row.get(4)?,
         preview: row.get(5)?,
         number_mode: mode.as_deref().map(parse_mode),
@@ -74,23 +71,36 @@ fn summary_from_row(row: &Row<'_>, now: i64) -> rusqlite::Result<Result<Conversa
 /// word for word, or SQLite would not use it.
 pub(crate) const UNREAD_COUNT: &str = "SELECT count(*) FROM conversations WHERE unread > 0 OR marked_unread";
 
+/// The conversation list's query; the Waiting list (customers who wrote last, not blocked) in
+/// waiting order, every other in activity order.
+pub(crate) fn list_sql(waiting: bool) -> String {
+    // The partial index's own condition, word for word, so SQLite reads the waiting in order.
+    let waiting = if waiting {
+        "AND c.waiting_since IS NOT NULL AND c.blocked_by IS NULL ORDER BY c.waiting_since, c.id"
+    } else {
+        "ORDER BY c.last_activity DESC, c.id DESC"
+    };
+    format!(
+        "{SUMMARY_COLUMNS}
+         WHERE (?1 IS NULL OR c.phone_number_id = ?1)
+           AND (?2 IS NULL OR c.assignee = ?2 OR (c.assignee IS NULL AND c.owner = 'api' AND c.owner_agent = ?2))
+           AND (?3 = 0 OR c.owner = 'app')
+           AND (?4 IS NULL OR (c.window_open_until > ?5 AND c.window_open_until <= ?5 + ?4))
+           AND (?6 = 0 OR c.unread > 0 OR c.marked_unread)
+           AND (?9 = 0 OR c.assignee IS NULL)
+           AND (?10 IS NULL OR (c.done_at_ms IS NOT NULL AND (c.done_until_ms IS NULL OR c.done_until_ms > ?5 * 1000)) = ?10)
+           AND (?11 IS NULL OR EXISTS (SELECT 1 FROM conversation_labels l WHERE l.conversation_id = c.id AND l.label = ?11))
+           {waiting}
+         LIMIT ?7 OFFSET ?8"
+    )
+}
+
 impl Store {
-    /// The conversation list, latest activity (Meta time) first. `now` (Unix seconds) decides
-    /// the window state shown and the `window_closing_within_secs` filter.
+    /// The conversation list, latest activity (Meta time) first (the Waiting list: longest
+    /// waiting first). `now` (Unix seconds) decides the window state shown and the
+    /// `window_closing_within_secs` filter.
     pub fn conversations(&self, filter: &ConversationFilter, now: i64) -> Result<Vec<ConversationSummary>> {
-        let sql = format!(
-            "{SUMMARY_COLUMNS}
-             WHERE (?1 IS NULL OR c.phone_number_id = ?1)
-               AND (?2 IS NULL OR c.assignee = ?2 OR (c.assignee IS NULL AND c.owner = 'api' AND c.owner_agent = ?2))
-               AND (?3 = 0 OR c.owner = 'app')
-               AND (?4 IS NULL OR (c.window_open_until > ?5 AND c.window_open_until <= ?5 + ?4))
-               AND (?6 = 0 OR c.unread > 0 OR c.marked_unread)
-               AND (?9 = 0 OR c.assignee IS NULL)
-               AND (?10 IS NULL OR (c.done_at_ms IS NOT NULL AND (c.done_until_ms IS NULL OR c.done_until_ms > ?5 * 1000)) = ?10)
-               AND (?11 IS NULL OR EXISTS (SELECT 1 FROM conversation_labels l WHERE l.conversation_id = c.id AND l.label = ?11))
-             ORDER BY c.last_activity DESC, c.id DESC
-             LIMIT ?7 OFFSET ?8"
-        );
+        let sql = list_sql(filter.waiting);
         let limit = if filter.limit == 0 { DEFAULT_PAGE } else { filter.limit };
         let closing = filter.window_closing_within_secs.map(|s| s.clamp(0, 10 * 365 * 86_400));
         let mut stmt = self.conn.prepare_cached(&sql)?;
@@ -191,8 +201,8 @@ impl Store {
         // conversation is read exactly as a stored one would be, from the same columns.
         let sql = format!(
             "WITH conversations (id, phone_number_id, contact, state, unread, last_activity, preview,
-                                 assignee, done_at_ms, done_until_ms, marked_unread, blocked_by)
-                 AS (VALUES (NULL, ?1, ?2, ?3, 0, NULL, NULL, NULL, NULL, NULL, 0, NULL))
+                                 assignee, done_at_ms, done_until_ms, marked_unread, blocked_by, waiting_since)
+                 AS (VALUES (NULL, ?1, ?2, ?3, 0, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL))
              {SUMMARY_COLUMNS} WHERE n.phone_number_id IS NOT NULL"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;

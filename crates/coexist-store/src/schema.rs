@@ -386,6 +386,22 @@ ALTER TABLE conversations ADD COLUMN blocked_by TEXT;
 ALTER TABLE conversations ADD COLUMN blocked_at_ms INTEGER;
 "#;
 
+/// Version 12: since when the customer has waited for a reply (`ConversationState::waiting_since`,
+/// kept beside the state like the window's columns), so the "Waiting" list reads the customers who
+/// wrote last, longest waiting first, from the partial index. Filled in for the conversations
+/// already stored by the same rule, in SQL: their latest message is newer, in Meta time (then
+/// wamid, as `Mark` orders), than the latest business reply.
+const V12: &str = r#"
+ALTER TABLE conversations ADD COLUMN waiting_since INTEGER;
+UPDATE conversations SET waiting_since = json_extract(state, '$.last_inbound.timestamp')
+ WHERE json_extract(state, '$.last_inbound.timestamp') IS NOT NULL
+   AND (json_extract(state, '$.last_reply.at.timestamp') IS NULL
+        OR json_extract(state, '$.last_inbound.timestamp') > json_extract(state, '$.last_reply.at.timestamp')
+        OR (json_extract(state, '$.last_inbound.timestamp') = json_extract(state, '$.last_reply.at.timestamp')
+            AND json_extract(state, '$.last_inbound.wamid') > json_extract(state, '$.last_reply.at.wamid')));
+CREATE INDEX conversations_waiting ON conversations(waiting_since, id) WHERE waiting_since IS NOT NULL;
+"#;
+
 /// Bring the database to the latest version, saying so when that changed anything: rebuilding
 /// a large table (version 4) takes seconds per million messages, once.
 pub(crate) fn migrate(conn: &mut rusqlite::Connection) -> Result<(), rusqlite_migration::Error> {
@@ -401,7 +417,7 @@ pub(crate) fn migrate(conn: &mut rusqlite::Connection) -> Result<(), rusqlite_mi
 }
 
 pub(crate) fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(crate::campaigns::MIGRATION), M::up(V4), M::up(V5), M::up(V6), M::up(V7), M::up(V8), M::up(crate::drafts::MIGRATION), M::up(V10), M::up(V11)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(crate::campaigns::MIGRATION), M::up(V4), M::up(V5), M::up(V6), M::up(V7), M::up(V8), M::up(crate::drafts::MIGRATION), M::up(V10), M::up(V11), M::up(V12)])
 }
 
 #[cfg(test)]
@@ -417,6 +433,40 @@ mod tests {
     #[test]
     fn migrations_apply_to_an_empty_database() {
         super::migrations().to_latest(&mut connection()).expect("migrations apply to an empty database");
+    }
+
+    #[test]
+    fn version_12_fills_in_waiting_since_by_the_rules_own_order() {
+        use coexist_core::rules::{ConversationState, Mark, Owner, ReplyMark};
+        let mut conn = connection();
+        super::migrations().to_version(&mut conn, 11).unwrap();
+        let state = |inbound: Option<(i64, &str)>, reply: Option<(i64, &str)>| ConversationState {
+            last_inbound: inbound.map(|(ts, w)| Mark::new(ts, w)),
+            last_reply: reply.map(|(ts, w)| ReplyMark { at: Mark::new(ts, w), owner: Owner::App }),
+            ..Default::default()
+        };
+        let cases = [
+            state(Some((100, "wamid.a")), None),
+            state(Some((100, "wamid.a")), Some((150, "wamid.b"))),
+            state(Some((200, "wamid.a")), Some((150, "wamid.b"))),
+            state(Some((100, "wamid.b")), Some((100, "wamid.a"))),
+            state(Some((100, "wamid.a")), Some((100, "wamid.b"))),
+            state(None, Some((100, "wamid.b"))),
+            ConversationState::default(),
+        ];
+        for (id, s) in cases.iter().enumerate() {
+            conn.execute(
+                "INSERT INTO conversations (id, phone_number_id, contact, state) VALUES (?1, 'pn', ?2, ?3)",
+                rusqlite::params![id as i64, format!("1555{id}"), serde_json::to_string(s).unwrap()],
+            )
+            .unwrap();
+        }
+        super::migrations().to_latest(&mut conn).unwrap();
+        for (id, s) in cases.iter().enumerate() {
+            let filled: Option<i64> =
+                conn.query_row("SELECT waiting_since FROM conversations WHERE id = ?1", [id as i64], |r| r.get(0)).unwrap();
+            assert_eq!(filled, s.waiting_since(), "case {id}: {s:?}");
+        }
     }
 
     #[test]
@@ -515,4 +565,22 @@ mod tests {
         let plan: String = conn.query_row(&format!("EXPLAIN QUERY PLAN {}", crate::queries::UNREAD_COUNT), [], |r| r.get(3)).unwrap();
         assert!(plan.contains("conversations_unread"), "{plan}");
     }
+
+    #[test]
+    fn the_waiting_list_reads_its_partial_index_in_order() {
+        let mut conn = connection();
+        super::migrations().to_latest(&mut conn).unwrap();
+        let plan = |waiting: bool| -> Vec<String> {
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {}", crate::queries::list_sql(waiting))).unwrap();
+            // The list's eleven parameters, as an unfiltered first page binds them.
+            let unfiltered = rusqlite::params![None::<String>, None::<String>, false, None::<i64>, 0, false, 50, 0, false, None::<bool>, None::<String>];
+            stmt.query_map(unfiltered, |r| r.get(3)).unwrap().collect::<rusqlite::Result<_>>().unwrap()
+        };
+        let sorts = |plan: &[String]| plan.iter().filter(|step| step.contains("TEMP B-TREE")).count();
+        let (waiting, by_activity) = (plan(true), plan(false));
+        assert!(waiting[0].starts_with("SEARCH c USING INDEX conversations_waiting"), "{waiting:?}");
+        // The one sort left is the labels' own (alphabetical, per row), as in the usual list.
+        assert_eq!(sorts(&waiting), sorts(&by_activity), "read in order, not sorted: {waiting:?}");
+    }
+
 }

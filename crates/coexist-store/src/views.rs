@@ -27,6 +27,8 @@ pub struct ConversationFilter {
     pub unread_only: bool,
     /// Only conversations carrying this label.
     pub label: Option<String>,
+    /// Only conversations whose customer wrote last (not blocked), longest waiting first.
+    pub waiting: bool,
     /// Page size; 0 means the default (100).
     pub limit: u32,
     pub offset: u32,
@@ -51,6 +53,8 @@ pub struct ConversationSummary {
     /// The customer wrote last: their latest message is newer than the latest business reply
     /// (API or App; history does not count).
     pub unanswered: bool,
+    /// When they wrote that unanswered message (Meta time, Unix seconds): waiting since then.
+    pub waiting_since: Option<i64>,
     /// Meta timestamp of the latest message of any side.
     pub last_activity: Option<i64>,
     /// Plain text of the latest message (control characters removed, truncated).

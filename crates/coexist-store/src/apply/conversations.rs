@@ -184,7 +184,8 @@ pub(crate) fn save(conn: &Connection, conv: &CachedConversation) -> Result<()> {
              window_open_until = ?6, window_closed_by_meta = ?7, unread = ?8, last_activity = ?9,
              preview_wamid = coalesce(?10, preview_wamid), preview = coalesce(?11, preview),
              done_at_ms = CASE WHEN ?12 THEN NULL ELSE done_at_ms END,
-             done_until_ms = CASE WHEN ?12 THEN NULL ELSE done_until_ms END
+             done_until_ms = CASE WHEN ?12 THEN NULL ELSE done_until_ms END,
+             waiting_since = ?13
          WHERE id = ?1",
     )?;
     update.execute(params![
@@ -199,7 +200,8 @@ pub(crate) fn save(conn: &Connection, conv: &CachedConversation) -> Result<()> {
         last_activity,
         preview_wamid,
         preview,
-        conv.reopen
+        conv.reopen,
+        state.waiting_since()
     ])?;
     Ok(())
 }
