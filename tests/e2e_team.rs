@@ -9,7 +9,7 @@
 //! writing to Cleo shows live in the agent's window. Searching finds Ben's note and opens it in
 //! the thread, and finds Cleo by her number. Labels: Ben's shows on Cleo's row, the agent adds
 //! one from the header, lists one label's conversations and takes Ben's off. The agent blocks
-//! Cleo (through Meta) and unblocks her.
+//! Cleo (through Meta) and unblocks her. Waiting lists who wrote last, longest waiting first.
 //!
 //! Run: `xvfb-run -a dbus-run-session -- cargo test -p coexist-inbox --test e2e_team`
 
@@ -171,6 +171,22 @@ async fn block(ui: &Ui, ben: &Teammate, stack: &Stack) {
 }
 
 const DORA: &str = "15551238002";
+
+/// Waiting lists the customers who wrote last, longest waiting first (Dora, two days; then Cleo),
+/// each row saying for how long; the agent's reply takes Cleo off. Cleo's conversation is open.
+async fn waiting(ui: &Ui) {
+    ui.click("filter-waiting").await;
+    // Under All, Cleo (latest activity) comes first: Dora first says the Waiting list is shown.
+    let rows = ui.wait("Dora, then Cleo, under Waiting", "const r = [...document.querySelectorAll('[data-testid=conversation-item]')].map(e => [e.dataset.contact, e.querySelector('[data-testid=waiting-tag]')?.textContent]); return r.length === 2 && r[0][0] === arguments[0] ? r : null", vec![json!(DORA)]).await;
+    assert!(rows[0][1].as_str().unwrap().starts_with("Waiting 2 d "), "{rows}");
+    assert_eq!(rows[1][0], json!(CLEO), "{rows}");
+    assert!(rows[1][1].as_str().unwrap().starts_with("Waiting "), "{rows}");
+    std::fs::write(e2e_support::harness::screenshot_path("waiting.png"), ui.c.screenshot().await.unwrap()).unwrap();
+    ui.c.find(Locator::Css("[data-testid=composer-text]")).await.unwrap().send_keys("Your refund went out this morning.").await.unwrap();
+    ui.click("send-text").await;
+    ui.wait("Cleo answered, off Waiting", "const r = [...document.querySelectorAll('[data-testid=conversation-item]')].map(e => e.dataset.contact); return r.length === 1 ? r : null", vec![]).await;
+    ui.click("filter-all").await;
+}
 
 const ETA: &str = "<b id=pwn2>Orders</b> ship within 2 days.";
 
@@ -342,6 +358,7 @@ async fn scenario(ui: &Ui, ben: &Teammate, stack: &Stack) {
 
     labels(ui, ben).await;
     block(ui, ben, stack).await;
+    waiting(ui).await;
 
     let assignments = ben.relayed("assignment").await;
     assert_eq!(assignments.last().unwrap()["assignee"], Value::Null);

@@ -62,9 +62,13 @@ pub fn filter_for(name: &str, agent: &str) -> ActionResult<ConversationFilter> {
             f.done = Some(false);
         }
         "done" => f.done = Some(true),
+        "waiting" => {
+            f.waiting = true;
+            f.done = Some(false);
+        }
         other => {
             return Err(format!(
-                "unknown filter {other:?}; use all, mine, unassigned, done, app, closing or unread"
+                "unknown filter {other:?}; use all, mine, unassigned, waiting, done, app, closing or unread"
             ))
         }
     }
@@ -380,6 +384,8 @@ mod tests {
         assert!(unassigned.unassigned && unassigned.done == Some(false));
         assert_eq!(filter_for("mine", "ana").unwrap().done, Some(false), "done is off the work queues");
         assert_eq!(filter_for("done", "ana").unwrap().done, Some(true));
+        let waiting = filter_for("waiting", "ana").unwrap();
+        assert!(waiting.waiting && waiting.done == Some(false), "waiting for the team, not done");
         assert_eq!(filter_for("label:VIP: gold", "ana").unwrap().label.as_deref(), Some("VIP: gold"));
         assert!(filter_for("everything", "ana")
             .unwrap_err()

@@ -37,6 +37,17 @@ export function windowState(expiresAt, now = nowSecs()) {
   return { state: left < AMBER_UNDER ? 'closing' : 'open', open: true, label, secondsLeft: left };
 }
 
+/** How long a customer who wrote last has waited (`since`: Unix seconds, Meta time). */
+export function waitedFor(since, now = nowSecs()) {
+  const waited = Math.max(0, now - since);
+  const days = Math.floor(waited / 86_400);
+  const hours = Math.floor((waited % 86_400) / HOUR);
+  const minutes = Math.floor((waited % HOUR) / 60);
+  if (days > 0) return `Waiting ${days} d ${hours} h`;
+  if (hours > 0) return `Waiting ${hours} h ${minutes} m`;
+  return minutes > 0 ? `Waiting ${minutes} m` : 'Waiting under 1 m';
+}
+
 /** Who owns the conversation: the side that sent the last business reply. */
 export function ownerBadge(owner, agent) {
   switch (owner) {

@@ -1,11 +1,12 @@
-// The inbox list: conversations by last activity, with ownership, window countdown, unread count
-// and a text-only preview (or the agent's unsent reply). Keyboard: ↑/↓ move, Enter opens; Alt+↑/↓
+// The inbox list: conversations by last activity (Waiting: longest waiting first), with ownership,
+// window countdown, how long the customer has waited, unread count and a text-only preview (or
+// the agent's unsent reply). Keyboard: ↑/↓ move, Enter opens; Alt+↑/↓
 // opens the previous/next conversation from anywhere.
 
 import { h, setChildren, $ } from './dom.js';
 import { rowLabels } from './labels.js';
 import { draftOf } from './drafts.js';
-import { windowState, ownerBadge, shortTime, fullTime, oneLine, nowSecs, expiresAt, ownerKind, contactTitle, keyId } from './format.js';
+import { windowState, ownerBadge, shortTime, fullTime, oneLine, nowSecs, expiresAt, ownerKind, contactTitle, keyId, waitedFor } from './format.js';
 
 const idOf = (c) => keyId(c.conversation);
 
@@ -37,12 +38,15 @@ export class Inbox {
     this.list.setAttribute('aria-activedescendant', this.activeId ? domId(this.activeId) : '');
   }
 
-  /** Refresh countdowns without rebuilding anything else. */
+  /** Refresh countdowns and waiting times without rebuilding anything else. */
   tick() {
     const now = nowSecs();
     for (const li of this.list.children) {
       const conv = this.items.find((c) => idOf(c) === li.dataset.conversationId);
-      if (conv) paintCountdown(li.querySelector('.countdown'), expiresAt(conv), now);
+      if (!conv) continue;
+      paintCountdown(li.querySelector('.countdown'), expiresAt(conv), now);
+      const waiting = li.querySelector('.waiting-tag');
+      if (waiting) waiting.textContent = waitedFor(conv.waiting_since, now);
     }
   }
 
@@ -73,6 +77,7 @@ export class Inbox {
         h('span', { class: `badge badge-${badge.kind}`, 'data-testid': 'owner-badge', dataset: { owner: badge.kind }, text: badge.label }),
         c.done ? h('span', { class: 'done-tag', 'data-testid': 'done-tag', title: c.snoozed_until_ms ? `Back ${fullTime(c.snoozed_until_ms / 1000)}` : null,
           text: c.snoozed_until_ms ? `Snoozed · ${shortTime(Math.floor(c.snoozed_until_ms / 1000), now)}` : 'Done' }) : null,
+        waitingTag(c, now),
         c.blocked_by ? h('span', { class: 'blocked-tag', 'data-testid': 'blocked-tag', title: `Blocked by ${c.blocked_by}`, text: 'Blocked' }) : null,
         c.assignee ? h('span', { class: 'assignee', 'data-testid': 'assignee', title: `Assigned to ${c.assignee}`,
           text: `→ ${c.assignee === this.me ? 'you' : c.assignee}` }) : null,
@@ -127,6 +132,14 @@ export class Inbox {
 }
 
 /** Element ids must not carry raw customer data into selectors; hex-encode. */
+/** How long the customer has waited for the team, on the rows of customers who wrote last (not
+ *  on done or blocked ones: nobody is expected to answer those). */
+function waitingTag(c, now) {
+  if (!c.waiting_since || c.done || c.blocked_by) return null;
+  return h('span', { class: 'waiting-tag', 'data-testid': 'waiting-tag', title: `Wrote ${fullTime(c.waiting_since)}; nobody has answered yet`,
+    text: waitedFor(c.waiting_since, now) });
+}
+
 function domId(id) {
   let out = 'conv-';
   for (const ch of id) out += ch.codePointAt(0).toString(16).padStart(2, '0');

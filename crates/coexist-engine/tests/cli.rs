@@ -203,6 +203,8 @@ async fn a_conversation_is_assigned_and_noted_from_the_terminal() {
     assert!(!out.ok && out.stderr.contains("one word"), "{}", out.stderr);
     let out = coexist(&s, &db, &["list", "--filter", "unassigned"]).await;
     assert!(out.stdout.contains("14155550402"), "{}", out.stdout);
+    let out = coexist(&s, &db, &["list", "--filter", "waiting"]).await;
+    assert!(out.stdout.contains("14155550402"), "Bo wrote last: {}", out.stdout);
 
     let out = coexist(&s, &db, &["assign", &pnid, "14155550402", "--to", "demo-agent"]).await;
     assert!(out.ok, "{}", out.stderr);

@@ -274,6 +274,8 @@ enum ListFilter {
     Mine,
     /// Conversations nobody on the team is assigned to (and not done).
     Unassigned,
+    /// Customers who wrote last, longest waiting first (not done, not blocked).
+    Waiting,
     /// Conversations marked done (until the customer writes again).
     Done,
     /// Conversations last answered from the WhatsApp Business App.
@@ -482,6 +484,10 @@ async fn list(engine: &Engine, filter: Option<ListFilter>, number: Option<String
             f.done = Some(false);
         }
         Some(ListFilter::Done) => f.done = Some(true),
+        Some(ListFilter::Waiting) => {
+            f.waiting = true;
+            f.done = Some(false);
+        }
         None => {}
     }
     let rows = engine.store().lock().map_err(|_| anyhow!("store lock poisoned"))?.conversations(&f, now())?;
