@@ -13,10 +13,10 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use base64::Engine as _;
 use serde_json::{json, Value};
 
 use crate::error::GraphError;
+use crate::paging::Cursors;
 use crate::sandbox::{number_listing, Sandbox};
 
 pub fn routes() -> Router<Arc<Sandbox>> {
@@ -210,7 +210,7 @@ async fn phone_numbers(call: GraphCall) -> Response {
     call.answer(call.require_waba("get").map(|()| {
         let data: Vec<Value> = call.sb.numbers().iter().map(number_listing).collect();
         let last = data.len().saturating_sub(1);
-        json!({"data": data, "paging": {"cursors": {"before": cursor(0), "after": cursor(last)}}})
+        json!({"data": data, "paging": {"cursors": {"before": TEMPLATES.cursor(0), "after": TEMPLATES.cursor(last)}}})
     }))
 }
 
@@ -233,21 +233,8 @@ async fn blocked_users(call: GraphCall) -> Response {
     call.answer(call.sb.blocked_users(&call.id, &call.query, &base))
 }
 
-/// Opaque page cursors (base64, like Meta's).
-fn cursor(index: usize) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("tpl:{index}"))
-}
-
-fn parse_cursor(c: &str) -> Option<usize> {
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(c)
-        .ok()?;
-    String::from_utf8(raw)
-        .ok()?
-        .strip_prefix("tpl:")?
-        .parse()
-        .ok()
-}
+/// The template listing's cursors (also the number listing's, one page long).
+const TEMPLATES: Cursors = Cursors("tpl");
 
 async fn message_templates(call: GraphCall) -> Response {
     let base = format!("http://{}/{}/{}/message_templates", call.host, call.version, call.id);
@@ -267,18 +254,6 @@ fn template_page(
     q: &HashMap<String, String>,
     base: &str,
 ) -> Result<Value, GraphError> {
-    let limit: usize = match q.get("limit") {
-        None => 25,
-        Some(l) => l
-            .parse()
-            .ok()
-            .filter(|n| (1..=1000).contains(n))
-            .ok_or_else(|| {
-                GraphError::invalid_parameter(format!(
-                    "limit must be a number from 1 to 1000, got {l:?}"
-                ))
-            })?,
-    };
     let filter = |key: &str, value: &str| {
         q.get(key)
             .map(|f| f.eq_ignore_ascii_case(value))
@@ -299,49 +274,22 @@ fn template_page(
         })
         .map(|t| t.to_json())
         .collect();
-    let bad_cursor = |c: &str| {
-        GraphError::invalid_parameter(format!("cursor {c:?} is not one this API gave out"))
-    };
-    let (start, end) = match (q.get("after"), q.get("before")) {
-        (Some(a), _) => {
-            let i = parse_cursor(a).ok_or_else(|| bad_cursor(a))?;
-            (i + 1, (i + 1 + limit).min(all.len()))
-        }
-        (None, Some(b)) => {
-            let i = parse_cursor(b).ok_or_else(|| bad_cursor(b))?.min(all.len());
-            (i.saturating_sub(limit), i)
-        }
-        (None, None) => (0, limit.min(all.len())),
-    };
-    let start = start.min(all.len());
-    let end = end.max(start);
-    let page: Vec<Value> = all[start..end]
+    let page = TEMPLATES.page(q, all.len())?;
+    let data: Vec<Value> = all[page.start..page.end]
         .iter()
         .map(|t| pick_fields(t, q.get("fields")))
         .collect();
-    if page.is_empty() {
+    if data.is_empty() {
         return Ok(json!({"data": []}));
     }
-    let mut paging = json!({"cursors": {"before": cursor(start), "after": cursor(end - 1)}});
     let mut extra = String::new();
     for key in ["fields", "status", "language", "category", "name"] {
         if let Some(v) = q.get(key) {
             extra.push_str(&format!("&{key}={}", urlencode(v)));
         }
     }
-    if end < all.len() {
-        paging["next"] = json!(format!(
-            "{base}?limit={limit}{extra}&after={}",
-            cursor(end - 1)
-        ));
-    }
-    if start > 0 {
-        paging["previous"] = json!(format!(
-            "{base}?limit={limit}{extra}&before={}",
-            cursor(start)
-        ));
-    }
-    Ok(json!({"data": page, "paging": paging}))
+    let paging = TEMPLATES.paging(&page, all.len(), base, &extra);
+    Ok(json!({"data": data, "paging": paging}))
 }
 
 fn pick_fields(t: &Value, fields: Option<&String>) -> Value {
@@ -377,9 +325,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cursors_round_trip_and_versions_are_checked() {
-        assert_eq!(parse_cursor(&cursor(7)), Some(7));
-        assert_eq!(parse_cursor("garbage!"), None);
+    fn versions_are_checked() {
         assert!(check_version("v21.0").is_ok());
         assert!(check_version("21.0").is_err());
         assert!(check_version("v21").is_err());

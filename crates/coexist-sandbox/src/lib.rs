@@ -32,6 +32,7 @@ pub mod history;
 pub mod ids;
 pub mod inbound;
 pub mod media;
+pub mod paging;
 pub mod payloads;
 pub mod sandbox;
 pub mod scenario;

@@ -15,11 +15,11 @@
 use std::collections::HashMap;
 
 use axum::http::StatusCode;
-use base64::Engine as _;
 use serde_json::{json, Value};
 
 use super::{now, Sandbox};
 use crate::error::GraphError;
+use crate::paging::Cursors;
 use crate::inbound::CustomerMessage;
 use crate::send::{check_envelope, normalize_phone, required};
 use crate::state::{NumberState, State, DAY};
@@ -313,83 +313,21 @@ fn apply(
     Ok(())
 }
 
-/// Opaque page cursors (base64, like Meta's); `blk:` keeps them apart from template cursors.
-fn cursor(index: usize) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("blk:{index}"))
-}
-
-fn parse_cursor(c: &str) -> Option<usize> {
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(c)
-        .ok()?;
-    String::from_utf8(raw)
-        .ok()?
-        .strip_prefix("blk:")?
-        .parse()
-        .ok()
-}
-
-/// `limit` as the template listing reads it: 1 to 1000, 25 when absent.
-fn page_limit(q: &HashMap<String, String>) -> Result<usize, GraphError> {
-    let Some(l) = q.get("limit") else {
-        return Ok(25);
-    };
-    l.parse()
-        .ok()
-        .filter(|n| (1..=1000).contains(n))
-        .ok_or_else(|| {
-            GraphError::invalid_parameter(format!(
-                "limit must be a number from 1 to 1000, got {l:?}"
-            ))
-        })
-}
-
-/// The `[start, end)` range of the list a request's `after`/`before` cursor and `limit` ask for.
-fn page_range(
-    q: &HashMap<String, String>,
-    len: usize,
-    limit: usize,
-) -> Result<(usize, usize), GraphError> {
-    let read = |c: &String| {
-        parse_cursor(c).ok_or_else(|| {
-            GraphError::invalid_parameter(format!("cursor {c:?} is not one this API gave out"))
-        })
-    };
-    let (start, end) = match (q.get("after"), q.get("before")) {
-        (Some(a), _) => {
-            let i = read(a)?.saturating_add(1);
-            (i, i.saturating_add(limit))
-        }
-        (None, Some(b)) => {
-            let i = read(b)?.min(len);
-            (i.saturating_sub(limit), i)
-        }
-        (None, None) => (0, limit),
-    };
-    let start = start.min(len);
-    Ok((start, end.min(len).max(start)))
-}
+/// The block list's cursors (`blk`: a template listing's are refused here).
+const BLOCKED: Cursors = Cursors("blk");
 
 /// One page in Meta's shape: `data[]` of `{messaging_product, wa_id}`, `paging.cursors` and the
 /// `next`/`previous` links when there is more.
 fn page(users: &[String], q: &HashMap<String, String>, base: &str) -> Result<Value, GraphError> {
-    let limit = page_limit(q)?;
-    let (start, end) = page_range(q, users.len(), limit)?;
-    if start == end {
+    let page = BLOCKED.page(q, users.len())?;
+    if page.start == page.end {
         return Ok(json!({"data": []}));
     }
-    let data: Vec<Value> = users[start..end]
+    let data: Vec<Value> = users[page.start..page.end]
         .iter()
         .map(|w| json!({"messaging_product": "whatsapp", "wa_id": w}))
         .collect();
-    let mut paging = json!({"cursors": {"before": cursor(start), "after": cursor(end - 1)}});
-    if end < users.len() {
-        paging["next"] = json!(format!("{base}?limit={limit}&after={}", cursor(end - 1)));
-    }
-    if start > 0 {
-        paging["previous"] = json!(format!("{base}?limit={limit}&before={}", cursor(start)));
-    }
-    Ok(json!({"data": data, "paging": paging}))
+    Ok(json!({"data": data, "paging": BLOCKED.paging(&page, users.len(), base, "")}))
 }
 
 #[cfg(test)]
