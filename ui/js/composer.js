@@ -98,7 +98,7 @@ export class Composer {
       const text = input.value;
       const file = attachment.file;
       if (!file && !text.trim()) return;
-      if (!file && text.length > MAX_TEXT) { showError(error, 'A WhatsApp text can be at most 4096 characters.'); return; }
+      if (!file && text.length > MAX_TEXT) { showError(error, 'A WhatsApp text can be at most 4,096 characters.'); return; }
       button.disabled = true;
       const replyTo = this.reply?.wamid;
       try {

@@ -186,7 +186,7 @@ enum SendCommand {
         phone_number_id: String,
         /// The customer's number (digits, country code first).
         contact: String,
-        /// What to say (at most 4096 characters).
+        /// What to say (at most 4,096 characters).
         text: String,
         /// Reply to this message of the conversation (its wamid, from `show`): quoted above.
         #[arg(long)]
