@@ -744,7 +744,7 @@ async fn scenario(
     assert_eq!(ui.js(type_js, vec![json!(4100)]).await, json!("4 characters over WhatsApp's 4,096"));
     ui.click("send-text").await;
     let refused = ui.wait("the send refused", "const e = document.querySelector('[data-testid=composer-error]'); return e && !e.hidden ? e.textContent : null", vec![]).await;
-    assert!(refused.as_str().unwrap().contains("at most 4096"), "{refused}");
+    assert!(refused.as_str().unwrap().contains("at most 4,096 characters"), "{refused}");
     assert_eq!(ui.js(type_js, vec![json!(0)]).await, Value::Null);
     ui.open(eve).await;
     ui.wait_row("Ana's row without a draft", ana, "r.preview.includes('come back to you') && !r.preview.startsWith('Draft: ')").await;
