@@ -1,11 +1,11 @@
 //! Blocking a customer: `PUT /v1/numbers/{id}/conversations/{contact}/blocked` with
-//! `{"blocked": true}` (or `false` to unblock). Unlike the team's other marks this one reaches
+//! `{"blocked": true}` (or `false` to unblock); `GET /v1/numbers/{id}/blocked` lists them. Unlike the team's other marks this one reaches
 //! Meta (its Block Users API): the customer can no longer write to the number and nobody can
 //! message them. The bridge relays a `block` entry only once Meta took it, so every desktop shows
 //! what Meta enforces.
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -67,4 +67,20 @@ fn refused(reply: &Reply, contact: &str, block: bool) -> Response {
     let status = if reply.status == 400 { StatusCode::BAD_REQUEST } else { StatusCode::BAD_GATEWAY };
     let body: Value = json!({"error": {"message": message, "type": "meta", "code": code}, "meta": reply.body});
     (status, Json(body)).into_response()
+}
+
+/// `GET /v1/numbers/{id}/blocked`: the number's block list as Meta keeps it (customers blocked
+/// outside Coexist included): `{"phone_number_id", "blocked": [wa_id...]}`. Agents and admins.
+pub async fn list_blocked(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
+    caller.require_send()?;
+    crate::send::require_access_token(&state)?;
+    let number = crate::send::known_number(&state, &id).await?;
+    match state.graph.blocked_users(&number.phone_number_id, &state.metrics).await {
+        Ok(Ok(blocked)) => Ok(Json(json!({"phone_number_id": number.phone_number_id, "blocked": blocked})).into_response()),
+        Ok(Err(reply)) => {
+            let status = if reply.status == 400 { StatusCode::BAD_REQUEST } else { StatusCode::BAD_GATEWAY };
+            Ok((status, Json(crate::send::with_explanation(reply.body))).into_response())
+        }
+        Err(e) => Err(ApiError::new(StatusCode::GATEWAY_TIMEOUT, format!("{e}; try again later"))),
+    }
 }

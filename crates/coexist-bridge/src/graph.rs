@@ -16,7 +16,7 @@ use crate::metrics::Metrics;
 
 /// Meta's "throughput limit reached" error code.
 pub const RATE_LIMIT_CODE: i64 = 130429;
-/// Pages followed at most when syncing templates (a loop guard).
+/// Pages followed at most in one listing (a loop guard; 50,000 items at 100 a page).
 const MAX_PAGES: usize = 500;
 
 #[derive(Clone)]
@@ -129,7 +129,19 @@ impl Graph {
 
     /// Every page of `/{waba_id}/message_templates`. `Err(reply)` is Meta's final error.
     pub async fn templates(&self, waba_id: &str, metrics: &Metrics) -> Result<Result<Vec<Value>, Reply>, Unreachable> {
-        let first = format!("{}/{}/message_templates", self.base, waba_id);
+        self.every_page(format!("{}/{}/message_templates", self.base, waba_id), "template list", metrics).await
+    }
+
+    /// Every page of `/{phone_number_id}/block_users`: the number's block list, `wa_id`s in
+    /// Meta's order (those blocked outside Coexist too, from the Business App say).
+    pub async fn blocked_users(&self, phone_number_id: &str, metrics: &Metrics) -> Result<Result<Vec<String>, Reply>, Unreachable> {
+        let pages = self.every_page(format!("{}/{}/block_users", self.base, phone_number_id), "block list", metrics).await?;
+        Ok(pages.map(|users| users.iter().filter_map(|u| u.get("wa_id")?.as_str().map(str::to_string)).collect()))
+    }
+
+    /// Every item of a paged Graph listing at `first`, following Meta's `paging`. `what` names
+    /// the listing in the error a page without `data` gets.
+    async fn every_page(&self, first: String, what: &str, metrics: &Metrics) -> Result<Result<Vec<Value>, Reply>, Unreachable> {
         let mut url = format!("{first}?limit=100");
         let mut all = Vec::new();
         for _ in 0..MAX_PAGES {
@@ -140,7 +152,7 @@ impl Graph {
             let Some(data) = reply.body.get("data").and_then(Value::as_array) else {
                 return Ok(Err(Reply {
                     status: 502,
-                    body: json!({"error": {"message": "Meta's template list has no `data` array", "type": "bridge"}}),
+                    body: json!({"error": {"message": format!("Meta's {what} has no `data` array"), "type": "bridge"}}),
                     transient: false,
                 }));
             };
@@ -150,7 +162,7 @@ impl Graph {
                 None => return Ok(Ok(all)),
             }
         }
-        tracing::warn!(waba_id, pages = MAX_PAGES, "stopped following template pages");
+        tracing::warn!(what, pages = MAX_PAGES, "stopped following pages");
         Ok(Ok(all))
     }
 

@@ -333,3 +333,29 @@ async fn managers_cannot_block_and_a_body_without_blocked_is_refused_before_meta
     assert!(g.calls().is_empty(), "Meta never asked: {:?}", g.calls());
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_block_list_is_read_from_meta_every_page_of_it() {
+    let g = FakeGraph::start().await;
+    let h = Harness::start(Some(g.url.clone()), |_| {}).await;
+    h.add_number(NumberMode::Coexistence, 20);
+    for contact in ["15550101", "15550102", "15550103"] {
+        let (status, answer) = put_team(&h, &h.agent, NUMBER, contact, "blocked", &json!({"blocked": true})).await;
+        assert_eq!(status, 200, "{answer}");
+    }
+    put_team(&h, &h.admin, NUMBER, "15550102", "blocked", &json!({"blocked": false})).await;
+    // One blocked outside Coexist (on the phone, say): Meta's list is the truth.
+    g.state.blocked.lock().unwrap().push("15550199".into());
+
+    let (status, list) = h.get_json(&format!("/v1/numbers/{NUMBER}/blocked"), &h.agent).await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["blocked"], json!(["15550101", "15550103", "15550199"]), "two pages of two, followed");
+    let pages = g.calls().iter().filter(|c| c.path.contains("/block_users?")).count();
+    assert_eq!(pages, 2);
+
+    let (status, _) = h.get_json(&format!("/v1/numbers/{NUMBER}/blocked"), &h.manager).await;
+    assert_eq!(status, 403, "managers review; they neither block nor list");
+    let (status, _) = h.get_json("/v1/numbers/999/blocked", &h.agent).await;
+    assert_eq!(status, 404);
+    h.shutdown().await;
+}

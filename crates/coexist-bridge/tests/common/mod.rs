@@ -152,6 +152,8 @@ pub struct FakeState {
     /// Answers for the next `/messages` calls; empty means success.
     pub script: Mutex<VecDeque<(u16, Value)>>,
     pub templates: Mutex<Vec<Value>>,
+    /// The number's block list, as the fake's block and unblock calls left it.
+    pub blocked: Mutex<Vec<String>>,
     pub page_size: AtomicU64,
     pub addr: Mutex<String>,
     counter: AtomicU64,
@@ -173,7 +175,7 @@ impl FakeGraph {
         let app = Router::new()
             .route("/{version}/{id}/messages", post(fake_send))
             .route("/{version}/{waba}/message_templates", get(fake_templates))
-            .route("/{version}/{id}/block_users", post(fake_block).delete(fake_block))
+            .route("/{version}/{id}/block_users", post(fake_block).delete(fake_block).get(fake_blocked))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -239,6 +241,14 @@ async fn fake_block(
     }
     let users: Vec<Value> =
         body["block_users"].as_array().unwrap().iter().map(|u| json!({"input": u["user"], "wa_id": u["user"]})).collect();
+    let mut blocked = s.blocked.lock().unwrap();
+    for u in &users {
+        let wa_id = u["wa_id"].as_str().unwrap().to_string();
+        blocked.retain(|b| *b != wa_id);
+        if method == axum::http::Method::POST {
+            blocked.push(wa_id);
+        }
+    }
     let list = if method == axum::http::Method::POST { "added_users" } else { "removed_users" };
     (StatusCode::OK, Json(json!({"messaging_product": "whatsapp", "block_users": {list: users}})))
 }
@@ -249,17 +259,34 @@ async fn fake_templates(
     headers: HeaderMap,
     Query(q): Query<std::collections::HashMap<String, String>>,
 ) -> Json<Value> {
-    let auth = headers.get("authorization").map(|v| v.to_str().unwrap().to_string());
-    let path = format!("/{version}/{waba}/message_templates?{}", q.get("after").map(String::as_str).unwrap_or(""));
-    s.calls.lock().unwrap().push(Call { at: Instant::now(), path, body: Value::Null, auth });
     let all = s.templates.lock().unwrap().clone();
+    Json(paged(&s, &format!("/{version}/{waba}/message_templates"), &headers, &q, all))
+}
+
+/// `GET /{version}/{id}/block_users`: the block list, paged like the templates.
+async fn fake_blocked(
+    State(s): State<Arc<FakeState>>,
+    Path((version, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    Query(q): Query<std::collections::HashMap<String, String>>,
+) -> Json<Value> {
+    let all = s.blocked.lock().unwrap().iter().map(|w| json!({"messaging_product": "whatsapp", "wa_id": w})).collect();
+    Json(paged(&s, &format!("/{version}/{id}/block_users"), &headers, &q, all))
+}
+
+/// One page of `all` at `path` (`page_size` items, cursors `curN`, a `next` link while there is
+/// more); the call is recorded with its cursor.
+fn paged(s: &FakeState, path: &str, headers: &HeaderMap, q: &std::collections::HashMap<String, String>, all: Vec<Value>) -> Value {
+    let auth = headers.get("authorization").map(|v| v.to_str().unwrap().to_string());
+    let after = q.get("after").map(String::as_str).unwrap_or("");
+    s.calls.lock().unwrap().push(Call { at: Instant::now(), path: format!("{path}?{after}"), body: Value::Null, auth });
     let size = s.page_size.load(Ordering::SeqCst) as usize;
     let start: usize = q.get("after").map(|a| a.trim_start_matches("cur").parse().unwrap()).unwrap_or(0);
     let end = (start + size).min(all.len());
     let mut paging = json!({"cursors": {"before": format!("cur{start}"), "after": format!("cur{end}")}});
     if end < all.len() {
         let addr = s.addr.lock().unwrap().clone();
-        paging["next"] = json!(format!("{addr}/{version}/{waba}/message_templates?limit={size}&after=cur{end}"));
+        paging["next"] = json!(format!("{addr}{path}?limit={size}&after=cur{end}"));
     }
-    Json(json!({"data": all[start..end].to_vec(), "paging": paging}))
+    json!({"data": all[start..end].to_vec(), "paging": paging})
 }
