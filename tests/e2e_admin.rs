@@ -2,6 +2,10 @@
 //! (no Secret Service there: the keyring is unavailable, and the app must say so, not crash),
 //! driven by tauri-driver + WebKitWebDriver, against the real sandbox and bridge in this process.
 //!
+//! It checks number health and the country rule, adds and revokes a teammate, lists the blocked
+//! customers (blocked in Coexist or on the phone) and unblocks one, and shows a quarantined
+//! webhook as text.
+//!
 //! Run: `xvfb-run -a dbus-run-session -- cargo test -p coexist-inbox --test e2e_admin`
 //! Screenshot: target/e2e/admin.png.
 
@@ -30,13 +34,46 @@ async fn admin_panel_end_to_end() {
     let stack = Stack::start(dir.path()).await.expect("sandbox + bridge");
     let admin_token = coexist_bridge::admin::add_user(dir.path().join("bridge.db"), "root", Role::Admin).unwrap();
     let app = AppSession::launch(dir.path(), &stack.bridge_url(), &admin_token, WAIT).await;
-    let result = tokio::time::timeout(Duration::from_secs(180), scenario(&app.ui, &stack)).await;
+    let result = tokio::time::timeout(Duration::from_secs(180), scenario(&app.ui, &stack, &admin_token)).await;
     app.close().await;
     stack.shutdown().await;
     result.expect("the admin scenario took longer than 3 minutes");
 }
 
-async fn scenario(ui: &Ui, stack: &Stack) {
+const MIA: &str = "15551239001";
+const LEO: &str = "15551239002";
+
+/// Blocked: Mia, blocked from Coexist by root, and Leo, blocked on the phone (Meta's list alone
+/// knows him), both listed with who blocked them; Unblock on Leo's row unblocks him at Meta.
+async fn blocked(ui: &Ui, stack: &Stack, admin_token: &str) {
+    stack.customer_says(MIA, "<b id=pwn4>Mia</b>", "cheap followers", None).await.unwrap();
+    stack.customer_says(LEO, "Leo", "cheap followers too", None).await.unwrap();
+    let pnid = &stack.sandbox.phone_number_id;
+    let resp = reqwest::Client::new()
+        .put(format!("{}/v1/numbers/{pnid}/conversations/{MIA}/blocked", stack.bridge_url()))
+        .bearer_auth(admin_token)
+        .json(&json!({"blocked": true}))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.text().await.unwrap());
+    let on_the_phone = json!({"messaging_product": "whatsapp", "block_users": [{"user": LEO}]});
+    let (status, _) = stack.sandbox.sandbox().block_users(pnid, &on_the_phone).unwrap();
+    assert_eq!(status.as_u16(), 200);
+    ui.wait("Mia blocked in the inbox", "return document.querySelector(`[data-testid=conversation-item][data-contact='${arguments[0]}'] [data-testid=blocked-tag]`) ? true : null", vec![json!(MIA)]).await;
+
+    ui.click("admin-tab-blocked").await;
+    ui.loaded().await;
+    let rows = ui.wait("the block list", "const r = [...document.querySelectorAll('[data-testid=blocked-row]')].map(e => [...e.querySelectorAll('td')].slice(0, 2).map(t => t.textContent)); return r.length === 2 ? r : null", vec![]).await;
+    assert_eq!(rows, json!([[format!("<b id=pwn4>Mia</b> (+{MIA})"), "root"], [format!("Leo (+{LEO})"), "outside Coexist"]]), "Meta's order, named as the inbox knows them");
+    assert_eq!(ui.js("return document.getElementById('pwn4')", vec![]).await, serde_json::Value::Null, "a name is text");
+
+    ui.js("document.querySelector(`[data-testid=blocked-row][data-contact='${arguments[0]}'] [data-testid=blocked-unblock-admin]`).click(); return true", vec![json!(LEO)]).await;
+    ui.wait("Leo off the list", "const r = [...document.querySelectorAll('[data-testid=blocked-row]')].map(e => e.dataset.contact); return document.querySelector('[data-testid=admin-body]').dataset.loaded === 'true' && r.length === 1 ? r : null", vec![]).await;
+    assert!(!stack.sandbox.sandbox().is_blocked(pnid, LEO), "unblocked at Meta");
+}
+
+async fn scenario(ui: &Ui, stack: &Stack, admin_token: &str) {
     ui.wait("the app to start", "return (document.body.dataset.ready === 'true' && document.body.dataset.adminReady === 'true') || null", vec![]).await;
 
     // No Secret Service on this private bus: said plainly, the session goes on with the env token.
@@ -100,6 +137,8 @@ async fn scenario(ui: &Ui, stack: &Stack) {
     ui.js(revoke, vec![]).await; // confirms
     ui.wait("zoe gone", "return (document.querySelector('[data-testid=admin-body]').dataset.loaded === 'true' && ![...document.querySelectorAll('[data-testid=user-row]')].some(r => r.dataset.name === 'zoe')) || null", vec![]).await;
     assert!(zoe.me().await.is_err(), "the revoked token no longer works");
+
+    blocked(ui, stack, admin_token).await;
 
     // Quarantine: the raw body as text, never as markup.
     ui.click("admin-tab-quarantine").await;

@@ -4,6 +4,7 @@
 
 use coexist_core::{NumberMode, NumberSettings};
 use coexist_engine::admin::{NewUser, NumberEdit, NumberInput, NumberSaved, QuarantinedWebhook, UserInfo};
+use coexist_engine::BlockedCustomer;
 use coexist_store::NumberHealth;
 use serde::Serialize;
 
@@ -161,6 +162,11 @@ impl Backend {
             .admin_quarantine(limit.unwrap_or(QUARANTINE_LIMIT))
             .await
             .map_err(err)
+    }
+
+    /// The number's block list, from Meta, named as this inbox knows each customer.
+    pub async fn admin_blocked(&self, phone_number_id: &str) -> ActionResult<Vec<BlockedCustomer>> {
+        self.engine.blocked_customers(phone_number_id).await.map_err(err)
     }
 
     /// Every number this inbox knows, with Business App activity reminders, connection state,

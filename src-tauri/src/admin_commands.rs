@@ -83,6 +83,11 @@ pub async fn admin_quarantine(backend: State<'_, Backend>, limit: Option<u32>) -
 }
 
 #[tauri::command]
+pub async fn admin_blocked(backend: State<'_, Backend>, phone_number_id: String) -> ActionResult<Vec<coexist_engine::BlockedCustomer>> {
+    backend.admin_blocked(&phone_number_id).await
+}
+
+#[tauri::command]
 pub async fn admin_number_health(backend: State<'_, Backend>) -> ActionResult<Vec<NumberStatus>> {
     backend.admin_number_health()
 }

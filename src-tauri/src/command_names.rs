@@ -58,6 +58,7 @@ pub const COMMANDS: &[&str] = &[
     "admin_add_number",
     "admin_edit_number",
     "admin_quarantine",
+    "admin_blocked",
     "admin_number_health",
     // src-tauri/src/campaign_commands.rs
     "campaign_plan",

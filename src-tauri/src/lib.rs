@@ -91,6 +91,7 @@ pub fn run() {
             admin_commands::admin_add_number,
             admin_commands::admin_edit_number,
             admin_commands::admin_quarantine,
+            admin_commands::admin_blocked,
             admin_commands::admin_number_health,
             commands::metrics,
             commands::search_messages,

@@ -1,12 +1,14 @@
 // The admins' panel: number health (Business App reminders at day 10 and 13, connection state,
 // 131042 payment failures, mode and throughput cap), numbers add/edit, people add/revoke (the new
-// token shown once, with a copy button), and the bridge's webhook quarantine.
+// token shown once, with a copy button), each number's blocked customers (admin_blocked.js), and
+// the bridge's webhook quarantine.
 // Also the token notice every user sees: keyring unavailable (token for this session only), or
 // an offer to remember the token in the system keyring.
 // Every bridge or customer string lands via text nodes (dom.js `h`/textContent), never as markup.
 
 import { h, setChildren, $ } from './dom.js';
 import { errorText } from './api.js';
+import { blockedTab } from './admin_blocked.js';
 
 function invoke(cmd, args = {}) {
   const tauri = window.__TAURI__;
@@ -26,9 +28,10 @@ export const adminApi = {
   editNumber: (phoneNumberId, edit) => invoke('admin_edit_number', { phoneNumberId, edit }),
   quarantine: (limit) => invoke('admin_quarantine', { limit }),
   numberHealth: () => invoke('admin_number_health'),
+  blocked: (phoneNumberId) => invoke('admin_blocked', { phoneNumberId }),
 };
 
-const TABS = [['numbers', 'Numbers'], ['people', 'People'], ['quarantine', 'Quarantine']];
+const TABS = [['numbers', 'Numbers'], ['people', 'People'], ['blocked', 'Blocked'], ['quarantine', 'Quarantine']];
 const state = { session: null, tab: 'numbers', panel: null, body: null, editing: null };
 
 const modeLabel = (mode) => (mode === 'coexistence' ? 'Coexistence' : mode === 'standard' ? 'Standard' : '—');
@@ -99,7 +102,8 @@ async function render() {
   state.body.dataset.loaded = 'false';
   setChildren(state.body, h('p', { class: 'muted', text: 'Loading…' }));
   const tab = state.tab;
-  const parts = tab === 'numbers' ? await numbersTab() : tab === 'people' ? await peopleTab() : await quarantineTab();
+  const parts = tab === 'numbers' ? await numbersTab() : tab === 'people' ? await peopleTab()
+    : tab === 'blocked' ? await blockedSection() : await quarantineTab();
   if (state.tab !== tab) return;
   setChildren(state.body, parts);
   state.body.dataset.loaded = 'true';
@@ -294,6 +298,13 @@ function tokenBox(added) {
     h('strong', { text: `Token for ${added.name} (${added.role})` }),
     h('span', { text: 'Shown only now: the bridge keeps only a hash of it. Give it to them privately.' }),
     input, h('span', {}, copy, status));
+}
+
+/* ---------- blocked ---------- */
+
+async function blockedSection() {
+  const numbers = await attempt('Could not read the numbers', adminApi.numberHealth);
+  return numbers.error ? [numbers.error] : blockedTab(numbers.ok, adminApi.blocked, render);
 }
 
 /* ---------- quarantine ---------- */

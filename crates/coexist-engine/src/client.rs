@@ -51,6 +51,9 @@ mod routes {
     pub fn blocked(phone_number_id: &str, contact: &str) -> String {
         format!("/v1/numbers/{phone_number_id}/conversations/{contact}/blocked")
     }
+    pub fn block_list(phone_number_id: &str) -> String {
+        format!("/v1/numbers/{phone_number_id}/blocked")
+    }
     pub fn presence(phone_number_id: &str, contact: &str) -> String {
         format!("/v1/numbers/{phone_number_id}/conversations/{contact}/presence")
     }
@@ -306,6 +309,16 @@ impl BridgeClient {
     pub async fn set_blocked(&self, conversation: &ConversationKey, blocked: bool) -> Result<(), ClientError> {
         let path = routes::blocked(&conversation.phone_number_id, conversation.contact.as_str());
         team_change(self.request(reqwest::Method::PUT, &path).json(&serde_json::json!({ "blocked": blocked }))).await
+    }
+
+    /// The number's block list as Meta keeps it: `wa_id`s, blocked in Coexist or elsewhere.
+    pub async fn blocked_users(&self, phone_number_id: &str) -> Result<Vec<String>, ClientError> {
+        #[derive(Deserialize)]
+        struct BlockList {
+            blocked: Vec<String>,
+        }
+        let resp = self.get(&routes::block_list(phone_number_id)).send().await.map_err(ClientError::from_transport)?;
+        Ok(json_or_error::<BlockList>(resp).await?.blocked)
     }
 
     /// Save the team's quick reply `shortcut` (replacing one of that name), or remove it (`None`).

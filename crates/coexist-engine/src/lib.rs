@@ -46,3 +46,4 @@ pub use notify::{CollectingNotifier, NoNotifier, Notifier, Shown};
 pub use outbox::DrainReport;
 pub use shared::SharedStore;
 pub use sync::{SyncConfig, SyncMode, SyncReport, Syncer};
+pub use team::BlockedCustomer;

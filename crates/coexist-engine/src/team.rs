@@ -6,11 +6,25 @@
 
 use coexist_core::ConversationKey;
 
+use serde::{Deserialize, Serialize};
+
 use crate::client::TeamMember;
 use crate::engine::{Engine, EngineError};
 
 /// A note is for a few sentences; the bridge refuses longer ones (it says the same).
 pub const MAX_NOTE_CHARS: usize = 4096;
+
+/// A customer on a number's block list, with what this inbox knows of them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BlockedCustomer {
+    /// Their `wa_id`: the conversation's contact.
+    pub contact: String,
+    /// Their profile name, when a conversation with them is in this inbox (customer text).
+    pub name: Option<String>,
+    /// The teammate who blocked them in Coexist; `None` when they were blocked elsewhere (on the
+    /// phone's Business App, say) or before this inbox synced it.
+    pub blocked_by: Option<String>,
+}
 
 impl Engine {
     /// Tell the engine which agent this desktop is (as the bridge says), so that a
@@ -54,6 +68,25 @@ impl Engine {
         self.client().set_blocked(conversation, blocked).await?;
         self.fetch_now().await;
         Ok(())
+    }
+
+    /// The number's block list, from Meta through the bridge, named as this inbox knows them.
+    pub async fn blocked_customers(&self, phone_number_id: &str) -> Result<Vec<BlockedCustomer>, EngineError> {
+        let blocked = self.client().blocked_users(phone_number_id).await?;
+        let store = self.shared().store();
+        let now = crate::shared::now_secs();
+        blocked
+            .into_iter()
+            .map(|contact| {
+                let key = ConversationKey { phone_number_id: phone_number_id.to_string(), contact: coexist_core::ContactKey(contact.clone()) };
+                let known = store.conversation(&key, now)?;
+                Ok(BlockedCustomer {
+                    contact,
+                    name: known.as_ref().and_then(|c| c.contact_name.clone()),
+                    blocked_by: known.and_then(|c| c.blocked_by),
+                })
+            })
+            .collect()
     }
 
     /// Save a quick reply for the whole team (`text: None` removes it).

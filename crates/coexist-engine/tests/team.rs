@@ -240,6 +240,14 @@ async fn blocking_a_customer_goes_through_meta_reaches_every_desktop_and_stops_s
     ben.sync_once().await.unwrap();
     assert_eq!(blocked_by(&ben, &key).as_deref(), Some(coexist_engine::demo::DEMO_AGENT), "and so does the team");
 
+    let listed = ben.blocked_customers(&key.phone_number_id).await.unwrap();
+    let expected = coexist_engine::BlockedCustomer {
+        contact: "14155550122".into(),
+        name: Some("Spammer".into()),
+        blocked_by: Some(coexist_engine::demo::DEMO_AGENT.into()),
+    };
+    assert_eq!(listed, [expected], "Meta's block list, named as the inbox knows them");
+
     let refused = ben.send_text(&key, "hello?", None).unwrap_err();
     assert!(matches!(&refused, EngineError::Invalid(m) if m.contains("blocked this customer")), "{refused}");
     let resp = s
@@ -254,6 +262,7 @@ async fn blocking_a_customer_goes_through_meta_reaches_every_desktop_and_stops_s
     ben.set_blocked(&key, false).await.unwrap();
     ana.sync_once().await.unwrap();
     assert_eq!(blocked_by(&ana, &key), None);
+    assert!(ana.blocked_customers(&key.phone_number_id).await.unwrap().is_empty());
     ana.send_text(&key, "Sorry, we got it wrong", None).unwrap();
     let report = ana.drain_outbox(std::time::Duration::from_secs(10)).await.unwrap();
     assert_eq!(report.sent, 1, "Meta takes messages to them again: {report:?}");
