@@ -46,8 +46,8 @@ pub fn explain_meta_error(code: i64) -> ErrorExplanation {
             "Do not send marketing templates to this customer",
         ),
         131026 => ex(
-            "The message could not be delivered: the number may not be on WhatsApp, or the customer has an old app version or has not accepted the terms",
-            "Check the number; reach the customer another way if it keeps failing",
+            "The message could not be delivered: the number may not be on WhatsApp, the customer has an old app version or has not accepted the terms, or the customer is blocked on this number",
+            "Check the number and the number's block list (Admin → Blocked); reach the customer another way if it keeps failing",
         ),
         131051 => ex(
             "This message type is not supported by the Cloud API",
