@@ -5,6 +5,7 @@
 //! - [`events_from_relay`]: any entry the bridge relays (webhook, API send, templates, number).
 //! - [`explain_meta_error`], [`explain_block_error`]: Meta's error codes in plain words.
 //! - [`rules`]: ownership, the 24 h window, statuses, dedupe, unread, order — in one place.
+//! - [`TemplateDraft`]: a new message template, checked against Meta's rules before review.
 
 pub mod body;
 pub mod error;
@@ -15,6 +16,7 @@ pub mod parse;
 pub mod relay;
 pub mod relay_events;
 pub mod rules;
+pub mod template_draft;
 pub mod webhook;
 
 pub use body::{parse_body, unsupported_reason};
@@ -25,3 +27,4 @@ pub use meta_error::{explain_block_error, explain_meta_error, ErrorExplanation};
 pub use parse::{contact_key, is_phone_like, parse_webhook, parse_webhook_value, phone_key};
 pub use relay::*;
 pub use relay_events::{events_from_relay, outbound_event, templates_event};
+pub use template_draft::TemplateDraft;

@@ -85,10 +85,36 @@ pub fn submitted(id: String, body: &Value) -> Result<Template, GraphError> {
     let components = body.get("components").filter(|c| c.is_array()).cloned()
         .ok_or_else(|| GraphError::missing_parameter("components is required: an array with one BODY component"))?;
     let template = Template { id, name: name.into(), language: language.into(), category, status: "PENDING".into(), parameter_format, components };
-    match template.component("BODY").and_then(|b| b["text"].as_str()) {
-        Some(body) if !body.trim().is_empty() && body.chars().count() <= MAX_BODY => Ok(template),
-        _ => Err(GraphError::invalid_parameter(format!("components needs one BODY with a text of 1 to {MAX_BODY} characters"))),
+    let body = template.component("BODY").ok_or_else(|| GraphError::invalid_parameter("components needs one BODY"))?;
+    check_submitted_body(body, template.parameter_format)?;
+    Ok(template)
+}
+
+/// Meta's checks of a submitted BODY, before any review: 1 to 1,024 characters; positional
+/// variables `{{1}}`, `{{2}}`… in order, never first or last in the text; and one example value
+/// per variable (`example.body_text`), which the reviewers read.
+fn check_submitted_body(body: &Value, format: ParamFormat) -> Result<(), GraphError> {
+    let text = body["text"].as_str().unwrap_or_default();
+    if text.trim().is_empty() || text.chars().count() > MAX_BODY {
+        return Err(GraphError::invalid_parameter(format!("components needs one BODY with a text of 1 to {MAX_BODY} characters")));
     }
+    let names = placeholders(text);
+    if format == ParamFormat::Positional && names.iter().enumerate().any(|(i, n)| *n != (i + 1).to_string()) {
+        return Err(GraphError::invalid_parameter("The body's variables must be {{1}}, {{2}}… in sequence."));
+    }
+    let trimmed = text.trim();
+    if !names.is_empty() && (trimmed.starts_with("{{") || trimmed.ends_with("}}")) {
+        return Err(GraphError::invalid_parameter("Variables can't be at the start or end of the template body."));
+    }
+    let examples = body.pointer("/example/body_text/0").and_then(Value::as_array).map_or(0, Vec::len)
+        + body.pointer("/example/body_text_named_params").and_then(Value::as_array).map_or(0, Vec::len);
+    if examples != names.len() {
+        return Err(GraphError::invalid_parameter(format!(
+            "The body has {} variable(s) and {examples} example value(s); give one example per variable (example.body_text).",
+            names.len()
+        )));
+    }
+    Ok(())
 }
 
 /// The placeholders (`1`, `2` or `customer_name`) in a template text, in order of appearance.

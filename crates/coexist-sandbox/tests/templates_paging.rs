@@ -151,7 +151,7 @@ async fn a_submitted_template_is_pending_until_approved_then_listed_and_sendable
     let h = start().await;
     let template = serde_json::json!({
         "name": "delivery_slot", "language": "en_US", "category": "utility",
-        "components": [{"type": "BODY", "text": "Your delivery is on {{1}}", "example": {"body_text": [["Monday"]]}}]
+        "components": [{"type": "BODY", "text": "Your delivery is on {{1}}.", "example": {"body_text": [["Monday"]]}}]
     });
     let (status, answer) = submit(&h, template.clone()).await;
     assert_eq!(status, 200, "{answer}");
@@ -192,6 +192,10 @@ async fn a_malformed_template_is_refused_with_what_to_fix() {
         (body("ok_name", "PROMO", good_body.clone()), "category"),
         (body("ok_name", "UTILITY", serde_json::json!([{"type": "FOOTER", "text": "x"}])), "BODY"),
         (serde_json::json!({"language": "en_US", "category": "UTILITY", "components": good_body}), "name"),
+        (body("ok_name", "UTILITY", serde_json::json!([{"type": "BODY", "text": "{{1}}, hello", "example": {"body_text": [["Ana"]]}}])), "start or end"),
+        (body("ok_name", "UTILITY", serde_json::json!([{"type": "BODY", "text": "Hello {{1}}", "example": {"body_text": [["Ana"]]}}])), "start or end"),
+        (body("ok_name", "UTILITY", serde_json::json!([{"type": "BODY", "text": "Hello {{2}}!", "example": {"body_text": [["Ana"]]}}])), "in sequence"),
+        (body("ok_name", "UTILITY", serde_json::json!([{"type": "BODY", "text": "Hello {{1}}!"}])), "one example per variable"),
     ];
     for (template, hint) in cases {
         let (status, answer) = submit(&h, template.clone()).await;
