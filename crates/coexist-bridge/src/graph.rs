@@ -127,6 +127,13 @@ impl Graph {
         self.call(|| self.http.request(method.clone(), &url).json(&body), || async { Departure::unlimited() }, metrics).await
     }
 
+    /// `POST /{waba_id}/message_templates`: submit a new template for review. Meta answers
+    /// `{"id", "status", "category"}`.
+    pub async fn create_template(&self, waba_id: &str, template: &Value, metrics: &Metrics) -> Result<Reply, Unreachable> {
+        let url = format!("{}/{}/message_templates", self.base, waba_id);
+        self.call(|| self.http.post(&url).json(template), || async { Departure::unlimited() }, metrics).await
+    }
+
     /// Every page of `/{waba_id}/message_templates`. `Err(reply)` is Meta's final error.
     pub async fn templates(&self, waba_id: &str, metrics: &Metrics) -> Result<Result<Vec<Value>, Reply>, Unreachable> {
         self.every_page(format!("{}/{}/message_templates", self.base, waba_id), "template list", metrics).await

@@ -135,6 +135,7 @@ pub fn router(state: AppState) -> Router {
         .route("/numbers/{id}/conversations/{contact}/blocked", put(block::set_blocked))
         .route("/numbers/{id}/conversations/{contact}/presence", post(team::presence))
         .route("/numbers/{id}/blocked", get(block::list_blocked))
+        .route("/numbers/{id}/templates", post(templates::submit))
         .route("/numbers/{id}/templates/sync", post(templates::sync))
         .route("/media/{id}", get(media::get))
         .route("/numbers/{id}/media", post(media::upload).layer(DefaultBodyLimit::max(media::MAX_MEDIA_BYTES)))

@@ -30,6 +30,8 @@ async fn every_v1_route_checks_token_and_role() {
         ("GET", "/v1/events".into(), None, [true, true, true]),
         ("POST", format!("/v1/numbers/{NUMBER}/messages"), Some(text_message("1555", "hi")), [true, false, true]),
         ("POST", format!("/v1/numbers/{NUMBER}/templates/sync"), None, [true, false, true]),
+        ("POST", format!("/v1/numbers/{NUMBER}/templates"), Some(json!({})), [false, false, true]),
+        ("GET", format!("/v1/numbers/{NUMBER}/blocked"), None, [true, false, true]),
         ("GET", "/v1/admin/users".into(), None, [false, false, true]),
         ("POST", "/v1/admin/users".into(), Some(json!({"name": "new", "role": "agent"})), [false, false, true]),
         ("DELETE", "/v1/admin/users/nobody".into(), None, [false, false, true]),
@@ -161,6 +163,46 @@ async fn template_sync_follows_every_page_into_one_event() {
         "value": {"event": "REJECTED", "message_template_id": 3, "message_template_name": "tpl_3", "message_template_language": "en_US", "reason": "INVALID_FORMAT"}}]}]});
     assert_eq!(h.post_webhook(&status.to_string()).await.status(), 200);
     assert_eq!(h.events(0).await.last().unwrap()["payload"], status);
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_admin_submits_a_template_for_review_and_the_catalog_with_it_is_relayed() {
+    let g = FakeGraph::start().await;
+    let h = Harness::start(Some(g.url.clone()), |_| {}).await;
+    h.add_number(NumberMode::Coexistence, 20);
+    let submit = |token: String, draft: Value| {
+        let (http, url) = (h.http.clone(), h.url(&format!("/v1/numbers/{NUMBER}/templates")));
+        async move {
+            let r = http.post(url).bearer_auth(token).json(&draft).send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let draft = json!({"name": "order_shipped", "language": "en_US", "category": "UTILITY",
+                       "body": "Hi {{1}}, your order ships today.", "examples": ["Ana"], "footer": "Thanks!"});
+
+    let (status, answer) = submit(h.admin.clone(), json!({"name": "order_shipped", "language": "en_US", "category": "UTILITY",
+                                                          "body": "{{1}}, your order ships today.", "examples": ["Ana"]})).await;
+    assert_eq!(status, 400);
+    assert!(answer["error"]["message"].as_str().unwrap().contains("cannot start or end with a variable"), "{answer}");
+    assert!(g.calls().is_empty(), "refused before Meta");
+
+    let (status, answer) = submit(h.admin.clone(), draft.clone()).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["template"]["status"], "PENDING");
+    let created = g.calls().into_iter().find(|c| c.path.starts_with("POST ")).unwrap();
+    assert_eq!(created.body["components"][0], json!({"type": "BODY", "text": "Hi {{1}}, your order ships today.", "example": {"body_text": [["Ana"]]}}));
+    assert_eq!(created.auth.as_deref(), Some(&format!("Bearer {ACCESS}")[..]));
+    let events = h.events(0).await;
+    let catalog = events.iter().rev().find(|e| e["kind"] == "templates").unwrap();
+    assert_eq!(catalog["seq"], answer["seq"]);
+    assert_eq!(catalog["payload"]["templates"][0]["name"], "order_shipped", "desktops see it pending");
+
+    g.script(vec![(400, json!({"error": {"message": "(#100) Invalid parameter", "code": 100, "error_data": {"details": "Content in this language already exists"}}}))]);
+    let (status, answer) = submit(h.admin.clone(), draft).await;
+    assert_eq!(status, 400);
+    assert_eq!(answer["error"]["error_data"]["details"], "Content in this language already exists", "Meta's refusal, kept whole: {answer}");
+    assert!(answer["what_to_do"].is_string(), "{answer}");
     h.shutdown().await;
 }
 

@@ -174,7 +174,7 @@ impl FakeGraph {
         state.page_size.store(2, Ordering::SeqCst);
         let app = Router::new()
             .route("/{version}/{id}/messages", post(fake_send))
-            .route("/{version}/{waba}/message_templates", get(fake_templates))
+            .route("/{version}/{waba}/message_templates", get(fake_templates).post(fake_create_template))
             .route("/{version}/{id}/block_users", post(fake_block).delete(fake_block).get(fake_blocked))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -261,6 +261,28 @@ async fn fake_templates(
 ) -> Json<Value> {
     let all = s.templates.lock().unwrap().clone();
     Json(paged(&s, &format!("/{version}/{waba}/message_templates"), &headers, &q, all))
+}
+
+/// `POST /{version}/{waba}/message_templates`: answers from the script, else takes the template
+/// into the catalog as `PENDING`.
+async fn fake_create_template(
+    State(s): State<Arc<FakeState>>,
+    Path((version, waba)): Path<(String, String)>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> (StatusCode, Json<Value>) {
+    let auth = headers.get("authorization").map(|v| v.to_str().unwrap().to_string());
+    s.calls.lock().unwrap().push(Call { at: Instant::now(), path: format!("POST /{version}/{waba}/message_templates"), body: body.clone(), auth });
+    if let Some((status, answer)) = s.script.lock().unwrap().pop_front() {
+        return (StatusCode::from_u16(status).unwrap(), Json(answer));
+    }
+    let mut templates = s.templates.lock().unwrap();
+    let id = format!("9{}", templates.len());
+    let mut created = body.clone();
+    created["id"] = json!(id);
+    created["status"] = json!("PENDING");
+    templates.push(created);
+    (StatusCode::OK, Json(json!({"id": id, "status": "PENDING", "category": body["category"]})))
 }
 
 /// `GET /{version}/{id}/block_users`: the block list, paged like the templates.
