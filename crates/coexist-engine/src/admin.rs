@@ -1,5 +1,5 @@
-//! The admins' side of the bridge: people (tokens) and business numbers, and the quarantine of
-//! webhooks that did not parse. Thin [`BridgeClient`] methods over `/v1/admin/*`.
+//! The admins' side of the bridge: people (tokens), business numbers, new message templates
+//! for Meta's review, and the quarantine of webhooks that did not parse. Thin [`BridgeClient`] methods over `/v1/admin/*`.
 //!
 //! Errors are classified by what the user should do next: a 403 means "this needs an admin
 //! token" (not "your token is broken"), a 401 means the token is unknown or revoked, and a
@@ -21,6 +21,9 @@ mod routes {
     }
     pub fn number(id: &str) -> String {
         format!("{NUMBERS}/{id}")
+    }
+    pub fn templates(phone_number_id: &str) -> String {
+        format!("/v1/numbers/{phone_number_id}/templates")
     }
 }
 
@@ -122,6 +125,15 @@ pub struct NumberSaved {
     pub seq: i64,
 }
 
+/// A template Meta took for review (`{"id", "status": "PENDING", "category"}` as Meta answered),
+/// and the seq of the catalog the bridge relayed with it (`None` if that relay failed: the next
+/// sync brings it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SubmittedTemplate {
+    pub template: serde_json::Value,
+    pub seq: Option<i64>,
+}
+
 pub use coexist_core::QuarantinedWebhook;
 
 impl BridgeClient {
@@ -168,6 +180,14 @@ impl BridgeClient {
         })?;
         let body = serde_json::to_value(edit.apply_to(current)).map_err(|e| AdminError::Invalid(e.to_string()))?;
         self.admin_call(Method::PUT, &routes::number(phone_number_id), Some(body)).await
+    }
+
+    /// Submit a new template for Meta's review on the number's WABA. Meta's immediate rules are
+    /// checked here first (the bridge checks them too), so a mistake is said without a round trip.
+    pub async fn admin_submit_template(&self, phone_number_id: &str, draft: &coexist_core::TemplateDraft) -> Result<SubmittedTemplate, AdminError> {
+        draft.check().map_err(AdminError::Invalid)?;
+        let body = serde_json::to_value(draft).expect("a draft of plain fields serializes");
+        self.admin_call(Method::POST, &routes::templates(phone_number_id), Some(body)).await
     }
 
     /// Webhooks the bridge kept but could not parse, newest first (at most `limit`, 1..=1000).

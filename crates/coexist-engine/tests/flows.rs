@@ -362,3 +362,53 @@ async fn a_send_that_meta_fails_later_notifies_this_desktop_once() {
     assert!(theirs.iter().all(|(t, _)| !t.contains("failed")), "a colleague is not told about my send: {theirs:?}");
     s.demo.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_admin_writes_a_template_meta_reviews_it_and_the_team_can_send_it_once_approved() {
+    let s = stack().await;
+    let (engine, _) = s.engine("inbox", SyncMode::LongPoll);
+    let bridge_db = s.dir.path().join(coexist_engine::demo::BRIDGE_DB);
+    let root = coexist_bridge::admin::add_user(&bridge_db, "root", coexist_bridge::Role::Admin).unwrap();
+    let admin = coexist_engine::BridgeClient::new(&s.demo.bridge_url, &root);
+    let pnid = s.demo.phone_number_id.clone();
+    let draft = coexist_core::TemplateDraft {
+        name: "refund_sent".into(),
+        language: "en_US".into(),
+        category: "UTILITY".into(),
+        header: Some("Refund".into()),
+        body: "Hi {{1}}, your refund of {{2}} is on its way.".into(),
+        examples: vec!["Ana".into(), "$20".into()],
+        footer: None,
+    };
+
+    let refused = admin.admin_submit_template(&pnid, &coexist_core::TemplateDraft { examples: vec![], ..draft.clone() }).await.unwrap_err();
+    assert!(refused.to_string().contains("an example for each"), "{refused}");
+    let agent = coexist_engine::BridgeClient::new(&s.demo.bridge_url, &s.demo.token);
+    assert!(matches!(agent.admin_submit_template(&pnid, &draft).await, Err(coexist_engine::admin::AdminError::NotAdmin(_))));
+
+    let submitted = admin.admin_submit_template(&pnid, &draft).await.unwrap();
+    assert_eq!(submitted.template["status"], "PENDING");
+    let review = |engine: &coexist_engine::Engine| -> Option<String> {
+        let store = engine.store().lock().unwrap();
+        store.template_reviews(&pnid).unwrap().into_iter().find(|t| t.name == "refund_sent").map(|t| t.status)
+    };
+    eventually(15, "the pending template in the inbox", || async {
+        engine.sync_once().await.unwrap();
+        (review(&engine).as_deref() == Some("PENDING")).then_some(())
+    })
+    .await;
+    assert!(engine.store().lock().unwrap().templates(&pnid).unwrap().iter().all(|t| t.name != "refund_sent"), "not sendable while pending");
+
+    s.control("/sandbox/templates/status", serde_json::json!({"name": "refund_sent", "language": "en_US", "event": "APPROVED"})).await;
+    eventually(15, "Meta's approval in the inbox", || async {
+        engine.sync_once().await.unwrap();
+        (review(&engine).as_deref() == Some("APPROVED")).then_some(())
+    })
+    .await;
+    let key = s.conversation("14155550177");
+    let params = TemplateParams { body_positional: vec!["Ana".into(), "$20".into()], ..Default::default() };
+    engine.send_template(&key, "refund_sent", "en_US", &params).unwrap();
+    let report = engine.drain_outbox(Duration::from_secs(10)).await.unwrap();
+    assert_eq!(report.sent, 1, "Meta takes the approved template: {report:?}");
+    s.demo.shutdown().await;
+}

@@ -5,7 +5,7 @@ use rusqlite::{params, OptionalExtension};
 
 use crate::error::{decode, Result};
 use crate::explain::failure_view;
-use crate::views::{parse_mode, HistoryProgress, NumberHealth, PaymentFailure, Problem};
+use crate::views::{parse_mode, HistoryProgress, NumberHealth, PaymentFailure, Problem, TemplateReview};
 use crate::Store;
 
 /// Payment failures older than this (seconds before `now`) are no longer "recent".
@@ -34,6 +34,21 @@ impl Store {
             Ok(Template { id, name, language, status, category, components: decode("template components", &components)? })
         })
         .collect()
+    }
+
+    /// Every template of the number's WABA whatever its review status (`PENDING`, `REJECTED` with
+    /// Meta's reason, ...), by name then language: what an admin checks after submitting one.
+    pub fn template_reviews(&self, phone_number_id: &str) -> Result<Vec<TemplateReview>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT t.name, t.language, t.category, t.status, t.reason
+             FROM templates t JOIN number_wabas w ON w.waba_id = t.waba_id
+             WHERE w.phone_number_id = ?1
+             ORDER BY t.name, t.language",
+        )?;
+        let rows = stmt.query_map([phone_number_id], |r| {
+            Ok(TemplateReview { name: r.get(0)?, language: r.get(1)?, category: r.get(2)?, status: r.get(3)?, reason: r.get(4)? })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Every business number the bridge told us about.

@@ -77,6 +77,17 @@ pub struct ConversationSummary {
     pub blocked_by: Option<String>,
 }
 
+/// A template and where Meta's review of it stands (`PENDING`, `APPROVED`, `REJECTED`, `PAUSED`...).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TemplateReview {
+    pub name: String,
+    pub language: String,
+    pub category: Option<String>,
+    pub status: String,
+    /// Meta's reason with a rejection or a pause (`INVALID_FORMAT`, ...).
+    pub reason: Option<String>,
+}
+
 /// A label the team uses, with how many conversations carry it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LabelCount {

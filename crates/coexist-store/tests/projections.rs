@@ -397,6 +397,21 @@ fn templates_numbers_and_account_state() {
         .unwrap();
     let names: Vec<String> = store.templates(PNID).unwrap().into_iter().map(|t| t.name).collect();
     assert_eq!(names, ["alpha", "welcome"]);
+    let reviews = |store: &Store| -> Vec<(String, String, Option<String>)> {
+        store.template_reviews(PNID).unwrap().into_iter().map(|t| (t.name, t.status, t.reason)).collect()
+    };
+    assert_eq!(reviews(&store)[1], ("promo".into(), "PENDING".into(), None), "the admin sees the pending one too");
+    store
+        .apply_events(&[Event::TemplateStatus {
+            waba_id: "waba1".into(),
+            template_id: None,
+            name: "alpha".into(),
+            language: "en_US".into(),
+            status: "REJECTED".into(),
+            reason: Some("INVALID_FORMAT".into()),
+        }])
+        .unwrap();
+    assert_eq!(reviews(&store)[0], ("alpha".into(), "REJECTED".into(), Some("INVALID_FORMAT".into())), "with Meta's reason");
     let r = store
         .apply_events(&[Event::TemplateStatus {
             waba_id: "waba1".into(),
@@ -408,7 +423,7 @@ fn templates_numbers_and_account_state() {
         }])
         .unwrap();
     assert_eq!(r.numbers_touched, vec![PNID.to_string()]);
-    assert_eq!(store.templates(PNID).unwrap().len(), 3);
+    assert_eq!(store.templates(PNID).unwrap().len(), 2, "alpha rejected, promo approved");
     assert!(store.templates("other").unwrap().is_empty());
 
     let account = |event: &str| Event::AccountUpdate {
