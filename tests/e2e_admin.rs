@@ -2,7 +2,8 @@
 //! (no Secret Service there: the keyring is unavailable, and the app must say so, not crash),
 //! driven by tauri-driver + WebKitWebDriver, against the real sandbox and bridge in this process.
 //!
-//! It checks number health and the country rule, adds and revokes a teammate, lists the blocked
+//! It checks number health and the country rule, adds and revokes a teammate, writes a template
+//! for Meta's review and sees it approved, lists the blocked
 //! customers (blocked in Coexist or on the phone) and unblocks one, and shows a quarantined
 //! webhook as text.
 //!
@@ -38,6 +39,47 @@ async fn admin_panel_end_to_end() {
     app.close().await;
     stack.shutdown().await;
     result.expect("the admin scenario took longer than 3 minutes");
+}
+
+/// Templates: the admin writes one (an example field per variable, a live preview), is told in
+/// words what Meta would refuse, submits it, sees it in review, and approved once Meta says so.
+async fn templates(ui: &Ui, stack: &Stack) {
+    ui.click("admin-tab-templates").await;
+    ui.loaded().await;
+    ui.fill("template-name", "refund_sent").await;
+    let body = ui.c.find(fantoccini::Locator::Css("[data-testid=template-body]")).await.unwrap();
+    body.send_keys("{{1}}, your refund is on its way.").await.unwrap();
+    ui.wait("one example field", "return document.querySelectorAll('[data-testid=template-example]').length === 1 || null", vec![]).await;
+    ui.c.find(fantoccini::Locator::Css("[data-testid=template-example]")).await.unwrap().send_keys("Ana").await.unwrap();
+    let preview = ui.js("return document.querySelector('[data-testid=template-preview]').textContent", vec![]).await;
+    assert_eq!(preview, json!("Ana, your refund is on its way."));
+    ui.click("template-submit").await;
+    let error = ui.wait("Meta's rule, in words", "const e = document.querySelector('[data-testid=template-error]'); return e && !e.hidden ? e.textContent : null", vec![]).await;
+    assert!(error.as_str().unwrap().contains("cannot start or end with a variable"), "{error}");
+
+    ui.js("const b = document.querySelector('[data-testid=template-body]'); b.value = 'Hi ' + b.value; b.dispatchEvent(new Event('input')); return true", vec![]).await;
+    assert_eq!(ui.js("return document.querySelector('[data-testid=template-example]').value", vec![]).await, json!("Ana"), "the example stays");
+    ui.click("template-submit").await;
+    let row = "const r = document.querySelector('[data-testid=template-row][data-name=refund_sent]'); if (r) return r.dataset.status; \
+               const e = document.querySelector('[data-testid=template-error]'); return e && !e.hidden ? 'error: ' + e.textContent : null";
+    assert_eq!(ui.wait("the template in review", row, vec![]).await, json!("PENDING"));
+    assert!(stack.sandbox.sandbox().templates().iter().any(|t| t.name == "refund_sent" && t.status == "PENDING"), "submitted to Meta");
+
+    let approve = json!({"name": "refund_sent", "language": "en_US", "event": "APPROVED"});
+    stack.control("/sandbox/templates/status", approve).await.unwrap();
+    let start = std::time::Instant::now();
+    loop {
+        ui.click("admin-tab-templates").await;
+        ui.loaded().await;
+        if ui.js(row, vec![]).await == json!("APPROVED") {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(15), "Meta's approval never showed");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    if let Ok(Ok(png)) = tokio::time::timeout(Duration::from_secs(15), ui.c.screenshot()).await {
+        let _ = std::fs::write(harness::screenshot_path("admin-templates.png"), png);
+    }
 }
 
 const MIA: &str = "15551239001";
@@ -138,6 +180,7 @@ async fn scenario(ui: &Ui, stack: &Stack, admin_token: &str) {
     ui.wait("zoe gone", "return (document.querySelector('[data-testid=admin-body]').dataset.loaded === 'true' && ![...document.querySelectorAll('[data-testid=user-row]')].some(r => r.dataset.name === 'zoe')) || null", vec![]).await;
     assert!(zoe.me().await.is_err(), "the revoked token no longer works");
 
+    templates(ui, stack).await;
     blocked(ui, stack, admin_token).await;
 
     // Quarantine: the raw body as text, never as markup.

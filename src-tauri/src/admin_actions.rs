@@ -2,10 +2,10 @@
 //! against a real bridge and sandbox). The bridge enforces roles; these pass its refusals on in
 //! plain words ("this needs an admin token", the country rule for Coexistence ...).
 
-use coexist_core::{NumberMode, NumberSettings};
-use coexist_engine::admin::{NewUser, NumberEdit, NumberInput, NumberSaved, QuarantinedWebhook, UserInfo};
+use coexist_core::{NumberMode, NumberSettings, TemplateDraft};
+use coexist_engine::admin::{NewUser, NumberEdit, NumberInput, NumberSaved, QuarantinedWebhook, SubmittedTemplate, UserInfo};
 use coexist_engine::BlockedCustomer;
-use coexist_store::NumberHealth;
+use coexist_store::{NumberHealth, TemplateReview};
 use serde::Serialize;
 
 use crate::actions::{err, now, ActionResult};
@@ -162,6 +162,20 @@ impl Backend {
             .admin_quarantine(limit.unwrap_or(QUARANTINE_LIMIT))
             .await
             .map_err(err)
+    }
+
+    /// Every template of the number with where Meta's review of it stands.
+    pub fn admin_templates(&self, phone_number_id: &str) -> ActionResult<Vec<TemplateReview>> {
+        self.reader().template_reviews(phone_number_id).map_err(err)
+    }
+
+    /// Submit a new template for Meta's review; the catalog with it (pending) is applied at once.
+    pub async fn admin_submit_template(&self, phone_number_id: &str, draft: &TemplateDraft) -> ActionResult<SubmittedTemplate> {
+        let submitted = self.engine.client().admin_submit_template(phone_number_id, draft).await.map_err(err)?;
+        if let Err(e) = self.engine.sync_once().await {
+            tracing::debug!(error = %e, "the new template's catalog comes with the next sync");
+        }
+        Ok(submitted)
     }
 
     /// The number's block list, from Meta, named as this inbox knows each customer.

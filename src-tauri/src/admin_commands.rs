@@ -83,6 +83,20 @@ pub async fn admin_quarantine(backend: State<'_, Backend>, limit: Option<u32>) -
 }
 
 #[tauri::command]
+pub async fn admin_templates(backend: State<'_, Backend>, phone_number_id: String) -> ActionResult<Vec<coexist_store::TemplateReview>> {
+    backend.admin_templates(&phone_number_id)
+}
+
+#[tauri::command]
+pub async fn admin_submit_template(
+    backend: State<'_, Backend>,
+    phone_number_id: String,
+    draft: coexist_core::TemplateDraft,
+) -> ActionResult<coexist_engine::admin::SubmittedTemplate> {
+    backend.admin_submit_template(&phone_number_id, &draft).await
+}
+
+#[tauri::command]
 pub async fn admin_blocked(backend: State<'_, Backend>, phone_number_id: String) -> ActionResult<Vec<coexist_engine::BlockedCustomer>> {
     backend.admin_blocked(&phone_number_id).await
 }

@@ -59,6 +59,8 @@ pub const COMMANDS: &[&str] = &[
     "admin_edit_number",
     "admin_quarantine",
     "admin_blocked",
+    "admin_templates",
+    "admin_submit_template",
     "admin_number_health",
     // src-tauri/src/campaign_commands.rs
     "campaign_plan",

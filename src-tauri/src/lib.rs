@@ -92,6 +92,8 @@ pub fn run() {
             admin_commands::admin_edit_number,
             admin_commands::admin_quarantine,
             admin_commands::admin_blocked,
+            admin_commands::admin_templates,
+            admin_commands::admin_submit_template,
             admin_commands::admin_number_health,
             commands::metrics,
             commands::search_messages,

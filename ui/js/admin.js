@@ -1,7 +1,7 @@
 // The admins' panel: number health (Business App reminders at day 10 and 13, connection state,
 // 131042 payment failures, mode and throughput cap), numbers add/edit, people add/revoke (the new
-// token shown once, with a copy button), each number's blocked customers (admin_blocked.js), and
-// the bridge's webhook quarantine.
+// token shown once, with a copy button), templates written for Meta's review (admin_templates.js),
+// each number's blocked customers (admin_blocked.js), and the bridge's webhook quarantine.
 // Also the token notice every user sees: keyring unavailable (token for this session only), or
 // an offer to remember the token in the system keyring.
 // Every bridge or customer string lands via text nodes (dom.js `h`/textContent), never as markup.
@@ -9,6 +9,7 @@
 import { h, setChildren, $ } from './dom.js';
 import { errorText } from './api.js';
 import { blockedTab } from './admin_blocked.js';
+import { templatesTab } from './admin_templates.js';
 
 function invoke(cmd, args = {}) {
   const tauri = window.__TAURI__;
@@ -29,9 +30,11 @@ export const adminApi = {
   quarantine: (limit) => invoke('admin_quarantine', { limit }),
   numberHealth: () => invoke('admin_number_health'),
   blocked: (phoneNumberId) => invoke('admin_blocked', { phoneNumberId }),
+  templates: (phoneNumberId) => invoke('admin_templates', { phoneNumberId }),
+  submitTemplate: (phoneNumberId, draft) => invoke('admin_submit_template', { phoneNumberId, draft }),
 };
 
-const TABS = [['numbers', 'Numbers'], ['people', 'People'], ['blocked', 'Blocked'], ['quarantine', 'Quarantine']];
+const TABS = [['numbers', 'Numbers'], ['people', 'People'], ['templates', 'Templates'], ['blocked', 'Blocked'], ['quarantine', 'Quarantine']];
 const state = { session: null, tab: 'numbers', panel: null, body: null, editing: null };
 
 const modeLabel = (mode) => (mode === 'coexistence' ? 'Coexistence' : mode === 'standard' ? 'Standard' : '—');
@@ -103,6 +106,7 @@ async function render() {
   setChildren(state.body, h('p', { class: 'muted', text: 'Loading…' }));
   const tab = state.tab;
   const parts = tab === 'numbers' ? await numbersTab() : tab === 'people' ? await peopleTab()
+    : tab === 'templates' ? await templatesSection()
     : tab === 'blocked' ? await blockedSection() : await quarantineTab();
   if (state.tab !== tab) return;
   setChildren(state.body, parts);
@@ -298,6 +302,13 @@ function tokenBox(added) {
     h('strong', { text: `Token for ${added.name} (${added.role})` }),
     h('span', { text: 'Shown only now: the bridge keeps only a hash of it. Give it to them privately.' }),
     input, h('span', {}, copy, status));
+}
+
+/* ---------- templates ---------- */
+
+async function templatesSection() {
+  const numbers = await attempt('Could not read the numbers', adminApi.numberHealth);
+  return numbers.error ? [numbers.error] : templatesTab(numbers.ok, adminApi, render);
 }
 
 /* ---------- blocked ---------- */
