@@ -13,12 +13,13 @@
 //! - a teammate's note that mentions this desktop's agent (`@ana`), once per note.
 //! - a snoozed conversation back on the queues (its time came; not when the customer or a
 //!   teammate reopened it first), once per snooze, up to an hour late (the app was closed).
+//! - Meta's review of a template: approved, rejected (with Meta's reason), paused or disabled.
 //!
 //! History and echoes never notify: the store only reports first-seen customer messages.
 
 use coexist_core::rules::WindowState;
 use coexist_core::{ConversationKey, StatusKind};
-use coexist_store::{ApplyReport, AssignmentChange, NewNote, StoreError};
+use coexist_store::{ApplyReport, AssignmentChange, NewNote, StoreError, TemplateReviewed};
 
 use crate::events::{EngineEvent, SendState};
 use crate::notify::{plain_preview, CLOSING_WARNING_SECS};
@@ -40,6 +41,7 @@ pub mod kinds {
     pub const ASSIGNED: &str = "assigned";
     pub const MENTION: &str = "mention";
     pub const SNOOZE_ENDED: &str = "snooze_ended";
+    pub const TEMPLATE_REVIEWED: &str = "template_reviewed";
 }
 
 /// Publish what a batch changed and notify what deserves it.
@@ -106,6 +108,9 @@ pub(crate) fn after_batch(shared: &Shared, report: &ApplyReport, now: i64) -> Re
             mentioned(shared, &agent, note, now)?;
         }
     }
+    for review in &report.template_reviews {
+        template_reviewed(shared, review, now)?;
+    }
     for st in report.statuses.iter().filter(|st| st.status == StatusKind::Failed) {
         // Only this desktop's own sends: every agent's desktop sees every status.
         let Some(key) = &st.idempotency_key else { continue };
@@ -136,6 +141,26 @@ fn assigned_to_me(shared: &Shared, agent: &str, change: &AssignmentChange, now: 
         let by = plain_preview(&change.by, 60);
         shared.notifier.notify(Some(key), &format!("{who} is yours now"), &format!("{by} assigned this conversation to you."));
     }
+    Ok(())
+}
+
+/// "Template refund_sent was rejected": Meta's review changed what the team can send. Once per
+/// relay entry; not for decisions replayed from the log, nor for `PENDING` and the like.
+fn template_reviewed(shared: &Shared, review: &TemplateReviewed, now: i64) -> Result<(), StoreError> {
+    let (Some(seq), Some(received_at_ms)) = (review.seq, review.received_at_ms) else { return Ok(()) };
+    let said = match review.status.as_str() {
+        "APPROVED" => "is approved: the team can send it now".to_string(),
+        "REJECTED" => "was rejected by Meta: fix it and submit it again (Admin → Templates)".to_string(),
+        "PAUSED" => "is paused by Meta for low quality: it cannot be sent for now".to_string(),
+        "DISABLED" => "is disabled by Meta: it can no longer be sent".to_string(),
+        _ => return Ok(()),
+    };
+    if received_at_ms / 1000 < now - MAX_NOTIFY_AGE_SECS || !shared.store().notification_claim(kinds::TEMPLATE_REVIEWED, &seq.to_string())? {
+        return Ok(());
+    }
+    let name = plain_preview(&format!("{} ({})", review.name, review.language), 80);
+    let reason = review.reason.as_deref().filter(|r| !r.is_empty() && *r != "NONE").map(|r| format!(" Meta's reason: {}.", plain_preview(r, 80)));
+    shared.notifier.notify(None, &format!("Template {name}"), &format!("It {said}.{}", reason.unwrap_or_default()));
     Ok(())
 }
 

@@ -366,7 +366,7 @@ async fn a_send_that_meta_fails_later_notifies_this_desktop_once() {
 #[tokio::test]
 async fn an_admin_writes_a_template_meta_reviews_it_and_the_team_can_send_it_once_approved() {
     let s = stack().await;
-    let (engine, _) = s.engine("inbox", SyncMode::LongPoll);
+    let (engine, notes) = s.engine("inbox", SyncMode::LongPoll);
     let bridge_db = s.dir.path().join(coexist_engine::demo::BRIDGE_DB);
     let root = coexist_bridge::admin::add_user(&bridge_db, "root", coexist_bridge::Role::Admin).unwrap();
     let admin = coexist_engine::BridgeClient::new(&s.demo.bridge_url, &root);
@@ -405,6 +405,18 @@ async fn an_admin_writes_a_template_meta_reviews_it_and_the_team_can_send_it_onc
         (review(&engine).as_deref() == Some("APPROVED")).then_some(())
     })
     .await;
+    let said: Vec<_> = notes.take().into_iter().filter(|(title, _)| title.starts_with("Template ")).collect();
+    assert_eq!(said, [("Template refund_sent (en_US)".to_string(), "It is approved: the team can send it now.".to_string())], "once");
+    engine.sync_once().await.unwrap();
+    assert!(notes.take().iter().all(|(title, _)| !title.starts_with("Template ")), "not twice");
+    let reject = serde_json::json!({"name": "holiday_hours", "language": "en_US", "event": "REJECTED", "reason": "INVALID_FORMAT"});
+    s.control("/sandbox/templates/status", reject).await;
+    let said = eventually(15, "the rejection notified", || async {
+        engine.sync_once().await.unwrap();
+        notes.take().into_iter().find(|(title, _)| title == "Template holiday_hours (en_US)")
+    })
+    .await;
+    assert_eq!(said.1, "It was rejected by Meta: fix it and submit it again (Admin → Templates). Meta's reason: INVALID_FORMAT.");
     let key = s.conversation("14155550177");
     let params = TemplateParams { body_positional: vec!["Ana".into(), "$20".into()], ..Default::default() };
     engine.send_template(&key, "refund_sent", "en_US", &params).unwrap();

@@ -78,7 +78,16 @@ impl Batch<'_> {
              ON CONFLICT (waba_id, name, language) DO UPDATE SET status = excluded.status,
                  template_id = coalesce(excluded.template_id, templates.template_id), reason = excluded.reason",
         )?;
-        upsert.execute(params![waba_id, name, language, template_id, normalize_status(status), reason])?;
+        let status = normalize_status(status);
+        upsert.execute(params![waba_id, name, language, template_id, status, reason])?;
+        self.report.template_reviews.push(super::TemplateReviewed {
+            seq: self.seq,
+            name: name.to_string(),
+            language: language.to_string(),
+            status: status.to_string(),
+            reason: reason.map(str::to_string),
+            received_at_ms: self.received_at_ms,
+        });
         self.touch_waba(waba_id)
     }
 

@@ -52,6 +52,22 @@ pub struct ApplyReport {
     pub quick_replies_changed: bool,
     /// Team notes stored for the first time, in relay order.
     pub new_notes: Vec<NewNote>,
+    /// Meta's review decisions on templates relayed in this batch (not full catalog syncs).
+    pub template_reviews: Vec<TemplateReviewed>,
+}
+
+/// Meta decided on a template (`message_template_status_update`): approved, rejected, paused...
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TemplateReviewed {
+    /// The relay entry that carried it (`None` for `apply_events`).
+    pub seq: Option<i64>,
+    pub name: String,
+    pub language: String,
+    /// As stored (`APPROVED`, `REJECTED`, ...).
+    pub status: String,
+    pub reason: Option<String>,
+    /// When the bridge received it, Unix milliseconds (`None` for `apply_events`).
+    pub received_at_ms: Option<i64>,
 }
 
 /// A teammate's note, as the engine needs it to notify a mention.
@@ -114,6 +130,8 @@ pub(crate) struct Batch<'c> {
     pub has_pending_patches: bool,
     /// The relay seq of the entry being applied (`None` for `apply_events`).
     pub seq: Option<i64>,
+    /// When the bridge received that entry, Unix milliseconds.
+    pub received_at_ms: Option<i64>,
     pub timelines: HashSet<ConversationKey>,
     /// History messages newly imported in this batch, per number.
     pub history_imported: std::collections::HashMap<String, i64>,
@@ -136,6 +154,7 @@ impl<'c> Batch<'c> {
             report: ApplyReport::default(),
             has_pending_patches,
             seq: None,
+            received_at_ms: None,
             timelines: HashSet::new(),
             history_imported: Default::default(),
             indexed_upto: conn.prepare_cached("SELECT coalesce(max(id), 0) FROM messages")?.query_row([], |r| r.get(0))?,
@@ -329,6 +348,7 @@ fn apply_prepared(
         match &ready.parsed {
             Ok(events) => {
                 state.seq = Some(ev.seq);
+                state.received_at_ms = Some(ev.received_at_ms);
                 for event in events {
                     state.apply(event)?;
                 }
