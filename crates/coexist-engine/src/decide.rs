@@ -15,7 +15,8 @@
 //!   teammate reopened it first), once per snooze, up to an hour late (the app was closed).
 //! - Meta's review of a template: approved, rejected (with Meta's reason), paused or disabled.
 //!
-//! History and echoes never notify: the store only reports first-seen customer messages.
+//! History and echoes never notify: the store only reports first-seen customer messages. A
+//! conversation the agent muted raises neither message nor closing-window notifications.
 
 use coexist_core::rules::WindowState;
 use coexist_core::{ConversationKey, StatusKind};
@@ -94,7 +95,8 @@ pub(crate) fn after_batch(shared: &Shared, report: &ApplyReport, now: i64) -> Re
             sender: sender.clone(),
             preview: preview.clone(),
         });
-        if m.timestamp >= now - MAX_NOTIFY_AGE_SECS && shared.store().notification_claim(kinds::MESSAGE, &m.wamid)? {
+        let muted = shared.store().is_muted(&m.conversation, now * 1000)?;
+        if !muted && m.timestamp >= now - MAX_NOTIFY_AGE_SECS && shared.store().notification_claim(kinds::MESSAGE, &m.wamid)? {
             fresh.push((m.conversation.clone(), sender, preview));
         }
     }
@@ -229,7 +231,7 @@ pub(crate) fn snoozes_ended(shared: &Shared, now: i64) -> Result<(), StoreError>
 pub(crate) fn closing_windows(shared: &Shared, now: i64) -> Result<usize, StoreError> {
     let closing = shared.store().closing_conversations(now, CLOSING_WARNING_SECS)?;
     let mut shown = 0;
-    for c in closing.into_iter().filter(|c| c.unanswered) {
+    for c in closing.into_iter().filter(|c| c.unanswered && !c.muted) {
         let WindowState::Open { expires_at, remaining_secs } = c.window else { continue };
         let key = format!("{}:{}:{expires_at}", c.conversation.phone_number_id, c.conversation.contact.as_str());
         if shared.store().notification_claim(kinds::CLOSING, &key)? {

@@ -215,6 +215,25 @@ impl Engine {
         Ok(self.shared.store().save_draft(conversation, text)?)
     }
 
+    /// Mute the conversation's notifications on this desktop until `until_ms` (Unix ms; `None`:
+    /// until unmuted). Personal, like a draft: the team is not told.
+    pub fn mute(&self, conversation: &ConversationKey, until_ms: Option<i64>) -> Result<(), EngineError> {
+        self.shared.store().mute(conversation, until_ms)?;
+        self.redraw_row(conversation);
+        Ok(())
+    }
+
+    /// Notifications of the conversation again.
+    pub fn unmute(&self, conversation: &ConversationKey) -> Result<(), EngineError> {
+        self.shared.store().unmute(conversation)?;
+        self.redraw_row(conversation);
+        Ok(())
+    }
+
+    fn redraw_row(&self, conversation: &ConversationKey) {
+        self.shared.publish(EngineEvent::ConversationsChanged { list: vec![conversation.clone()], timelines: Vec::new() });
+    }
+
     /// The agent is typing a reply: the teammates see who is writing to this customer, and the
     /// customer sees "typing…" (and their latest message read) until the reply arrives or 25 s
     /// pass — the customer only while the window is open (a reply can follow). At most every

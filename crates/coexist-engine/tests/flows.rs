@@ -31,6 +31,30 @@ async fn inbound_message_syncs_into_a_conversation_and_notifies_once() {
 }
 
 #[tokio::test]
+async fn a_muted_conversation_stays_quiet_until_unmuted() {
+    let s = stack().await;
+    let (engine, notes) = s.engine("inbox", SyncMode::LongPoll);
+    let key = s.conversation("14155550112");
+    engine.mute(&key, None).unwrap();
+    s.customer_says("14155550112", "Noisy Ned", "hello", None).await;
+    s.customer_says("14155550113", "Quiet Quinn", "hi", None).await;
+    sync_until_conversation(&engine, &key).await;
+    sync_until_conversation(&engine, &s.conversation("14155550113")).await;
+    let shown: Vec<String> = notes.take().into_iter().map(|(title, _)| title).collect();
+    assert_eq!(shown, ["Quiet Quinn"], "Ned is muted");
+    assert_eq!(engine.store().lock().unwrap().conversation(&key, now()).unwrap().unwrap().unread, 1, "still unread");
+
+    engine.unmute(&key).unwrap();
+    s.customer_says("14155550112", "Noisy Ned", "hello??", None).await;
+    eventually(15, "Ned notified again", || async {
+        engine.sync_once().await.unwrap();
+        notes.take().into_iter().any(|(title, _)| title == "Noisy Ned").then_some(())
+    })
+    .await;
+    s.demo.shutdown().await;
+}
+
+#[tokio::test]
 async fn text_in_window_is_sent_once_and_reaches_read() {
     let s = stack().await;
     let (engine, _) = s.engine("inbox", SyncMode::LongPoll);
@@ -316,6 +340,8 @@ async fn a_closing_window_on_an_unanswered_conversation_warns_once() {
     s.customer_says("14155550188", "Gil", "still there?", Some(almost_a_day)).await;
     s.customer_says("14155550189", "Hal", "answered already", Some(almost_a_day)).await;
     s.app_says("14155550189", "yes, on it").await;
+    s.customer_says("14155550190", "Ivo", "muted by the agent", Some(almost_a_day)).await;
+    engine.mute(&s.conversation("14155550190"), None).unwrap();
     // Let the bridge hold all three webhooks before the desktop syncs (the echo included).
     eventually(15, "the echo at the bridge", || async {
         let page = engine.client().events(0, 1000, 0).await.unwrap();
@@ -329,7 +355,7 @@ async fn a_closing_window_on_an_unanswered_conversation_warns_once() {
     engine.sync_once().await.unwrap();
 
     let shown = notes.take();
-    assert_eq!(shown.len(), 1, "only Gil's window, once (the old messages themselves do not notify): {shown:?}");
+    assert_eq!(shown.len(), 1, "only Gil's window, once (the old messages themselves do not notify; Ivo is muted): {shown:?}");
     assert_eq!(shown[0].0, "Gil is waiting for an answer");
     assert!(shown[0].1.contains("closes in 30 min") || shown[0].1.contains("closes in 29 min"), "{shown:?}");
     s.demo.shutdown().await;

@@ -33,6 +33,7 @@ mod drafts;
 mod error;
 mod explain;
 mod metrics;
+mod mutes;
 mod notify;
 mod outbox;
 mod queries;

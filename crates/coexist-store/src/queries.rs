@@ -16,9 +16,10 @@ const SUMMARY_COLUMNS: &str = "SELECT c.phone_number_id, c.contact, c.state, c.u
         ct.name, n.mode, n.display_number, c.assignee, c.done_at_ms, c.done_until_ms, c.marked_unread,
         (SELECT json_group_array(label) FROM
             (SELECT label FROM conversation_labels WHERE conversation_id = c.id ORDER BY label COLLATE NOCASE)),
-        c.blocked_by, c.waiting_since
+        c.blocked_by, c.waiting_since, mu.contact IS NOT NULL, mu.until_ms
     FROM conversations c
     LEFT JOIN contacts ct ON ct.phone_number_id = c.phone_number_id AND ct.contact = c.contact
+    LEFT JOIN mutes mu ON mu.phone_number_id = c.phone_number_id AND mu.contact = c.contact
     LEFT JOIN numbers n ON n.phone_number_id = c.phone_number_id";
 
 fn summary_from_row(row: &Row<'_>, now: i64) -> rusqlite::Result<Result<ConversationSummary>> {
@@ -34,6 +35,8 @@ fn summary_from_row(row: &Row<'_>, now: i64) -> rusqlite::Result<Result<Conversa
         WindowState::Open { .. } => None,
     };
     let waiting_since: Option<i64> = row.get(15)?;
+    let (mute_row, muted_until): (bool, Option<i64>) = (row.get(16)?, row.get(17)?);
+    let muted = mute_row && muted_until.is_none_or(|until| until > now * 1000);
     let mode: Option<String> = row.get(7)?;
     let (done_at_ms, snoozed_until_ms): (Option<i64>, Option<i64>) = (row.get(10)?, row.get(11)?);
     let done = done_at_ms.is_some() && snoozed_until_ms.is_none_or(|until| until > now * 1000);
@@ -64,6 +67,8 @@ fn summary_from_row(row: &Row<'_>, now: i64) -> rusqlite::Result<Result<Conversa
         marked_unread: row.get(12)?,
         labels,
         blocked_by: row.get(14)?,
+        muted,
+        muted_until_ms: if muted { muted_until } else { None },
     }))
 }
 

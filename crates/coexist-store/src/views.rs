@@ -75,6 +75,10 @@ pub struct ConversationSummary {
     /// The teammate who blocked this customer on this number: while set, the customer cannot
     /// write to the number and nobody can message them (Meta refuses).
     pub blocked_by: Option<String>,
+    /// This desktop's agent muted its notifications (its messages still count as unread).
+    pub muted: bool,
+    /// Muted until then (Unix ms); `None` while muted: until unmuted.
+    pub muted_until_ms: Option<i64>,
 }
 
 /// A template and where Meta's review of it stands (`PENDING`, `APPROVED`, `REJECTED`, `PAUSED`...).
