@@ -80,7 +80,7 @@ function row(contact) {
   return { owner: q('owner-badge').dataset.owner, badge: q('owner-badge').textContent,
     countdown: q('window-countdown').textContent, state: q('window-countdown').dataset.state,
     expires: q('window-countdown').dataset.expiresAt, unread: q('unread-count') ? q('unread-count').textContent : null,
-    preview: q('preview').textContent, name: q('conversation-name').textContent };
+    preview: q('preview').textContent, name: q('conversation-name').textContent, muted: Boolean(q('muted-mark')) };
 }"#;
 /// The last message row of the open thread with `selector` inside, as {status, type, text}.
 const LAST_MESSAGE_JS: &str = r#"
@@ -758,6 +758,23 @@ async fn scenario(
     notified.click(ana_notified.id).await;
     let head = "const h = document.querySelector('[data-testid=conv-head]'); return !h.hidden && h.dataset.contact === arguments[0] && document.querySelector('[data-testid=view-inbox]').getAttribute('aria-pressed') === 'true' || null";
     ui.wait("Ana's conversation opened by her notification", head, vec![json!(ana)]).await;
+
+    // Muted for 8 hours: Ana's next message is in the list, unread, and pops nothing up; unmuted,
+    // the one after does.
+    ui.js("const m = document.querySelector('[data-testid=mute]'); m.value = '8h'; m.dispatchEvent(new Event('change')); return true", vec![]).await;
+    ui.wait_row("Ana's row marked muted", ana, "r.muted").await;
+    assert_eq!(ui.js("return document.querySelector('[data-testid=unmute]').hidden", vec![]).await, json!(false));
+    stack.customer_says(ana, "Ana Lima", "Muted question", None).await.unwrap();
+    ui.wait("Ana's muted message in the thread", "return [...document.querySelectorAll('#thread [data-testid=message-text]')].some(m => m.textContent === 'Muted question') || null", vec![]).await;
+    ui.click("unmute").await;
+    ui.wait_row("Ana's row no longer muted", ana, "!r.muted").await;
+    stack.customer_says(ana, "Ana Lima", "Unmuted question", None).await.unwrap();
+    let start = std::time::Instant::now();
+    while !notified.all().iter().any(|n| n.body.contains("Unmuted question")) {
+        assert!(start.elapsed() < Duration::from_secs(15), "the unmuted message never notified");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!notified.all().iter().any(|n| n.body.contains("Muted question")), "nothing for the muted one");
 
     // 8. The number is offboarded: a banner says so plainly.
     stack

@@ -318,6 +318,15 @@ impl Backend {
         self.engine.mark_unread(conversation).map_err(err)
     }
 
+    /// Mute the conversation's notifications on this desktop until `until_ms` (`None`: until unmuted).
+    pub fn mute(&self, conversation: &ConversationKey, until_ms: Option<i64>) -> ActionResult<()> {
+        self.engine.mute(conversation, until_ms).map_err(err)
+    }
+
+    pub fn unmute(&self, conversation: &ConversationKey) -> ActionResult<()> {
+        self.engine.unmute(conversation).map_err(err)
+    }
+
     /// How many conversations have something unread.
     pub fn unread_conversations(&self) -> ActionResult<u64> {
         self.reader().unread_conversations().map_err(err)

@@ -29,6 +29,8 @@ pub const COMMANDS: &[&str] = &[
     "label",
     "labels",
     "set_blocked",
+    "mute_conversation",
+    "unmute_conversation",
     "quick_replies",
     "save_quick_reply",
     "search",

@@ -184,6 +184,17 @@ pub async fn mark_unread(backend: State<'_, Backend>, conversation: Conversation
     backend.mark_unread(&conversation)
 }
 
+/// Mute the conversation's notifications on this desktop (`until_ms: None`: until unmuted).
+#[tauri::command]
+pub async fn mute_conversation(backend: State<'_, Backend>, conversation: ConversationKey, until_ms: Option<i64>) -> ActionResult<()> {
+    backend.mute(&conversation, until_ms)
+}
+
+#[tauri::command]
+pub async fn unmute_conversation(backend: State<'_, Backend>, conversation: ConversationKey) -> ActionResult<()> {
+    backend.unmute(&conversation)
+}
+
 /// Put how many conversations have something unread in the window's title ("(3) Coexist Inbox":
 /// the taskbar shows it while the agent works elsewhere), and return it.
 #[tauri::command]

@@ -73,6 +73,8 @@ pub fn run() {
             commands::label,
             commands::labels,
             commands::set_blocked,
+            commands::mute_conversation,
+            commands::unmute_conversation,
             commands::quick_replies,
             commands::save_quick_reply,
             commands::search,

@@ -69,6 +69,7 @@ export class Inbox {
     },
       h('div', { class: 'conv-line' },
         h('span', { class: 'conv-name', 'data-testid': 'conversation-name', text: contactTitle(c.contact_name, c.conversation.contact) }),
+        c.muted ? h('span', { class: 'muted-mark', 'data-testid': 'muted-mark', role: 'img', 'aria-label': 'muted', title: 'Notifications muted on this desktop', text: '🔕' }) : null,
         h('span', { class: 'conv-time muted', text: shortTime(c.last_activity, now) })),
       h('div', { class: 'conv-line' },
         this.preview(c, id),

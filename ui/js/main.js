@@ -19,6 +19,7 @@ import { NewConversation } from './new_conversation.js';
 import { Labels } from './labels.js';
 import { loadDrafts } from './drafts.js';
 import { BlockControl } from './block.js';
+import { MuteControl } from './mute.js';
 
 const PAGE = 50;
 
@@ -51,6 +52,7 @@ const composer = new Composer({
 
 const team = new TeamControls({ toast: (text, action) => toast(text, action) });
 const block = new BlockControl({ toast: (text) => toast(text) });
+const mute = new MuteControl({ toast: (text) => toast(text) });
 const labels = new Labels({
   onFilter: (filter) => setFilter(filter),
   onKnown: (known) => search?.setLabels(known),
@@ -144,6 +146,7 @@ function showHeader(conv) {
   $('conv-window').title = conv.window_explanation || '';
   team.show(conv);
   block.show(conv);
+  mute.show(conv);
   labels.show(conv);
   composer.show(conv);
 }
