@@ -14,10 +14,14 @@ struct Out {
 }
 
 async fn coexist(s: &Stack, db: &Path, args: &[&str]) -> Out {
+    coexist_as(s, &s.demo.token, db, args).await
+}
+
+async fn coexist_as(s: &Stack, token: &str, db: &Path, args: &[&str]) -> Out {
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_coexist"))
         .args(args)
         .env("COEXIST_BRIDGE_URL", &s.demo.bridge_url)
-        .env("COEXIST_TOKEN", &s.demo.token)
+        .env("COEXIST_TOKEN", token)
         .env("COEXIST_DB", db)
         .output()
         .await
@@ -258,5 +262,23 @@ async fn a_conversation_is_assigned_and_noted_from_the_terminal() {
     let out = coexist(&s, &db, &["done", &pnid, "14155550402", "--undo"]).await;
     assert!(out.ok, "{}", out.stderr);
     assert!(!coexist(&s, &db, &["list", "--filter", "done"]).await.stdout.contains("14155550402"));
+    s.demo.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_admin_submits_a_template_from_the_terminal() {
+    let s = stack().await;
+    let db = s.dir.path().join("cli.db");
+    let pnid = s.demo.phone_number_id.clone();
+    let bridge_db = s.dir.path().join(coexist_engine::demo::BRIDGE_DB);
+    let root = coexist_bridge::admin::add_user(&bridge_db, "root", coexist_bridge::Role::Admin).unwrap();
+    let submit = ["admin", "submit-template", &pnid, "--name", "stock_back", "--body", "Good news {{1}}: it is back in stock."];
+    let out = coexist_as(&s, &root, &db, &submit).await;
+    assert!(!out.ok && out.stderr.contains("an example for each"), "refused before the bridge: {}", out.stderr);
+    let with_example = [&submit[..], &["--example", "Ana", "--category", "marketing"]].concat();
+    let out = coexist_as(&s, &root, &db, &with_example).await;
+    assert!(out.ok && out.stdout.contains("stock_back (en_US) sent to Meta for review: PENDING"), "{} {}", out.stdout, out.stderr);
+    let out = coexist(&s, &db, &with_example).await;
+    assert!(!out.ok && out.stderr.contains("admin"), "an agent's token is not an admin's: {}", out.stderr);
     s.demo.shutdown().await;
 }

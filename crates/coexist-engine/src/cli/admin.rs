@@ -50,6 +50,28 @@ pub enum AdminCommand {
         #[arg(long)]
         tier: Option<u32>,
     },
+    /// Write a new message template for Meta's review (its decision arrives later as a status
+    /// update: `coexist templates` lists the approved ones).
+    SubmitTemplate {
+        phone_number_id: String,
+        /// Lowercase letters, digits and underscores.
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "en_US")]
+        language: String,
+        #[arg(long, value_enum, default_value_t = CategoryArg::Utility)]
+        category: CategoryArg,
+        /// With {{1}}, {{2}}… in order; one --example each.
+        #[arg(long)]
+        body: String,
+        /// An example value for each body variable, in order (repeat the flag).
+        #[arg(long = "example")]
+        examples: Vec<String>,
+        #[arg(long)]
+        header: Option<String>,
+        #[arg(long)]
+        footer: Option<String>,
+    },
     /// Signed webhooks the bridge kept but could not understand, newest first.
     Quarantine {
         #[arg(long, default_value_t = 20)]
@@ -65,6 +87,12 @@ pub enum RoleArg {
     Agent,
     Manager,
     Admin,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum CategoryArg {
+    Utility,
+    Marketing,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -117,6 +145,16 @@ pub async fn run(client: &BridgeClient, cmd: AdminCommand) -> Result<()> {
             let edit = NumberEdit { waba_id, display_number, mode: mode.map(Into::into), tier_mps: tier };
             let saved = client.admin_edit_number(&phone_number_id, &edit).await?;
             println!("saved {} ({}, {} msg/s)", saved.number.display_number, mode_name(&saved.number.mode), saved.number.tier_mps);
+        }
+        AdminCommand::SubmitTemplate { phone_number_id, name, language, category, body, examples, header, footer } => {
+            let category = match category {
+                CategoryArg::Utility => "UTILITY",
+                CategoryArg::Marketing => "MARKETING",
+            };
+            let draft = coexist_core::TemplateDraft { name, language, category: category.into(), header, body, examples, footer };
+            let submitted = client.admin_submit_template(&phone_number_id, &draft).await?;
+            let status = submitted.template["status"].as_str().unwrap_or("submitted");
+            println!("{} ({}) sent to Meta for review: {}", draft.name, draft.language, terminal_safe(status, 40));
         }
         AdminCommand::Quarantine { limit, bodies } => {
             let items = client.admin_quarantine(limit).await?;
