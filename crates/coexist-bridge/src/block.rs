@@ -1,8 +1,8 @@
 //! Blocking a customer: `PUT /v1/numbers/{id}/conversations/{contact}/blocked` with
-//! `{"blocked": true}` (or `false` to unblock); `GET /v1/numbers/{id}/blocked` lists them. Unlike the team's other marks this one reaches
-//! Meta (its Block Users API): the customer can no longer write to the number and nobody can
-//! message them. The bridge relays a `block` entry only once Meta took it, so every desktop shows
-//! what Meta enforces.
+//! `{"blocked": true}` (or `false` to unblock); `GET /v1/numbers/{id}/blocked` lists them.
+//! Unlike the team's other marks this one reaches Meta (its Block Users API): the customer can no
+//! longer write to the number and nobody can message them. The bridge relays a `block` entry
+//! only once Meta took it, so every desktop shows what Meta enforces.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -25,8 +25,8 @@ struct BlockRequest {
 }
 
 /// Agents and admins. Meta's refusal (a customer who has not written in the last 24 hours, a
-/// full block list) comes back as a 400 (502 when Meta's failure is not about the request), its
-/// body under `meta`, and the reason in plain words as `error.message`.
+/// full block list) comes back with Meta's status (502 for the bridge's own token), its body
+/// under `meta`, and the reason in plain words as `error.message`.
 pub async fn set_blocked(State(state): State<AppState>, caller: Caller, at: TeamConversation, body: Bytes) -> Result<Response, ApiError> {
     caller.require_send()?;
     let request: BlockRequest = crate::json_body::parse(&body, r#"{"blocked": true}, or false to unblock"#)?;
@@ -62,9 +62,7 @@ fn refused(reply: &Reply, contact: &str, block: bool) -> Response {
         }
         None => format!("Meta did not {verb} {contact} and gave no error code; try again later"),
     };
-    // Meta's 400 is about this request; anything else (its 401 for the bridge's token, a 5xx) is
-    // the bridge's upstream failing, not the desktop's sign-in.
-    let status = if reply.status == 400 { StatusCode::BAD_REQUEST } else { StatusCode::BAD_GATEWAY };
+    let status = crate::send::upstream_status(reply.status);
     let body: Value = json!({"error": {"message": message, "type": "meta", "code": code}, "meta": reply.body});
     (status, Json(body)).into_response()
 }
@@ -77,10 +75,7 @@ pub async fn list_blocked(State(state): State<AppState>, caller: Caller, Path(id
     let number = crate::send::known_number(&state, &id).await?;
     match state.graph.blocked_users(&number.phone_number_id, &state.metrics).await {
         Ok(Ok(blocked)) => Ok(Json(json!({"phone_number_id": number.phone_number_id, "blocked": blocked})).into_response()),
-        Ok(Err(reply)) => {
-            let status = if reply.status == 400 { StatusCode::BAD_REQUEST } else { StatusCode::BAD_GATEWAY };
-            Ok((status, Json(crate::send::with_explanation(reply.body))).into_response())
-        }
+        Ok(Err(reply)) => Ok(crate::send::meta_refusal(reply)),
         Err(e) => Err(ApiError::new(StatusCode::GATEWAY_TIMEOUT, format!("{e}; try again later"))),
     }
 }

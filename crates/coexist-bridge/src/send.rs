@@ -171,6 +171,21 @@ pub fn require_access_token(state: &AppState) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The status to answer a desktop with for Meta's refusal of a call the bridge made: Meta's own,
+/// except a 401/403, which is about the bridge's access token (502), not the desktop's sign-in.
+pub fn upstream_status(meta_status: u16) -> StatusCode {
+    match StatusCode::from_u16(meta_status) {
+        Ok(StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) | Err(_) => StatusCode::BAD_GATEWAY,
+        Ok(status) => status,
+    }
+}
+
+/// Meta's refusal of a call other than a send, for the desktop: [`upstream_status`] and
+/// Meta's body [`with_explanation`].
+pub fn meta_refusal(reply: crate::graph::Reply) -> Response {
+    (upstream_status(reply.status), Json(with_explanation(reply.body))).into_response()
+}
+
 /// Meta's error body as-is plus `reason` and `what_to_do` (from the error code).
 pub fn with_explanation(body: Value) -> Value {
     let mut map = match body {

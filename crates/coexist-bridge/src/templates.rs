@@ -38,7 +38,7 @@ pub async fn submit(State(state): State<AppState>, caller: Caller, Path(id): Pat
     let number = crate::send::known_number(&state, &id).await?;
     let reply = state.graph.create_template(&number.waba_id, &draft.to_graph(), &state.metrics).await.map_err(unreachable)?;
     if !reply.is_success() {
-        return Ok(meta_refusal(reply));
+        return Ok(crate::send::meta_refusal(reply));
     }
     let created = reply.body;
     Ok(match relay_catalog(&state, number).await? {
@@ -53,7 +53,7 @@ pub async fn submit(State(state): State<AppState>, caller: Caller, Path(id): Pat
 async fn relay_catalog(state: &AppState, number: NumberSettings) -> Result<Result<(i64, usize), Response>, ApiError> {
     let templates = match state.graph.templates(&number.waba_id, &state.metrics).await.map_err(unreachable)? {
         Ok(t) => t,
-        Err(reply) => return Ok(Err(meta_refusal(reply))),
+        Err(reply) => return Ok(Err(crate::send::meta_refusal(reply))),
     };
     let count = templates.len();
     let catalog = TemplateCatalog { phone_number_id: number.phone_number_id, waba_id: number.waba_id, templates };
@@ -61,11 +61,6 @@ async fn relay_catalog(state: &AppState, number: NumberSettings) -> Result<Resul
         Appended::Event { seq, .. } => Ok(Ok((seq, count))),
         other => Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("unexpected storage result {other:?}"))),
     }
-}
-
-fn meta_refusal(reply: crate::graph::Reply) -> Response {
-    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::BAD_GATEWAY);
-    (status, Json(crate::send::with_explanation(reply.body))).into_response()
 }
 
 fn unreachable(e: crate::graph::Unreachable) -> ApiError {

@@ -1,5 +1,6 @@
 //! The admins' side of the bridge: people (tokens), business numbers, new message templates
-//! for Meta's review, and the quarantine of webhooks that did not parse. Thin [`BridgeClient`] methods over `/v1/admin/*`.
+//! for Meta's review, and the quarantine of webhooks that did not parse. Thin [`BridgeClient`]
+//! methods over `/v1/admin/*` (and `/v1/numbers/{id}/templates`).
 //!
 //! Errors are classified by what the user should do next: a 403 means "this needs an admin
 //! token" (not "your token is broken"), a 401 means the token is unknown or revoked, and a
