@@ -95,8 +95,8 @@ pub(crate) fn after_batch(shared: &Shared, report: &ApplyReport, now: i64) -> Re
             sender: sender.clone(),
             preview: preview.clone(),
         });
-        let muted = shared.store().is_muted(&m.conversation, now * 1000)?;
-        if !muted && m.timestamp >= now - MAX_NOTIFY_AGE_SECS && shared.store().notification_claim(kinds::MESSAGE, &m.wamid)? {
+        let recent = m.timestamp >= now - MAX_NOTIFY_AGE_SECS;
+        if recent && !shared.store().is_muted(&m.conversation, now * 1000)? && shared.store().notification_claim(kinds::MESSAGE, &m.wamid)? {
             fresh.push((m.conversation.clone(), sender, preview));
         }
     }

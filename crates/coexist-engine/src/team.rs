@@ -1,11 +1,10 @@
 //! The team's own layer, through the bridge: who handles a conversation, whether it is done (or
 //! snoozed), its labels, notes, quick replies, and whether its customer is blocked (that one
-//! through Meta too). The bridge relays each change to every desktop; this one
-//! applies its own from the relay like the others', fetching at once so the agent who acted sees
-//! it without waiting for the stream.
+//! through Meta too). The bridge relays each change to every desktop; this one applies its own
+//! from the relay like the others', fetching at once so the agent who acted sees it without
+//! waiting for the stream.
 
 use coexist_core::ConversationKey;
-
 use serde::{Deserialize, Serialize};
 
 use crate::client::TeamMember;
