@@ -163,6 +163,20 @@ pub struct FakeState {
     pub stall_next: AtomicU64,
 }
 
+impl FakeState {
+    /// Keep the call, with the token it came with.
+    fn record(&self, at: Instant, path: String, headers: &HeaderMap, body: Value) {
+        let auth = headers.get("authorization").map(|v| v.to_str().unwrap().to_string());
+        self.calls.lock().unwrap().push(Call { at, path, body, auth });
+    }
+
+    /// The next scripted answer, if any.
+    fn scripted(&self) -> Option<(StatusCode, Json<Value>)> {
+        let (status, answer) = self.script.lock().unwrap().pop_front()?;
+        Some((StatusCode::from_u16(status).unwrap(), Json(answer)))
+    }
+}
+
 pub struct FakeGraph {
     pub url: String,
     pub state: Arc<FakeState>,
@@ -204,8 +218,7 @@ async fn fake_send(
     Json(body): Json<Value>,
 ) -> (StatusCode, Json<Value>) {
     let at = Instant::now();
-    let auth = headers.get("authorization").map(|v| v.to_str().unwrap().to_string());
-    s.calls.lock().unwrap().push(Call { at, path: format!("/{version}/{id}/messages"), body: body.clone(), auth });
+    s.record(at, format!("/{version}/{id}/messages"), &headers, body.clone());
     if s.stall_next.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
         tokio::time::sleep(Duration::from_secs(5)).await;
     }
@@ -213,8 +226,8 @@ async fn fake_send(
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay)).await;
     }
-    if let Some((status, answer)) = s.script.lock().unwrap().pop_front() {
-        return (StatusCode::from_u16(status).unwrap(), Json(answer));
+    if let Some(scripted) = s.scripted() {
+        return scripted;
     }
     let n = s.counter.fetch_add(1, Ordering::SeqCst);
     let to = body["to"].as_str().unwrap_or_default().to_string();
@@ -234,10 +247,9 @@ async fn fake_block(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> (StatusCode, Json<Value>) {
-    let auth = headers.get("authorization").map(|v| v.to_str().unwrap().to_string());
-    s.calls.lock().unwrap().push(Call { at: Instant::now(), path: format!("{method} /{version}/{id}/block_users"), body: body.clone(), auth });
-    if let Some((status, answer)) = s.script.lock().unwrap().pop_front() {
-        return (StatusCode::from_u16(status).unwrap(), Json(answer));
+    s.record(Instant::now(), format!("{method} /{version}/{id}/block_users"), &headers, body.clone());
+    if let Some(scripted) = s.scripted() {
+        return scripted;
     }
     let users: Vec<Value> =
         body["block_users"].as_array().unwrap().iter().map(|u| json!({"input": u["user"], "wa_id": u["user"]})).collect();
@@ -271,10 +283,9 @@ async fn fake_create_template(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> (StatusCode, Json<Value>) {
-    let auth = headers.get("authorization").map(|v| v.to_str().unwrap().to_string());
-    s.calls.lock().unwrap().push(Call { at: Instant::now(), path: format!("POST /{version}/{waba}/message_templates"), body: body.clone(), auth });
-    if let Some((status, answer)) = s.script.lock().unwrap().pop_front() {
-        return (StatusCode::from_u16(status).unwrap(), Json(answer));
+    s.record(Instant::now(), format!("POST /{version}/{waba}/message_templates"), &headers, body.clone());
+    if let Some(scripted) = s.scripted() {
+        return scripted;
     }
     let mut templates = s.templates.lock().unwrap();
     let id = format!("9{}", templates.len());
@@ -299,9 +310,8 @@ async fn fake_blocked(
 /// One page of `all` at `path` (`page_size` items, cursors `curN`, a `next` link while there is
 /// more); the call is recorded with its cursor.
 fn paged(s: &FakeState, path: &str, headers: &HeaderMap, q: &std::collections::HashMap<String, String>, all: Vec<Value>) -> Value {
-    let auth = headers.get("authorization").map(|v| v.to_str().unwrap().to_string());
     let after = q.get("after").map(String::as_str).unwrap_or("");
-    s.calls.lock().unwrap().push(Call { at: Instant::now(), path: format!("{path}?{after}"), body: Value::Null, auth });
+    s.record(Instant::now(), format!("{path}?{after}"), headers, Value::Null);
     let size = s.page_size.load(Ordering::SeqCst) as usize;
     let start: usize = q.get("after").map(|a| a.trim_start_matches("cur").parse().unwrap()).unwrap_or(0);
     let end = (start + size).min(all.len());
