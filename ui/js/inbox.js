@@ -1,7 +1,7 @@
 // The inbox list: conversations by last activity (Waiting: longest waiting first), with ownership,
 // window countdown, how long the customer has waited, unread count and a text-only preview (or
-// the agent's unsent reply). Keyboard: ↑/↓ move, Enter opens; Alt+↑/↓
-// opens the previous/next conversation from anywhere.
+// the agent's unsent reply). Keyboard: ↑/↓ move, Enter opens; Alt+↑/↓ opens the previous/next
+// conversation from anywhere.
 
 import { h, setChildren, $ } from './dom.js';
 import { rowLabels } from './labels.js';
