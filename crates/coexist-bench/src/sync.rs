@@ -68,6 +68,7 @@ pub fn batch_over(start: usize, len: usize, customers: usize) -> Vec<RelayEvent>
             kind: RelayKind::Webhook,
             received_at_ms: 1_764_000_000_000 + i as i64,
             payload: serde_json::from_slice(&webhook_for(i, customers)).expect("valid JSON"),
+            unknown_kind: None,
         })
         .collect()
 }

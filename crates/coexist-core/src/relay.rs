@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::event::Timestamp;
 
 /// One entry of the bridge's event log, as relayed to every desktop.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct RelayEvent {
     /// Strictly increasing, gap-free per bridge. Clients resume with `after=seq`.
     pub seq: i64,
@@ -22,13 +22,41 @@ pub struct RelayEvent {
     /// Kept as the JSON text it came as, parsed only when applied: a backlog waiting in memory
     /// costs well under 1 KB an entry this way, ~9 KB as parsed JSON trees.
     pub payload: Box<RawValue>,
+    /// The kind's name when this build does not know it (`kind` is then `Unknown`): a desktop
+    /// keeps it, so that the version that knows it applies the entry (see the store).
+    #[serde(skip)]
+    pub unknown_kind: Option<String>,
+}
+
+/// Read with the kind's name kept when it is not one this build knows (borrowed, so a known kind
+/// costs no allocation).
+impl<'de> Deserialize<'de> for RelayEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Wire<'a> {
+            seq: i64,
+            #[serde(borrow)]
+            kind: std::borrow::Cow<'a, str>,
+            received_at_ms: i64,
+            payload: Box<RawValue>,
+        }
+        let wire = Wire::deserialize(deserializer)?;
+        let known = RelayKind::from_name(&wire.kind);
+        Ok(RelayEvent {
+            seq: wire.seq,
+            kind: known.unwrap_or(RelayKind::Unknown),
+            received_at_ms: wire.received_at_ms,
+            payload: wire.payload,
+            unknown_kind: known.is_none().then(|| wire.kind.into_owned()),
+        })
+    }
 }
 
 impl RelayEvent {
     /// An entry whose payload is `payload` as JSON.
     pub fn new(seq: i64, kind: RelayKind, received_at_ms: i64, payload: &impl Serialize) -> Self {
         let payload = serde_json::value::to_raw_value(payload).expect("a relay payload serializes as JSON");
-        RelayEvent { seq, kind, received_at_ms, payload }
+        RelayEvent { seq, kind, received_at_ms, payload, unknown_kind: None }
     }
 
     /// The payload, parsed.
@@ -61,6 +89,44 @@ pub enum RelayKind {
     /// instead of failing the whole relay page.
     #[serde(other)]
     Unknown,
+}
+
+impl RelayKind {
+    /// Every kind this build reads.
+    pub const KNOWN: [RelayKind; 10] = [
+        RelayKind::Webhook,
+        RelayKind::Outbound,
+        RelayKind::Templates,
+        RelayKind::Number,
+        RelayKind::Assignment,
+        RelayKind::Note,
+        RelayKind::Done,
+        RelayKind::QuickReply,
+        RelayKind::Label,
+        RelayKind::Block,
+    ];
+
+    /// The kind's name, as entries carry it and the logs keep it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RelayKind::Webhook => "webhook",
+            RelayKind::Outbound => "outbound",
+            RelayKind::Templates => "templates",
+            RelayKind::Number => "number",
+            RelayKind::Assignment => "assignment",
+            RelayKind::Note => "note",
+            RelayKind::Done => "done",
+            RelayKind::QuickReply => "quick_reply",
+            RelayKind::Label => "label",
+            RelayKind::Block => "block",
+            RelayKind::Unknown => "unknown",
+        }
+    }
+
+    /// The kind named `name`, if this build knows it.
+    pub fn from_name(name: &str) -> Option<RelayKind> {
+        RelayKind::KNOWN.into_iter().find(|k| k.name() == name)
+    }
 }
 
 /// Who on the team handles a conversation: set by an agent or an admin through the bridge,
@@ -214,7 +280,23 @@ pub struct QuarantinedWebhook {
 
 #[cfg(test)]
 mod tests {
-    use super::label_name;
+    use super::*;
+
+    #[test]
+    fn a_kind_reads_by_its_wire_name_and_an_unknown_one_keeps_its_name() {
+        for kind in RelayKind::KNOWN {
+            let wire = serde_json::to_value(kind).unwrap();
+            assert_eq!(wire, kind.name(), "serde and name() agree");
+            assert_eq!(RelayKind::from_name(kind.name()), Some(kind));
+        }
+        let entry: RelayEvent = serde_json::from_str(r#"{"seq": 4, "kind": "label", "received_at_ms": 9, "payload": {"a": 1}}"#).unwrap();
+        assert_eq!((entry.kind, entry.unknown_kind), (RelayKind::Label, None));
+        let entry: RelayEvent = serde_json::from_str(r#"{"seq": 5, "kind": "poll_vote", "received_at_ms": 9, "payload": {"a": 1}}"#).unwrap();
+        assert_eq!((entry.kind, entry.unknown_kind.as_deref()), (RelayKind::Unknown, Some("poll_vote")));
+        assert_eq!(entry.payload.get(), r#"{"a": 1}"#, "kept as it came");
+        let page: Vec<RelayEvent> = serde_json::from_slice(br#"[{"seq": 6, "kind": "bl\u006fck", "received_at_ms": 9, "payload": null}]"#).unwrap();
+        assert_eq!(page[0].kind, RelayKind::Block, "an escaped name reads too");
+    }
 
     #[test]
     fn a_label_is_its_words_once_spaced_and_refused_in_words_when_it_cannot_be_one() {

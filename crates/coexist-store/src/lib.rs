@@ -109,11 +109,21 @@ impl Store {
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
         let mut conn = connect(path.as_ref())?;
         schema::migrate(&mut conn)?;
+        let mut conversations = apply::ConversationCache::default();
+        // Best effort: the inbox opens all the same, and the next open tries again.
+        match relaxed_write(&mut conn, |conn| apply::reapply_newly_known(conn, &mut conversations)) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(entries = n, "applied relay entries of kinds the previous version could not read"),
+            Err(e) => {
+                conversations.clear();
+                tracing::warn!(error = %e, "relay entries of kinds the previous version could not read are not applied yet");
+            }
+        }
         let checkpointer = Connection::open(path.as_ref())
             .map_err(|e| tracing::warn!(error = %e, "no background checkpoints; the writer will do them"))
             .ok()
             .map(|c| Arc::new(Mutex::new(c)));
-        Ok(Store { conn, conversations: apply::ConversationCache::default(), checkpointer, entries_until_checkpoint: CHECKPOINT_AFTER })
+        Ok(Store { conn, conversations, checkpointer, entries_until_checkpoint: CHECKPOINT_AFTER })
     }
 
     /// A second handle on an inbox that another `Store` opened (and migrated) and writes, for

@@ -127,6 +127,7 @@ impl SqliteDb {
                     kind: kind_from_str(&kind)?,
                     received_at_ms,
                     payload: serde_json::value::RawValue::from_string(payload)?,
+                    unknown_kind: None,
                 });
             }
             Ok(out)
@@ -196,36 +197,9 @@ fn connect(path: &Path) -> Result<Connection, DbError> {
     Ok(conn)
 }
 
-fn kind_str(kind: RelayKind) -> &'static str {
-    match kind {
-        RelayKind::Webhook => "webhook",
-        RelayKind::Outbound => "outbound",
-        RelayKind::Templates => "templates",
-        RelayKind::Number => "number",
-        RelayKind::Assignment => "assignment",
-        RelayKind::Note => "note",
-        RelayKind::Done => "done",
-        RelayKind::Label => "label",
-        RelayKind::Block => "block",
-        RelayKind::QuickReply => "quick_reply",
-        RelayKind::Unknown => "unknown",
-    }
-}
-
+/// A kind read back from the log: one this build wrote.
 fn kind_from_str(s: &str) -> Result<RelayKind, DbError> {
-    Ok(match s {
-        "webhook" => RelayKind::Webhook,
-        "outbound" => RelayKind::Outbound,
-        "templates" => RelayKind::Templates,
-        "number" => RelayKind::Number,
-        "assignment" => RelayKind::Assignment,
-        "note" => RelayKind::Note,
-        "done" => RelayKind::Done,
-        "label" => RelayKind::Label,
-        "block" => RelayKind::Block,
-        "quick_reply" => RelayKind::QuickReply,
-        other => return Err(DbError::Conflict(format!("unknown event kind {other:?} in the database"))),
-    })
+    RelayKind::from_name(s).ok_or_else(|| DbError::Conflict(format!("unknown event kind {s:?} in the database")))
 }
 
 /// Inserts one event at `MAX(seq) + 1`: inside the single writer transaction this is gap-free
@@ -239,7 +213,7 @@ fn insert_event(
 ) -> Result<i64, DbError> {
     let seq: i64 = c.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM events", [], |r| r.get(0))?;
     c.prepare_cached("INSERT INTO events (seq, kind, received_at_ms, payload, body_hash) VALUES (?1, ?2, ?3, ?4, ?5)")?
-        .execute(params![seq, kind_str(kind), received_at_ms, payload, body_hash])?;
+        .execute(params![seq, kind.name(), received_at_ms, payload, body_hash])?;
     Ok(seq)
 }
 

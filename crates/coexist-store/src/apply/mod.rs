@@ -274,7 +274,7 @@ fn log_relay_event(conn: &Connection, ev: &RelayEvent, payload: Option<&str>) ->
     let mut insert = conn.prepare_cached(
         "INSERT OR IGNORE INTO events (seq, kind, received_at_ms, payload) VALUES (?1, ?2, ?3, ?4)",
     )?;
-    Ok(insert.execute(params![ev.seq, kind_name(ev.kind), ev.received_at_ms, payload.unwrap_or("")])? == 1)
+    Ok(insert.execute(params![ev.seq, logged_kind(ev), ev.received_at_ms, payload.unwrap_or("")])? == 1)
 }
 
 fn mark_problem(conn: &Connection, seq: i64, error: &str) -> Result<()> {
@@ -282,20 +282,48 @@ fn mark_problem(conn: &Connection, seq: i64, error: &str) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn kind_name(kind: RelayKind) -> &'static str {
-    match kind {
-        RelayKind::Webhook => "webhook",
-        RelayKind::Outbound => "outbound",
-        RelayKind::Templates => "templates",
-        RelayKind::Number => "number",
-        RelayKind::Assignment => "assignment",
-        RelayKind::Note => "note",
-        RelayKind::Done => "done",
-        RelayKind::Label => "label",
-        RelayKind::Block => "block",
-        RelayKind::QuickReply => "quick_reply",
-        RelayKind::Unknown => "unknown",
+/// The kind as the log keeps it: its name, or `unknown:NAME` for a kind this build does not read
+/// (a newer bridge's), so that the version that reads it applies it (see [`reapply_newly_known`]).
+fn logged_kind(ev: &RelayEvent) -> std::borrow::Cow<'static, str> {
+    match &ev.unknown_kind {
+        Some(name) if ev.kind == RelayKind::Unknown => format!("{UNKNOWN_PREFIX}{name}").into(),
+        _ => ev.kind.name().into(),
     }
+}
+
+const UNKNOWN_PREFIX: &str = "unknown:";
+
+/// Entries an older version logged under a kind it could not read (`unknown:NAME`) and this one
+/// reads: applied now, in log order, then logged under their kind; returns how many. "Latest
+/// wins" kinds (labels, blocks...) come out right: the older version applied no entry of such a
+/// kind, and every entry fetched from now on comes after these.
+pub(crate) fn reapply_newly_known(conn: &Connection, cache: &mut ConversationCache) -> Result<usize> {
+    let mut stmt = conn.prepare("SELECT seq, kind, received_at_ms, payload FROM events WHERE kind LIKE 'unknown:%' ORDER BY seq")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, String>(3)?)))?;
+    let mut entries = Vec::new();
+    for row in rows {
+        let (seq, kind, received_at_ms, payload) = row?;
+        let Some(kind) = kind.strip_prefix(UNKNOWN_PREFIX).and_then(RelayKind::from_name) else { continue };
+        match serde_json::value::RawValue::from_string(payload) {
+            Ok(payload) => entries.push(RelayEvent { seq, kind, received_at_ms, payload, unknown_kind: None }),
+            Err(e) => tracing::warn!(seq, error = %e, "a relay entry kept under an unknown kind is not JSON; left as it is"),
+        }
+    }
+    if entries.is_empty() {
+        return Ok(0);
+    }
+    let mut batch = Batch::new(conn, cache)?;
+    for ev in &entries {
+        batch.seq = Some(ev.seq);
+        batch.received_at_ms = Some(ev.received_at_ms);
+        match coexist_core::events_from_relay(ev) {
+            Ok(events) => events.iter().try_for_each(|e| batch.apply(e))?,
+            Err(e) => mark_problem(conn, ev.seq, &e.to_string())?,
+        }
+        conn.prepare_cached("UPDATE events SET kind = ?2 WHERE seq = ?1")?.execute(params![ev.seq, ev.kind.name()])?;
+    }
+    batch.finish()?;
+    Ok(entries.len())
 }
 
 /// Apply relay entries inside an open transaction (the caller commits).
