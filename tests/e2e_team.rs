@@ -177,7 +177,8 @@ const DORA: &str = "15551238002";
 async fn waiting(ui: &Ui) {
     ui.click("filter-waiting").await;
     // Under All, Cleo (latest activity) comes first: Dora first says the Waiting list is shown.
-    let rows = ui.wait("Dora, then Cleo, under Waiting", "const r = [...document.querySelectorAll('[data-testid=conversation-item]')].map(e => [e.dataset.contact, e.querySelector('[data-testid=waiting-tag]')?.textContent]); return r.length === 2 && r[0][0] === arguments[0] ? r : null", vec![json!(DORA)]).await;
+    let rows = ui.wait("Dora, then Cleo, under Waiting", "const r = [...document.querySelectorAll('[data-testid=conversation-item]')].map(e => { const t = e.querySelector('[data-testid=waiting-tag]'); return [e.dataset.contact, t?.textContent, t?.dataset.long]; }); return r.length === 2 && r[0][0] === arguments[0] ? r : null", vec![json!(DORA)]).await;
+    assert_eq!((rows[0][2].as_str(), rows[1][2].as_str()), (Some("true"), Some("false")), "two days stand out, a minute does not");
     assert!(rows[0][1].as_str().unwrap().starts_with("Waiting 2 d "), "{rows}");
     assert_eq!(rows[1][0], json!(CLEO), "{rows}");
     assert!(rows[1][1].as_str().unwrap().starts_with("Waiting "), "{rows}");

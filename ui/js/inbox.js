@@ -46,7 +46,7 @@ export class Inbox {
       if (!conv) continue;
       paintCountdown(li.querySelector('.countdown'), expiresAt(conv), now);
       const waiting = li.querySelector('.waiting-tag');
-      if (waiting) waiting.textContent = waitedFor(conv.waiting_since, now);
+      if (waiting) paintWaiting(waiting, conv.waiting_since, now);
     }
   }
 
@@ -137,8 +137,15 @@ export class Inbox {
  *  on done or blocked ones: nobody is expected to answer those). */
 function waitingTag(c, now) {
   if (!c.waiting_since || c.done || c.blocked_by) return null;
-  return h('span', { class: 'waiting-tag', 'data-testid': 'waiting-tag', title: `Wrote ${fullTime(c.waiting_since)}; nobody has answered yet`,
-    text: waitedFor(c.waiting_since, now) });
+  const tag = h('span', { class: 'waiting-tag', 'data-testid': 'waiting-tag', title: `Wrote ${fullTime(c.waiting_since)}; nobody has answered yet` });
+  paintWaiting(tag, c.waiting_since, now);
+  return tag;
+}
+
+/** "Waiting 2 h 13 m", in bold once it is an hour or more. */
+function paintWaiting(el, since, now) {
+  el.textContent = waitedFor(since, now);
+  el.dataset.long = String(now - since >= 3600);
 }
 
 function domId(id) {
