@@ -74,6 +74,10 @@ pub struct SandboxConfig {
     pub status_delays: StatusDelays,
     /// Whether accepted sends go on to `read` (customers who read everything) or stop at `delivered`.
     pub auto_read: bool,
+    /// When set, the customer taps the first reply button (or list row) of every delivered
+    /// interactive `button`/`list` message this long after `delivered` (and after `read`), so the
+    /// try-it demo answers itself. `None` (the default): only `POST /sandbox/customers/tap` taps.
+    pub auto_tap: Option<Duration>,
     /// Deliver `read` before `delivered`, as Meta sometimes does, to prove the client only moves
     /// statuses forward. Off by default.
     pub statuses_out_of_order: bool,
@@ -99,6 +103,7 @@ impl SandboxConfig {
                 read: Duration::from_millis(600),
             },
             auto_read: true,
+            auto_tap: None,
             statuses_out_of_order: false,
             retry_initial: Duration::from_millis(100),
             retry_max: Duration::from_secs(10),

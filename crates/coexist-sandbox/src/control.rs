@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 
 use crate::history::{ContactsRequest, HistoryRequest};
 use crate::inbound::CustomerMessage;
-use crate::sandbox::{AppEditRequest, AppMessageRequest, ControlError, Sandbox};
+use crate::sandbox::{AppEditRequest, AppMessageRequest, ControlError, Sandbox, TapRequest};
 use crate::scenario::{self, ScenarioRequest};
 
 pub fn routes() -> Router<Arc<Sandbox>> {
@@ -28,6 +28,7 @@ pub fn routes() -> Router<Arc<Sandbox>> {
             get(|| async { Json(json!({"ok": true})) }),
         )
         .route("/sandbox/customers/messages", post(customer_message))
+        .route("/sandbox/customers/tap", post(customer_tap))
         .route("/sandbox/app/messages", post(app_message))
         .route("/sandbox/app/edit", post(app_edit))
         .route("/sandbox/app/revoke", post(app_revoke))
@@ -78,6 +79,15 @@ async fn customer_message(
 ) -> Result<Json<Value>, ControlError> {
     let m: CustomerMessage = parse(&body)?;
     Ok(Json(json!({"wamid": sb.customer_message(&m)?})))
+}
+
+/// The customer taps a reply button / list row of a sent interactive message.
+async fn customer_tap(
+    State(sb): State<Arc<Sandbox>>,
+    body: Bytes,
+) -> Result<Json<Value>, ControlError> {
+    let req: TapRequest = parse(&body)?;
+    Ok(Json(json!({"wamid": sb.customer_tap(&req)?})))
 }
 
 async fn app_message(

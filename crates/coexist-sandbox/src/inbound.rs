@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::ids::{Direction, IdGen};
+use crate::interactive::InteractiveReply;
 
 /// Types a customer message can have. `edit`/`revoke` are the customer changing an earlier message.
 pub const INBOUND_TYPES: &[&str] = &[
@@ -56,6 +57,12 @@ pub struct CustomerMessage {
     /// Use this wamid instead of a generated one (scenarios pin their ids this way).
     #[serde(default)]
     pub id: Option<String>,
+    /// For `interactive`: the reply button or list row tapped,
+    /// `{"type":"button_reply"|"list_reply","id","title","description"?}`. Without it the
+    /// customer taps a generic "confirm" button titled `text`. `POST /sandbox/customers/tap`
+    /// fills it from the message the business sent.
+    #[serde(default)]
+    pub reply: Option<InteractiveReply>,
 }
 
 fn default_type() -> String {
@@ -103,10 +110,35 @@ pub fn validate(m: &CustomerMessage) -> Result<(), String> {
             m.kind
         ));
     }
+    if let Some(r) = &m.reply {
+        validate_reply(&m.kind, r)?;
+    }
     if let Some(id) = &m.id {
         if !id.starts_with("wamid.") || id.len() > 200 {
             return Err("id must look like a wamid (\"wamid.…\", at most 200 characters)".into());
         }
+    }
+    Ok(())
+}
+
+/// A tapped reply must belong to an `interactive` message and look like one Meta could report:
+/// the longest id a business may give is a button's 256 characters.
+fn validate_reply(kind: &str, r: &InteractiveReply) -> Result<(), String> {
+    if kind != "interactive" {
+        return Err(format!(
+            "\"reply\" is the button or row an interactive message answers; use it with type \"interactive\", not {kind:?}"
+        ));
+    }
+    let bad = |s: &str| s.is_empty() || s.chars().count() > 256;
+    if bad(&r.id) || bad(&r.title) {
+        return Err("reply.id and reply.title must be 1 to 256 characters".into());
+    }
+    if r.description
+        .as_ref()
+        .map(|d| d.chars().count() > 256)
+        .unwrap_or(false)
+    {
+        return Err("reply.description must be at most 256 characters".into());
     }
     Ok(())
 }
@@ -146,7 +178,9 @@ pub fn build(m: &CustomerMessage, ids: &mut IdGen, business_digits: &str, ts: i6
 
 fn media(ids: &mut IdGen, mime: &str) -> Value {
     // The sandbox serves a real file for the types it has a sample of (see `media`).
-    let sha256 = crate::media::sample(mime).map(crate::media::sha256).unwrap_or_else(|| ids.lower_hex(64));
+    let sha256 = crate::media::sample(mime)
+        .map(crate::media::sha256)
+        .unwrap_or_else(|| ids.lower_hex(64));
     json!({"mime_type": mime, "sha256": sha256, "id": ids.numeric_id(16)})
 }
 
@@ -187,9 +221,12 @@ fn default_content(m: &CustomerMessage, ids: &mut IdGen) -> Value {
         "reaction" => {
             json!({"message_id": m.reply_to.clone().unwrap_or_default(), "emoji": text.unwrap_or_else(|| "👍".into())})
         }
-        "interactive" => {
-            json!({"type": "button_reply", "button_reply": {"id": "confirm", "title": text.unwrap_or_else(|| "Confirm".into())}})
-        }
+        "interactive" => match &m.reply {
+            Some(reply) => reply.content(),
+            None => {
+                json!({"type": "button_reply", "button_reply": {"id": "confirm", "title": text.unwrap_or_else(|| "Confirm".into())}})
+            }
+        },
         "button" => {
             let t = text.unwrap_or_else(|| "Confirm".into());
             json!({"payload": t, "text": t})
@@ -214,6 +251,7 @@ fn default_content(m: &CustomerMessage, ids: &mut IdGen) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::interactive::ReplyKind;
 
     fn msg(kind: &str) -> CustomerMessage {
         CustomerMessage {
@@ -237,6 +275,53 @@ mod tests {
             assert!(v[*kind].is_object() || v[*kind].is_array(), "{kind}: {v}");
             assert!(v["id"].as_str().unwrap().starts_with("wamid."));
         }
+    }
+
+    #[test]
+    fn interactive_carries_the_tapped_reply_and_its_context() {
+        let mut ids = IdGen::new(3);
+        let mut m = msg("interactive");
+        m.reply = Some(InteractiveReply {
+            kind: ReplyKind::ListReply,
+            id: "express".into(),
+            title: "Express".into(),
+            description: Some("Next day".into()),
+        });
+        validate(&m).unwrap();
+        let v = build(&m, &mut ids, "15555550100", 1700000000);
+        assert_eq!(
+            v["interactive"],
+            json!({"type": "list_reply", "list_reply": {"id": "express", "title": "Express", "description": "Next day"}})
+        );
+        assert_eq!(
+            v["context"],
+            json!({"from": "15555550100", "id": "wamid.X"})
+        );
+        // without a reply: the generic "confirm" button, titled with `text`
+        let v = build(&msg("interactive"), &mut ids, "15555550100", 1700000000);
+        assert_eq!(
+            v["interactive"]["button_reply"],
+            json!({"id": "confirm", "title": "hello"})
+        );
+    }
+
+    #[test]
+    fn a_reply_needs_an_interactive_message_and_sane_fields() {
+        let reply = InteractiveReply {
+            kind: ReplyKind::ButtonReply,
+            id: "yes".into(),
+            title: "Yes".into(),
+            description: None,
+        };
+        let mut m = msg("text");
+        m.reply = Some(reply.clone());
+        assert!(validate(&m).unwrap_err().contains("type \"interactive\""));
+        let mut m = msg("interactive");
+        m.reply = Some(InteractiveReply {
+            id: String::new(),
+            ..reply
+        });
+        assert!(validate(&m).unwrap_err().contains("reply.id"));
     }
 
     #[test]

@@ -9,6 +9,10 @@
 //!   who wrote in the last 24 h → per-user 131047; self → 131021; 64,000 users → 139101; more than
 //!   1,000 in a request → 130429; partial failures → 139100. A send to a blocked user → 131026
 //!   (synchronous, HTTP 400); a blocked customer's messages never reach the business.
+//! - Interactive reply-button and list sends checked against Meta's rules (missing field → 100,
+//!   lengths, counts, unique titles/ids → 131009 with `details`); the simulated customer taps them
+//!   (`POST /sandbox/customers/tap`, or `SandboxConfig::auto_tap`) and the business gets Meta's
+//!   `button_reply` / `list_reply` message with `context`.
 //! - Signed webhooks (`X-Hub-Signature-256`) from an ordered queue that retries until delivered.
 //! - `/sandbox/...` control routes and seedable scenarios.
 //!
@@ -31,6 +35,7 @@ pub mod graph;
 pub mod history;
 pub mod ids;
 pub mod inbound;
+pub mod interactive;
 pub mod media;
 pub mod paging;
 pub mod payloads;
@@ -51,7 +56,8 @@ pub use config::{NumberMode, NumberSpec, SandboxConfig, StatusDelays};
 pub use emitter::{signature, WebhookRecord};
 pub use error::GraphError;
 pub use inbound::CustomerMessage;
-pub use sandbox::{AppEditRequest, AppMessageRequest, ControlError, Sandbox};
+pub use interactive::{InteractiveReply, ReplyKind};
+pub use sandbox::{AppEditRequest, AppMessageRequest, ControlError, Sandbox, TapRequest};
 pub use scenario::{ScenarioReport, ScenarioRequest, SCENARIOS};
 pub use state::{Customer, Outcome, Owner, SentRecord};
 

@@ -2,6 +2,7 @@
 //! a scenario against a running one.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use coexist_sandbox::{SandboxConfig, SCENARIOS};
@@ -38,6 +39,10 @@ enum Command {
         /// Pair-rate burst (messages to one customer before 131056); Meta documents 45.
         #[arg(long, default_value_t = 45)]
         pair_burst: u32,
+        /// Customers tap the first button / list row of delivered interactive messages this many
+        /// milliseconds after delivery (try-it demos). Off unless given.
+        #[arg(long)]
+        auto_tap_ms: Option<u64>,
     },
     /// Play a scenario on a running sandbox.
     Scenario {
@@ -69,16 +74,14 @@ async fn main() -> ExitCode {
             access_token,
             seed,
             pair_burst,
+            auto_tap_ms,
         } => {
-            serve(
-                listen,
-                webhook_url,
-                app_secret,
-                access_token,
-                seed,
-                pair_burst,
-            )
-            .await
+            let mut config = SandboxConfig::new(app_secret, access_token);
+            config.webhook_url = webhook_url;
+            config.seed = seed;
+            config.pair_burst = pair_burst;
+            config.auto_tap = auto_tap_ms.map(Duration::from_millis);
+            serve(listen, config).await
         }
         Command::Scenario {
             name,
@@ -96,18 +99,7 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn serve(
-    listen: String,
-    webhook_url: Option<String>,
-    app_secret: String,
-    access_token: String,
-    seed: u64,
-    pair_burst: u32,
-) -> anyhow::Result<()> {
-    let mut config = SandboxConfig::new(app_secret, access_token);
-    config.webhook_url = webhook_url;
-    config.seed = seed;
-    config.pair_burst = pair_burst;
+async fn serve(listen: String, config: SandboxConfig) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|e| {
         anyhow::anyhow!(
             "cannot listen on {listen}: {e} (is the port taken? try --listen 127.0.0.1:0)"

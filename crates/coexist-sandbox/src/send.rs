@@ -197,14 +197,7 @@ fn check_object(kind: &str, o: &Value) -> Result<(), GraphError> {
             }
             Ok(())
         }
-        "interactive" => {
-            o.get("type")
-                .and_then(Value::as_str)
-                .ok_or_else(|| required("interactive.type"))?;
-            o.get("action")
-                .ok_or_else(|| required("interactive.action"))?;
-            Ok(())
-        }
+        "interactive" => crate::interactive::check(o),
         "contacts" => match o.as_array() {
             Some(a) if !a.is_empty() => Ok(()),
             _ => Err(GraphError::invalid_parameter(
@@ -231,7 +224,8 @@ fn check_text(o: &Value) -> Result<(), GraphError> {
     Ok(())
 }
 
-fn check_media(kind: &str, o: &Value) -> Result<(), GraphError> {
+/// A media object (`image`, `document`, ...: a message or an interactive header): `link` or `id`.
+pub(crate) fn check_media(kind: &str, o: &Value) -> Result<(), GraphError> {
     let link = o.get("link").and_then(Value::as_str);
     let id = o.get("id").and_then(Value::as_str);
     match (link, id) {

@@ -2,13 +2,15 @@
 //! limiters and the webhook queue, with one method per thing that can happen. HTTP handlers
 //! (`graph`, `control`) and scenarios only call these methods. Phone-side events live in
 //! `phone` (customers, Business App) and `onboarding` (history, contacts, account, templates);
-//! the Block Users API in `blocklist`.
+//! the Block Users API in `blocklist`; customers tapping buttons in `tap`.
 
 mod blocklist;
 mod onboarding;
 mod phone;
+mod tap;
 
 pub use phone::{AppEditRequest, AppMessageRequest};
+pub use tap::TapRequest;
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -234,6 +236,8 @@ impl Sandbox {
             st.sent.push(record);
             decision
         };
+        let tappable = msg.kind == "interactive"
+            && crate::interactive::choices(&body["interactive"]).is_some();
         self.schedule_statuses(
             number.clone(),
             &wamid,
@@ -241,6 +245,7 @@ impl Sandbox {
             outcome,
             billing,
             conversation_id,
+            tappable,
         );
         let mut message = json!({"id": wamid});
         if msg.kind == "template" {
@@ -267,6 +272,10 @@ impl Sandbox {
         typed.to_string()
     }
 
+    /// `sent` → `delivered` (→ `read`), or `failed`; then, with `auto_tap`, the customer taps
+    /// the first choice of a delivered reply-button or list message (`tappable`), never before
+    /// they read it.
+    #[allow(clippy::too_many_arguments)]
     fn schedule_statuses(
         self: &Arc<Self>,
         number: NumberState,
@@ -275,11 +284,16 @@ impl Sandbox {
         outcome: Outcome,
         billing: Billing,
         conversation_id: String,
+        tappable: bool,
     ) {
         let delays = self.config.status_delays;
         let auto_read = self.config.auto_read;
         let out_of_order = self.config.statuses_out_of_order;
         let emitter = self.emitter.clone();
+        let tapper = match self.config.auto_tap {
+            Some(delay) if tappable => Some((delay, Arc::clone(self), wamid.to_string())),
+            _ => None,
+        };
         let base = {
             let mut b = json!({"id": wamid, "recipient_id": msg.wa_id});
             if let Some(cb) = &msg.biz_opaque_callback_data {
@@ -326,18 +340,25 @@ impl Sandbox {
                 "delivered",
                 json!({"conversation": conv(false), "pricing": pricing}),
             );
+            let delivered_at;
             if out_of_order && auto_read {
                 // Meta does not promise status order: `read` can overtake `delivered`.
                 tokio::time::sleep(delays.read.saturating_sub(delays.sent)).await;
                 emitter.emit(&with("read", json!({})));
                 emitter.emit(&delivered);
-                return;
+                delivered_at = tokio::time::Instant::now();
+            } else {
+                tokio::time::sleep(delays.delivered.saturating_sub(delays.sent)).await;
+                emitter.emit(&delivered);
+                delivered_at = tokio::time::Instant::now();
+                if auto_read {
+                    tokio::time::sleep(delays.read.saturating_sub(delays.delivered)).await;
+                    emitter.emit(&with("read", json!({})));
+                }
             }
-            tokio::time::sleep(delays.delivered.saturating_sub(delays.sent)).await;
-            emitter.emit(&delivered);
-            if auto_read {
-                tokio::time::sleep(delays.read.saturating_sub(delays.delivered)).await;
-                emitter.emit(&with("read", json!({})));
+            if let Some((delay, sandbox, wamid)) = tapper {
+                tokio::time::sleep(delay.saturating_sub(delivered_at.elapsed())).await;
+                sandbox.auto_tap(&wamid);
             }
         });
     }
@@ -374,13 +395,21 @@ impl Sandbox {
 
     /// `POST /{version}/{phone_number_id}/media`: keep a file the business uploads, after
     /// Meta's checks; the answer names its media id.
-    pub fn upload_media(&self, phone_number_id: &str, mime_type: &str, bytes: Bytes) -> Result<Value, GraphError> {
+    pub fn upload_media(
+        &self,
+        phone_number_id: &str,
+        mime_type: &str,
+        bytes: Bytes,
+    ) -> Result<Value, GraphError> {
         if self.state().number(phone_number_id).is_none() {
             return Err(GraphError::unknown_object(phone_number_id, "post"));
         }
         crate::media::check_upload(mime_type, bytes.len())?;
         let id = self.ids().numeric_id(16);
-        let upload = crate::media::Upload { mime_type: mime_type.to_string(), bytes };
+        let upload = crate::media::Upload {
+            mime_type: mime_type.to_string(),
+            bytes,
+        };
         self.state().uploads.insert(id.clone(), upload);
         Ok(json!({ "id": id }))
     }
