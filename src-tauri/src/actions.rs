@@ -256,6 +256,17 @@ impl Backend {
         self.engine.send_text(conversation, text, reply_to).map_err(err)
     }
 
+    /// A text with reply buttons (1 to 3 titles), quoting `reply_to` when given.
+    pub fn send_buttons(
+        &self,
+        conversation: &ConversationKey,
+        text: &str,
+        buttons: &[String],
+        reply_to: Option<&str>,
+    ) -> ActionResult<OutboxItem> {
+        self.engine.send_buttons(conversation, text, buttons, reply_to).map_err(err)
+    }
+
     /// React to message `message_id` of the conversation (`""` takes the reaction back).
     pub fn react(&self, conversation: &ConversationKey, message_id: &str, emoji: &str) -> ActionResult<OutboxItem> {
         self.engine.send_reaction(conversation, message_id, emoji).map_err(err)

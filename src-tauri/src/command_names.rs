@@ -10,6 +10,7 @@ pub const COMMANDS: &[&str] = &[
     "start_conversation",
     "messages",
     "send_text",
+    "send_buttons",
     "send_template",
     "send_file",
     "react",

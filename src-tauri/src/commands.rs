@@ -61,6 +61,17 @@ pub async fn send_text(
 }
 
 #[tauri::command]
+pub async fn send_buttons(
+    backend: State<'_, Backend>,
+    conversation: ConversationKey,
+    text: String,
+    buttons: Vec<String>,
+    reply_to: Option<String>,
+) -> ActionResult<OutboxItem> {
+    backend.send_buttons(&conversation, &text, &buttons, reply_to.as_deref())
+}
+
+#[tauri::command]
 pub async fn send_template(
     backend: State<'_, Backend>,
     conversation: ConversationKey,

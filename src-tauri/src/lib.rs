@@ -54,6 +54,7 @@ pub fn run() {
             commands::start_conversation,
             commands::messages,
             commands::send_text,
+            commands::send_buttons,
             commands::send_template,
             commands::send_file,
             commands::react,

@@ -27,6 +27,7 @@ export const api = {
   startConversation: (phoneNumberId, phone) => invoke('start_conversation', { phoneNumberId, phone }),
   messages: (conversation, before, limit) => invoke('messages', { conversation, before, limit }),
   sendText: (conversation, text, replyTo) => invoke('send_text', { conversation, text, replyTo: replyTo || null }),
+  sendButtons: (conversation, text, buttons, replyTo) => invoke('send_buttons', { conversation, text, buttons, replyTo: replyTo || null }),
   react: (conversation, messageId, emoji) => invoke('react', { conversation, messageId, emoji }),
   sendTemplate: (conversation, template) => invoke('send_template', { conversation, template }),
   sendFile: (conversation, file, caption, replyTo) => withFile('send_file', file, { conversation, caption, reply_to: replyTo || null }),

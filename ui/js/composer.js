@@ -1,4 +1,4 @@
-// The composer: free text, or a photo or file with a caption, optionally quoting a message, while
+// The composer: free text (with reply buttons, reply_buttons.js), or a photo or file with a caption, optionally quoting a message, while
 // the customer-service window is open (an unsent text is kept per conversation: drafts.js); once
 // it is closed (or Meta answered 131047) it becomes the template picker: approved templates of the
 // number, one field per parameter, a live preview and validation before anything is sent. A
@@ -11,14 +11,16 @@ import { headerUpload } from './header_media.js';
 import { suggest } from './quick_replies.js';
 import { draftOf, setDraft } from './drafts.js';
 import { blockedNotice } from './block.js';
+import { ReplyButtons } from './reply_buttons.js';
 
 export class Composer {
-  constructor({ sendText, sendTemplate, sendFile, loadTemplates, typing, quickReplies, manageQuickReplies, unblock }) {
+  constructor({ sendText, sendButtons, sendTemplate, sendFile, loadTemplates, typing, quickReplies, manageQuickReplies, unblock }) {
     this.unblock = unblock;
     this.quickReplies = quickReplies;
     this.manageQuickReplies = manageQuickReplies;
     this.el = $('composer');
     this.sendText = sendText;
+    this.sendButtons = sendButtons;
     this.sendTemplate = sendTemplate;
     this.sendFile = sendFile;
     this.loadTemplates = loadTemplates;
@@ -94,11 +96,14 @@ export class Composer {
     const quick = suggest(input, this.quickReplies, () => this.manageQuickReplies());
     const error = h('p', { class: 'form-error', 'data-testid': 'composer-error', hidden: true });
     const attachment = new Attachment(input, error);
+    const buttons = new ReplyButtons();
     const send = async () => {
       const text = input.value;
       const file = attachment.file;
       if (!file && !text.trim()) return;
       if (!file && text.length > MAX_TEXT) { showError(error, 'A WhatsApp text can be at most 4,096 characters.'); return; }
+      if (buttons.open && file) { showError(error, 'Reply buttons go under a text, not a file: send the file first, then the buttons.'); return; }
+      if (buttons.open && !buttons.titles().length) { showError(error, 'Give at least one button a title, or close Buttons to send a plain text.'); return; }
       button.disabled = true;
       const replyTo = this.reply?.wamid;
       try {
@@ -106,6 +111,9 @@ export class Composer {
           attachment.status('Uploading…');
           await this.sendFile(this.conv, file, text, replyTo);
           attachment.clear();
+        } else if (buttons.open) {
+          await this.sendButtons(this.conv, text, buttons.titles(), replyTo);
+          buttons.clear();
         } else {
           await this.sendText(this.conv, text, replyTo);
         }
@@ -138,7 +146,8 @@ export class Composer {
     });
     const replyBar = h('div', { class: 'reply-bar', 'data-testid': 'reply-bar', hidden: true });
     paintCharsLeft(left, input.value);
-    setChildren(this.el, replyBar, quick, attachment.chip, h('div', { class: 'composer-row' }, attachment.button, attachment.picker, input, button), left, error);
+    setChildren(this.el, replyBar, quick, attachment.chip, buttons.editor,
+      h('div', { class: 'composer-row' }, h('div', { class: 'composer-tools' }, attachment.button, buttons.toggle), attachment.picker, input, button), left, error);
   }
 
   async templateMode() {

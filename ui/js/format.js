@@ -131,6 +131,7 @@ export function previewOf(body) {
     case 'contacts': return `👤 ${(body.names || []).join(', ') || 'Contact card'}`;
     case 'reaction': return body.emoji ? `Reacted ${body.emoji}` : 'Removed a reaction';
     case 'interactive': return body.title || 'Chose an option';
+    case 'choices': return body.body;
     case 'button': return body.text || 'Tapped a button';
     case 'order': return `🛒 Order (${body.items || 0} items)`;
     case 'system': return body.body || 'System message';

@@ -42,6 +42,7 @@ const composer = new Composer({
   quickReplies,
   manageQuickReplies: () => quickManager.open(),
   sendText: async (conv, text, replyTo) => { upsertOwn(await api.sendText(conv.conversation, text, replyTo)); },
+  sendButtons: async (conv, text, buttons, replyTo) => { upsertOwn(await api.sendButtons(conv.conversation, text, buttons, replyTo)); },
   sendTemplate: async (conv, template) => { upsertOwn(await api.sendTemplate(conv.conversation, template)); },
   sendFile: async (conv, file, caption, replyTo) => { upsertOwn(await api.sendFile(conv.conversation, file, caption, replyTo)); },
   loadTemplates: (conv) => api.templates(conv.conversation.phone_number_id),

@@ -5,6 +5,7 @@
 import { h } from './dom.js';
 import { senderLabel, statusLabel, previewOf, oneLine, clockTime, fullTime } from './format.js';
 import { mediaCard } from './media.js';
+import { choicesView } from './reply_buttons.js';
 
 /** Stable row key: the wamid, or the outbox idempotency key while Meta has not accepted it (a
  * team note: its relay seq). */
@@ -17,6 +18,10 @@ export function fromOutbox(item, agent) {
   if (msg.type === 'text') body = { type: 'text', body: msg.text?.body || '' };
   else if (msg.type === 'template') body = { type: 'template', name: msg.template?.name || '', language: msg.template?.language?.code || '', rendered: item.rendered || null };
   else if (['image', 'document', 'audio', 'video'].includes(msg.type)) body = { type: msg.type, media: { ...msg[msg.type] } };
+  else if (msg.type === 'interactive') {
+    body = { type: 'choices', body: msg.interactive?.body?.text || '',
+      choices: (msg.interactive?.action?.buttons || []).map((b) => b.reply?.title || '') };
+  }
   else body = { type: 'unsupported', type_name: String(msg.type || 'unknown'), reason: 'Queued message of a type the inbox does not preview.' };
   const failed = item.state === 'failed';
   return {
@@ -164,6 +169,7 @@ function body(m) {
         (b.names || []).map((n) => h('span', { text: n })));
     case 'reaction':
       return h('p', { class: 'placeholder', text: b.emoji ? `Reacted ${b.emoji} to a message` : 'Removed a reaction' });
+    case 'choices': return choicesView(b);
     case 'interactive':
       return h('p', { class: 'text' }, h('span', { class: 'muted', text: 'Chose: ' }), h('span', { text: b.title }));
     case 'button':

@@ -273,9 +273,43 @@ struct InteractiveContent {
     /// A WhatsApp Flow's answer.
     #[serde(default)]
     nfm_reply: Option<FlowReply>,
-    /// Outbound interactive messages (buttons, lists) carry their text here.
+    /// Outbound interactive messages (buttons, lists) carry their text here...
     #[serde(default)]
     body: Option<InteractiveText>,
+    /// ...and their choices here.
+    #[serde(default)]
+    action: Option<InteractiveAction>,
+}
+
+#[derive(Deserialize, Default)]
+struct InteractiveAction {
+    /// Reply buttons: `{"type": "reply", "reply": {"id", "title"}}`.
+    #[serde(default)]
+    buttons: Vec<ReplyButton>,
+    /// A list: rows under sections.
+    #[serde(default)]
+    sections: Vec<ListSection>,
+}
+
+#[derive(Deserialize, Default)]
+struct ReplyButton {
+    #[serde(default)]
+    reply: Option<ReplyChoice>,
+}
+
+#[derive(Deserialize, Default)]
+struct ListSection {
+    #[serde(default)]
+    rows: Vec<ReplyChoice>,
+}
+
+impl InteractiveAction {
+    /// The titles offered, buttons first then list rows (a message has one or the other).
+    fn choices(self) -> Vec<String> {
+        let buttons = self.buttons.into_iter().filter_map(|b| b.reply);
+        let rows = self.sections.into_iter().flat_map(|s| s.rows);
+        buttons.chain(rows).map(|c| c.title.unwrap_or_default()).collect()
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -314,8 +348,10 @@ impl InteractiveContent {
                 title: flow.body.unwrap_or_else(|| "Form submitted".to_string()),
             });
         }
+        let choices = self.action.map(InteractiveAction::choices).unwrap_or_default();
         match self.body.and_then(|b| b.text) {
-            Some(text) => Ok(MessageBody::Text { body: text }),
+            Some(text) if choices.is_empty() => Ok(MessageBody::Text { body: text }),
+            Some(text) => Ok(MessageBody::Choices { body: text, choices }),
             None => Err("no reply and no text".to_string()),
         }
     }
@@ -385,6 +421,20 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn interactive_messages_we_send_keep_their_choices() {
+        let buttons = body(json!({"type":"interactive","interactive":{"type":"button","body":{"text":"Ship today?"},
+            "action":{"buttons":[{"type":"reply","reply":{"id":"b1","title":"Yes"}},{"type":"reply","reply":{"id":"b2","title":"No"}}]}}}));
+        assert_eq!(buttons, MessageBody::Choices { body: "Ship today?".into(), choices: vec!["Yes".into(), "No".into()] });
+        let list = body(json!({"type":"interactive","interactive":{"type":"list","body":{"text":"Pick a slot"},
+            "action":{"button":"Slots","sections":[{"title":"Mon","rows":[{"id":"r1","title":"9:00"}]},{"title":"Tue","rows":[{"id":"r2","title":"10:00"}]}]}}}));
+        assert_eq!(list, MessageBody::Choices { body: "Pick a slot".into(), choices: vec!["9:00".into(), "10:00".into()] });
+        let cta = body(json!({"type":"interactive","interactive":{"type":"cta_url","body":{"text":"Track it"},"action":{"name":"cta_url"}}}));
+        assert_eq!(cta, MessageBody::Text { body: "Track it".into() });
+        let tap = body(json!({"type":"interactive","interactive":{"type":"button_reply","button_reply":{"id":"b1","title":"Yes"}}}));
+        assert_eq!(tap, MessageBody::Interactive { reply_id: "b1".into(), title: "Yes".into() });
     }
 
     #[test]

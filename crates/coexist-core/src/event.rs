@@ -87,6 +87,9 @@ pub enum MessageBody {
     Reaction { message_id: String, emoji: String },
     /// A reply to interactive buttons or a list.
     Interactive { reply_id: String, title: String },
+    /// Choices offered by the business (reply buttons, or a list's rows) under a text; the
+    /// customer's tap comes back as an `Interactive` reply quoting it.
+    Choices { body: String, choices: Vec<String> },
     /// A quick-reply button on a template.
     Button { text: String, payload: Option<String> },
     Order { catalog_id: Option<String>, items: usize, text: Option<String> },

@@ -65,12 +65,14 @@ pub enum ComposeError {
     CaptionTooLong(usize),
     #[error("WhatsApp sends {0} without a caption; send the text as its own message")]
     CaptionNotAllowed(&'static str),
-    #[error("only a text or a file can be sent again as it was; send a template again from the picker")]
+    #[error("only a text, a file or reply buttons can be sent again as they were; send a template again from the picker")]
     NotResendable,
     #[error("the message you reply to is not in this conversation; pick it again in the thread")]
     QuoteNotHere,
     #[error("a reaction is one emoji (or none, to take it back)")]
     NotAnEmoji,
+    #[error("{0}")]
+    Buttons(String),
 }
 
 /// The Graph envelope addressed to a contact. A contact known only by a business-scoped user id

@@ -20,6 +20,8 @@ pub const DEMO_AGENT: &str = "demo-agent";
 pub const DEMO_TEAMMATE: &str = "sam";
 /// The `demo` scenario's customer whose conversation Sam hands over (Ben Okafor).
 const HANDED_OVER: &str = "447700900222";
+/// How long after delivery a demo customer taps the first of an agent's reply buttons.
+const DEMO_TAP_AFTER: std::time::Duration = std::time::Duration::from_secs(4);
 /// Files in `data_dir`, recreated by every `start_demo` (the demo always starts fresh).
 pub const BRIDGE_DB: &str = "demo-bridge.db";
 pub const INBOX_DB: &str = "demo-inbox.db";
@@ -59,7 +61,8 @@ pub struct DemoOptions {
 
 impl Default for DemoOptions {
     fn default() -> Self {
-        DemoOptions { scenario: Some("demo".into()), sandbox: |_| {} }
+        // The demo's customers answer reply buttons by themselves, a few seconds after they read them.
+        DemoOptions { scenario: Some("demo".into()), sandbox: |config| config.auto_tap = Some(DEMO_TAP_AFTER) }
     }
 }
 

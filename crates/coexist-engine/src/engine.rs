@@ -20,6 +20,7 @@ use crate::events::{EngineEvent, SendState, EVENT_CAPACITY};
 use crate::limiter::SendLimiter;
 use crate::notify::Notifier;
 use crate::outbox::{DrainReport, OutboxWorker};
+use crate::reply_buttons;
 use crate::shared::{now_secs, Shared, SharedStore};
 use crate::sync::{SyncConfig, SyncReport, Syncer, CLOSING_CHECK_EVERY};
 
@@ -289,6 +290,21 @@ impl Engine {
         self.enqueue(conversation, compose::replying_to(message, reply_to))
     }
 
+    /// Queue `text` with reply buttons (`titles`, 1 to 3) the customer can tap, checked against
+    /// Meta's limits; a free-form message, so it needs the open window like a text.
+    pub fn send_buttons(
+        &self,
+        conversation: &ConversationKey,
+        text: &str,
+        titles: &[String],
+        reply_to: Option<&str>,
+    ) -> Result<OutboxItem, EngineError> {
+        self.require_open_window(conversation)?;
+        self.check_quote(conversation, reply_to)?;
+        let message = reply_buttons::buttons_message(&conversation.contact, text, titles)?;
+        self.enqueue(conversation, compose::replying_to(message, reply_to))
+    }
+
     /// React to the conversation's message `wamid` with one emoji (`""` takes the reaction
     /// back). A reaction is a free-form message to Meta: it needs the open window.
     pub fn send_reaction(&self, conversation: &ConversationKey, wamid: &str, emoji: &str) -> Result<OutboxItem, EngineError> {
@@ -350,7 +366,7 @@ impl Engine {
     /// goes again from the picker, with its parameters checked anew.
     pub fn send_again(&self, conversation: &ConversationKey, message: &serde_json::Value) -> Result<OutboxItem, EngineError> {
         match message.get("type").and_then(serde_json::Value::as_str) {
-            Some("text" | "image" | "document" | "audio" | "video") => {
+            Some("text" | "image" | "document" | "audio" | "video" | "interactive") => {
                 self.require_open_window(conversation)?;
                 self.enqueue(conversation, message.clone())
             }

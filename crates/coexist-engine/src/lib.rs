@@ -31,6 +31,7 @@ pub mod export;
 pub mod limiter;
 pub mod notify;
 pub mod outbox;
+pub mod reply_buttons;
 mod shared;
 pub mod sync;
 mod team;

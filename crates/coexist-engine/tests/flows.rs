@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use coexist_core::StatusKind;
+use coexist_core::{MessageBody, StatusKind};
 use coexist_engine::{EngineError, SyncMode, TemplateParams};
 use coexist_store::OutboxState;
 use common::*;
@@ -120,6 +120,39 @@ async fn a_reply_quotes_a_message_of_its_own_conversation_only() {
     .await;
     assert_eq!(reply.reply_to.as_deref(), Some(asked.as_str()));
     assert_eq!(reply.quoted.unwrap().preview.as_deref(), Some("Is the blue one in stock?"), "the thread shows what it answers");
+    s.demo.shutdown().await;
+}
+
+#[tokio::test]
+async fn reply_buttons_go_to_the_customer_and_their_tap_comes_back_quoting_them() {
+    let s = stack().await;
+    let (engine, key, _asked, _) = two_customers(&s, "14155550166", "Can you deliver on Saturday?", "14155550177").await;
+    let titles = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+
+    let err = engine.send_buttons(&key, "Saturday works. Shall we?", &titles(&["Yes", "Yes"]), None).unwrap_err();
+    assert!(err.to_string().contains("both say \"Yes\""), "{err}");
+    assert!(engine.store().lock().unwrap().outbox_ready(10).unwrap().is_empty(), "nothing queued");
+
+    let item = engine.send_buttons(&key, "Saturday works. Shall we?", &titles(&["Yes, Saturday", "No"]), None).unwrap();
+    engine.drain_outbox(Duration::from_secs(10)).await.unwrap();
+    let sent = s.sent().await;
+    let ours = sent.iter().find(|r| r["biz_opaque_callback_data"] == item.idempotency_key.as_str()).unwrap();
+    assert_eq!(ours["request"]["interactive"]["action"]["buttons"][1]["reply"]["title"], "No");
+    let wamid = ours["wamid"].as_str().unwrap().to_string();
+
+    s.control("/sandbox/customers/tap", serde_json::json!({ "wamid": wamid, "button": 1 })).await;
+    let tap = eventually(15, "the customer's tap in the thread", || async {
+        engine.sync_once().await.unwrap();
+        let store = engine.store().lock().unwrap();
+        store.messages(&key, None, 10).unwrap().into_iter().find(|m| m.body == MessageBody::Interactive { reply_id: "button-2".into(), title: "No".into() })
+    })
+    .await;
+    assert_eq!(tap.reply_to.as_deref(), Some(wamid.as_str()), "the tap quotes the buttons it answers");
+    let store = engine.store().lock().unwrap();
+    let offered = store.messages(&key, None, 10).unwrap().into_iter().find(|m| m.wamid == wamid).unwrap();
+    assert_eq!(offered.body, MessageBody::Choices { body: "Saturday works. Shall we?".into(), choices: titles(&["Yes, Saturday", "No"]) });
+    assert_eq!(tap.quoted.unwrap().preview.as_deref(), Some("Saturday works. Shall we?"));
+    drop(store);
     s.demo.shutdown().await;
 }
 

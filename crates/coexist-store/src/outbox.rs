@@ -126,6 +126,7 @@ pub(crate) fn message_preview(message: &Value) -> String {
     let text = match kind {
         "text" => message.pointer("/text/body").and_then(Value::as_str).map(str::to_string),
         "template" => message.pointer("/template/name").and_then(Value::as_str).map(|n| format!("Template: {n}")),
+        "interactive" => message.pointer("/interactive/body/text").and_then(Value::as_str).map(str::to_string),
         other => {
             let caption = message.pointer(&format!("/{other}/caption")).and_then(Value::as_str);
             Some(match caption {

@@ -56,6 +56,7 @@ pub fn searchable_text(body: &MessageBody) -> Option<String> {
         MessageBody::Contacts { names } => (!names.is_empty()).then(|| names.join(", ")),
         MessageBody::Reaction { .. } | MessageBody::Unsupported { .. } => None,
         MessageBody::Interactive { title, .. } => Some(title.clone()),
+        MessageBody::Choices { body, choices } => Some(format!("{body} {}", choices.join(" "))),
         MessageBody::Button { text, .. } => Some(text.clone()),
         MessageBody::Order { text, .. } => text.clone(),
         MessageBody::Template { name, rendered, .. } => Some(rendered.clone().unwrap_or_else(|| name.clone())),
@@ -67,7 +68,11 @@ pub fn searchable_text(body: &MessageBody) -> Option<String> {
 /// A one-line description of a message for lists and notifications.
 pub fn preview(body: &MessageBody) -> String {
     let label = match body {
-        MessageBody::Text { .. } | MessageBody::System { .. } | MessageBody::Interactive { .. } | MessageBody::Button { .. } => "",
+        MessageBody::Text { .. }
+        | MessageBody::System { .. }
+        | MessageBody::Interactive { .. }
+        | MessageBody::Button { .. }
+        | MessageBody::Choices { .. } => "",
         MessageBody::Image { .. } => "Photo",
         MessageBody::Document { .. } => "Document",
         MessageBody::Audio { voice: true, .. } => "Voice message",
@@ -84,6 +89,8 @@ pub fn preview(body: &MessageBody) -> String {
     };
     let text = match body {
         MessageBody::Reaction { emoji, .. } => Some(sanitize(emoji)),
+        // The list shows what was asked; the choices are in the thread.
+        MessageBody::Choices { body, .. } => Some(sanitize(body)),
         _ => searchable_text(body),
     };
     let line = match (label, text) {

@@ -184,6 +184,31 @@ fn an_outbound_record_reconciles_the_outbox_and_statuses_follow_it() {
 }
 
 #[test]
+fn reply_buttons_we_sent_keep_their_choices_and_the_list_shows_the_question() {
+    let (_dir, mut store) = open_store();
+    let record = OutboundRecord {
+        phone_number_id: PNID.into(),
+        to: "111".into(),
+        wa_id: Some("111".into()),
+        wamid: "wamid.buttons".into(),
+        agent: "ana".into(),
+        idempotency_key: "key-b".into(),
+        timestamp: T0,
+        message: json!({"messaging_product": "whatsapp", "to": "111", "type": "interactive", "interactive": {"type": "button",
+            "body": {"text": "Deliver on <b>Saturday</b>?"},
+            "action": {"buttons": [{"type": "reply", "reply": {"id": "button-1", "title": "Yes"}},
+                                   {"type": "reply", "reply": {"id": "button-2", "title": "Another weekday"}}]}}}),
+    };
+    store.apply_relay_batch(&[relay(1, RelayKind::Outbound, serde_json::to_value(&record).unwrap())]).unwrap();
+    let m = &store.messages(&key("111"), None, 5).unwrap()[0];
+    assert_eq!(m.body, MessageBody::Choices { body: "Deliver on <b>Saturday</b>?".into(), choices: vec!["Yes".into(), "Another weekday".into()] });
+    let summary = store.conversation(&key("111"), T0).unwrap().unwrap();
+    assert_eq!(summary.preview.as_deref(), Some("Deliver on <b>Saturday</b>?"), "the question, not its buttons");
+    let hits = store.search(&SearchQuery { text: "weekday".into(), ..Default::default() }).unwrap();
+    assert_eq!(hits.len(), 1, "a button's title is searchable");
+}
+
+#[test]
 fn template_catalogs_and_number_settings_arrive_through_the_relay() {
     let (_dir, mut store) = open_store();
     let catalog = TemplateCatalog {

@@ -194,6 +194,23 @@ enum SendCommand {
         #[command(flatten)]
         wait: WaitArgs,
     },
+    /// A text with reply buttons the customer taps to answer (only while the window is open).
+    Buttons {
+        /// The business number's Meta phone_number_id.
+        phone_number_id: String,
+        /// The customer's number (digits, country code first).
+        contact: String,
+        /// The text above the buttons (at most 1,024 characters).
+        text: String,
+        /// A button's title (at most 20 characters); give 1 to 3, e.g. --button Yes --button No.
+        #[arg(long = "button", required = true)]
+        buttons: Vec<String>,
+        /// Reply to this message of the conversation (its wamid, from `show`): quoted above.
+        #[arg(long)]
+        reply_to: Option<String>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
     /// An approved template (any time).
     Template {
         /// The business number's Meta phone_number_id.
@@ -566,6 +583,9 @@ async fn send(engine: &Engine, cmd: SendCommand) -> Result<()> {
     let (item, wait) = match cmd {
         SendCommand::Text { phone_number_id, contact, text, reply_to, wait } => {
             (engine.send_text(&key(&phone_number_id, &contact)?, &text, reply_to.as_deref())?, wait)
+        }
+        SendCommand::Buttons { phone_number_id, contact, text, buttons, reply_to, wait } => {
+            (engine.send_buttons(&key(&phone_number_id, &contact)?, &text, &buttons, reply_to.as_deref())?, wait)
         }
         SendCommand::Template { phone_number_id, contact, name, lang, params, wait } => {
             let p = params.to_params()?;

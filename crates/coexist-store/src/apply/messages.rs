@@ -22,6 +22,7 @@ pub(crate) fn body_kind(body: &MessageBody) -> &'static str {
         MessageBody::Contacts { .. } => "contacts",
         MessageBody::Reaction { .. } => "reaction",
         MessageBody::Interactive { .. } => "interactive",
+        MessageBody::Choices { .. } => "choices",
         MessageBody::Button { .. } => "button",
         MessageBody::Order { .. } => "order",
         MessageBody::System { .. } => "system",
