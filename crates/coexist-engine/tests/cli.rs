@@ -104,6 +104,15 @@ async fn sync_list_send_search_and_export_from_the_terminal() {
     let out = coexist(&s, &db, &["send", "text", &pnid, "14155550401", "Which?", "--reply-to", "wamid.nope"]).await;
     assert!(!out.ok);
     assert!(out.stderr.contains("not in this conversation"), "{}", out.stderr);
+
+    // Reply buttons: a title over Meta's twenty characters is refused in words; good ones go.
+    let out = coexist(&s, &db, &["send", "buttons", &pnid, "14155550401", "Gift wrap?", "--button", "Yes please, with a card"]).await;
+    assert!(!out.ok);
+    assert!(out.stderr.contains("button 1 is 23 characters"), "{}", out.stderr);
+    let out = coexist(&s, &db, &["send", "buttons", &pnid, "14155550401", "Gift wrap?", "--button", "Yes", "--button", "No"]).await;
+    assert!(out.ok, "{}", out.stderr);
+    let sent = s.sent().await;
+    assert!(sent.iter().any(|r| r["request"]["interactive"]["action"]["buttons"][1]["reply"]["title"] == "No"), "{sent:?}");
     s.demo.shutdown().await;
 }
 
