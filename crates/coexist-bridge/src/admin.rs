@@ -1,24 +1,26 @@
-//! Administration usable without a running server (the CLI, the desktop demo, tests).
+//! Administration usable without a running server (the CLI, the desktop demo, tests), on either
+//! backend: `db` is an SQLite file or a Postgres URL ([`DatabaseLocation`]).
 //!
-//! These are synchronous and touch SQLite directly (briefly blocking); a running bridge on the
-//! same file sees the changes (users at once, number events at its next relay poll).
+//! These are synchronous (each briefly blocks the caller, on a thread of its own so they work
+//! inside an async runtime too); a running bridge on the same database sees the changes (users
+//! at once, number events at its next relay poll).
 
-use std::path::Path;
-
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 use coexist_core::NumberSettings;
 
 use crate::auth::{self, Role};
-use crate::db::sqlite::SqliteDb;
-use crate::db::{Append, Appended, User};
+use crate::database::DatabaseLocation;
+use crate::db::{Append, Appended, Database, User};
 
 /// Creates a user and returns their bearer token. It is shown once: only its hash is stored.
-pub fn add_user(db_path: impl AsRef<Path>, name: &str, role: Role) -> Result<String> {
+pub fn add_user(db: impl Into<DatabaseLocation>, name: &str, role: Role) -> Result<String> {
     auth::validate_name(name).map_err(|e| anyhow!(e))?;
-    let db = open(db_path.as_ref())?;
-    let token = auth::new_token();
-    db.add_user_sync(name, role, &auth::token_hash(&token))?;
-    Ok(token)
+    let name = name.to_string();
+    on(db.into(), move |db| async move {
+        let token = auth::new_token();
+        db.add_user(&name, role, &auth::token_hash(&token)).await?;
+        Ok(token)
+    })
 }
 
 /// Who revokes from the command line (the entries handing conversations back name them).
@@ -26,34 +28,51 @@ const COMMAND_LINE_ADMIN: &str = "admin";
 
 /// Revokes a user: their token stops working at once (open SSE streams close within ~1 s), and
 /// the conversations assigned to them go back to the whole team.
-pub fn revoke_user(db_path: impl AsRef<Path>, name: &str) -> Result<()> {
-    let db = open(db_path.as_ref())?;
-    if !db.revoke_user_sync(name)? {
-        return Err(anyhow!("no user named {name:?}"));
-    }
-    let handed_back = crate::team::hand_back(db.assignments_sync()?, name, COMMAND_LINE_ADMIN, crate::now_ms());
-    for result in db.append_batch_sync(handed_back)? {
-        result?;
-    }
-    Ok(())
+pub fn revoke_user(db: impl Into<DatabaseLocation>, name: &str) -> Result<()> {
+    let name = name.to_string();
+    on(db.into(), move |db| async move {
+        if !db.revoke_user(&name).await? {
+            return Err(anyhow!("no user named {name:?}"));
+        }
+        let handed_back = crate::team::hand_back(db.assignments().await?, &name, COMMAND_LINE_ADMIN, crate::now_ms());
+        for result in db.append_batch(handed_back).await? {
+            result?;
+        }
+        Ok(())
+    })
 }
 
-pub fn list_users(db_path: impl AsRef<Path>) -> Result<Vec<User>> {
-    Ok(open(db_path.as_ref())?.users_sync()?)
+pub fn list_users(db: impl Into<DatabaseLocation>) -> Result<Vec<User>> {
+    on(db.into(), |db| async move { Ok(db.users().await?) })
 }
 
 /// Adds a number (refusing Coexistence for +234 and +27) and appends its `Number` event.
-pub fn add_number(db_path: impl AsRef<Path>, settings: NumberSettings) -> Result<()> {
+pub fn add_number(db: impl Into<DatabaseLocation>, settings: NumberSettings) -> Result<()> {
     crate::numbers::validate(&settings).map_err(|e| anyhow!(e))?;
-    let db = open(db_path.as_ref())?;
-    let item = Append::Number { settings, create: true, received_at_ms: crate::now_ms() };
-    let result = db.append_batch_sync(vec![item])?.pop().expect("one result per item")?;
-    match result {
-        Appended::Event { .. } => Ok(()),
-        other => Err(anyhow!("unexpected append result {other:?}")),
-    }
+    on(db.into(), move |db| async move {
+        let item = Append::Number { settings, create: true, received_at_ms: crate::now_ms() };
+        match db.append_batch(vec![item]).await?.pop().expect("one result per item")? {
+            Appended::Event { .. } => Ok(()),
+            other => Err(anyhow!("unexpected append result {other:?}")),
+        }
+    })
 }
 
-fn open(path: &Path) -> Result<SqliteDb> {
-    SqliteDb::open(path).with_context(|| format!("opening the bridge database {}", path.display()))
+/// Opens `location` and runs `work` on it to completion, on a thread with its own runtime (the
+/// caller may be inside one: the demo and tests call these from async code).
+fn on<T, F, Fut>(location: DatabaseLocation, work: F) -> Result<T>
+where
+    T: Send,
+    F: FnOnce(std::sync::Arc<dyn Database>) -> Fut + Send,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    std::thread::scope(|scope| {
+        scope
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+                runtime.block_on(async move { work(location.open().await?).await })
+            })
+            .join()
+            .map_err(|_| anyhow!("the database task panicked"))?
+    })
 }

@@ -1,11 +1,13 @@
 //! The bridge's configuration. Secrets come from the environment or a TOML file and are never
 //! logged: `Debug` prints them as `<redacted>`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use serde::Deserialize;
+
+use crate::database::DatabaseLocation;
 
 pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com";
 pub const DEFAULT_GRAPH_VERSION: &str = "v21.0";
@@ -13,7 +15,8 @@ pub const DEFAULT_BODY_LIMIT: usize = 8 * 1024 * 1024;
 
 #[derive(Clone)]
 pub struct BridgeConfig {
-    pub db_path: PathBuf,
+    /// The event log: an SQLite file or a Postgres database.
+    pub database: DatabaseLocation,
     /// Meta app secret: the HMAC key of `X-Hub-Signature-256`.
     pub app_secret: String,
     /// What Meta must send as `hub.verify_token` in the subscription handshake.
@@ -45,9 +48,9 @@ pub struct BridgeConfig {
 
 impl BridgeConfig {
     /// Defaults with empty secrets (fill them in before serving Meta).
-    pub fn new(db_path: impl Into<PathBuf>) -> Self {
+    pub fn new(database: impl Into<DatabaseLocation>) -> Self {
         BridgeConfig {
-            db_path: db_path.into(),
+            database: database.into(),
             app_secret: String::new(),
             verify_token: String::new(),
             access_token: String::new(),
@@ -68,8 +71,8 @@ impl BridgeConfig {
     /// `COEXIST_VERIFY_TOKEN`, `COEXIST_ACCESS_TOKEN`, `COEXIST_GRAPH_URL`,
     /// `COEXIST_GRAPH_VERSION`, `COEXIST_BODY_LIMIT`, `COEXIST_LIMITER_GUARD_MS`,
     /// `COEXIST_READ_RECEIPTS`) override it.
-    pub fn load(db_path: impl Into<PathBuf>, file: Option<&Path>) -> Result<Self> {
-        let mut config = BridgeConfig::new(db_path);
+    pub fn load(database: impl Into<DatabaseLocation>, file: Option<&Path>) -> Result<Self> {
+        let mut config = BridgeConfig::new(database);
         if let Some(path) = file {
             let text = std::fs::read_to_string(path).with_context(|| format!("reading config file {}", path.display()))?;
             let file: FileConfig =
@@ -122,7 +125,7 @@ impl std::fmt::Debug for BridgeConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let redact = |s: &str| if s.is_empty() { "<unset>" } else { "<redacted>" };
         f.debug_struct("BridgeConfig")
-            .field("db_path", &self.db_path)
+            .field("database", &self.database)
             .field("app_secret", &redact(&self.app_secret))
             .field("verify_token", &redact(&self.verify_token))
             .field("access_token", &redact(&self.access_token))

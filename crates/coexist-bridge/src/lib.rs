@@ -24,6 +24,7 @@ mod admin_http;
 pub mod auth;
 mod block;
 pub mod config;
+pub mod database;
 pub mod db;
 mod envelope;
 mod error;
@@ -46,7 +47,8 @@ pub mod writer;
 
 pub use auth::Role;
 pub use config::BridgeConfig;
-pub use db::{sqlite::SqliteDb, Database};
+pub use database::DatabaseLocation;
+pub use db::{postgres::PostgresDb, sqlite::SqliteDb, Database};
 pub use numbers::NumberInput;
 pub use relay::EventsPage;
 pub use server::{start, start_with_db, RunningBridge};

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use coexist_bridge::{admin, BridgeConfig, NumberInput, Role};
+use coexist_bridge::database::DATABASE_URL_ENV;
+use coexist_bridge::{admin, BridgeConfig, DatabaseLocation, NumberInput, Role};
 use coexist_core::NumberMode;
 
 #[derive(Parser)]
@@ -26,8 +27,8 @@ enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
-        #[arg(long)]
-        db: PathBuf,
+        #[command(flatten)]
+        db: DbArg,
         #[arg(long)]
         config: Option<PathBuf>,
     },
@@ -50,19 +51,19 @@ enum UserCommand {
         name: String,
         #[arg(long, value_enum)]
         role: Role,
-        #[arg(long)]
-        db: PathBuf,
+        #[command(flatten)]
+        db: DbArg,
     },
     /// List people (names and roles; never tokens).
     List {
-        #[arg(long)]
-        db: PathBuf,
+        #[command(flatten)]
+        db: DbArg,
     },
     /// Revoke a person's token at once.
     Revoke {
         name: String,
-        #[arg(long)]
-        db: PathBuf,
+        #[command(flatten)]
+        db: DbArg,
     },
 }
 
@@ -75,8 +76,8 @@ enum Mode {
 #[derive(Subcommand)]
 enum NumberCommand {
     Add {
-        #[arg(long)]
-        db: PathBuf,
+        #[command(flatten)]
+        db: DbArg,
         #[arg(long)]
         phone_number_id: String,
         #[arg(long)]
@@ -92,6 +93,21 @@ enum NumberCommand {
     },
 }
 
+/// The event log every command works on.
+#[derive(clap::Args)]
+struct DbArg {
+    /// An SQLite file (created if missing), or a Postgres URL (postgres://user:password@host/database);
+    /// without it, COEXIST_DATABASE_URL.
+    #[arg(long, value_name = "FILE_OR_URL")]
+    db: Option<String>,
+}
+
+impl DbArg {
+    fn location(&self) -> Result<DatabaseLocation> {
+        DatabaseLocation::choose(self.db.as_deref(), std::env::var(DATABASE_URL_ENV).ok())
+    }
+}
+
 fn main() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -100,21 +116,21 @@ fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Serve { listen, db, config } => serve(listen, db, config),
+        Command::Serve { listen, db, config } => serve(listen, db.location()?, config),
         Command::User { command: UserCommand::Add { name, role, db } } => {
-            let token = admin::add_user(&db, &name, role)?;
+            let token = admin::add_user(db.location()?, &name, role)?;
             println!("{token}");
             eprintln!("Added {name} as {}. This token is shown only once; give it to {name}.", role.as_str());
             Ok(())
         }
         Command::User { command: UserCommand::List { db } } => {
-            for user in admin::list_users(&db)? {
+            for user in admin::list_users(db.location()?)? {
                 println!("{}\t{}", user.name, user.role.as_str());
             }
             Ok(())
         }
         Command::User { command: UserCommand::Revoke { name, db } } => {
-            admin::revoke_user(&db, &name)?;
+            admin::revoke_user(db.location()?, &name)?;
             println!("Revoked {name}");
             Ok(())
         }
@@ -126,14 +142,14 @@ fn main() -> Result<()> {
             let input = NumberInput { phone_number_id, waba_id, display_number, mode, tier_mps: tier };
             let settings = input.into_settings().map_err(anyhow::Error::msg)?;
             let shown = format!("{} ({:?}, {} mps)", settings.display_number, settings.mode, settings.tier_mps);
-            admin::add_number(&db, settings)?;
+            admin::add_number(db.location()?, settings)?;
             println!("Added number {shown}");
             Ok(())
         }
     }
 }
 
-fn serve(listen: SocketAddr, db: PathBuf, config: Option<PathBuf>) -> Result<()> {
+fn serve(listen: SocketAddr, db: DatabaseLocation, config: Option<PathBuf>) -> Result<()> {
     let config = BridgeConfig::load(db, config.as_deref())?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {

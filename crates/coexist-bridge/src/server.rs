@@ -16,7 +16,6 @@ use tokio::task::JoinHandle;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::config::BridgeConfig;
-use crate::db::sqlite::SqliteDb;
 use crate::db::Database;
 use crate::graph::Graph;
 use crate::idempotency::KeyLocks;
@@ -74,13 +73,11 @@ impl RunningBridge {
     }
 }
 
-/// Opens the SQLite event log at `config.db_path` and serves on `listener`.
+/// Opens the event log at `config.database` (SQLite or Postgres) and serves on `listener`.
 pub async fn start(config: BridgeConfig, listener: TcpListener) -> Result<RunningBridge> {
-    let path = config.db_path.clone();
-    let db = tokio::task::spawn_blocking(move || SqliteDb::open(&path))
-        .await?
-        .with_context(|| format!("opening the bridge database {}", config.db_path.display()))?;
-    start_with_db(config, Arc::new(db), listener).await
+    let db = config.database.open().await?;
+    tracing::info!(database = %config.database, "event log open");
+    start_with_db(config, db, listener).await
 }
 
 /// Serves with any [`Database`] backend.

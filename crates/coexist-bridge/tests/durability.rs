@@ -1,9 +1,10 @@
-//! kill -9 durability: every webhook answered 200 is in the event log after a restart.
+//! kill -9 durability: every webhook answered 200 is in the event log after a restart, with the
+//! log in an SQLite file and in Postgres.
 
 mod common;
 
 use std::collections::HashSet;
-use std::path::Path;
+use std::ffi::OsStr;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,8 +15,9 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-/// Starts the real binary; returns it and its base URL (read from its first stdout line).
-async fn spawn_bridge(db: &Path) -> (Child, String) {
+/// Starts the real binary on `db` (a file or a Postgres URL); returns it and its base URL (read
+/// from its first stdout line).
+async fn spawn_bridge(db: impl AsRef<OsStr>) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_coexist-bridge"))
         .args(["serve", "--listen", "127.0.0.1:0", "--db"])
         .arg(db)
@@ -38,8 +40,18 @@ async fn spawn_bridge(db: &Path) -> (Child, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_webhook_answered_200_survives_kill_9() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("bridge.db");
-    let (mut child, url) = spawn_bridge(&db).await;
+    survives_kill_9(dir.path().join("bridge.db").to_str().unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_webhook_answered_200_survives_kill_9_in_postgres() {
+    let Some(db) = ScratchPostgres::create("durability").await else { return };
+    survives_kill_9(&db.url).await;
+    db.drop_database().await;
+}
+
+async fn survives_kill_9(db: &str) {
+    let (mut child, url) = spawn_bridge(db).await;
     let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
 
     // 64 concurrent senders fire webhooks non-stop until the bridge dies under them.
@@ -93,8 +105,8 @@ async fn every_webhook_answered_200_survives_kill_9() {
     );
 
     // Restart on the same file and read everything back through the relay.
-    let (mut child, url) = spawn_bridge(&db).await;
-    let token = coexist_bridge::admin::add_user(&db, "auditor", coexist_bridge::Role::Manager).unwrap();
+    let (mut child, url) = spawn_bridge(db).await;
+    let token = coexist_bridge::admin::add_user(db, "auditor", coexist_bridge::Role::Manager).unwrap();
     let mut after = 0;
     let mut seqs = Vec::new();
     let mut stored = HashSet::new();

@@ -1,11 +1,19 @@
 //! Storage behind one trait, so the HTTP layer never knows which database it talks to.
 //!
 //! Like atuin's server `Database` trait: SQLite ([`sqlite::SqliteDb`], WAL) is the embedded
-//! default; a Postgres backend can implement [`Database`] later without touching any caller.
+//! default, nothing to run beside the bridge; Postgres ([`postgres::PostgresDb`]) is for a team
+//! that already runs, backs up and watches a Postgres server, or runs several bridges on one
+//! database. Both keep the same tables with the same meanings, and one conformance suite
+//! (`conformance.rs`) runs the same checks against each, so callers cannot tell them apart.
 //! All writes that create relay events go through [`Database::append_batch`], which the
 //! group-commit writer ([`crate::writer`]) calls with every append that arrived concurrently.
 
+pub mod postgres;
+mod shared;
 pub mod sqlite;
+
+#[cfg(test)]
+mod conformance;
 
 use async_trait::async_trait;
 use coexist_core::{Assignment, NumberSettings, OutboundRecord, RelayEvent, RelayKind, TemplateCatalog};
@@ -33,10 +41,38 @@ pub enum DbError {
     Closed,
     #[error("database task failed: {0}")]
     Task(String),
+    /// A Postgres statement failed; the text is the server's message (and its detail and hint).
+    #[error("Postgres error: {}", postgres::describe(.0))]
+    Postgres(#[from] tokio_postgres::Error),
+    /// No connection to Postgres could be made: the server is down or unreachable, or it turned us
+    /// away (wrong password, unknown user or database, pg_hba.conf). `at` names the server, never
+    /// the password.
+    #[error(
+        "could not connect to Postgres at {at}: {reason}; check the address, the user and password in the \
+         database URL (--db or COEXIST_DATABASE_URL), and that the server is running and lets this host in"
+    )]
+    PostgresConnect { at: String, reason: String },
+    /// Connected, but the bridge's tables could not be created or updated (most often: the user
+    /// may not create tables there, the default on Postgres 15+ for a database it does not own).
+    #[error("could not create or update the bridge's tables in Postgres at {at}: {reason}")]
+    PostgresMigration { at: String, reason: String },
+    /// The Postgres URL does not parse. The text says which part; the URL itself is not repeated,
+    /// since it holds the password.
+    #[error(
+        "the Postgres URL (--db or COEXIST_DATABASE_URL) is not usable ({0}): write it as \
+         postgres://USER:PASSWORD@HOST:PORT/DATABASE"
+    )]
+    PostgresUrl(String),
+    /// The database was migrated by a newer bridge: running an older one on it could misread it.
+    #[error(
+        "the database's schema is version {found} but this coexist-bridge knows only up to {known}: \
+         run the newer coexist-bridge that migrated it, or point this one at another database"
+    )]
+    SchemaTooNew { found: i64, known: i64 },
 }
 
 /// One thing to append durably. Each item commits atomically with the rest of its batch
-/// (one SQLite transaction), but fails on its own (a savepoint per item).
+/// (one database transaction), but fails on its own (a savepoint per item).
 #[derive(Debug)]
 pub enum Append {
     /// A signed webhook body that parsed. Stored once per `body_hash` (redeliveries dedupe).

@@ -14,8 +14,8 @@ use async_trait::async_trait;
 use coexist_core::{Assignment, NumberSettings, RelayEvent, RelayKind};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use rusqlite_migration::{Migrations, M};
-use serde_json::Value;
 
+use super::shared::{self, QUARANTINE_PREVIEW};
 use super::{Append, Appended, Database, DbError, Quarantined, SendRecord, StoredSend, User};
 use crate::auth::Role;
 
@@ -55,9 +55,6 @@ CREATE TABLE sends (
     created_at_ms   INTEGER NOT NULL
 );
 "#];
-
-/// Bytes of each quarantined body shown in the admin listing.
-const QUARANTINE_PREVIEW: usize = 64 * 1024;
 
 /// SQLite event log. Cheap to clone; one connection for appends, a small pool for the rest.
 #[derive(Clone)]
@@ -122,13 +119,7 @@ impl SqliteDb {
             let mut out = Vec::new();
             for row in rows {
                 let (seq, kind, received_at_ms, payload) = row?;
-                out.push(RelayEvent {
-                    seq,
-                    kind: kind_from_str(&kind)?,
-                    received_at_ms,
-                    payload: serde_json::value::RawValue::from_string(payload)?,
-                    unknown_kind: None,
-                });
+                out.push(shared::event(seq, &kind, received_at_ms, payload)?);
             }
             Ok(out)
         })
@@ -143,9 +134,7 @@ impl SqliteDb {
             let exists: bool =
                 c.query_row("SELECT EXISTS(SELECT 1 FROM users WHERE name = ?1)", [name], |r| r.get(0))?;
             if exists {
-                return Err(DbError::Conflict(format!(
-                    "a user named {name:?} already exists; revoke them first or pick another name"
-                )));
+                return Err(shared::user_exists(name));
             }
             c.execute(
                 "INSERT INTO users (name, role, token_hash, created_at_ms) VALUES (?1, ?2, ?3, ?4)",
@@ -174,7 +163,7 @@ impl SqliteDb {
         self.with_conn(|c| {
             let mut stmt = c.prepare_cached("SELECT payload FROM events WHERE kind = 'assignment' ORDER BY seq")?;
             let payloads = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
-            Ok(payloads.iter().filter_map(|p| serde_json::from_str(p).ok()).collect())
+            Ok(shared::assignments(&payloads))
         })
     }
 
@@ -195,11 +184,6 @@ fn connect(path: &Path) -> Result<Connection, DbError> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(conn)
-}
-
-/// A kind read back from the log: one this build wrote.
-fn kind_from_str(s: &str) -> Result<RelayKind, DbError> {
-    RelayKind::from_name(s).ok_or_else(|| DbError::Conflict(format!("unknown event kind {s:?} in the database")))
 }
 
 /// Inserts one event at `MAX(seq) + 1`: inside the single writer transaction this is gap-free
@@ -250,18 +234,7 @@ fn append_one(c: &Connection, item: Append) -> Result<Appended, DbError> {
                 [&settings.phone_number_id],
                 |r| r.get(0),
             )?;
-            if create && exists {
-                return Err(DbError::Conflict(format!(
-                    "number {} already exists; edit it with PUT /v1/admin/numbers/{}",
-                    settings.phone_number_id, settings.phone_number_id
-                )));
-            }
-            if !create && !exists {
-                return Err(DbError::NotFound(format!(
-                    "no number {}; add it first with POST /v1/admin/numbers",
-                    settings.phone_number_id
-                )));
-            }
+            shared::check_number(&settings.phone_number_id, create, exists)?;
             c.execute(
                 "INSERT INTO numbers (phone_number_id, settings) VALUES (?1, ?2)
                  ON CONFLICT(phone_number_id) DO UPDATE SET settings = excluded.settings",
@@ -292,9 +265,7 @@ fn append_send(c: &Connection, record: SendRecord) -> Result<Appended, DbError> 
     if let Some(outbound) = &record.outbound {
         let json = serde_json::to_string(outbound)?;
         let s = insert_event(c, RelayKind::Outbound, record.received_at_ms, &json, None)?;
-        if let Value::Object(map) = &mut answer {
-            map.insert("seq".into(), Value::from(s));
-        }
+        shared::answer_with_seq(&mut answer, s);
         seq = Some(s);
     }
     c.execute(
@@ -327,15 +298,10 @@ fn send_answer(c: &Connection, key: &str) -> Result<Option<StoredSend>, DbError>
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .optional()?;
-    match row {
-        None => Ok(None),
-        Some((phone_number_id, request_hash, status, answer)) => Ok(Some(StoredSend {
-            phone_number_id,
-            request_hash,
-            status,
-            answer: serde_json::from_str(&answer)?,
-        })),
-    }
+    row.map(|(phone_number_id, request_hash, status, answer)| {
+        shared::stored_send(phone_number_id, request_hash, status, &answer)
+    })
+    .transpose()
 }
 
 fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, i64)> {
@@ -343,8 +309,7 @@ fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, i64
 }
 
 fn to_user((name, role, created_at_ms): (String, String, i64)) -> Result<User, DbError> {
-    let role = role.parse::<Role>().map_err(DbError::Conflict)?;
-    Ok(User { name, role, created_at_ms })
+    shared::user(name, &role, created_at_ms)
 }
 
 /// Runs blocking SQLite work off the async runtime.
@@ -382,16 +347,7 @@ impl Database for SqliteDb {
                 )?;
                 let rows = stmt.query_map(params![limit as i64, QUARANTINE_PREVIEW as i64], |r| {
                     let body: Vec<u8> = r.get(4)?;
-                    let size: i64 = r.get(5)?;
-                    Ok(Quarantined {
-                        id: r.get(0)?,
-                        received_at_ms: r.get(1)?,
-                        reason: r.get(2)?,
-                        body_hash: r.get(3)?,
-                        size: size as usize,
-                        truncated: size as usize > body.len(),
-                        body: String::from_utf8_lossy(&body).into_owned(),
-                    })
+                    Ok(shared::quarantined(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, &body, r.get(5)?))
                 })?;
                 Ok(rows.collect::<Result<Vec<_>, _>>()?)
             })
@@ -453,63 +409,5 @@ impl Database for SqliteDb {
     async fn send_answer(&self, idempotency_key: &str) -> Result<Option<StoredSend>, DbError> {
         let (db, key) = (self.clone(), idempotency_key.to_string());
         blocking(move || db.with_conn(|c| send_answer(c, &key))).await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use coexist_core::NumberMode;
-
-    fn webhook(body: &str) -> Append {
-        Append::Webhook { body: body.into(), body_hash: crate::sha256_hex(body.as_bytes()), received_at_ms: 1 }
-    }
-
-    #[test]
-    fn seqs_are_gap_free_and_redelivery_is_stored_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = SqliteDb::open(dir.path().join("b.db")).unwrap();
-        let number = NumberSettings {
-            phone_number_id: "1".into(),
-            waba_id: "2".into(),
-            display_number: "+15550001".into(),
-            mode: NumberMode::Standard,
-            tier_mps: 80,
-        };
-        let results = db
-            .append_batch_sync(vec![
-                webhook(r#"{"a":1}"#),
-                // Fails (number does not exist yet): must not burn a seq.
-                Append::Number { settings: number.clone(), create: false, received_at_ms: 1 },
-                webhook(r#"{"a":1}"#),
-                webhook(r#"{"a":2}"#),
-            ])
-            .unwrap();
-        assert_eq!(results[0].as_ref().unwrap(), &Appended::Event { seq: 1, duplicate: false });
-        assert!(matches!(results[1], Err(DbError::NotFound(_))));
-        assert_eq!(results[2].as_ref().unwrap(), &Appended::Event { seq: 1, duplicate: true });
-        assert_eq!(results[3].as_ref().unwrap(), &Appended::Event { seq: 2, duplicate: false });
-        let events = db.events_after_sync(0, 10).unwrap();
-        assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2]);
-        assert_eq!(events[1].payload_value().unwrap(), serde_json::json!({"a": 2}));
-        // Reopening keeps everything.
-        drop(db);
-        let db = SqliteDb::open(dir.path().join("b.db")).unwrap();
-        assert_eq!(db.last_seq_sync().unwrap(), 2);
-    }
-
-    #[tokio::test]
-    async fn quarantine_listing_shows_a_prefix_of_big_bodies() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = SqliteDb::open(dir.path().join("q.db")).unwrap();
-        let body = vec![b'x'; 100 * 1024];
-        let item = Append::Quarantine { body_hash: crate::sha256_hex(&body), body, reason: "bad".into(), received_at_ms: 1 };
-        db.append_batch_sync(vec![item]).unwrap().pop().unwrap().unwrap();
-        let list = db.quarantined(10).await.unwrap();
-        assert_eq!(list.len(), 1);
-        assert_eq!(list[0].size, 100 * 1024);
-        assert!(list[0].truncated);
-        assert_eq!(list[0].body.len(), QUARANTINE_PREVIEW);
-        assert_eq!(db.last_seq_sync().unwrap(), 0, "quarantine is not relayed");
     }
 }

@@ -322,3 +322,42 @@ fn paged(s: &FakeState, path: &str, headers: &HeaderMap, q: &std::collections::H
     }
     json!({"data": all[start..end].to_vec(), "paging": paging})
 }
+
+/// A fresh database of its own on the Postgres server the test script starts
+/// (`COEXIST_TEST_POSTGRES`, a superuser URL). `None` (the Postgres half skipped, said on stderr)
+/// when the variable is unset, unless `COEXIST_REQUIRE_POSTGRES=1`: then it panics.
+pub struct ScratchPostgres {
+    pub url: String,
+    admin_url: String,
+    name: String,
+}
+
+impl ScratchPostgres {
+    pub async fn create(purpose: &str) -> Option<ScratchPostgres> {
+        let Ok(admin_url) = std::env::var("COEXIST_TEST_POSTGRES") else {
+            assert!(
+                std::env::var("COEXIST_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "COEXIST_TEST_POSTGRES is unset: run ./scripts/test-postgres.sh and export the URL it prints"
+            );
+            eprintln!("skipped the Postgres half: set COEXIST_TEST_POSTGRES (./scripts/test-postgres.sh prints it)");
+            return None;
+        };
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        let name = format!("coexist_{purpose}_{}_{nanos}", std::process::id());
+        Self::admin(&admin_url).await.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
+        let base = admin_url.rsplit_once('/').expect("a URL ending in /database").0;
+        Some(ScratchPostgres { url: format!("{base}/{name}"), admin_url, name })
+    }
+
+    /// Best effort: a test that failed leaves its database for a look.
+    pub async fn drop_database(self) {
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        let _ = Self::admin(&self.admin_url).await.batch_execute(&sql).await;
+    }
+
+    async fn admin(url: &str) -> tokio_postgres::Client {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.expect("the test Postgres server");
+        tokio::spawn(connection);
+        client
+    }
+}
