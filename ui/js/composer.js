@@ -1,8 +1,9 @@
-// The composer: free text (with reply buttons, reply_buttons.js), or a photo or file with a caption, optionally quoting a message, while
-// the customer-service window is open (an unsent text is kept per conversation: drafts.js); once
-// it is closed (or Meta answered 131047) it becomes the template picker: approved templates of the
-// number, one field per parameter, a live preview and validation before anything is sent. A
-// blocked customer gets neither: the composer says so and offers Unblock (block.js).
+// The composer: free text (with reply buttons: reply_buttons.js), or a photo or file with a
+// caption, optionally quoting a message, while the customer-service window is open (an unsent
+// text is kept per conversation: drafts.js); once it is closed (or Meta answered 131047) it
+// becomes the template picker: approved templates of the number, one field per parameter, a live
+// preview and validation before anything is sent. A blocked customer gets neither: the composer
+// says so and offers Unblock (block.js).
 
 import { h, setChildren, $ } from './dom.js';
 import { windowState, expiresAt, previewOf, oneLine } from './format.js';
