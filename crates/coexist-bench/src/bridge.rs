@@ -1,15 +1,15 @@
 //! Starts the real bridge in-process for the benchmarks.
 
 use std::net::SocketAddr;
-use std::path::Path;
 
-use coexist_bridge::BridgeConfig;
+use coexist_bridge::{BridgeConfig, DatabaseLocation};
 
-pub async fn start(db: &Path, app_secret: &str) -> anyhow::Result<SocketAddr> {
+/// The bridge on `db` (an SQLite file or a Postgres URL).
+pub async fn start(db: impl Into<DatabaseLocation>, app_secret: &str) -> anyhow::Result<SocketAddr> {
     start_with_graph(db, app_secret, "http://127.0.0.1:9").await
 }
 
-pub async fn start_with_graph(db: &Path, app_secret: &str, graph_url: &str) -> anyhow::Result<SocketAddr> {
+pub async fn start_with_graph(db: impl Into<DatabaseLocation>, app_secret: &str, graph_url: &str) -> anyhow::Result<SocketAddr> {
     let mut config = BridgeConfig::new(db);
     config.app_secret = app_secret.into();
     config.verify_token = "bench".into();

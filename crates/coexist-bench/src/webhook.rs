@@ -41,8 +41,35 @@ pub async fn run(report: &mut Report, quick: bool) -> anyhow::Result<()> {
         "≥ 20,000/s, p99 < 20 ms",
         met,
     );
+    if let Ok(admin_url) = std::env::var(POSTGRES_ENV) {
+        let on_postgres = postgres_intake(&admin_url, total).await?;
+        report.note(format!(
+            "The bridge with its log in Postgres (`{POSTGRES_ENV}` set: a Postgres server on this machine, a fresh \
+             database), {total} requests, {CONCURRENCY} connections, one run: {}; the SQLite bridge above: {}.",
+            describe(&on_postgres),
+            describe(&real)
+        ));
+    }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
+}
+
+/// A superuser URL of a Postgres server: when set, the bridge's intake is measured on it too.
+const POSTGRES_ENV: &str = "COEXIST_BENCH_POSTGRES";
+
+/// The real bridge's intake with its log in a fresh database on the server at `admin_url`.
+async fn postgres_intake(admin_url: &str, total: usize) -> anyhow::Result<LoadResult> {
+    let name = format!("coexist_bench_{}", std::process::id());
+    let (admin, connection) = tokio_postgres::connect(admin_url, tokio_postgres::NoTls).await?;
+    tokio::spawn(connection);
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).await?;
+    admin.batch_execute(&format!("CREATE DATABASE {name}")).await?;
+    let base = admin_url.rsplit_once('/').map_or(admin_url, |(base, _)| base);
+    let bridge_addr = crate::bridge::start(format!("{base}/{name}"), SECRET).await?;
+    let result = post_webhooks(&format!("http://{bridge_addr}/webhook"), SECRET, total, CONCURRENCY).await;
+    // The bridge keeps running until the process ends: FORCE closes its connections.
+    admin.batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)")).await?;
+    Ok(result)
 }
 
 /// The run with the median rate (its latencies are reported with it).
