@@ -2,10 +2,12 @@
 //! titles, two that say the same are refused in words (nothing sent), the message reaches Meta as
 //! an interactive reply-buttons message and shows in the thread with its choices (a title made of
 //! markup stays text); the customer's tap (the sandbox's control route, as Meta's webhook) comes
-//! back into the thread quoting the question it answers.
+//! back into the thread quoting the question it answers. Four choices go as a list, and the
+//! customer's pick from it comes back the same way.
 //!
 //! Run: `xvfb-run -a dbus-run-session -- cargo test -p coexist-inbox --test e2e_reply_buttons`
-//! Screenshot: target/e2e/reply-buttons.png (the thread after the customer's tap).
+//! Screenshots: target/e2e/reply-buttons.png (the thread after the customer's tap),
+//! reply-buttons-list.png (four choices typed, before they go as a list).
 
 #[allow(dead_code)]
 mod e2e_support;
@@ -19,6 +21,8 @@ const CUSTOMER: &str = "15551238101";
 const QUESTION: &str = "We can deliver on Saturday morning. Does that suit you?";
 /// Eighteen characters of markup: a button title is at most twenty.
 const MARKUP_TITLE: &str = "<i id=pwn3>No</i>";
+/// Four choices: a list, whose rows take up to twenty-four characters.
+const SLOTS: [&str; 4] = ["9:00", "11:00", "14:00", "Saturday afternoon 16h"];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_agent_sends_reply_buttons_and_sees_the_customers_tap() {
@@ -34,7 +38,9 @@ async fn an_agent_sends_reply_buttons_and_sees_the_customers_tap() {
 
     let sent = sent["sent"].as_array().unwrap();
     let interactive: Vec<&Value> = sent.iter().filter(|r| r["request"]["type"] == "interactive").collect();
-    assert_eq!(interactive.len(), 1, "one buttons message reached Meta, the refused one none: {sent:?}");
+    assert_eq!(interactive.len(), 2, "the buttons and the list reached Meta, the refused one not: {sent:?}");
+    let rows = &interactive[1]["request"]["interactive"]["action"]["sections"][0]["rows"];
+    assert_eq!(rows.as_array().unwrap().iter().map(|r| r["title"].as_str().unwrap()).collect::<Vec<_>>(), SLOTS);
     let request = &interactive[0]["request"]["interactive"];
     assert_eq!(request["body"]["text"], QUESTION);
     let titles: Vec<&str> = request["action"]["buttons"].as_array().unwrap().iter().map(|b| b["reply"]["title"].as_str().unwrap()).collect();
@@ -76,6 +82,26 @@ async fn scenario(ui: &Ui, stack: &Stack) {
     if let Ok(png) = ui.c.screenshot().await {
         let _ = std::fs::write(harness::screenshot_path("reply-buttons.png"), png);
     }
+
+    // Four choices: "+ Add a choice" opens a fourth field, and they go as a list.
+    ui.fill("composer-text", "Which time on Saturday?").await;
+    ui.click("buttons-toggle").await;
+    ui.click("button-add").await;
+    fill_titles(ui, &SLOTS).await;
+    if let Ok(png) = ui.c.screenshot().await {
+        let _ = std::fs::write(harness::screenshot_path("reply-buttons-list.png"), png);
+    }
+    ui.click("send-text").await;
+    let listed = ui.wait("the list accepted by Meta", r#"
+        const r = [...document.querySelectorAll('#thread [data-testid=message][data-type=choices]')].filter(r => r.dataset.wamid)[1];
+        return r ? { wamid: r.dataset.wamid, choices: [...r.querySelectorAll('[data-testid=message-choice]')].map(c => c.textContent) } : null;"#, vec![]).await;
+    assert_eq!(listed["choices"], json!(SLOTS));
+    assert_eq!(ui.js("return document.querySelectorAll('[data-testid=button-title]').length", vec![]).await, json!(3), "back to three fields");
+    stack.control("/sandbox/customers/tap", json!({ "wamid": listed["wamid"], "button": 3 })).await.unwrap();
+    ui.wait("the customer's pick from the list", r#"
+        return [...document.querySelectorAll('#thread [data-testid=message][data-type=interactive]')]
+          .some(r => r.querySelector('.bubble > p').textContent === 'Chose: ' + arguments[0]) || null;"#, vec![json!(SLOTS[3])]).await;
+
     tokio::time::sleep(Duration::from_millis(300)).await;
     let inert = ui.js("return { elements: document.querySelectorAll('[id^=pwn]').length, errors: window.coexistErrors }", vec![]).await;
     assert_eq!(inert, json!({"elements": 0, "errors": []}), "the markup title stayed text");

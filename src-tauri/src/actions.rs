@@ -256,7 +256,7 @@ impl Backend {
         self.engine.send_text(conversation, text, reply_to).map_err(err)
     }
 
-    /// A text with reply buttons (1 to 3 titles), quoting `reply_to` when given.
+    /// A text with choices (1 to 3 as buttons, up to 10 as a list), quoting `reply_to` when given.
     pub fn send_buttons(
         &self,
         conversation: &ConversationKey,

@@ -19,8 +19,10 @@ export function fromOutbox(item, agent) {
   else if (msg.type === 'template') body = { type: 'template', name: msg.template?.name || '', language: msg.template?.language?.code || '', rendered: item.rendered || null };
   else if (['image', 'document', 'audio', 'video'].includes(msg.type)) body = { type: msg.type, media: { ...msg[msg.type] } };
   else if (msg.type === 'interactive') {
-    body = { type: 'choices', body: msg.interactive?.body?.text || '',
-      choices: (msg.interactive?.action?.buttons || []).map((b) => b.reply?.title || '') };
+    const action = msg.interactive?.action || {};
+    const buttons = (action.buttons || []).map((b) => b.reply?.title || '');
+    const rows = (action.sections || []).flatMap((section) => (section.rows || []).map((r) => r.title || ''));
+    body = { type: 'choices', body: msg.interactive?.body?.text || '', choices: [...buttons, ...rows] };
   }
   else body = { type: 'unsupported', type_name: String(msg.type || 'unknown'), reason: 'Queued message of a type the inbox does not preview.' };
   const failed = item.state === 'failed';

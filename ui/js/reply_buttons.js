@@ -1,26 +1,45 @@
-// Reply buttons for the next text: up to three choices the customer taps instead of typing
-// (Meta's interactive reply buttons; they need the open window, like any text). The engine checks
-// Meta's limits again and says what to change; here a title over 20 characters is marked as typed.
+// Choices for the next text, tapped by the customer instead of typing: up to three go as reply
+// buttons under the text, four to ten as a list behind one menu button (Meta's interactive
+// messages; they need the open window, like any text). The engine checks Meta's limits again and
+// says what to change; here a title over the limit is marked as typed.
 
 import { h } from './dom.js';
 
-/** Meta's limits: three buttons, twenty characters each. */
+/** Meta's limits: three buttons of twenty characters, or ten list rows of twenty-four. */
 const MAX_BUTTONS = 3;
-const MAX_TITLE = 20;
+const MAX_CHOICES = 10;
+const MAX_BUTTON_TITLE = 20;
+const MAX_ROW_TITLE = 24;
 
 export class ReplyButtons {
   constructor() {
-    this.inputs = Array.from({ length: MAX_BUTTONS }, (_, i) => {
-      const input = h('input', { type: 'text', class: 'button-title', 'data-testid': 'button-title',
-        placeholder: i === 0 ? 'Button 1 (e.g. Yes)' : `Button ${i + 1} (optional)`, 'aria-label': `Button ${i + 1}` });
-      input.addEventListener('input', () => input.classList.toggle('over', [...input.value.trim()].length > MAX_TITLE));
-      return input;
-    });
+    this.inputs = [];
+    this.fields = h('div', { class: 'button-titles' });
+    this.add = h('button', { type: 'button', class: 'link-button', 'data-testid': 'button-add', text: '+ Add a choice',
+      title: 'More than three choices go as a list the customer opens', onclick: () => this.addField(true) });
+    for (let i = 0; i < MAX_BUTTONS; i++) this.addField(false);
     this.editor = h('div', { class: 'buttons-editor', 'data-testid': 'buttons-editor', hidden: true },
-      h('p', { class: 'muted', text: `Up to ${MAX_BUTTONS} buttons of ${MAX_TITLE} characters under your text; the customer taps one to answer.` }),
-      h('div', { class: 'button-titles' }, ...this.inputs));
+      h('p', { class: 'muted', text: `Up to ${MAX_BUTTONS} buttons of ${MAX_BUTTON_TITLE} characters under your text, or up to ${MAX_CHOICES} choices of ${MAX_ROW_TITLE} in a list; the customer taps one to answer.` }),
+      this.fields, this.add);
     this.toggle = h('button', { type: 'button', class: 'attach', 'data-testid': 'buttons-toggle', 'aria-pressed': 'false',
       title: 'Add reply buttons the customer can tap', text: '☰ Buttons', onclick: () => this.show(this.editor.hidden) });
+  }
+
+  addField(focus) {
+    const n = this.inputs.length + 1;
+    const input = h('input', { type: 'text', class: 'button-title', 'data-testid': 'button-title',
+      placeholder: n === 1 ? 'Button 1 (e.g. Yes)' : `Button ${n} (optional)`, 'aria-label': `Button ${n}` });
+    input.addEventListener('input', () => this.markOver());
+    this.inputs.push(input);
+    this.fields.append(input);
+    if (this.add) this.add.hidden = this.inputs.length >= MAX_CHOICES;
+    if (focus) input.focus();
+  }
+
+  /** A title past what its shape allows (20 as a button, 24 in a list) is marked. */
+  markOver() {
+    const max = this.titles().length > MAX_BUTTONS ? MAX_ROW_TITLE : MAX_BUTTON_TITLE;
+    for (const input of this.inputs) input.classList.toggle('over', [...input.value.trim()].length > max);
   }
 
   /** Whether the next send carries buttons. */
@@ -39,9 +58,11 @@ export class ReplyButtons {
     if (open) this.inputs[0].focus();
   }
 
-  /** After a send: empty and closed, for the next message. */
+  /** After a send: back to three empty fields, closed, for the next message. */
   clear() {
+    for (const input of this.inputs.splice(MAX_BUTTONS)) input.remove();
     for (const input of this.inputs) { input.value = ''; input.classList.remove('over'); }
+    this.add.hidden = false;
     this.show(false);
   }
 }

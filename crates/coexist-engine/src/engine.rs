@@ -290,8 +290,9 @@ impl Engine {
         self.enqueue(conversation, compose::replying_to(message, reply_to))
     }
 
-    /// Queue `text` with reply buttons (`titles`, 1 to 3) the customer can tap, checked against
-    /// Meta's limits; a free-form message, so it needs the open window like a text.
+    /// Queue `text` with choices the customer can tap (`titles`: 1 to 3 go as reply buttons, up to
+    /// 10 as a list), checked against Meta's limits; a free-form message, so it needs the open
+    /// window like a text.
     pub fn send_buttons(
         &self,
         conversation: &ConversationKey,

@@ -153,6 +153,23 @@ async fn reply_buttons_go_to_the_customer_and_their_tap_comes_back_quoting_them(
     assert_eq!(offered.body, MessageBody::Choices { body: "Saturday works. Shall we?".into(), choices: titles(&["Yes, Saturday", "No"]) });
     assert_eq!(tap.quoted.unwrap().preview.as_deref(), Some("Saturday works. Shall we?"));
     drop(store);
+
+    // Four choices go as a list; the customer picks one from it.
+    let slots = titles(&["9:00", "11:00", "14:00", "Saturday afternoon 16h"]);
+    let item = engine.send_buttons(&key, "Which time on Saturday?", &slots, None).unwrap();
+    engine.drain_outbox(Duration::from_secs(10)).await.unwrap();
+    let sent = s.sent().await;
+    let ours = sent.iter().find(|r| r["biz_opaque_callback_data"] == item.idempotency_key.as_str()).unwrap();
+    assert_eq!(ours["request"]["interactive"]["type"], "list", "{ours}");
+    let wamid = ours["wamid"].as_str().unwrap().to_string();
+    s.control("/sandbox/customers/tap", serde_json::json!({ "wamid": wamid, "button": 3 })).await;
+    let picked = MessageBody::Interactive { reply_id: "choice-4".into(), title: "Saturday afternoon 16h".into() };
+    eventually(15, "the customer's pick from the list", || async {
+        engine.sync_once().await.unwrap();
+        let store = engine.store().lock().unwrap();
+        store.messages(&key, None, 10).unwrap().into_iter().find(|m| m.body == picked && m.reply_to.as_deref() == Some(wamid.as_str()))
+    })
+    .await;
     s.demo.shutdown().await;
 }
 

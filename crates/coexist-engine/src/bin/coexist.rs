@@ -194,7 +194,8 @@ enum SendCommand {
         #[command(flatten)]
         wait: WaitArgs,
     },
-    /// A text with reply buttons the customer taps to answer (only while the window is open).
+    /// A text with choices the customer taps to answer: up to 3 as buttons, 4 to 10 as a list
+    /// (only while the window is open).
     Buttons {
         /// The business number's Meta phone_number_id.
         phone_number_id: String,
@@ -202,7 +203,7 @@ enum SendCommand {
         contact: String,
         /// The text above the buttons (at most 1,024 characters).
         text: String,
-        /// A button's title (at most 20 characters); give 1 to 3, e.g. --button Yes --button No.
+        /// A choice (at most 20 characters as a button, 24 in a list); give 1 to 10, e.g. --button Yes --button No.
         #[arg(long = "button", required = true)]
         buttons: Vec<String>,
         /// Reply to this message of the conversation (its wamid, from `show`): quoted above.
