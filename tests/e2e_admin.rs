@@ -107,7 +107,7 @@ async fn blocked(ui: &Ui, stack: &Stack, admin_token: &str) {
     ui.click("admin-tab-blocked").await;
     ui.loaded().await;
     let rows = ui.wait("the block list", "const r = [...document.querySelectorAll('[data-testid=blocked-row]')].map(e => [...e.querySelectorAll('td')].slice(0, 2).map(t => t.textContent)); return r.length === 2 ? r : null", vec![]).await;
-    assert_eq!(rows, json!([[format!("<b id=pwn4>Mia</b> (+{MIA})"), "root"], [format!("Leo (+{LEO})"), "outside Coexist"]]), "Meta's order, named as the inbox knows them");
+    assert_eq!(rows, json!([[format!("<b id=pwn4>Mia</b> (+{MIA})"), "root"], [format!("Leo (+{LEO})"), "someone outside Coexist"]]), "Meta's order, named as the inbox knows them");
     assert_eq!(ui.js("return document.getElementById('pwn4')", vec![]).await, serde_json::Value::Null, "a name is text");
 
     ui.js("document.querySelector(`[data-testid=blocked-row][data-contact='${arguments[0]}'] [data-testid=blocked-unblock-admin]`).click(); return true", vec![json!(LEO)]).await;

@@ -39,7 +39,7 @@ function blockedTable(phoneNumberId, blocked, reload) {
       };
       return h('tr', { 'data-testid': 'blocked-row', dataset: { contact: b.contact } },
         h('td', { text: b.name ? `${b.name} (+${b.contact})` : contactTitle(null, b.contact) }),
-        h('td', { text: b.blocked_by || 'outside Coexist' }),
+        h('td', { text: b.blocked_by || 'someone outside Coexist' }),
         h('td', {}, h('button', { type: 'button', class: 'link-button', 'data-testid': 'blocked-unblock-admin', onclick: unblock }, 'Unblock'), status));
     })));
 }

@@ -69,13 +69,79 @@ fn refused(reply: &Reply, contact: &str, block: bool) -> Response {
 
 /// `GET /v1/numbers/{id}/blocked`: the number's block list as Meta keeps it (customers blocked
 /// outside Coexist included): `{"phone_number_id", "blocked": [wa_id...]}`. Agents and admins.
+/// Meta sends no webhook for a block made on the phone's Business App, so this is where the team
+/// learns of one: the log is brought in line with Meta's list ([`outside_changes`]) and every
+/// desktop's rows show what Meta enforces.
 pub async fn list_blocked(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
     caller.require_send()?;
     crate::send::require_access_token(&state)?;
     let number = crate::send::known_number(&state, &id).await?;
+    let asked_at_ms = crate::now_ms();
     match state.graph.blocked_users(&number.phone_number_id, &state.metrics).await {
-        Ok(Ok(blocked)) => Ok(Json(json!({"phone_number_id": number.phone_number_id, "blocked": blocked})).into_response()),
+        Ok(Ok(blocked)) => {
+            let log = state.db.blocks().await?;
+            for mark in outside_changes(&number.phone_number_id, &log, &blocked, asked_at_ms) {
+                crate::team::append(&state, RelayKind::Block, &mark, mark.at_ms).await?;
+            }
+            Ok(Json(json!({"phone_number_id": number.phone_number_id, "blocked": blocked})).into_response())
+        }
         Ok(Err(reply)) => Ok(crate::send::meta_refusal(reply)),
         Err(e) => Err(ApiError::new(StatusCode::GATEWAY_TIMEOUT, format!("{e}; try again later"))),
+    }
+}
+
+/// Who blocked (or unblocked) a customer when the change was not made through Coexist: on the
+/// phone's Business App, or another tool. No user name holds a space, so it is never a teammate's.
+pub const OUTSIDE_COEXIST: &str = "someone outside Coexist";
+
+/// The marks that bring the log's blocks on `number` in line with Meta's list (`meta`, asked at
+/// `asked_at_ms`): a customer Meta lists that the log has not blocked, and one the log has
+/// blocked that Meta no longer lists. A customer whose last mark is as recent as the question is
+/// left alone: a teammate's block or unblock may have crossed it.
+fn outside_changes(number: &str, log: &[BlockMark], meta: &[String], asked_at_ms: i64) -> Vec<BlockMark> {
+    let mut latest: std::collections::BTreeMap<&str, &BlockMark> = std::collections::BTreeMap::new();
+    for mark in log.iter().filter(|m| m.phone_number_id == number) {
+        latest.insert(&mark.contact, mark);
+    }
+    let listed: std::collections::BTreeSet<&str> = meta.iter().map(String::as_str).collect();
+    let contacts: std::collections::BTreeSet<&str> = latest.keys().copied().chain(listed.iter().copied()).collect();
+    contacts
+        .into_iter()
+        .filter(|contact| !matches!(latest.get(contact), Some(m) if m.at_ms >= asked_at_ms))
+        .filter(|contact| latest.get(contact).is_some_and(|m| m.blocked) != listed.contains(contact))
+        .map(|contact| BlockMark {
+            phone_number_id: number.to_string(),
+            contact: contact.to_string(),
+            blocked: listed.contains(contact),
+            by: OUTSIDE_COEXIST.to_string(),
+            at_ms: crate::now_ms(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mark(contact: &str, blocked: bool, at_ms: i64) -> BlockMark {
+        BlockMark { phone_number_id: "1".into(), contact: contact.into(), blocked, by: "ana".into(), at_ms }
+    }
+
+    #[test]
+    fn the_log_follows_metas_list_for_changes_made_outside_coexist() {
+        let log = vec![
+            mark("111", true, 10),  // blocked by ana, still on Meta's list: nothing to do
+            mark("222", true, 10),  // blocked by ana, unblocked on the phone since
+            mark("333", true, 10),
+            mark("333", false, 20), // blocked then unblocked by ana, blocked on the phone since
+            mark("555", true, 99),  // ana blocked them as the list was being read: left alone
+            BlockMark { phone_number_id: "other".into(), ..mark("666", true, 10) },
+        ];
+        let meta: Vec<String> = ["111", "333", "444"].map(String::from).to_vec();
+        let changes = outside_changes("1", &log, &meta, 50);
+        let got: Vec<(&str, bool, &str)> = changes.iter().map(|m| (m.contact.as_str(), m.blocked, m.by.as_str())).collect();
+        assert_eq!(got, [("222", false, OUTSIDE_COEXIST), ("333", true, OUTSIDE_COEXIST), ("444", true, OUTSIDE_COEXIST)]);
+        assert!(changes.iter().all(|m| m.phone_number_id == "1"));
+        assert!(crate::auth::validate_name(OUTSIDE_COEXIST).is_err(), "never a teammate's name");
     }
 }

@@ -318,6 +318,38 @@ async fn meta_refusing_a_block_is_said_in_words_and_nothing_is_relayed() {
     h.shutdown().await;
 }
 
+/// Meta sends no webhook for a block made on the phone: reading the block list brings the log in
+/// line with it, once, and an unblock made on the phone the same way.
+#[tokio::test]
+async fn blocks_made_on_the_phone_reach_the_log_when_the_list_is_read() {
+    let g = FakeGraph::start().await;
+    let h = Harness::start(Some(g.url.clone()), |_| {}).await;
+    h.add_number(NumberMode::Coexistence, 20);
+    let (status, _) = set_blocked(&h, &h.agent, true).await;
+    assert_eq!(status, 200);
+    g.state.blocked.lock().unwrap().push("15559990001".into()); // blocked on the phone
+    let before = h.events(0).await.len();
+
+    let list = |h: &Harness| {
+        let (http, url, token) = (h.http.clone(), h.url(&format!("/v1/numbers/{NUMBER}/blocked")), h.agent.clone());
+        async move { http.get(url).bearer_auth(token).send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let answer = list(&h).await;
+    assert_eq!(answer["blocked"], json!([CONTACT, "15559990001"]), "{answer}");
+    let relayed: Vec<Value> = h.events(0).await[before..].iter().map(|e| e["payload"].clone()).collect();
+    assert_eq!(relayed.len(), 1, "only the phone's block is new: {relayed:?}");
+    assert_eq!((relayed[0]["contact"].as_str(), relayed[0]["blocked"].as_bool()), (Some("15559990001"), Some(true)));
+    assert_eq!(relayed[0]["by"], "someone outside Coexist");
+    list(&h).await;
+    assert_eq!(h.events(0).await.len(), before + 1, "read again: nothing more");
+
+    g.state.blocked.lock().unwrap().retain(|b| b != CONTACT); // unblocked on the phone
+    list(&h).await;
+    let last = h.events(0).await.pop().unwrap();
+    assert_eq!((last["payload"]["contact"].as_str(), last["payload"]["blocked"].as_bool()), (Some(CONTACT), Some(false)));
+    h.shutdown().await;
+}
+
 #[tokio::test]
 async fn managers_cannot_block_and_a_body_without_blocked_is_refused_before_meta() {
     let g = FakeGraph::start().await;

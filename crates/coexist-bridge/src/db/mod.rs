@@ -16,7 +16,7 @@ pub mod sqlite;
 mod conformance;
 
 use async_trait::async_trait;
-use coexist_core::{Assignment, NumberSettings, OutboundRecord, RelayEvent, RelayKind, TemplateCatalog};
+use coexist_core::{Assignment, BlockMark, NumberSettings, OutboundRecord, RelayEvent, RelayKind, TemplateCatalog};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -146,8 +146,16 @@ pub trait Database: Send + Sync + 'static {
     async fn users(&self) -> Result<Vec<User>, DbError>;
     /// Deletes the user (their token stops working at once). `false` if there was none.
     async fn revoke_user(&self, name: &str) -> Result<bool, DbError>;
+    /// The payload of every entry of `kind`, oldest first.
+    async fn payloads_of(&self, kind: RelayKind) -> Result<Vec<String>, DbError>;
     /// Every `Assignment` entry of the log, oldest first.
-    async fn assignments(&self) -> Result<Vec<Assignment>, DbError>;
+    async fn assignments(&self) -> Result<Vec<Assignment>, DbError> {
+        Ok(shared::readable(&self.payloads_of(RelayKind::Assignment).await?))
+    }
+    /// Every `Block` entry of the log, oldest first.
+    async fn blocks(&self) -> Result<Vec<BlockMark>, DbError> {
+        Ok(shared::readable(&self.payloads_of(RelayKind::Block).await?))
+    }
     async fn numbers(&self) -> Result<Vec<NumberSettings>, DbError>;
     async fn number(&self, phone_number_id: &str) -> Result<Option<NumberSettings>, DbError>;
     async fn send_answer(&self, idempotency_key: &str) -> Result<Option<StoredSend>, DbError>;

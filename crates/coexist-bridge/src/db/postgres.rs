@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use coexist_core::{Assignment, NumberSettings, RelayEvent, RelayKind};
+use coexist_core::{NumberSettings, RelayEvent, RelayKind};
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime};
 use tokio_postgres::config::Host;
 use tokio_postgres::error::SqlState;
@@ -503,12 +503,11 @@ impl Database for PostgresDb {
         Ok(execute(&c, "DELETE FROM users WHERE name = $1", &[&name]).await? > 0)
     }
 
-    async fn assignments(&self) -> Result<Vec<Assignment>, DbError> {
+    async fn payloads_of(&self, kind: RelayKind) -> Result<Vec<String>, DbError> {
         let c = self.client().await?;
         let sql = "SELECT payload FROM events WHERE kind = $1 ORDER BY seq";
-        let rows = query(&c, sql, &[&RelayKind::Assignment.name()]).await?;
-        let payloads = rows.iter().map(|r| r.try_get(0)).collect::<Result<Vec<String>, _>>()?;
-        Ok(shared::assignments(&payloads))
+        let rows = query(&c, sql, &[&kind.name()]).await?;
+        Ok(rows.iter().map(|r| r.try_get(0)).collect::<Result<Vec<String>, _>>()?)
     }
 
     /// By id in byte order, as SQLite sorts.

@@ -2,7 +2,7 @@
 //! columns into the trait's types, and the words of the conflicts they refuse. One copy, so
 //! SQLite and Postgres cannot drift apart (the conformance suite checks what they return).
 
-use coexist_core::{Assignment, RelayEvent, RelayKind};
+use coexist_core::{RelayEvent, RelayKind};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
@@ -67,9 +67,9 @@ pub(crate) fn quarantined(
     }
 }
 
-/// Assignment payloads, oldest first. Entries that do not read are skipped: the desktops list
-/// them as problems, and one bad entry must not hide every other assignment.
-pub(crate) fn assignments(payloads: &[String]) -> Vec<Assignment> {
+/// Payloads of one kind read as its type, oldest first. Entries that do not read are skipped: the
+/// desktops list them as problems, and one bad entry must not hide every other one.
+pub(crate) fn readable<T: serde::de::DeserializeOwned>(payloads: &[String]) -> Vec<T> {
     payloads.iter().filter_map(|p| serde_json::from_str(p).ok()).collect()
 }
 

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use coexist_core::{Assignment, NumberSettings, RelayEvent, RelayKind};
+use coexist_core::{NumberSettings, RelayEvent, RelayKind};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use rusqlite_migration::{Migrations, M};
 
@@ -157,13 +157,12 @@ impl SqliteDb {
         self.with_conn(|c| Ok(c.execute("DELETE FROM users WHERE name = ?1", [name])? > 0))
     }
 
-    /// Every assignment in the log, oldest first (entries that do not read are skipped: the
-    /// desktops list them as problems).
-    pub fn assignments_sync(&self) -> Result<Vec<Assignment>, DbError> {
+    /// The payload of every entry of `kind`, oldest first.
+    pub fn payloads_of_sync(&self, kind: RelayKind) -> Result<Vec<String>, DbError> {
         self.with_conn(|c| {
-            let mut stmt = c.prepare_cached("SELECT payload FROM events WHERE kind = 'assignment' ORDER BY seq")?;
-            let payloads = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
-            Ok(shared::assignments(&payloads))
+            let mut stmt = c.prepare_cached("SELECT payload FROM events WHERE kind = ?1 ORDER BY seq")?;
+            let payloads = stmt.query_map([kind.name()], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+            Ok(payloads)
         })
     }
 
@@ -384,9 +383,9 @@ impl Database for SqliteDb {
         blocking(move || db.revoke_user_sync(&name)).await
     }
 
-    async fn assignments(&self) -> Result<Vec<Assignment>, DbError> {
+    async fn payloads_of(&self, kind: RelayKind) -> Result<Vec<String>, DbError> {
         let db = self.clone();
-        blocking(move || db.assignments_sync()).await
+        blocking(move || db.payloads_of_sync(kind)).await
     }
 
     async fn numbers(&self) -> Result<Vec<NumberSettings>, DbError> {
