@@ -3,9 +3,9 @@
 //! notifies once, the note sits in the thread as inert text. Then the agent hands the
 //! conversation back from the "Assigned" menu, leaves a note from the app and marks it done; Ben's
 //! side of the bridge sees all three, the customer nothing. Cleo writing again reopens it; a
-//! snooze puts it under Done with its time. Ben's
-//! quick reply comes up when the agent types "/" and goes in with Enter (not sent); the agent
-//! adds and removes one of their own. Marked unread, it waits under Unread until opened. Ben
+//! snooze puts it under Done with its time. Ben's quick reply comes up when the agent types "/"
+//! and goes in with Enter, Cleo's name filled in (not sent); the agent adds and removes one of
+//! their own. Marked unread, it waits under Unread until opened. Ben
 //! writing to Cleo shows live in the agent's window. Searching finds Ben's note and opens it in
 //! the thread, and finds Cleo by her number. Labels: Ben's shows on Cleo's row, the agent adds
 //! one from the header, lists one label's conversations and takes Ben's off. The agent blocks
@@ -189,7 +189,7 @@ async fn waiting(ui: &Ui) {
     ui.click("filter-all").await;
 }
 
-const ETA: &str = "<b id=pwn2>Orders</b> ship within 2 days.";
+const ETA: &str = "<b id=pwn2>Orders</b> ship within 2 days, {first_name}.";
 
 async fn quick_replies(ui: &Ui, ben: &Teammate) {
     let url = format!("{}/v1/quick-replies/eta", ben.base);
@@ -201,7 +201,8 @@ async fn quick_replies(ui: &Ui, ben: &Teammate) {
     assert_eq!(offered, json!(format!("eta /eta{ETA}")), "offered as text");
     input.send_keys(&Key::Enter).await.unwrap();
     let typed = ui.wait("the answer in the reply box", "const t = document.querySelector('[data-testid=composer-text]').value; return t.includes('ship') ? t : null", vec![]).await;
-    assert_eq!(typed, json!(format!("When? {ETA}")), "Enter put the answer in, in place of /e");
+    let filled = ETA.replace("{first_name}", "Cleo");
+    assert_eq!(typed, json!(format!("When? {filled}")), "Enter put the answer in, in place of /e, with Cleo's name");
     assert_eq!(ui.js("return document.querySelector('[data-testid=quick-suggest]').hidden", vec![]).await, json!(true));
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(ui.js("return document.querySelectorAll('#thread [data-side=api]').length", vec![]).await, json!(0), "Enter chose, it did not send");

@@ -94,7 +94,7 @@ export class Composer {
     const conversation = this.conv.conversation;
     input.value = draftOf(conversation);
     // First: a key that picks a quick reply must not also send.
-    const quick = suggest(input, this.quickReplies, () => this.manageQuickReplies());
+    const quick = suggest(input, this.quickReplies, () => this.manageQuickReplies(), () => this.conv?.contact_name);
     const error = h('p', { class: 'form-error', 'data-testid': 'composer-error', hidden: true });
     const attachment = new Attachment(input, error);
     const buttons = new ReplyButtons();

@@ -1,6 +1,8 @@
 // The team's quick replies: typing "/" in the reply box offers the saved answers whose shortcut
 // starts with what follows (↑/↓ to choose, Enter or Tab to put the answer in, Esc to close), and
 // "Manage quick replies" lists, adds and removes them for the whole team (kept by the bridge).
+// `{first_name}` and `{name}` in a text become the customer's profile name as it goes in (left as
+// typed when WhatsApp gave none, for the agent to see and change).
 // Shortcuts and texts are people's input: text nodes only (see dom.js).
 
 import { h, setChildren } from './dom.js';
@@ -27,12 +29,19 @@ export class QuickReplies {
   }
 }
 
+/** `text` with `{first_name}` and `{name}` filled in from the customer's profile name. */
+export function fillIn(text, contactName) {
+  const name = (contactName || '').trim();
+  if (!name) return text;
+  return text.replace(/\{(first_name|name)\}/g, (_, which) => (which === 'name' ? name : name.split(/\s+/u)[0]));
+}
+
 /**
  * Offer `replies` while the agent types "/..." in `input`. Returns the suggestion box to place
  * above the reply box. Call before any other keydown listener of `input`: a key that chooses a
- * quick reply must not also send.
+ * quick reply must not also send. `contactName()` names the customer for `fillIn`.
  */
-export function suggest(input, replies, onManage) {
+export function suggest(input, replies, onManage, contactName = () => null) {
   const box = h('div', { class: 'quick-suggest', 'data-testid': 'quick-suggest', role: 'listbox', hidden: true });
   let shown = [];
   let active = 0;
@@ -40,7 +49,8 @@ export function suggest(input, replies, onManage) {
   const close = () => { box.hidden = true; shown = []; };
   const choose = (reply) => {
     const caret = input.selectionStart ?? input.value.length;
-    const before = input.value.slice(0, caret).replace(TYPED, (_, space) => space + reply.text);
+    const text = fillIn(reply.text, contactName());
+    const before = input.value.slice(0, caret).replace(TYPED, (_, space) => space + text);
     input.value = before + input.value.slice(caret);
     input.selectionStart = input.selectionEnd = before.length;
     close();
@@ -117,7 +127,7 @@ export class QuickReplyManager {
     this.list = h('ul', { class: 'quick-list', 'data-testid': 'quick-list' });
     this.shortcut = h('input', { 'data-testid': 'quick-shortcut', placeholder: 'thanks', maxlength: '25', 'aria-label': 'Shortcut' });
     this.text = h('textarea', { 'data-testid': 'quick-text', rows: '3', maxlength: '4096', 'aria-label': 'Answer',
-      placeholder: 'Thank you for writing to us! …' });
+      placeholder: 'Thank you for writing to us, {first_name}! …', title: '{first_name} and {name} become the customer’s name as the reply goes in' });
     this.error = h('p', { class: 'form-error', 'data-testid': 'quick-error', role: 'alert', hidden: true });
     const form = h('form', { class: 'quick-form', onsubmit: (e) => { e.preventDefault(); this.save(); } },
       h('label', {}, 'Shortcut /', this.shortcut), h('label', {}, 'Answer', this.text),
