@@ -63,6 +63,9 @@ pub enum DbError {
          postgres://USER:PASSWORD@HOST:PORT/DATABASE"
     )]
     PostgresUrl(String),
+    /// TLS to Postgres could not be set up (an unreadable CA file, ...).
+    #[error("{0}")]
+    PostgresTls(String),
     /// The database was migrated by a newer bridge: running an older one on it could misread it.
     #[error(
         "the database's schema is version {found} but this coexist-bridge knows only up to {known}: \

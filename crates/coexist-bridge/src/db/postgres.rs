@@ -15,10 +15,13 @@
 //! default `synchronous_commit = on` (and with any other setting but `off`). [`PostgresDb::connect`]
 //! warns when the server runs with `off`, where a crash can lose the last commits it acknowledged.
 //!
-//! Connections: a [`deadpool_postgres`] pool without TLS (`NoTls`): right for a server on the same
-//! host, a private network or a Unix socket. A managed Postgres that requires TLS needs a TLS
-//! connector (e.g. `tokio-postgres-rustls`), which can come later.
+//! Connections: a [`deadpool_postgres`] pool. TLS as the URL's `sslmode` asks (`prefer`, the
+//! default, uses it when the server offers it; `require` insists; `disable` never), as libpq does:
+//! encrypted, but the server's certificate is not checked unless `COEXIST_DATABASE_CA` names the
+//! PEM file of the CA that signed it (a managed Postgres publishes one). Then the certificate and
+//! the host name are checked, and a server that fails either is refused.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,7 +31,8 @@ use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Object, Pool, Poo
 use tokio_postgres::config::Host;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{IsolationLevel, NoTls, Row};
+use postgres_native_tls::MakeTlsConnector;
+use tokio_postgres::{IsolationLevel, Row};
 
 use super::shared::{self, QUARANTINE_PREVIEW};
 use super::{Append, Appended, Database, DbError, Quarantined, SendRecord, StoredSend, User};
@@ -100,8 +104,15 @@ impl PostgresDb {
     /// A server that cannot be reached or turns us away gives [`DbError::PostgresConnect`], which
     /// says where and what to check.
     pub async fn connect(url: &str) -> Result<PostgresDb, DbError> {
+        Self::connect_checking(url, std::env::var_os(CA_ENV).map(PathBuf::from).as_deref()).await
+    }
+
+    /// As [`connect`](Self::connect), checking the server's certificate against the CA in `ca`
+    /// (a PEM file) when given.
+    pub async fn connect_checking(url: &str, ca: Option<&Path>) -> Result<PostgresDb, DbError> {
         let config = parse_url(url)?;
-        let db = PostgresDb { server: describe_server(&config).into(), pool: build_pool(config)? };
+        let tls = tls_connector(ca)?;
+        let db = PostgresDb { server: describe_server(&config).into(), pool: build_pool(config, tls)? };
         let mut client = db.client().await?;
         migrate(&mut client).await.map_err(|e| db.migration_failed(e))?;
         warn_unless_durable(&client).await?;
@@ -177,10 +188,33 @@ fn describe_server(config: &tokio_postgres::Config) -> String {
     out
 }
 
-fn build_pool(config: tokio_postgres::Config) -> Result<Pool, DbError> {
+/// The PEM file of the CA whose certificates the bridge accepts from Postgres.
+pub const CA_ENV: &str = "COEXIST_DATABASE_CA";
+
+/// TLS for the connections: checking the server against `ca` when given, else encrypting only
+/// (libpq's `sslmode=require`: a self-signed certificate, such as Debian's default one, is fine).
+fn tls_connector(ca: Option<&Path>) -> Result<MakeTlsConnector, DbError> {
+    let mut builder = native_tls::TlsConnector::builder();
+    match ca {
+        Some(path) => {
+            let pem = std::fs::read(path)
+                .map_err(|e| DbError::PostgresTls(format!("could not read the CA file {} ({CA_ENV}): {e}", path.display())))?;
+            let certificate = native_tls::Certificate::from_pem(&pem)
+                .map_err(|e| DbError::PostgresTls(format!("{} ({CA_ENV}) is not a PEM certificate: {e}", path.display())))?;
+            builder.add_root_certificate(certificate);
+        }
+        None => {
+            builder.danger_accept_invalid_certs(true).danger_accept_invalid_hostnames(true);
+        }
+    }
+    let connector = builder.build().map_err(|e| DbError::PostgresTls(format!("could not set up TLS: {e}")))?;
+    Ok(MakeTlsConnector::new(connector))
+}
+
+fn build_pool(config: tokio_postgres::Config, tls: MakeTlsConnector) -> Result<Pool, DbError> {
     // Fast recycling: a connection the server closed is seen as closed and replaced; no test
     // query on every checkout.
-    let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+    let manager = Manager::from_config(config, tls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
     Pool::builder(manager)
         .max_size(POOL_SIZE)
         .runtime(Runtime::Tokio1)
@@ -560,6 +594,43 @@ mod tests {
             assert!(message.contains("postgres://USER:PASSWORD@HOST:PORT/DATABASE"), "{message}");
             assert!(!message.contains("s3cret-pw"), "never the password: {message}");
         }
+    }
+
+    /// Whether the session of a pooled connection is encrypted.
+    async fn encrypted(db: &PostgresDb) -> bool {
+        let client = db.client().await.unwrap();
+        let row = client.query_one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[]).await.unwrap();
+        row.get(0)
+    }
+
+    #[tokio::test]
+    async fn tls_is_used_as_the_url_asks_with_a_self_signed_certificate_accepted() {
+        let Some(database) = TestDatabase::create().await else { return };
+        let url = database.url.clone();
+        let outcome = catch(async move {
+            // The test server is Debian's, with TLS on and its self-signed "snakeoil" certificate.
+            let required = PostgresDb::connect_checking(&format!("{url}?sslmode=require"), None).await.unwrap();
+            assert!(encrypted(&required).await, "sslmode=require encrypts");
+            let plain = PostgresDb::connect_checking(&format!("{url}?sslmode=disable"), None).await.unwrap();
+            assert!(!encrypted(&plain).await, "sslmode=disable does not");
+        });
+        database.finish(outcome.await).await;
+    }
+
+    #[tokio::test]
+    async fn with_a_ca_the_servers_certificate_and_name_are_checked() {
+        let Some(database) = TestDatabase::create().await else { return };
+        let url = format!("{}?sslmode=require", database.url);
+        let outcome = catch(async move {
+            let missing = PostgresDb::connect_checking(&url, Some(Path::new("/nonexistent/ca.pem"))).await.unwrap_err();
+            assert!(missing.to_string().contains(CA_ENV), "{missing}");
+            // The server's own certificate as the CA: it is signed, but for the machine's name, not 127.0.0.1.
+            let snakeoil = Path::new("/etc/ssl/certs/ssl-cert-snakeoil.pem");
+            let refused = PostgresDb::connect_checking(&url, Some(snakeoil)).await.unwrap_err();
+            assert!(matches!(refused, DbError::PostgresConnect { .. }), "{refused}");
+            assert!(refused.to_string().contains("certificate"), "says why: {refused}");
+        });
+        database.finish(outcome.await).await;
     }
 
     #[tokio::test]
