@@ -149,7 +149,8 @@ pub trait Database: Send + Sync + 'static {
     async fn users(&self) -> Result<Vec<User>, DbError>;
     /// Deletes the user (their token stops working at once). `false` if there was none.
     async fn revoke_user(&self, name: &str) -> Result<bool, DbError>;
-    /// The payload of every entry of `kind`, oldest first.
+    /// The payload of every entry of `kind`, oldest first: the team's kinds, read through an index
+    /// that leaves webhooks out (asked for webhooks, it answers none).
     async fn payloads_of(&self, kind: RelayKind) -> Result<Vec<String>, DbError>;
     /// Every `Assignment` entry of the log, oldest first.
     async fn assignments(&self) -> Result<Vec<Assignment>, DbError> {

@@ -76,6 +76,10 @@ CREATE TABLE sends (
     seq             BIGINT,
     created_at_ms   BIGINT  NOT NULL
 );
+"#, r#"
+-- The team's entries by kind (assignments on a revoke, blocks when the block list is read),
+-- without a scan of the whole log. Webhooks, nearly every row, stay out: intake pays nothing.
+CREATE INDEX events_team_by_kind ON events(kind, seq) WHERE kind <> 'webhook';
 "#];
 
 /// Key of the transaction-level advisory lock that migrations run under, so two bridges starting
@@ -539,7 +543,7 @@ impl Database for PostgresDb {
 
     async fn payloads_of(&self, kind: RelayKind) -> Result<Vec<String>, DbError> {
         let c = self.client().await?;
-        let sql = "SELECT payload FROM events WHERE kind = $1 ORDER BY seq";
+        let sql = "SELECT payload FROM events WHERE kind = $1 AND kind <> 'webhook' ORDER BY seq";
         let rows = query(&c, sql, &[&kind.name()]).await?;
         Ok(rows.iter().map(|r| r.try_get(0)).collect::<Result<Vec<String>, _>>()?)
     }

@@ -54,6 +54,10 @@ CREATE TABLE sends (
     seq             INTEGER,
     created_at_ms   INTEGER NOT NULL
 );
+"#, r#"
+-- The team's entries by kind (assignments on a revoke, blocks when the block list is read),
+-- without a scan of the whole log. Webhooks, nearly every row, stay out: intake pays nothing.
+CREATE INDEX events_team_by_kind ON events(kind, seq) WHERE kind <> 'webhook';
 "#];
 
 /// SQLite event log. Cheap to clone; one connection for appends, a small pool for the rest.
@@ -157,10 +161,10 @@ impl SqliteDb {
         self.with_conn(|c| Ok(c.execute("DELETE FROM users WHERE name = ?1", [name])? > 0))
     }
 
-    /// The payload of every entry of `kind`, oldest first.
+    /// The payload of every entry of `kind` (not webhooks: see [`Database::payloads_of`]).
     pub fn payloads_of_sync(&self, kind: RelayKind) -> Result<Vec<String>, DbError> {
         self.with_conn(|c| {
-            let mut stmt = c.prepare_cached("SELECT payload FROM events WHERE kind = ?1 ORDER BY seq")?;
+            let mut stmt = c.prepare_cached("SELECT payload FROM events WHERE kind = ?1 AND kind <> 'webhook' ORDER BY seq")?;
             let payloads = stmt.query_map([kind.name()], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
             Ok(payloads)
         })
@@ -408,5 +412,26 @@ impl Database for SqliteDb {
     async fn send_answer(&self, idempotency_key: &str) -> Result<Option<StoredSend>, DbError> {
         let (db, key) = (self.clone(), idempotency_key.to_string());
         blocking(move || db.with_conn(|c| send_answer(c, &key))).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_teams_entries_are_read_by_index_not_by_a_scan_of_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = SqliteDb::open(dir.path().join("plan.db")).unwrap();
+        let plan: Vec<String> = db
+            .with_conn(|c| {
+                let sql = "EXPLAIN QUERY PLAN SELECT payload FROM events WHERE kind = ?1 AND kind <> 'webhook' ORDER BY seq";
+                let mut stmt = c.prepare(sql)?;
+                let rows = stmt.query_map(["block"], |r| r.get::<_, String>(3))?.collect::<Result<Vec<_>, _>>()?;
+                Ok(rows)
+            })
+            .unwrap();
+        assert!(plan.iter().any(|step| step.contains("events_team_by_kind")), "{plan:?}");
+        assert!(!plan.iter().any(|step| step.contains("TEMP B-TREE")), "read in seq order: {plan:?}");
     }
 }
