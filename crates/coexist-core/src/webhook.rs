@@ -43,7 +43,7 @@ impl<'de> Deserialize<'de> for FlexInt {
     }
 }
 
-fn flex_int(value: &Value) -> Option<i64> {
+pub(crate) fn flex_int(value: &Value) -> Option<i64> {
     match value {
         Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.is_finite() && f.abs() < 9.0e15).map(|f| f as i64)),
         Value::String(s) => s.trim().parse::<i64>().ok(),
