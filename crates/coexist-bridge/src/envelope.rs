@@ -1,11 +1,12 @@
 //! Does a signed webhook body parse? Bodies that don't are quarantined, not relayed.
 //!
-//! "Parses" means exactly what desktops will do with it: `coexist_core::parse_webhook`
-//! (strict envelope, tolerant inside), so nothing is relayed that a desktop cannot read.
+//! "Parses" means exactly what desktops will do with it: `coexist_core::check_webhook` refuses
+//! what `coexist_core::parse_webhook` refuses (strict envelope, tolerant inside) without reading
+//! the messages, so nothing is relayed that a desktop cannot read.
 
 /// `Ok(text)` when `body` is a readable Meta webhook; otherwise why not, in words.
 pub fn check(body: &[u8]) -> Result<String, String> {
-    coexist_core::parse_webhook(body).map_err(|e| format!("not a Meta webhook: {e}"))?;
+    coexist_core::check_webhook(body).map_err(|e| format!("not a Meta webhook: {e}"))?;
     String::from_utf8(body.to_vec()).map_err(|_| "not a Meta webhook: the body is not UTF-8".to_string())
 }
 
