@@ -21,6 +21,11 @@ impl Drop for Proc {
 }
 
 impl Proc {
+    /// How it ended, when it has.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
     fn spawn(name: &'static str, cmd: &mut Command) -> anyhow::Result<Proc> {
         let child = cmd
             .spawn()
@@ -99,28 +104,39 @@ pub fn start_xvfb(xvfb: &Path) -> anyhow::Result<(Proc, String)> {
         {
             continue;
         }
-        let display = format!(":{n}");
-        let proc = Proc::spawn(
-            "Xvfb",
-            Command::new(xvfb)
-                .args([
-                    display.as_str(),
-                    "-screen",
-                    "0",
-                    "1280x900x24",
-                    "-nolisten",
-                    "tcp",
-                ])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null()),
-        )?;
-        if wait_for(Duration::from_secs(10), || {
-            Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-        }) {
-            return Ok((proc, display));
+        if let Some(proc) = xvfb_on(xvfb, n)? {
+            return Ok((proc, format!(":{n}")));
         }
     }
     bail!("Xvfb did not start on any display :90..:139")
+}
+
+/// Xvfb on display `display` (":N") again, after the one there ended.
+pub fn restart_xvfb(xvfb: &Path, display: &str) -> anyhow::Result<Proc> {
+    let n: u32 = display.trim_start_matches(':').parse()?;
+    reclaim_stale_display(n);
+    xvfb_on(xvfb, n)?.with_context(|| format!("Xvfb did not start again on {display}"))
+}
+
+/// Xvfb on display `n`, once its socket is there (`None` if it never came). Its messages go to
+/// [`xvfb_log`], which a test prints when the server ends under it.
+fn xvfb_on(xvfb: &Path, n: u32) -> anyhow::Result<Option<Proc>> {
+    let display = format!(":{n}");
+    let log = std::fs::File::create(xvfb_log(&display))?;
+    let proc = Proc::spawn(
+        "Xvfb",
+        Command::new(xvfb)
+            .args([display.as_str(), "-screen", "0", "1280x900x24", "-nolisten", "tcp"])
+            .stdout(Stdio::null())
+            .stderr(log),
+    )?;
+    let up = wait_for(Duration::from_secs(10), || Path::new(&format!("/tmp/.X11-unix/X{n}")).exists());
+    Ok(up.then_some(proc))
+}
+
+/// Where the Xvfb of `display` writes its messages.
+pub fn xvfb_log(display: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("coexist-e2e-xvfb{}-{}.log", display.trim_start_matches(':'), std::process::id()))
 }
 
 /// Xvfb killed by [`Proc`]'s drop (SIGKILL) leaves its lock file and socket behind; after ~50

@@ -19,7 +19,7 @@ pub struct Desktop {
     _keyring: Option<Proc>,
     _notifications: zbus::Connection,
     _bus: Proc,
-    _x: Proc,
+    x: std::sync::Mutex<Proc>,
 }
 
 impl Desktop {
@@ -39,7 +39,24 @@ impl Desktop {
         let (bus, bus_address) = harness::start_dbus(&tools.dbus_daemon).expect("dbus-daemon");
         let (notifications, notified) = notifications::serve(&bus_address).await.expect("fake notification server");
         let keyring = home.map(|home| harness::start_keyring(&bus_address, home).expect("gnome-keyring"));
-        Desktop { display, bus_address, notified, _keyring: keyring, _notifications: notifications, _bus: bus, _x: x }
+        Desktop { display, bus_address, notified, _keyring: keyring, _notifications: notifications, _bus: bus, x: x.into() }
+    }
+
+    /// The X server, started again on the same display if it ended since the last app (once,
+    /// in CI, an app could not open the display after the one before it was killed with -9):
+    /// what it said before it ended is printed, and the test goes on.
+    fn ensure_x(&self) {
+        let mut x = self.x.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(status) = x.exited() else { return };
+        let log = std::fs::read_to_string(harness::xvfb_log(&self.display)).unwrap_or_default();
+        eprintln!("Xvfb on {} ended ({status}); starting it again. It said:\n{log}", self.display);
+        *x = harness::restart_xvfb(&harness::tools().xvfb, &self.display).expect("Xvfb again");
+    }
+}
+
+impl Drop for Desktop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(harness::xvfb_log(&self.display));
     }
 }
 
@@ -77,6 +94,7 @@ impl AppSession {
 
     /// Start the app on `desktop` (which outlives it) with only `env` beyond the basics.
     pub async fn open(desktop: &Desktop, dir: &Path, env: Vec<(String, String)>, patience: Duration) -> AppSession {
+        desktop.ensure_x();
         let tools = harness::tools();
         let data_dir = dir.join("app-data");
         let mut all: Vec<(String, String)> = vec![
