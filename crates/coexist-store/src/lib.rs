@@ -119,6 +119,14 @@ impl Store {
                 tracing::warn!(error = %e, "relay entries of kinds the previous version could not read are not applied yet");
             }
         }
+        match relaxed_write(&mut conn, |conn| apply::reread_kept(conn, &mut conversations)) {
+            Ok(done) if done == Default::default() => {}
+            Ok(done) => tracing::info!(messages = done.messages, entries = done.entries, "read what the previous version could not"),
+            Err(e) => {
+                conversations.clear();
+                tracing::warn!(error = %e, "what the previous version could not read is not read yet");
+            }
+        }
         let checkpointer = Connection::open(path.as_ref())
             .map_err(|e| tracing::warn!(error = %e, "no background checkpoints; the writer will do them"))
             .ok()

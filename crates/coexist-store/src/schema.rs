@@ -402,6 +402,10 @@ UPDATE conversations SET waiting_since = json_extract(state, '$.last_inbound.tim
 CREATE INDEX conversations_waiting ON conversations(waiting_since, id) WHERE waiting_since IS NOT NULL;
 "#;
 
+/// Version 14: messages an earlier version could not read, found without a scan (see
+/// apply/reread.rs); only they are in the index.
+const V14: &str = "CREATE INDEX messages_unsupported ON messages(id) WHERE kind = 'unsupported';";
+
 /// Bring the database to the latest version, saying so when that changed anything: rebuilding
 /// a large table (version 4) takes seconds per million messages, once.
 pub(crate) fn migrate(conn: &mut rusqlite::Connection) -> Result<(), rusqlite_migration::Error> {
@@ -417,7 +421,7 @@ pub(crate) fn migrate(conn: &mut rusqlite::Connection) -> Result<(), rusqlite_mi
 }
 
 pub(crate) fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(crate::campaigns::MIGRATION), M::up(V4), M::up(V5), M::up(V6), M::up(V7), M::up(V8), M::up(crate::drafts::MIGRATION), M::up(V10), M::up(V11), M::up(V12), M::up(crate::mutes::MIGRATION)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(crate::campaigns::MIGRATION), M::up(V4), M::up(V5), M::up(V6), M::up(V7), M::up(V8), M::up(crate::drafts::MIGRATION), M::up(V10), M::up(V11), M::up(V12), M::up(crate::mutes::MIGRATION), M::up(V14)])
 }
 
 #[cfg(test)]

@@ -139,6 +139,18 @@ impl Batch<'_> {
         self.refresh_preview(wamid, conversation, preview(body))
     }
 
+    /// A message stored as unsupported, now read (see reread.rs): its body, kind and search text
+    /// as if it had arrived today, and no longer Meta's JSON beside it. Not an edit.
+    pub(super) fn reread(&mut self, wamid: &str, conversation: &ConversationKey, body: &MessageBody) -> Result<()> {
+        self.sync_search_index()?;
+        let body_json = serde_json::to_string(body).expect("MessageBody serializes");
+        let mut update = self.conn.prepare_cached(
+            "UPDATE messages SET body = ?2, kind = ?3, text = ?4, raw = 'null' WHERE wamid_key = wamid_key(?1) AND wamid = ?1",
+        )?;
+        update.execute(params![wamid, body_json, body_kind(body), searchable_text(body)])?;
+        self.refresh_preview(wamid, conversation, preview(body))
+    }
+
     /// `(last edit, revoked)` of a stored message; `None` when it has not arrived yet.
     fn edit_state(&self, wamid: &str) -> Result<Option<(Option<Timestamp>, bool)>> {
         let mut select = self.conn.prepare_cached("SELECT edited_at, revoked_at IS NOT NULL FROM messages WHERE wamid_key = wamid_key(?1) AND wamid = ?1")?;

@@ -5,6 +5,7 @@ mod conversations;
 mod messages;
 mod people;
 mod pipeline;
+mod reread;
 mod statuses;
 mod team;
 
@@ -19,6 +20,7 @@ use crate::error::Result;
 
 pub(crate) use conversations::{count_unread, load_or_create, save as save_conversation, ConversationCache};
 pub(crate) use messages::now_ms;
+pub(crate) use reread::reread_kept;
 
 /// What one apply changed, for the UI to refresh and the engine to notify.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
