@@ -73,8 +73,13 @@ async fn run(db: Arc<dyn Database>, mut rx: mpsc::Receiver<Job>, seq_tx: watch::
         stats.batches.fetch_add(1, Ordering::Relaxed);
         stats.appends.fetch_add(size as u64, Ordering::Relaxed);
         // Publish the new last seq before answering, so anyone told "stored" can already see it.
-        // Read back rather than compute: this also picks up events a CLI appended to the file.
-        match db.last_seq().await {
+        // Read back rather than compute: this also picks up events a CLI appended to the file
+        // (inside the batch's transaction; after a failed batch, asked again).
+        let last_seq = match &outcome {
+            Ok(_) => Ok(db.last_seq_at_commit()),
+            Err(_) => db.last_seq().await,
+        };
+        match last_seq {
             Ok(seq) => {
                 seq_tx.send_if_modified(|cur| {
                     let changed = seq > *cur;

@@ -56,6 +56,7 @@ conformance!(
     a_send_answer_is_stored_once_per_idempotency_key,
     events_are_paged_after_a_cursor_with_a_limit,
     the_log_survives_a_reopen,
+    the_seq_at_a_commit_includes_another_handles_appends,
     concurrent_batches_from_two_handles_get_gap_free_seqs_readers_never_skip,
 );
 
@@ -257,6 +258,21 @@ async fn the_log_survives_a_reopen(store: &Store) {
     assert_eq!(results[1].as_ref().unwrap(), &Appended::Event { seq: 3, duplicate: false });
     let seqs: Vec<_> = db.events_after(0, 10).await.unwrap().iter().map(|e| e.seq).collect();
     assert_eq!(seqs, [1, 2, 3]);
+}
+
+/// What the writer publishes after a batch: the last seq as the batch's transaction saw it,
+/// another handle's appends before it included; at open, the log's.
+async fn the_seq_at_a_commit_includes_another_handles_appends(store: &Store) {
+    let db = store.open().await;
+    assert_eq!(db.last_seq_at_commit(), 0);
+    db.append_batch(vec![webhook(r#"{"a":1}"#), webhook(r#"{"a":2}"#)]).await.unwrap();
+    assert_eq!(db.last_seq_at_commit(), 2);
+    let other = store.open().await;
+    assert_eq!(other.last_seq_at_commit(), 2, "read at open");
+    other.append_batch(vec![webhook(r#"{"a":3}"#)]).await.unwrap();
+    assert_eq!(db.last_seq_at_commit(), 2, "not this handle's commit");
+    db.append_batch(vec![webhook(r#"{"a":1}"#)]).await.unwrap();
+    assert_eq!(db.last_seq_at_commit(), 3, "a batch of one redelivery still reads the other's append");
 }
 
 /// Two handles on one store (two bridges on one database, or a bridge and the CLI) append batches

@@ -143,6 +143,11 @@ pub trait Database: Send + Sync + 'static {
     async fn events_after(&self, after: i64, limit: usize) -> Result<Vec<RelayEvent>, DbError>;
     /// The highest committed seq (0 when empty).
     async fn last_seq(&self) -> Result<i64, DbError>;
+    /// The highest seq when this handle's last `append_batch` committed, read inside that
+    /// transaction (so with every append committed before it, another process's too); before
+    /// any, the highest seq at open. The writer publishes it after each batch without another
+    /// trip to the database.
+    fn last_seq_at_commit(&self) -> i64;
     async fn quarantined(&self, limit: usize) -> Result<Vec<Quarantined>, DbError>;
     async fn add_user(&self, name: &str, role: Role, token_hash: &str) -> Result<(), DbError>;
     async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>, DbError>;

@@ -22,6 +22,7 @@
 //! the host name are checked, and a server that fails either is refused.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -100,6 +101,8 @@ pub struct PostgresDb {
     pool: Pool,
     /// Where the pool connects, for errors: hosts, database and user, never the password.
     server: Arc<str>,
+    /// See [`Database::last_seq_at_commit`].
+    seq_at_commit: Arc<AtomicI64>,
 }
 
 impl PostgresDb {
@@ -116,10 +119,15 @@ impl PostgresDb {
     pub async fn connect_checking(url: &str, ca: Option<&Path>) -> Result<PostgresDb, DbError> {
         let config = parse_url(url)?;
         let tls = tls_connector(ca)?;
-        let db = PostgresDb { server: describe_server(&config).into(), pool: build_pool(config, tls)? };
+        let db = PostgresDb {
+            server: describe_server(&config).into(),
+            pool: build_pool(config, tls)?,
+            seq_at_commit: Arc::new(AtomicI64::new(0)),
+        };
         let mut client = db.client().await?;
         migrate(&mut client).await.map_err(|e| db.migration_failed(e))?;
         warn_unless_durable(&client).await?;
+        db.seq_at_commit.store(last_seq_of(&client).await?, Ordering::Release);
         Ok(db)
     }
 
@@ -300,6 +308,10 @@ async fn query_opt(c: &impl GenericClient, sql: &str, params: &[&(dyn ToSql + Sy
     Ok(c.query_opt(&statement, params).await?)
 }
 
+async fn last_seq_of(c: &impl GenericClient) -> Result<i64, DbError> {
+    Ok(query_one(c, "SELECT COALESCE(MAX(seq), 0) FROM events", &[]).await?.try_get(0)?)
+}
+
 async fn query_one(c: &impl GenericClient, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Row, DbError> {
     let statement = c.prepare_cached(sql).await?;
     Ok(c.query_one(&statement, params).await?)
@@ -473,7 +485,9 @@ impl Database for PostgresDb {
             }
             results.push(result);
         }
+        let seq = last_seq_of(&tx).await?;
         tx.commit().await?;
+        self.seq_at_commit.store(seq, Ordering::Release);
         Ok(results)
     }
 
@@ -487,8 +501,11 @@ impl Database for PostgresDb {
     }
 
     async fn last_seq(&self) -> Result<i64, DbError> {
-        let c = self.client().await?;
-        Ok(query_one(&c, "SELECT COALESCE(MAX(seq), 0) FROM events", &[]).await?.try_get(0)?)
+        last_seq_of(&self.client().await?).await
+    }
+
+    fn last_seq_at_commit(&self) -> i64 {
+        self.seq_at_commit.load(Ordering::Acquire)
     }
 
     async fn quarantined(&self, limit: usize) -> Result<Vec<Quarantined>, DbError> {

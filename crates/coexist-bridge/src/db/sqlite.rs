@@ -8,6 +8,7 @@
 //! us against a CLI (`coexist-bridge number add`) writing to the same file.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -66,6 +67,8 @@ pub struct SqliteDb {
     path: PathBuf,
     writer: Arc<Mutex<Connection>>,
     pool: Arc<Mutex<Vec<Connection>>>,
+    /// See [`Database::last_seq_at_commit`].
+    seq_at_commit: Arc<AtomicI64>,
 }
 
 impl SqliteDb {
@@ -75,7 +78,13 @@ impl SqliteDb {
         let mut conn = connect(&path)?;
         let migrations = Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect());
         migrations.to_latest(&mut conn)?;
-        Ok(SqliteDb { path, writer: Arc::new(Mutex::new(conn)), pool: Arc::new(Mutex::new(Vec::new())) })
+        let seq = last_seq_of(&conn)?;
+        Ok(SqliteDb {
+            path,
+            writer: Arc::new(Mutex::new(conn)),
+            pool: Arc::new(Mutex::new(Vec::new())),
+            seq_at_commit: Arc::new(AtomicI64::new(seq)),
+        })
     }
 
     /// Runs `f` on a pooled connection (opened on demand, returned after use).
@@ -115,7 +124,9 @@ impl SqliteDb {
             }
             results.push(result);
         }
+        let seq = last_seq_of(&tx)?;
         tx.commit()?;
+        self.seq_at_commit.store(seq, Ordering::Release);
         Ok(results)
     }
 
@@ -137,7 +148,7 @@ impl SqliteDb {
     }
 
     pub fn last_seq_sync(&self) -> Result<i64, DbError> {
-        self.with_conn(|c| Ok(c.prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM events")?.query_row([], |r| r.get(0))?))
+        self.with_conn(|c| last_seq_of(c))
     }
 
     pub fn add_user_sync(&self, name: &str, role: Role, token_hash: &str) -> Result<(), DbError> {
@@ -185,6 +196,10 @@ impl SqliteDb {
             Ok(json.map(|j| serde_json::from_str(&j)).transpose()?)
         })
     }
+}
+
+fn last_seq_of(c: &Connection) -> Result<i64, DbError> {
+    Ok(c.prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM events")?.query_row([], |r| r.get(0))?)
 }
 
 fn connect(path: &Path) -> Result<Connection, DbError> {
@@ -347,6 +362,10 @@ impl Database for SqliteDb {
     async fn last_seq(&self) -> Result<i64, DbError> {
         let db = self.clone();
         blocking(move || db.last_seq_sync()).await
+    }
+
+    fn last_seq_at_commit(&self) -> i64 {
+        self.seq_at_commit.load(Ordering::Acquire)
     }
 
     async fn quarantined(&self, limit: usize) -> Result<Vec<Quarantined>, DbError> {
