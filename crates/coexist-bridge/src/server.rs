@@ -24,9 +24,19 @@ use crate::metrics::Metrics;
 use crate::writer::Writer;
 use crate::{admin_http, block, media, quick_replies, read, relay, send, team, templates, webhook};
 
-/// Everything a handler needs. Cheap to clone.
+/// Everything a handler needs. One reference count to clone: axum clones it for every request.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub config: Arc<BridgeConfig>,
     pub db: Arc<dyn Database>,
     pub writer: Writer,
@@ -90,7 +100,7 @@ pub async fn start_with_db(config: BridgeConfig, db: Arc<dyn Database>, listener
     let last_seq = db.last_seq().await.context("reading the event log")?;
     let (writer, writer_task) = Writer::spawn(db.clone(), last_seq);
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let state = AppState {
+    let state = AppState(Arc::new(Shared {
         graph: Graph::new(&config)?,
         limiters: Arc::new(Limiters::new(config.limiter_guard)),
         config: Arc::new(config),
@@ -100,7 +110,7 @@ pub async fn start_with_db(config: BridgeConfig, db: Arc<dyn Database>, listener
         metrics: Arc::new(Metrics::default()),
         shutdown: shutdown_rx.clone(),
         presence: tokio::sync::broadcast::channel(crate::team::PRESENCE_BACKLOG).0,
-    };
+    }));
     let app = router(state);
     let mut stop = shutdown_rx;
     let server = tokio::spawn(async move {
