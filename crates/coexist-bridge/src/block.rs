@@ -4,6 +4,8 @@
 //! longer write to the number and nobody can message them. The bridge relays a `block` entry
 //! only once Meta took it, so every desktop shows what Meta enforces.
 
+use std::time::Duration;
+
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -79,14 +81,58 @@ pub async fn list_blocked(State(state): State<AppState>, caller: Caller, Path(id
     let asked_at_ms = crate::now_ms();
     match state.graph.blocked_users(&number.phone_number_id, &state.metrics).await {
         Ok(Ok(blocked)) => {
-            let log = state.db.blocks().await?;
-            for mark in outside_changes(&number.phone_number_id, &log, &blocked, asked_at_ms) {
-                crate::team::append(&state, RelayKind::Block, &mark, mark.at_ms).await?;
-            }
+            reconcile(&state, &number.phone_number_id, &blocked, asked_at_ms).await?;
             Ok(Json(json!({"phone_number_id": number.phone_number_id, "blocked": blocked})).into_response())
         }
         Ok(Err(reply)) => Ok(crate::send::meta_refusal(reply)),
         Err(e) => Err(ApiError::new(StatusCode::GATEWAY_TIMEOUT, format!("{e}; try again later"))),
+    }
+}
+
+/// Bring the log's blocks on `number` in line with Meta's list, read at `asked_at_ms`.
+async fn reconcile(state: &AppState, number: &str, blocked: &[String], asked_at_ms: i64) -> Result<(), ApiError> {
+    let log = state.db.blocks().await?;
+    for mark in outside_changes(number, &log, blocked, asked_at_ms) {
+        crate::team::append(state, RelayKind::Block, &mark, mark.at_ms).await?;
+    }
+    Ok(())
+}
+
+/// Meta sends no webhook when a customer is blocked on the phone: without this, a block made
+/// there would reach the desktops only when someone opened a block list. Every `every`, each
+/// number's list is read and the log brought in line with it. Stops at shutdown.
+pub fn check_periodically(state: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut shutdown = state.shutdown.clone();
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = shutdown.wait_for(|stop| *stop) => return,
+            }
+            tokio::select! {
+                _ = check_every_number(&state) => {}
+                _ = shutdown.wait_for(|stop| *stop) => return,
+            }
+        }
+    })
+}
+
+async fn check_every_number(state: &AppState) {
+    let numbers = match state.db.numbers().await {
+        Ok(numbers) => numbers,
+        Err(e) => return tracing::warn!(error = %e, "block lists not checked: the numbers could not be read"),
+    };
+    for number in numbers {
+        let id = &number.phone_number_id;
+        let asked_at_ms = crate::now_ms();
+        let outcome = match state.graph.blocked_users(id, &state.metrics).await {
+            Ok(Ok(blocked)) => reconcile(state, id, &blocked, asked_at_ms).await.map_err(|e| e.message),
+            Ok(Err(reply)) => Err(format!("Meta answered {}: {}", reply.status, reply.body)),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(why) = outcome {
+            tracing::warn!(number = %id, error = %why, "block list not checked; trying again at the next check");
+        }
     }
 }
 

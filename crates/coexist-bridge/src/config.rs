@@ -44,6 +44,10 @@ pub struct BridgeConfig {
     /// Whether agents' read marks (and "typing…") reach customers. Off, a team keeps its
     /// customers' ticks grey until it answers (`COEXIST_READ_RECEIPTS=off`).
     pub read_receipts: bool,
+    /// How often each number's block list is read from Meta, so blocks made on the phone reach
+    /// every desktop (`None`: only when someone opens a block list). Default 30 minutes;
+    /// `COEXIST_BLOCK_CHECK_MINUTES=0` turns it off.
+    pub block_check: Option<Duration>,
 }
 
 impl BridgeConfig {
@@ -64,13 +68,14 @@ impl BridgeConfig {
             limiter_guard: Duration::from_millis(50),
             max_long_poll: Duration::from_secs(60),
             read_receipts: true,
+            block_check: Some(Duration::from_secs(30 * 60)),
         }
     }
 
     /// Reads an optional TOML file, then lets the environment (`COEXIST_APP_SECRET`,
     /// `COEXIST_VERIFY_TOKEN`, `COEXIST_ACCESS_TOKEN`, `COEXIST_GRAPH_URL`,
     /// `COEXIST_GRAPH_VERSION`, `COEXIST_BODY_LIMIT`, `COEXIST_LIMITER_GUARD_MS`,
-    /// `COEXIST_READ_RECEIPTS`) override it.
+    /// `COEXIST_READ_RECEIPTS`, `COEXIST_BLOCK_CHECK_MINUTES`) override it.
     pub fn load(database: impl Into<DatabaseLocation>, file: Option<&Path>) -> Result<Self> {
         let mut config = BridgeConfig::new(database);
         if let Some(path) = file {
@@ -103,6 +108,9 @@ impl BridgeConfig {
         if let Some(on) = f.read_receipts {
             self.read_receipts = on;
         }
+        if let Some(minutes) = f.block_check_minutes {
+            self.block_check = (minutes > 0).then(|| Duration::from_secs(minutes * 60));
+        }
     }
 
     /// What is missing to serve Meta, in words.
@@ -133,6 +141,7 @@ impl std::fmt::Debug for BridgeConfig {
             .field("graph_version", &self.graph_version)
             .field("body_limit", &self.body_limit)
             .field("read_receipts", &self.read_receipts)
+            .field("block_check", &self.block_check)
             .finish_non_exhaustive()
     }
 }
@@ -151,6 +160,8 @@ pub struct FileConfig {
     pub limiter_guard_ms: Option<u64>,
     /// See `BridgeConfig::read_receipts`.
     pub read_receipts: Option<bool>,
+    /// See `BridgeConfig::block_check` (0: off).
+    pub block_check_minutes: Option<u64>,
 }
 
 impl FileConfig {
@@ -170,9 +181,14 @@ impl FileConfig {
             Some("off" | "false" | "0") => Some(false),
             Some(v) => anyhow::bail!("COEXIST_READ_RECEIPTS={v:?}: say on or off"),
         };
+        let block_check_minutes = match var("COEXIST_BLOCK_CHECK_MINUTES") {
+            Some(v) => Some(v.parse().with_context(|| format!("COEXIST_BLOCK_CHECK_MINUTES={v:?} is not a number of minutes (0 turns the check off)"))?),
+            None => None,
+        };
         Ok(FileConfig {
             limiter_guard_ms,
             read_receipts,
+            block_check_minutes,
             app_secret: var("COEXIST_APP_SECRET"),
             verify_token: var("COEXIST_VERIFY_TOKEN"),
             access_token: var("COEXIST_ACCESS_TOKEN"),
@@ -209,5 +225,10 @@ mod tests {
         assert!(toml::from_str::<FileConfig>("app_secrt = 1").is_err());
         c.apply(toml::from_str("read_receipts = false").unwrap());
         assert!(!c.read_receipts);
+        assert_eq!(c.block_check, Some(Duration::from_secs(1800)), "every 30 minutes unless told");
+        c.apply(toml::from_str("block_check_minutes = 5").unwrap());
+        assert_eq!(c.block_check, Some(Duration::from_secs(300)));
+        c.apply(toml::from_str("block_check_minutes = 0").unwrap());
+        assert_eq!(c.block_check, None, "0 turns it off");
     }
 }

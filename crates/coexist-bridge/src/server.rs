@@ -111,6 +111,9 @@ pub async fn start_with_db(config: BridgeConfig, db: Arc<dyn Database>, listener
         shutdown: shutdown_rx.clone(),
         presence: tokio::sync::broadcast::channel(crate::team::PRESENCE_BACKLOG).0,
     }));
+    if let (Some(every), false) = (state.config.block_check, state.config.access_token.is_empty()) {
+        crate::block::check_periodically(state.clone(), every);
+    }
     let app = router(state);
     let mut stop = shutdown_rx;
     let server = tokio::spawn(async move {

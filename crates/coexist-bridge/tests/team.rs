@@ -318,6 +318,48 @@ async fn meta_refusing_a_block_is_said_in_words_and_nothing_is_relayed() {
     h.shutdown().await;
 }
 
+/// Nobody needs to open a block list: the bridge reads each number's list every
+/// `block_check` and brings the log in line with it, an unblock on the phone too, each once.
+#[tokio::test]
+async fn blocks_made_on_the_phone_reach_the_log_by_the_periodic_check() {
+    let g = FakeGraph::start().await;
+    let h = Harness::start(Some(g.url.clone()), |c| c.block_check = Some(std::time::Duration::from_millis(100))).await;
+    h.add_number(NumberMode::Coexistence, 20);
+    g.state.blocked.lock().unwrap().push("15559990001".into()); // blocked on the phone
+    let blocks = |events: Vec<Value>| -> Vec<(String, bool, String)> {
+        events
+            .iter()
+            .filter(|e| e["kind"] == "block")
+            .map(|e| {
+                let p = &e["payload"];
+                (p["contact"].as_str().unwrap().into(), p["blocked"].as_bool().unwrap(), p["by"].as_str().unwrap().into())
+            })
+            .collect()
+    };
+    let outside = "someone outside Coexist".to_string();
+    let wait_for = |n: usize| {
+        let h = &h;
+        async move {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            loop {
+                let found = blocks(h.events(0).await);
+                if found.len() >= n || std::time::Instant::now() > deadline {
+                    return found;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+    };
+    assert_eq!(wait_for(1).await, [("15559990001".to_string(), true, outside.clone())]);
+    g.state.blocked.lock().unwrap().clear(); // unblocked on the phone
+    let found = wait_for(2).await;
+    assert_eq!(found[1..], [("15559990001".to_string(), false, outside.clone())]);
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(blocks(h.events(0).await).len(), 2, "checked again and again: nothing more");
+    assert!(g.calls().iter().filter(|c| c.path.contains("/block_users")).count() >= 3, "{:?}", g.calls());
+    h.shutdown().await;
+}
+
 /// Meta sends no webhook for a block made on the phone: reading the block list brings the log in
 /// line with it, once, and an unblock made on the phone the same way.
 #[tokio::test]
