@@ -49,16 +49,20 @@ struct KeptMessage {
     raw: String,
 }
 
+const UNSUPPORTED_MESSAGES: &str = "SELECT m.wamid, c.phone_number_id, c.contact, m.raw
+    FROM messages m JOIN conversations c ON c.id = m.conversation_id
+    WHERE m.kind = 'unsupported' AND m.edited_at IS NULL AND m.revoked_at IS NULL
+      AND json_valid(m.raw) AND json_extract(m.raw, '$.type') IS NOT 'unsupported'
+    ORDER BY m.id";
+
+const PROBLEM_ENTRIES: &str =
+    "SELECT seq, kind, received_at_ms, payload FROM events WHERE parse_error IS NOT NULL AND kind IN (?1, ?2) ORDER BY seq";
+
 /// Messages stored as unsupported with Meta's JSON kept, but not the ones Meta itself calls
 /// `unsupported` (no version reads those: Meta did not send their content), nor edited or
 /// revoked ones (their body is no longer the one the JSON holds).
 fn unsupported_messages(conn: &Connection) -> Result<Vec<KeptMessage>> {
-    let mut select = conn.prepare(
-        "SELECT m.wamid, c.phone_number_id, c.contact, m.raw FROM messages m JOIN conversations c ON c.id = m.conversation_id
-         WHERE m.kind = 'unsupported' AND m.edited_at IS NULL AND m.revoked_at IS NULL
-           AND json_valid(m.raw) AND json_extract(m.raw, '$.type') IS NOT 'unsupported'
-         ORDER BY m.id",
-    )?;
+    let mut select = conn.prepare(UNSUPPORTED_MESSAGES)?;
     let rows = select.query_map([], |r| {
         Ok(KeptMessage {
             wamid: r.get(0)?,
@@ -84,9 +88,7 @@ fn body_now(raw: &str) -> Option<MessageBody> {
 /// (an assignment, a label...) is "the last one applied wins": applied now, after later ones,
 /// it would undo them, so it stays a problem.
 fn problem_entries(conn: &Connection) -> Result<Vec<RelayEvent>> {
-    let mut select = conn.prepare(
-        "SELECT seq, kind, received_at_ms, payload FROM events WHERE parse_error IS NOT NULL AND kind IN (?1, ?2) ORDER BY seq",
-    )?;
+    let mut select = conn.prepare(PROBLEM_ENTRIES)?;
     let rows = select.query_map(params![RelayKind::Webhook.name(), RelayKind::Outbound.name()], |r| {
         Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, String>(3)?))
     })?;
@@ -130,9 +132,9 @@ mod tests {
             let rows = stmt.query_map([], |r| r.get::<_, String>(3)).unwrap();
             rows.map(Result::unwrap).collect::<Vec<_>>().join("; ")
         };
-        let messages = plan("SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.kind = 'unsupported' AND m.edited_at IS NULL ORDER BY m.id");
-        assert!(messages.contains("USING INDEX messages_unsupported") || messages.contains("USING COVERING INDEX messages_unsupported"), "{messages}");
-        let entries = plan("SELECT seq FROM events WHERE parse_error IS NOT NULL AND kind IN ('webhook', 'outbound') ORDER BY seq");
-        assert!(entries.contains("events_problems"), "{entries}");
+        let messages = plan(super::UNSUPPORTED_MESSAGES);
+        assert!(messages.contains("USING INDEX messages_unsupported"), "{messages}");
+        let entries = plan(&super::PROBLEM_ENTRIES.replace("?1", "'webhook'").replace("?2", "'outbound'"));
+        assert!(entries.contains("USING INDEX events_problems"), "{entries}");
     }
 }
