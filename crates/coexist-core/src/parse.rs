@@ -24,15 +24,20 @@ pub const WABA_OBJECT: &str = "whatsapp_business_account";
 
 /// Parse a webhook body (bytes as Meta POSTed them) into events, in document order.
 pub fn parse_webhook(body: &[u8]) -> Result<Vec<Event>, ParseError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| ParseError::json("webhook body", &e))?;
+    let value = body_value(body)?;
     parse_webhook_value(&value)
+}
+
+/// A webhook body as JSON, or why it is not JSON.
+fn body_value(body: &[u8]) -> Result<Value, ParseError> {
+    serde_json::from_slice(body).map_err(|e| ParseError::json("webhook body", &e))
 }
 
 /// Whether [`parse_webhook`] reads `body`, and its error when not, without reading the
 /// messages inside: a well-formed envelope never fails, whatever it holds. The bridge checks
 /// every webhook this way before relaying it.
 pub fn check_webhook(body: &[u8]) -> Result<(), ParseError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| ParseError::json("webhook body", &e))?;
+    let value = body_value(body)?;
     if envelope_in_place(&value).is_none() {
         crate::error::from_value::<Envelope>("webhook envelope", &value)?;
     }
@@ -48,7 +53,7 @@ pub fn parse_webhook_value(value: &Value) -> Result<Vec<Event>, ParseError> {
 /// tracking its path. The in-place reading must give exactly what this gives; tests compare them.
 #[doc(hidden)]
 pub fn parse_webhook_by_copying(body: &[u8]) -> Result<Vec<Event>, ParseError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| ParseError::json("webhook body", &e))?;
+    let value = body_value(body)?;
     parse_value(&value, Reading::Copying)
 }
 

@@ -77,11 +77,7 @@ CREATE TABLE sends (
     seq             BIGINT,
     created_at_ms   BIGINT  NOT NULL
 );
-"#, r#"
--- The team's entries by kind (assignments on a revoke, blocks when the block list is read),
--- without a scan of the whole log. Webhooks, nearly every row, stay out: intake pays nothing.
-CREATE INDEX events_team_by_kind ON events(kind, seq) WHERE kind <> 'webhook';
-"#];
+"#, shared::TEAM_BY_KIND_INDEX];
 
 /// Key of the transaction-level advisory lock that migrations run under, so two bridges starting
 /// at once on a new database migrate one after the other ("coexist" in ASCII).

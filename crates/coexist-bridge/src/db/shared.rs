@@ -13,6 +13,11 @@ use crate::auth::Role;
 /// listing carries a prefix and the full size.
 pub(crate) const QUARANTINE_PREVIEW: usize = 64 * 1024;
 
+/// Migration 2 of both backends, the same SQL in each: the team's entries by kind (assignments on
+/// a revoke, blocks when the block list is read), without a scan of the whole log. Webhooks,
+/// nearly every row, stay out: intake pays nothing.
+pub(crate) const TEAM_BY_KIND_INDEX: &str = "CREATE INDEX events_team_by_kind ON events(kind, seq) WHERE kind <> 'webhook';";
+
 /// A kind read back from the log: one this build wrote.
 pub(crate) fn kind_from_str(s: &str) -> Result<RelayKind, DbError> {
     RelayKind::from_name(s).ok_or_else(|| DbError::Conflict(format!("unknown event kind {s:?} in the database")))

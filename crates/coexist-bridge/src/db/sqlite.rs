@@ -55,11 +55,7 @@ CREATE TABLE sends (
     seq             INTEGER,
     created_at_ms   INTEGER NOT NULL
 );
-"#, r#"
--- The team's entries by kind (assignments on a revoke, blocks when the block list is read),
--- without a scan of the whole log. Webhooks, nearly every row, stay out: intake pays nothing.
-CREATE INDEX events_team_by_kind ON events(kind, seq) WHERE kind <> 'webhook';
-"#];
+"#, shared::TEAM_BY_KIND_INDEX];
 
 /// SQLite event log. Cheap to clone; one connection for appends, a small pool for the rest.
 #[derive(Clone)]
