@@ -89,7 +89,7 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bo
     let body_hash = crate::sha256_hex(&body);
     let received_at_ms = crate::now_ms();
     let item = match crate::envelope::check(&body) {
-        Ok(text) => Append::Webhook { body: text, body_hash, received_at_ms },
+        Ok(checked) => Append::Webhook { body: checked.text, body_hash, meta_time: checked.meta_time, received_at_ms },
         Err(reason) => Append::Quarantine { body: body.to_vec(), body_hash, reason, received_at_ms },
     };
     match state.writer.append(item).await {

@@ -125,7 +125,7 @@ mod tests {
             handles.push(tokio::spawn(async move {
                 let body = format!(r#"{{"i":{i}}}"#);
                 let hash = crate::sha256_hex(body.as_bytes());
-                w.append(Append::Webhook { body, body_hash: hash, received_at_ms: 0 }).await.unwrap()
+                w.append(Append::Webhook { body, body_hash: hash, meta_time: 0, received_at_ms: 0 }).await.unwrap()
             }));
         }
         let mut seqs = Vec::new();

@@ -35,13 +35,14 @@ fn body_value(body: &[u8]) -> Result<Value, ParseError> {
 
 /// Whether [`parse_webhook`] reads `body`, and its error when not, without reading the
 /// messages inside: a well-formed envelope never fails, whatever it holds. The bridge checks
-/// every webhook this way before relaying it.
-pub fn check_webhook(body: &[u8]) -> Result<(), ParseError> {
+/// every webhook this way before relaying it. Hands back the JSON it read, for the caller to
+/// read further without parsing it again.
+pub fn check_webhook(body: &[u8]) -> Result<Value, ParseError> {
     let value = body_value(body)?;
     if envelope_in_place(&value).is_none() {
         crate::error::from_value::<Envelope>("webhook envelope", &value)?;
     }
-    Ok(())
+    Ok(value)
 }
 
 /// Parse an already-decoded webhook body (e.g. a relayed payload).

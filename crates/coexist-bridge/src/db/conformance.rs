@@ -335,7 +335,8 @@ async fn follow(db: Arc<dyn Database>, until: i64) {
 // What the checks append.
 
 fn webhook(body: &str) -> Append {
-    Append::Webhook { body: body.into(), body_hash: crate::sha256_hex(body.as_bytes()), received_at_ms: 1 }
+    let meta_time = crate::envelope::meta_time(&serde_json::from_str(body).unwrap_or_default());
+    Append::Webhook { body: body.into(), body_hash: crate::sha256_hex(body.as_bytes()), meta_time, received_at_ms: 1 }
 }
 
 fn quarantine(body: Vec<u8>) -> Append {

@@ -78,8 +78,9 @@ pub enum DbError {
 /// (one database transaction), but fails on its own (a savepoint per item).
 #[derive(Debug)]
 pub enum Append {
-    /// A signed webhook body that parsed. Stored once per `body_hash` (redeliveries dedupe).
-    Webhook { body: String, body_hash: String, received_at_ms: i64 },
+    /// A signed webhook body that parsed. Stored once per `body_hash` (redeliveries dedupe);
+    /// `meta_time` is [`crate::envelope::meta_time`] of it.
+    Webhook { body: String, body_hash: String, meta_time: i64, received_at_ms: i64 },
     /// A signed webhook body that did not parse: kept for admins, never relayed.
     Quarantine { body: Vec<u8>, body_hash: String, reason: String, received_at_ms: i64 },
     /// Add (`create = true`, fails if it exists) or replace a number, plus a `Number` event.

@@ -77,7 +77,7 @@ CREATE TABLE sends (
     seq             BIGINT,
     created_at_ms   BIGINT  NOT NULL
 );
-"#, shared::TEAM_BY_KIND_INDEX];
+"#, shared::TEAM_BY_KIND_INDEX, shared::WEBHOOKS_BY_META_TIME];
 
 /// Key of the transaction-level advisory lock that migrations run under, so two bridges starting
 /// at once on a new database migrate one after the other ("coexist" in ASCII).
@@ -99,6 +99,8 @@ pub struct PostgresDb {
     server: Arc<str>,
     /// See [`Database::last_seq_at_commit`].
     seq_at_commit: Arc<AtomicI64>,
+    /// See [`shared::HAS_HASHES_OF_OLD`].
+    has_hashes_of_old: bool,
 }
 
 impl PostgresDb {
@@ -119,12 +121,14 @@ impl PostgresDb {
             server: describe_server(&config).into(),
             pool: build_pool(config, tls)?,
             seq_at_commit: Arc::new(AtomicI64::new(0)),
+            has_hashes_of_old: false,
         };
         let mut client = db.client().await?;
         migrate(&mut client).await.map_err(|e| db.migration_failed(e))?;
         warn_unless_durable(&client).await?;
         db.seq_at_commit.store(last_seq_of(&client).await?, Ordering::Release);
-        Ok(db)
+        let has_hashes_of_old = client.query_one(shared::HAS_HASHES_OF_OLD, &[]).await?.try_get(0)?;
+        Ok(PostgresDb { has_hashes_of_old, ..db })
     }
 
     /// A pooled connection; failing to make one says where and what to check.
@@ -321,46 +325,52 @@ async fn execute(c: &impl GenericClient, sql: &str, params: &[&(dyn ToSql + Sync
 
 /// Inserts one event at `MAX(seq) + 1` and returns its seq: under the batch's table lock this is
 /// gap-free (a rolled-back savepoint takes its seq with it).
-async fn insert_event(
-    c: &impl GenericClient,
-    kind: RelayKind,
-    received_at_ms: i64,
-    payload: &str,
-    body_hash: Option<&str>,
-) -> Result<i64, DbError> {
+async fn insert_event(c: &impl GenericClient, kind: RelayKind, received_at_ms: i64, payload: &str) -> Result<i64, DbError> {
     let row = query_one(
         c,
-        "INSERT INTO events (seq, kind, received_at_ms, payload, body_hash)
-         SELECT COALESCE(MAX(seq), 0) + 1, $1::TEXT, $2::BIGINT, $3::TEXT, $4::TEXT FROM events
+        "INSERT INTO events (seq, kind, received_at_ms, payload)
+         SELECT COALESCE(MAX(seq), 0) + 1, $1::TEXT, $2::BIGINT, $3::TEXT FROM events
          RETURNING seq",
-        &[&kind.name(), &received_at_ms, &payload, &body_hash],
+        &[&kind.name(), &received_at_ms, &payload],
     )
     .await?;
     Ok(row.try_get(0)?)
 }
 
-/// A webhook body at the next seq, or the seq it already has (a redelivery), in one statement:
-/// under the batch's table lock nobody else can insert the same body between its two halves.
-/// `HAVING` drops the aggregate's one row when the body is already there.
-async fn append_webhook(c: &impl GenericClient, body: &str, body_hash: &str, received_at_ms: i64) -> Result<Appended, DbError> {
+/// A webhook body at the next seq, or the seq it already has (a redelivery: same body, so same
+/// `key`, Meta's time and the body's hash; also when stored before migration 3), in one
+/// statement: under the batch's table lock nobody else can insert the same body between its two
+/// halves. `HAVING` drops the aggregate's one row when the body is already there.
+async fn append_webhook(
+    c: &impl GenericClient,
+    body: &str,
+    key: (i64, &str),
+    received_at_ms: i64,
+    has_hashes_of_old: bool,
+) -> Result<Appended, DbError> {
+    let (meta_time, digest) = key;
     let row = query_one(
         c,
-        "WITH existing AS (SELECT seq FROM events WHERE body_hash = $3),
+        "WITH existing AS (
+                  SELECT seq FROM events WHERE meta_time = $5 AND digest = $3
+                  UNION ALL SELECT seq FROM events WHERE $6 AND body_hash = $3),
               inserted AS (
-                  INSERT INTO events (seq, kind, received_at_ms, payload, body_hash)
-                  SELECT COALESCE(MAX(seq), 0) + 1, $4::TEXT, $1::BIGINT, $2::TEXT, $3::TEXT FROM events
+                  INSERT INTO events (seq, kind, received_at_ms, payload, meta_time, digest)
+                  SELECT COALESCE(MAX(seq), 0) + 1, $4::TEXT, $1::BIGINT, $2::TEXT, $5::BIGINT, $3::TEXT FROM events
                   HAVING NOT EXISTS (SELECT 1 FROM existing)
                   RETURNING seq)
-         SELECT seq, FALSE FROM inserted UNION ALL SELECT seq, TRUE FROM existing",
-        &[&received_at_ms, &body, &body_hash, &RelayKind::Webhook.name()],
+         SELECT seq, FALSE FROM inserted UNION ALL (SELECT seq, TRUE FROM existing LIMIT 1)",
+        &[&received_at_ms, &body, &digest, &RelayKind::Webhook.name(), &meta_time, &has_hashes_of_old],
     )
     .await?;
     Ok(Appended::Event { seq: row.try_get(0)?, duplicate: row.try_get(1)? })
 }
 
-async fn append_one(c: &impl GenericClient, item: Append) -> Result<Appended, DbError> {
+async fn append_one(c: &impl GenericClient, item: Append, has_hashes_of_old: bool) -> Result<Appended, DbError> {
     match item {
-        Append::Webhook { body, body_hash, received_at_ms } => append_webhook(c, &body, &body_hash, received_at_ms).await,
+        Append::Webhook { body, body_hash, meta_time, received_at_ms } => {
+            append_webhook(c, &body, (meta_time, &body_hash), received_at_ms, has_hashes_of_old).await
+        }
         Append::Quarantine { body, body_hash, reason, received_at_ms } => {
             if let Some(row) = query_opt(c, "SELECT id FROM quarantine WHERE body_hash = $1", &[&body_hash]).await? {
                 return Ok(Appended::Quarantined { id: row.try_get(0)?, duplicate: true });
@@ -386,16 +396,16 @@ async fn append_one(c: &impl GenericClient, item: Append) -> Result<Appended, Db
                 &[id, &json],
             )
             .await?;
-            let seq = insert_event(c, RelayKind::Number, received_at_ms, &json, None).await?;
+            let seq = insert_event(c, RelayKind::Number, received_at_ms, &json).await?;
             Ok(Appended::Event { seq, duplicate: false })
         }
         Append::Templates { catalog, received_at_ms } => {
             let json = serde_json::to_string(&catalog)?;
-            let seq = insert_event(c, RelayKind::Templates, received_at_ms, &json, None).await?;
+            let seq = insert_event(c, RelayKind::Templates, received_at_ms, &json).await?;
             Ok(Appended::Event { seq, duplicate: false })
         }
         Append::Team { kind, payload, received_at_ms } => {
-            let seq = insert_event(c, kind, received_at_ms, &payload.to_string(), None).await?;
+            let seq = insert_event(c, kind, received_at_ms, &payload.to_string()).await?;
             Ok(Appended::Event { seq, duplicate: false })
         }
         Append::Send(record) => append_send(c, *record).await,
@@ -411,7 +421,7 @@ async fn append_send(c: &impl GenericClient, record: SendRecord) -> Result<Appen
     let mut seq = None;
     if let Some(outbound) = &record.outbound {
         let json = serde_json::to_string(outbound)?;
-        let s = insert_event(c, RelayKind::Outbound, record.received_at_ms, &json, None).await?;
+        let s = insert_event(c, RelayKind::Outbound, record.received_at_ms, &json).await?;
         shared::answer_with_seq(&mut answer, s);
         seq = Some(s);
     }
@@ -468,12 +478,13 @@ impl Database for PostgresDb {
             // Webhooks, nearly every append, take one round trip instead of four: their statement
             // cannot fail for a reason of their own (a failure there is the server's, and fails
             // the batch), so they need no savepoint.
-            if let Append::Webhook { body, body_hash, received_at_ms } = item {
-                results.push(Ok(append_webhook(&tx, &body, &body_hash, received_at_ms).await?));
+            if let Append::Webhook { body, body_hash, meta_time, received_at_ms } = item {
+                let key = (meta_time, body_hash.as_str());
+                results.push(Ok(append_webhook(&tx, &body, key, received_at_ms, self.has_hashes_of_old).await?));
                 continue;
             }
             let sp = tx.savepoint("item").await?;
-            let result = append_one(&sp, item).await;
+            let result = append_one(&sp, item, self.has_hashes_of_old).await;
             if result.is_ok() {
                 sp.commit().await?;
             } else {
@@ -719,6 +730,52 @@ mod tests {
             let err = PostgresDb::connect(&test.url).await.unwrap_err();
             assert!(matches!(err, DbError::SchemaTooNew { found: 99, .. }), "{err}");
             assert!(err.to_string().contains("run the newer coexist-bridge"), "{err}");
+        })
+        .await;
+        test.finish(outcome).await;
+    }
+
+    #[tokio::test]
+    async fn webhooks_stored_before_migration_3_are_still_found_by_their_hash() {
+        let Some(test) = TestDatabase::create().await else { return };
+        let outcome = catch(async {
+            let old_body = r#"{"entry":[{"time":1764000000}]}"#;
+            let client = plain_client(&test.url).await.unwrap();
+            client
+                .batch_execute("CREATE TABLE bridge_schema (version INTEGER PRIMARY KEY, applied_at_ms BIGINT NOT NULL)")
+                .await
+                .unwrap();
+            for (version, sql) in (1i32..).zip(&MIGRATIONS[..2]) {
+                client.batch_execute(sql).await.unwrap();
+                client.execute("INSERT INTO bridge_schema (version, applied_at_ms) VALUES ($1, 0)", &[&version]).await.unwrap();
+            }
+            let hash = crate::sha256_hex(old_body.as_bytes());
+            client
+                .execute("INSERT INTO events (seq, kind, received_at_ms, payload, body_hash) VALUES (1, 'webhook', 1, $1, $2)", &[&old_body, &hash])
+                .await
+                .unwrap();
+            let db = PostgresDb::connect(&test.url).await.unwrap();
+            assert!(db.has_hashes_of_old);
+            let webhook = |body: &str, meta_time| Append::Webhook {
+                body: body.into(),
+                body_hash: crate::sha256_hex(body.as_bytes()),
+                meta_time,
+                received_at_ms: 1,
+            };
+            let new_body = r#"{"entry":[{"time":1764000100}]}"#;
+            let batch = vec![webhook(old_body, 1_764_000_000), webhook(new_body, 1_764_000_100), webhook(new_body, 1_764_000_100)];
+            let appended: Vec<Appended> = db.append_batch(batch).await.unwrap().into_iter().map(Result::unwrap).collect();
+            assert_eq!(
+                appended,
+                vec![
+                    Appended::Event { seq: 1, duplicate: true },
+                    Appended::Event { seq: 2, duplicate: false },
+                    Appended::Event { seq: 2, duplicate: true },
+                ]
+            );
+            let rows = client.query("SELECT body_hash FROM events ORDER BY seq", &[]).await.unwrap();
+            let hashes: Vec<Option<String>> = rows.iter().map(|r| r.get(0)).collect();
+            assert_eq!(hashes, vec![Some(hash), None], "new rows leave the old index alone");
         })
         .await;
         test.finish(outcome).await;

@@ -55,7 +55,8 @@ CREATE TABLE sends (
     seq             INTEGER,
     created_at_ms   INTEGER NOT NULL
 );
-"#, shared::TEAM_BY_KIND_INDEX];
+"#, shared::TEAM_BY_KIND_INDEX, shared::WEBHOOKS_BY_META_TIME];
+
 
 /// SQLite event log. Cheap to clone; one connection for appends, a small pool for the rest.
 #[derive(Clone)]
@@ -65,6 +66,8 @@ pub struct SqliteDb {
     pool: Arc<Mutex<Vec<Connection>>>,
     /// See [`Database::last_seq_at_commit`].
     seq_at_commit: Arc<AtomicI64>,
+    /// See [`shared::HAS_HASHES_OF_OLD`].
+    has_hashes_of_old: bool,
 }
 
 impl SqliteDb {
@@ -75,11 +78,13 @@ impl SqliteDb {
         let migrations = Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect());
         migrations.to_latest(&mut conn)?;
         let seq = last_seq_of(&conn)?;
+        let has_hashes_of_old = conn.query_row(shared::HAS_HASHES_OF_OLD, [], |r| r.get(0))?;
         Ok(SqliteDb {
             path,
             writer: Arc::new(Mutex::new(conn)),
             pool: Arc::new(Mutex::new(Vec::new())),
             seq_at_commit: Arc::new(AtomicI64::new(seq)),
+            has_hashes_of_old,
         })
     }
 
@@ -107,12 +112,13 @@ impl SqliteDb {
             // Webhooks, nearly every append, skip the savepoint (two statements SQLite parses
             // each time): their one write cannot fail for a reason of their own (a failure there
             // is the database's, and fails the batch), as on Postgres.
-            if let Append::Webhook { body, body_hash, received_at_ms } = item {
-                results.push(Ok(append_webhook(&tx, &body, &body_hash, received_at_ms)?));
+            if let Append::Webhook { body, body_hash, meta_time, received_at_ms } = item {
+                let key = (meta_time, body_hash.as_str());
+                results.push(Ok(append_webhook(&tx, &body, key, received_at_ms, self.has_hashes_of_old)?));
                 continue;
             }
             let mut sp = tx.savepoint()?;
-            let result = append_one(&sp, item);
+            let result = append_one(&sp, item, self.has_hashes_of_old);
             if result.is_ok() {
                 sp.commit()?;
             } else {
@@ -208,36 +214,50 @@ fn connect(path: &Path) -> Result<Connection, DbError> {
 }
 
 /// Inserts one event at `MAX(seq) + 1`: inside the single writer transaction this is gap-free
-/// (a rolled-back savepoint takes its seq with it).
+/// (a rolled-back savepoint takes its seq with it). `key` is a webhook's (Meta's time, hash).
 fn insert_event(
     c: &Connection,
     kind: RelayKind,
     received_at_ms: i64,
     payload: &str,
-    body_hash: Option<&str>,
+    key: Option<(i64, &str)>,
 ) -> Result<i64, DbError> {
     let seq: i64 = c.prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM events")?.query_row([], |r| r.get(0))?;
-    c.prepare_cached("INSERT INTO events (seq, kind, received_at_ms, payload, body_hash) VALUES (?1, ?2, ?3, ?4, ?5)")?
-        .execute(params![seq, kind.name(), received_at_ms, payload, body_hash])?;
+    let (meta_time, digest) = key.unzip();
+    c.prepare_cached("INSERT INTO events (seq, kind, received_at_ms, payload, meta_time, digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
+        .execute(params![seq, kind.name(), received_at_ms, payload, meta_time, digest])?;
     Ok(seq)
 }
 
-/// A webhook, once: a redelivery (same body) answers with the seq stored the first time.
-fn append_webhook(c: &Connection, body: &str, body_hash: &str, received_at_ms: i64) -> Result<Appended, DbError> {
-    let existing: Option<i64> = c
-        .prepare_cached("SELECT seq FROM events WHERE body_hash = ?1")?
-        .query_row([body_hash], |r| r.get(0))
+/// A webhook, once: a redelivery (same body, so same `key`: Meta's time and the body's hash)
+/// answers with the seq stored the first time, also when that was before migration 3.
+fn append_webhook(
+    c: &Connection,
+    body: &str,
+    key: (i64, &str),
+    received_at_ms: i64,
+    has_hashes_of_old: bool,
+) -> Result<Appended, DbError> {
+    let (meta_time, digest) = key;
+    let mut existing: Option<i64> = c
+        .prepare_cached("SELECT seq FROM events WHERE meta_time = ?1 AND digest = ?2")?
+        .query_row(params![meta_time, digest], |r| r.get(0))
         .optional()?;
+    if existing.is_none() && has_hashes_of_old {
+        existing = c.prepare_cached("SELECT seq FROM events WHERE body_hash = ?1")?.query_row([digest], |r| r.get(0)).optional()?;
+    }
     if let Some(seq) = existing {
         return Ok(Appended::Event { seq, duplicate: true });
     }
-    let seq = insert_event(c, RelayKind::Webhook, received_at_ms, body, Some(body_hash))?;
+    let seq = insert_event(c, RelayKind::Webhook, received_at_ms, body, Some(key))?;
     Ok(Appended::Event { seq, duplicate: false })
 }
 
-fn append_one(c: &Connection, item: Append) -> Result<Appended, DbError> {
+fn append_one(c: &Connection, item: Append, has_hashes_of_old: bool) -> Result<Appended, DbError> {
     match item {
-        Append::Webhook { body, body_hash, received_at_ms } => append_webhook(c, &body, &body_hash, received_at_ms),
+        Append::Webhook { body, body_hash, meta_time, received_at_ms } => {
+            append_webhook(c, &body, (meta_time, &body_hash), received_at_ms, has_hashes_of_old)
+        }
         Append::Quarantine { body, body_hash, reason, received_at_ms } => {
             let existing: Option<i64> = c
                 .query_row("SELECT id FROM quarantine WHERE body_hash = ?1", [&body_hash], |r| r.get(0))
@@ -458,5 +478,60 @@ mod tests {
             .unwrap();
         assert!(plan.iter().any(|step| step.contains("events_team_by_kind")), "{plan:?}");
         assert!(!plan.iter().any(|step| step.contains("TEMP B-TREE")), "read in seq order: {plan:?}");
+    }
+
+    #[test]
+    fn a_redelivery_is_looked_up_by_meta_time_and_hash_through_the_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = SqliteDb::open(dir.path().join("plan.db")).unwrap();
+        let plan: Vec<String> = db
+            .with_conn(|c| {
+                let mut stmt = c.prepare("EXPLAIN QUERY PLAN SELECT seq FROM events WHERE meta_time = ?1 AND digest = ?2")?;
+                let rows = stmt.query_map(params![1, "x"], |r| r.get::<_, String>(3))?.collect::<Result<Vec<_>, _>>()?;
+                Ok(rows)
+            })
+            .unwrap();
+        assert!(plan.iter().any(|step| step.contains("events_webhooks_by_meta_time")), "{plan:?}");
+    }
+
+    fn webhook(body: &str, meta_time: i64) -> Append {
+        Append::Webhook { body: body.into(), body_hash: crate::sha256_hex(body.as_bytes()), meta_time, received_at_ms: 1 }
+    }
+
+    fn appended(db: &SqliteDb, items: Vec<Append>) -> Vec<Appended> {
+        db.append_batch_sync(items).unwrap().into_iter().map(Result::unwrap).collect()
+    }
+
+    #[test]
+    fn webhooks_stored_before_migration_3_are_still_found_by_their_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let old_body = r#"{"entry":[{"time":1764000000}]}"#;
+        {
+            let mut conn = connect(&path).unwrap();
+            Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect()).to_version(&mut conn, 2).unwrap();
+            conn.execute(
+                "INSERT INTO events (seq, kind, received_at_ms, payload, body_hash) VALUES (1, 'webhook', 1, ?1, ?2)",
+                params![old_body, crate::sha256_hex(old_body.as_bytes())],
+            )
+            .unwrap();
+        }
+        let db = SqliteDb::open(&path).unwrap();
+        assert!(db.has_hashes_of_old);
+        let new_body = r#"{"entry":[{"time":1764000100}]}"#;
+        assert_eq!(
+            appended(&db, vec![webhook(old_body, 1_764_000_000), webhook(new_body, 1_764_000_100), webhook(new_body, 1_764_000_100)]),
+            vec![
+                Appended::Event { seq: 1, duplicate: true },
+                Appended::Event { seq: 2, duplicate: false },
+                Appended::Event { seq: 2, duplicate: true },
+            ]
+        );
+        let hashes: Vec<Option<String>> = db
+            .with_conn(|c| Ok(c.prepare("SELECT body_hash FROM events ORDER BY seq")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?))
+            .unwrap();
+        assert_eq!(hashes, vec![Some(crate::sha256_hex(old_body.as_bytes())), None], "new rows leave the old index alone");
+        // A log started at migration 3 has no hashes of old to look up.
+        assert!(!SqliteDb::open(dir.path().join("new.db")).unwrap().has_hashes_of_old);
     }
 }
