@@ -230,7 +230,7 @@ async fn a_teammate_assigns_and_notes_and_the_agent_answers_in_kind() {
     let ben = Teammate {
         http: reqwest::Client::new(),
         base: stack.bridge_url(),
-        token: coexist_bridge::admin::add_user(&dir.path().join("bridge.db"), "ben", Role::Agent).unwrap(),
+        token: coexist_bridge::admin::add_user(dir.path().join("bridge.db"), "ben", Role::Agent).unwrap(),
         number: stack.sandbox.phone_number_id.clone(),
     };
     stack.customer_says(CLEO, "Cleo", "Any news on my refund?", None).await.unwrap();

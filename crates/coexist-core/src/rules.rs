@@ -594,7 +594,7 @@ mod tests {
     fn the_customer_waits_from_their_latest_message_until_any_business_reply_in_meta_time() {
         let asked = Event::Message(msg("in", Side::Customer, T));
         assert_eq!(state(&[]).waiting_since(), None, "nobody wrote");
-        assert_eq!(state(&[asked.clone()]).waiting_since(), Some(T));
+        assert_eq!(state(std::slice::from_ref(&asked)).waiting_since(), Some(T));
         let again = Event::Message(msg("in2", Side::Customer, T + 30));
         assert_eq!(state(&[again.clone(), asked.clone()]).waiting_since(), Some(T + 30), "since their latest message, whatever the arrival order");
         for side in [Side::Api, Side::App] {

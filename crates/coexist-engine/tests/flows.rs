@@ -148,11 +148,12 @@ async fn reply_buttons_go_to_the_customer_and_their_tap_comes_back_quoting_them(
     })
     .await;
     assert_eq!(tap.reply_to.as_deref(), Some(wamid.as_str()), "the tap quotes the buttons it answers");
-    let store = engine.store().lock().unwrap();
-    let offered = store.messages(&key, None, 10).unwrap().into_iter().find(|m| m.wamid == wamid).unwrap();
-    assert_eq!(offered.body, MessageBody::Choices { body: "Saturday works. Shall we?".into(), choices: titles(&["Yes, Saturday", "No"]) });
-    assert_eq!(tap.quoted.unwrap().preview.as_deref(), Some("Saturday works. Shall we?"));
-    drop(store);
+    {
+        let store = engine.store().lock().unwrap();
+        let offered = store.messages(&key, None, 10).unwrap().into_iter().find(|m| m.wamid == wamid).unwrap();
+        assert_eq!(offered.body, MessageBody::Choices { body: "Saturday works. Shall we?".into(), choices: titles(&["Yes, Saturday", "No"]) });
+        assert_eq!(tap.quoted.unwrap().preview.as_deref(), Some("Saturday works. Shall we?"));
+    }
 
     // Four choices go as a list; the customer picks one from it.
     let slots = titles(&["9:00", "11:00", "14:00", "Saturday afternoon 16h"]);
