@@ -97,8 +97,10 @@ pub fn webhook_for(i: usize, customers: usize) -> Vec<u8> {
 /// measures, so it does as little per request as it can (a general client such as reqwest
 /// parses the URL and builds its headers anew on every request: a fifth of the machine).
 pub async fn post_webhooks(url: &str, secret: &str, total: usize, concurrency: usize) -> LoadResult {
-    let uri: hyper::Uri = url.parse().expect("a valid URL");
-    let addr = format!("{}:{}", uri.host().expect("a host"), uri.port_u16().unwrap_or(80));
+    let url: hyper::Uri = url.parse().expect("a valid URL");
+    let addr = format!("{}:{}", url.host().expect("a host"), url.port_u16().unwrap_or(80));
+    // The request line carries the path only, as a browser's or Meta's does.
+    let uri: hyper::Uri = url.path_and_query().map_or("/", |p| p.as_str()).parse().expect("a valid path");
     let bodies: Arc<Vec<(Bytes, HeaderValue)>> = Arc::new(
         (0..total)
             .map(|i| {

@@ -24,7 +24,7 @@ pub use error::ParseError;
 pub use event::*;
 pub use media_types::{sendable_kind, SendableKind, MAX_CAPTION_LEN};
 pub use meta_error::{explain_block_error, explain_meta_error, ErrorExplanation};
-pub use parse::{check_webhook, contact_key, is_phone_like, parse_webhook, parse_webhook_by_copying, parse_webhook_value, phone_key};
+pub use parse::{check_webhook, contact_key, is_phone_like, parse_webhook, parse_webhook_by_copying, parse_webhook_value, phone_key, webhook_time};
 pub use relay::*;
 pub use relay_events::{events_from_relay, outbound_event, templates_event};
 pub use template_draft::TemplateDraft;

@@ -45,6 +45,31 @@ pub fn check_webhook(body: &[u8]) -> Result<Value, ParseError> {
     Ok(value)
 }
 
+/// Meta's time of a webhook, in seconds: the latest `time` of its entries and `timestamp` of
+/// the messages, statuses and echoes it holds; 0 when it holds none.
+///
+/// Read from the body alone, so a redelivery (the same body) has the same: the bridge finds
+/// redeliveries by it and the body's hash, an index whose new keys land together at its end
+/// because Meta's times come nearly in order. Stored there: its meaning must not change.
+pub fn webhook_time(webhook: &Value) -> i64 {
+    let entries = webhook.get("entry").and_then(Value::as_array).into_iter().flatten();
+    entries
+        .flat_map(|entry| {
+            let changes = entry.get("changes").and_then(Value::as_array).into_iter().flatten();
+            let stamped = changes.flat_map(|change| {
+                ["messages", "statuses", "message_echoes"]
+                    .into_iter()
+                    .filter_map(|list| change.get("value")?.get(list)?.as_array())
+                    .flatten()
+                    .filter_map(|item| item.get("timestamp"))
+            });
+            entry.get("time").into_iter().chain(stamped)
+        })
+        .filter_map(flex_int)
+        .max()
+        .unwrap_or(0)
+}
+
 /// Parse an already-decoded webhook body (e.g. a relayed payload).
 pub fn parse_webhook_value(value: &Value) -> Result<Vec<Event>, ParseError> {
     parse_value(value, Reading::InPlace)
@@ -708,6 +733,22 @@ fn account_update_event(ctx: &Ctx, value: &Value) -> Event {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_webhook_time_is_the_latest_time_meta_wrote() {
+        let messages = json!({"entry": [{"changes": [{"field": "messages", "value": {
+            "messages": [{"timestamp": "1764000005"}, {"timestamp": "1764000003"}],
+            "statuses": [{"timestamp": "1764000009"}]
+        }}]}]});
+        assert_eq!(webhook_time(&messages), 1_764_000_009);
+        let echoes = json!({"entry": [{"changes": [{"field": "smb_message_echoes", "value": {"message_echoes": [{"timestamp": 1764000100}]}}]}]});
+        assert_eq!(webhook_time(&echoes), 1_764_000_100);
+        let template = json!({"entry": [{"time": 1764000200, "changes": [{"field": "message_template_status_update", "value": {}}]}]});
+        assert_eq!(webhook_time(&template), 1_764_000_200);
+        let odd = json!({"entry": [{"time": "soon", "changes": [{"value": {"messages": [{"timestamp": null}]}}]}]});
+        assert_eq!(webhook_time(&odd), 0);
+        assert_eq!(webhook_time(&json!({"a": 1})), 0);
+    }
 
     fn envelope(field: &str, value: Value) -> Vec<u8> {
         serde_json::to_vec(&json!({

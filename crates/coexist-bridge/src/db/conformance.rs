@@ -335,7 +335,7 @@ async fn follow(db: Arc<dyn Database>, until: i64) {
 // What the checks append.
 
 fn webhook(body: &str) -> Append {
-    let meta_time = crate::envelope::meta_time(&serde_json::from_str(body).unwrap_or_default());
+    let meta_time = coexist_core::webhook_time(&serde_json::from_str(body).unwrap_or_default());
     Append::Webhook { body: body.into(), body_hash: crate::sha256_hex(body.as_bytes()), meta_time, received_at_ms: 1 }
 }
 

@@ -19,10 +19,10 @@ pub(crate) const QUARANTINE_PREVIEW: usize = 64 * 1024;
 pub(crate) const TEAM_BY_KIND_INDEX: &str = "CREATE INDEX events_team_by_kind ON events(kind, seq) WHERE kind <> 'webhook';";
 
 /// Migration 3 of both backends: webhooks are found again (a redelivery) by Meta's time
-/// ([`crate::envelope::meta_time`]) and their hash, no longer by the hash alone. A hash is
+/// ([`coexist_core::webhook_time`]) and their hash, no longer by the hash alone. A hash is
 /// random: each webhook of a batch landed on a page of `body_hash`'s index of its own, which the
-/// commit wrote and synced (the bare handler of BENCHMARKS.md ran at half its rate with that one
-/// index). Meta's times come nearly in order, so new keys land together at the end of this one.
+/// commit wrote and synced (BENCHMARKS.md measures a bare handler with that one index beside
+/// the bridge). Meta's times come nearly in order, so new keys land together at the end of this one.
 /// Rows stored before keep their `body_hash`, still looked up when there are any
 /// ([`HAS_HASHES_OF_OLD`]); new rows leave it NULL.
 pub(crate) const WEBHOOKS_BY_META_TIME: &str = "

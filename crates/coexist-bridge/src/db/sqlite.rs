@@ -464,34 +464,35 @@ impl Database for SqliteDb {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_teams_entries_are_read_by_index_not_by_a_scan_of_the_log() {
+    /// The steps of `sql`'s query plan on a new log, with `params` bound.
+    fn plan(sql: &str, params: impl rusqlite::Params) -> Vec<String> {
         let dir = tempfile::tempdir().unwrap();
         let db = SqliteDb::open(dir.path().join("plan.db")).unwrap();
-        let plan: Vec<String> = db
-            .with_conn(|c| {
-                let sql = "EXPLAIN QUERY PLAN SELECT payload FROM events WHERE kind = ?1 AND kind <> 'webhook' ORDER BY seq";
-                let mut stmt = c.prepare(sql)?;
-                let rows = stmt.query_map(["block"], |r| r.get::<_, String>(3))?.collect::<Result<Vec<_>, _>>()?;
-                Ok(rows)
-            })
-            .unwrap();
+        db.with_conn(|c| {
+            let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+            let rows = stmt.query_map(params, |r| r.get::<_, String>(3))?.collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn the_teams_entries_are_read_by_index_not_by_a_scan_of_the_log() {
+        let plan = plan("SELECT payload FROM events WHERE kind = ?1 AND kind <> 'webhook' ORDER BY seq", ["block"]);
         assert!(plan.iter().any(|step| step.contains("events_team_by_kind")), "{plan:?}");
         assert!(!plan.iter().any(|step| step.contains("TEMP B-TREE")), "read in seq order: {plan:?}");
     }
 
     #[test]
     fn a_redelivery_is_looked_up_by_meta_time_and_hash_through_the_index() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = SqliteDb::open(dir.path().join("plan.db")).unwrap();
-        let plan: Vec<String> = db
-            .with_conn(|c| {
-                let mut stmt = c.prepare("EXPLAIN QUERY PLAN SELECT seq FROM events WHERE meta_time = ?1 AND digest = ?2")?;
-                let rows = stmt.query_map(params![1, "x"], |r| r.get::<_, String>(3))?.collect::<Result<Vec<_>, _>>()?;
-                Ok(rows)
-            })
-            .unwrap();
+        let plan = plan("SELECT seq FROM events WHERE meta_time = ?1 AND digest = ?2", params![1, "x"]);
         assert!(plan.iter().any(|step| step.contains("events_webhooks_by_meta_time")), "{plan:?}");
+    }
+
+    #[test]
+    fn hashes_of_old_are_looked_for_at_open_through_their_index() {
+        let plan = plan(shared::HAS_HASHES_OF_OLD, []);
+        assert!(plan.iter().any(|step| step.contains("USING COVERING INDEX sqlite_autoindex_events")), "{plan:?}");
     }
 
     fn webhook(body: &str, meta_time: i64) -> Append {
