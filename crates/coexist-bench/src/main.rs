@@ -10,6 +10,7 @@ mod limiter;
 mod load;
 mod report;
 mod sync;
+mod sync_writes;
 mod webhook;
 
 use clap::Parser;
