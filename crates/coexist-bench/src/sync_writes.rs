@@ -10,14 +10,12 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use coexist_store::statements::{INDEX_NEW_MESSAGES, INSERT_MESSAGE, LOG_ENTRY, MESSAGE_COLUMNS, MESSAGE_STORED, SAVE_CONVERSATION};
 use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Connection};
 
-/// The message columns, in the order the store inserts them (apply/messages.rs).
-const MESSAGE_COLUMNS: &str = "wamid, wamid_key, conversation_id, side, from_business, ts, kind, body, raw, text, \
-                               reply_to, referral, agent, idempotency_key, relay_seq";
-
-/// A conversation's columns as the store writes them at the end of a transaction (apply/conversations.rs).
+/// A conversation's columns as the store writes them at the end of a transaction
+/// ([`SAVE_CONVERSATION`] takes the id, the state to the preview, then two more).
 const CONVERSATION_COLUMNS: &str = "id, phone_number_id, contact, state, owner, owner_agent, window_expires_at, \
                                     window_open_until, window_closed_by_meta, unread, last_activity, preview_wamid, \
                                     preview, waiting_since";
@@ -65,8 +63,7 @@ pub fn rewrite(applied: &Path, fresh: &Path, batch: usize) -> anyhow::Result<Wri
         let indexed_upto: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM messages", [], |r| r.get(0))?;
         let touched = write_entries(&tx, &log[start..end], &messages[start..end], &conversations, &mut created)?;
         let t = lap(&mut times.entries, t);
-        tx.prepare_cached("INSERT INTO messages_fts (rowid, text) SELECT id, text FROM messages WHERE id > ?1 AND text IS NOT NULL")?
-            .execute([indexed_upto])?;
+        tx.prepare_cached(INDEX_NEW_MESSAGES)?.execute([indexed_upto])?;
         let t = lap(&mut times.search_index, t);
         write_conversations(&tx, &conversations, &touched)?;
         let t = lap(&mut times.conversations, t);
@@ -92,18 +89,16 @@ fn write_entries(
     conversations: &[Vec<Value>],
     created: &mut [bool],
 ) -> anyhow::Result<Vec<usize>> {
-    let mut logged = tx.prepare_cached(
-        "INSERT OR IGNORE INTO events (seq, kind, received_at_ms, payload) VALUES (?1, ?2, ?3, '')",
-    )?;
-    let mut stored = tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM messages WHERE wamid_key = ?1 AND wamid = ?2)")?;
+    let mut logged = tx.prepare_cached(LOG_ENTRY)?;
+    let mut stored = tx.prepare_cached(MESSAGE_STORED)?;
     let mut conversation = tx.prepare_cached("INSERT INTO conversations (id, phone_number_id, contact) VALUES (?1, ?2, ?3)")?;
-    let mut insert = tx.prepare_cached(&format!(
-        "INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
-    ))?;
+    let mut insert = tx.prepare_cached(INSERT_MESSAGE)?;
+    // Every entry of the backlog is wholly projected: the log keeps no payload.
+    let projected = Value::Text(String::new());
     let mut touched = Vec::new();
     let mut seen = vec![false; created.len()];
     for (entry, message) in log.iter().zip(messages) {
-        logged.execute(params_from_iter(entry))?;
+        logged.execute(params_from_iter(entry.iter().chain([&projected])))?;
         let found: bool = stored.query_row([&message[1], &message[0]], |r| r.get(0))?;
         anyhow::ensure!(!found, "a message of the backlog is stored twice");
         let Value::Integer(id) = message[2] else { anyhow::bail!("a message without its conversation") };
@@ -125,15 +120,7 @@ fn write_entries(
 
 /// Each touched conversation's row, with the statement the store writes it with.
 fn write_conversations(tx: &Connection, conversations: &[Vec<Value>], touched: &[usize]) -> anyhow::Result<()> {
-    let mut update = tx.prepare_cached(
-        "UPDATE conversations SET state = ?2, owner = ?3, owner_agent = ?4, window_expires_at = ?5,
-             window_open_until = ?6, window_closed_by_meta = ?7, unread = ?8, last_activity = ?9,
-             preview_wamid = coalesce(?10, preview_wamid), preview = coalesce(?11, preview),
-             done_at_ms = CASE WHEN ?12 THEN NULL ELSE done_at_ms END,
-             done_until_ms = CASE WHEN ?12 THEN NULL ELSE done_until_ms END,
-             waiting_since = ?13
-         WHERE id = ?1",
-    )?;
+    let mut update = tx.prepare_cached(SAVE_CONVERSATION)?;
     let reopen = Value::Integer(1);
     for &id in touched {
         let row = &conversations[id - 1];

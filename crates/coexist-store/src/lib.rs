@@ -51,6 +51,7 @@ use std::time::Duration;
 use coexist_core::{Event, RelayEvent};
 use rusqlite::Connection;
 
+pub use apply::statements;
 pub use apply::{ApplyReport, AssignmentChange, FailedMessage, NewInbound, NewNote, StatusChange, TemplateReviewed};
 pub use campaigns::{
     Campaign, CampaignCounts, CampaignFailureGroup, CampaignState, FeedReport, NewCampaign, NewCampaignRecipient, PARKED_AT_MS,

@@ -179,15 +179,7 @@ pub(crate) fn save(conn: &Connection, conv: &CachedConversation) -> Result<()> {
         Some((wamid, text)) => (Some(wamid.as_str()), Some(text.as_str())),
         None => (None, None),
     };
-    let mut update = conn.prepare_cached(
-        "UPDATE conversations SET state = ?2, owner = ?3, owner_agent = ?4, window_expires_at = ?5,
-             window_open_until = ?6, window_closed_by_meta = ?7, unread = ?8, last_activity = ?9,
-             preview_wamid = coalesce(?10, preview_wamid), preview = coalesce(?11, preview),
-             done_at_ms = CASE WHEN ?12 THEN NULL ELSE done_at_ms END,
-             done_until_ms = CASE WHEN ?12 THEN NULL ELSE done_until_ms END,
-             waiting_since = ?13
-         WHERE id = ?1",
-    )?;
+    let mut update = conn.prepare_cached(super::statements::SAVE_CONVERSATION)?;
     update.execute(params![
         conv.id,
         state_json,

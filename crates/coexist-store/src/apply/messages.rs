@@ -3,7 +3,7 @@
 use coexist_core::{ConversationKey, Event, Message, MessageBody, Side, Timestamp};
 use rusqlite::{params, OptionalExtension};
 
-use super::{Batch, NewInbound};
+use super::{statements, Batch, NewInbound};
 use crate::error::{decode, Result};
 use crate::text::{preview, searchable_text, REVOKED_PREVIEW};
 use crate::views::side_name;
@@ -233,18 +233,14 @@ fn kept_raw(m: &Message) -> String {
 /// table has no unique index on the wamid, see wamid_key.rs).
 fn insert_message(conn: &rusqlite::Connection, conv_id: i64, m: &Message, seq: Option<i64>) -> Result<bool> {
     let key = wamid_key(&m.wamid);
-    let mut stored = conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM messages WHERE wamid_key = ?1 AND wamid = ?2)")?;
+    let mut stored = conn.prepare_cached(statements::MESSAGE_STORED)?;
     if stored.query_row(params![key, m.wamid], |r| r.get(0))? {
         return Ok(false);
     }
     let body = serde_json::to_string(&m.body).expect("MessageBody serializes");
     let raw = kept_raw(m);
     let referral = m.referral.as_ref().filter(|r| !r.is_null()).map(|r| r.to_string());
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO messages (wamid, wamid_key, conversation_id, side, from_business, ts, kind, body, raw, text,
-             reply_to, referral, agent, idempotency_key, relay_seq)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-    )?;
+    let mut insert = conn.prepare_cached(statements::INSERT_MESSAGE)?;
     insert.execute(params![
         m.wamid,
         key,

@@ -6,6 +6,7 @@ mod messages;
 mod people;
 mod pipeline;
 mod reread;
+pub mod statements;
 mod statuses;
 mod team;
 
@@ -229,9 +230,7 @@ impl<'c> Batch<'c> {
     /// Must run before any UPDATE of `messages.text`: the update trigger removes the old text
     /// from the index, which is only correct once it was indexed.
     pub fn sync_search_index(&mut self) -> Result<()> {
-        let mut index = self.conn.prepare_cached(
-            "INSERT INTO messages_fts (rowid, text) SELECT id, text FROM messages WHERE id > ?1 AND text IS NOT NULL",
-        )?;
+        let mut index = self.conn.prepare_cached(statements::INDEX_NEW_MESSAGES)?;
         index.execute([self.indexed_upto])?;
         self.indexed_upto = self.conn.prepare_cached("SELECT coalesce(max(id), 0) FROM messages")?.query_row([], |r| r.get(0))?;
         Ok(())
@@ -273,9 +272,7 @@ const DROP_BUNDLE: usize = 256;
 /// else of it is applied again). `payload` is `None` for an entry wholly in the projections:
 /// its JSON is then not written again here (an empty text; the bridge keeps it as received).
 fn log_relay_event(conn: &Connection, ev: &RelayEvent, payload: Option<&str>) -> Result<bool> {
-    let mut insert = conn.prepare_cached(
-        "INSERT OR IGNORE INTO events (seq, kind, received_at_ms, payload) VALUES (?1, ?2, ?3, ?4)",
-    )?;
+    let mut insert = conn.prepare_cached(statements::LOG_ENTRY)?;
     Ok(insert.execute(params![ev.seq, logged_kind(ev), ev.received_at_ms, payload.unwrap_or("")])? == 1)
 }
 
