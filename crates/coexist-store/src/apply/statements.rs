@@ -1,7 +1,7 @@
 //! The statements applying a backlog writes with, named so that the benchmark measuring those
 //! writes alone (coexist-bench's `sync_writes`) runs the very same ones.
 
-/// The columns of a new message, in the order of [`INSERT_MESSAGE`]'s parameters.
+/// [`MESSAGE_COLUMNS`] as a literal, for `concat!`.
 macro_rules! message_columns {
     () => {
         "wamid, wamid_key, conversation_id, side, from_business, ts, kind, body, raw, text, \
@@ -9,7 +9,7 @@ macro_rules! message_columns {
     };
 }
 
-/// See [`message_columns`].
+/// The columns of a new message, in the order of [`INSERT_MESSAGE`]'s parameters.
 pub const MESSAGE_COLUMNS: &str = message_columns!();
 
 /// A relay entry in the log: seq, kind, received_at_ms, payload (empty when wholly projected).
